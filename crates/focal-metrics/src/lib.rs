@@ -1,1 +1,36 @@
-//! focal-metrics
+//! Per-class classification metrics that tell the truth about rare classes, identical to
+//! scikit-learn and imbalanced-learn, over plain slices (no tensors, no Burn).
+//!
+//! Conventions, stated once:
+//! - labels are `0..n_classes`; every class gets a row even when it never occurs;
+//! - [`ConfusionMatrix`]: rows = true label, columns = predicted label (scikit-learn's);
+//! - binary scores are P(positive) (or any score where larger means positive), and a sample is
+//!   predicted positive at threshold `t` when `score >= t`;
+//! - undefined ratios follow an explicit [`ZeroDivision`] policy (default: 0).
+//!
+//! ```
+//! use focal_metrics::{ClassificationReport, ConfusionMatrix, ReportOptions, matthews_corrcoef};
+//! let (y_true, y_pred) = ([0, 0, 0, 0, 1], [0, 0, 0, 0, 0]);
+//! let report = ClassificationReport::new(&y_true, &y_pred, 2, &ReportOptions::default())?;
+//! assert_eq!(report.accuracy(), Some(0.8));          // accuracy looks fine...
+//! assert_eq!(report.class(1).unwrap().recall, 0.0);   // ...the rare class is never found
+//! let cm = ConfusionMatrix::new(&y_true, &y_pred, 2)?;
+//! assert_eq!(matthews_corrcoef(&cm), 0.0);
+//! # Ok::<(), focal_metrics::MetricsError>(())
+//! ```
+
+pub mod calibration;
+mod confusion;
+mod error;
+mod imbalanced;
+pub mod ranking;
+mod report;
+mod sum;
+pub mod threshold;
+
+pub use confusion::ConfusionMatrix;
+pub use error::{MetricsError, Result};
+pub use imbalanced::{
+    ImbalancedReport, ImbalancedRow, balanced_accuracy, cohen_kappa, matthews_corrcoef,
+};
+pub use report::{ClassMetrics, ClassRow, ClassificationReport, ReportOptions, ZeroDivision};
