@@ -1,0 +1,46 @@
+//! Numerically careful building blocks shared by the losses.
+
+use burn::tensor::{Int, Tensor};
+
+/// Floor applied to `1 - p` before it is raised to the power gamma.
+///
+/// For `0 < gamma < 1`, `d/du u^gamma = gamma * u^(gamma - 1)` is infinite at `u = 0`, and autodiff
+/// would multiply it by the zero derivative of a saturated probability: `0 * inf = NaN`. Below the
+/// floor the clamp cuts the gradient to exactly 0 (the true limit), and the value changes by at most
+/// `TINY^gamma * (-log p_t)` with `-log p_t < TINY`, far below f32 resolution. `1 / TINY = 1e30` keeps
+/// `gamma * u^(gamma - 1)` times any realistic upstream gradient finite in f32.
+pub(crate) const TINY: f32 = 1e-30;
+
+/// `u^gamma` with a gradient that is finite everywhere; `None` for `gamma == 0` (factor 1, exactly
+/// the unmodulated loss, no `0^0`).
+pub(crate) fn safe_pow<const D: usize>(u: Tensor<D>, gamma: f32) -> Option<Tensor<D>> {
+    if gamma == 0.0 {
+        None
+    } else {
+        Some(u.clamp_min(TINY).powf_scalar(gamma))
+    }
+}
+
+/// `1 - softmax(z)_c` for every class, from log-probabilities, without cancellation.
+///
+/// `1 - p_c` computed as such loses all precision when `p_c` is close to 1. At most one class per row
+/// can have `p_c > 1/2`, and it is the row's arg-max; for that class `1 - p_c` equals the sum of the
+/// other probabilities, which has no cancellation. For the other classes `p_c <= 1/2` and `1 - p_c`
+/// is exact to rounding.
+pub(crate) fn one_minus_softmax(log_probs: Tensor<2>) -> Tensor<2> {
+    let [n, c] = log_probs.dims();
+    let probs = log_probs.clone().exp();
+    let top: Tensor<1, Int> = log_probs.detach().argmax(1).reshape([n]);
+    let top_mask = top.one_hot::<2>(c).equal_elem(1);
+    let rest = probs
+        .clone()
+        .mask_fill(top_mask.clone(), 0.0)
+        .sum_dim(1)
+        .expand([n, c]);
+    probs.neg().add_scalar(1.0).mask_where(top_mask, rest)
+}
+
+/// The one-hot matrix `[N, C]` of `targets` as floats.
+pub(crate) fn one_hot_float(targets: Tensor<1, Int>, num_classes: usize) -> Tensor<2> {
+    targets.one_hot::<2>(num_classes).float()
+}
