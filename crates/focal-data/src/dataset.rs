@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::error::DataError;
+
 /// What one sample is: an image or a row of numeric features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
@@ -86,4 +88,322 @@ pub struct Dataset {
     pub class_names: Vec<String>,
     /// Predefined splits, when the source has them.
     pub splits: Option<Splits>,
+}
+
+impl Dataset {
+    /// Builds a data set and checks that its parts fit together.
+    ///
+    /// Checks: a sample holds at least one value; `x.len() == y.len() * kind.len()`; every label
+    /// is below `class_names.len()`; every value is finite; split indices are in range and no
+    /// index appears twice across the splits.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        format: impl Into<String>,
+        source: Option<PathBuf>,
+        kind: SampleKind,
+        x: Vec<f32>,
+        y: Vec<usize>,
+        class_names: Vec<String>,
+        splits: Option<Splits>,
+    ) -> Result<Self, DataError> {
+        let sample_len = kind.len();
+        if sample_len == 0 {
+            return Err(DataError::invalid(format!(
+                "a sample of shape {:?} holds no value",
+                kind.shape()
+            )));
+        }
+        if class_names.is_empty() {
+            return Err(DataError::invalid("the data set has no class"));
+        }
+        if x.len() != y.len() * sample_len {
+            return Err(DataError::invalid(format!(
+                "{} values for {} labels of {} values each (expected {})",
+                x.len(),
+                y.len(),
+                sample_len,
+                y.len() * sample_len
+            )));
+        }
+        if let Some((i, &label)) = y.iter().enumerate().find(|(_, l)| **l >= class_names.len()) {
+            return Err(DataError::invalid(format!(
+                "sample {i} has label {label} but there are only {} classes",
+                class_names.len()
+            )));
+        }
+        if let Some(pos) = x.iter().position(|v| !v.is_finite()) {
+            return Err(DataError::invalid(format!(
+                "sample {}, value {} is {} (values must be finite)",
+                pos / sample_len,
+                pos % sample_len,
+                x[pos]
+            )));
+        }
+        if let Some(s) = &splits {
+            let mut seen = vec![false; y.len()];
+            for (name, part) in [("train", &s.train), ("val", &s.val), ("test", &s.test)] {
+                for &i in part {
+                    if i >= y.len() {
+                        return Err(DataError::invalid(format!(
+                            "{name} split holds index {i} but there are {} samples",
+                            y.len()
+                        )));
+                    }
+                    if seen[i] {
+                        return Err(DataError::invalid(format!(
+                            "sample {i} appears twice in the splits ({name})"
+                        )));
+                    }
+                    seen[i] = true;
+                }
+            }
+        }
+        Ok(Dataset {
+            format: format.into(),
+            source,
+            kind,
+            x,
+            y,
+            class_names,
+            splits,
+        })
+    }
+
+    /// Number of samples.
+    pub fn n_samples(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Number of classes (the length of `class_names`, including classes with no sample).
+    pub fn n_classes(&self) -> usize {
+        self.class_names.len()
+    }
+
+    /// Number of `f32` values in one sample.
+    pub fn sample_len(&self) -> usize {
+        self.kind.len()
+    }
+
+    /// The values of sample `i`, flat (`[C, H, W]` row-major for images).
+    ///
+    /// # Panics
+    /// When `i >= n_samples()`, like slice indexing.
+    pub fn sample(&self, i: usize) -> &[f32] {
+        let n = self.sample_len();
+        &self.x[i * n..(i + 1) * n]
+    }
+
+    /// Number of samples of each class, indexed by label.
+    pub fn class_counts(&self) -> Vec<usize> {
+        class_counts(&self.y, self.n_classes())
+    }
+
+    /// Number of samples of each class within `indices` (e.g. one split).
+    pub fn class_counts_of(&self, indices: &[usize]) -> Vec<usize> {
+        let mut counts = vec![0; self.n_classes()];
+        for &i in indices {
+            counts[self.y[i]] += 1;
+        }
+        counts
+    }
+
+    /// Largest class count divided by the smallest: 1.0 for a balanced set, `inf` when a class
+    /// has no sample.
+    pub fn imbalance_ratio(&self) -> f64 {
+        imbalance_ratio(&self.class_counts())
+    }
+
+    /// The samples at `indices`, in that order (repeats allowed), with the same classes.
+    ///
+    /// Predefined splits are dropped: they index the original set.
+    ///
+    /// # Panics
+    /// When an index is out of range, like slice indexing.
+    pub fn subset(&self, indices: &[usize]) -> Dataset {
+        let n = self.sample_len();
+        let mut x = Vec::with_capacity(indices.len() * n);
+        let mut y = Vec::with_capacity(indices.len());
+        for &i in indices {
+            x.extend_from_slice(self.sample(i));
+            y.push(self.y[i]);
+        }
+        Dataset {
+            format: self.format.clone(),
+            source: self.source.clone(),
+            kind: self.kind,
+            x,
+            y,
+            class_names: self.class_names.clone(),
+            splits: None,
+        }
+    }
+
+    /// A stable content hash (FNV-1a, 64 bits, 16 hex digits) of the sample shape, the values,
+    /// the labels, the class names and the predefined splits.
+    ///
+    /// The same data loaded from any path or format gives the same fingerprint; a run records it
+    /// so that a later `eval` can check it sees the same data. Not a cryptographic hash.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Fnv1a::new();
+        for d in self.kind.shape() {
+            h.write_u64(d as u64);
+        }
+        h.write_u64(self.x.len() as u64);
+        for v in &self.x {
+            h.write(&v.to_bits().to_le_bytes());
+        }
+        h.write_u64(self.y.len() as u64);
+        for &l in &self.y {
+            h.write_u64(l as u64);
+        }
+        h.write_u64(self.class_names.len() as u64);
+        for name in &self.class_names {
+            h.write_u64(name.len() as u64);
+            h.write(name.as_bytes());
+        }
+        match &self.splits {
+            None => h.write_u64(0),
+            Some(s) => {
+                h.write_u64(1);
+                for part in [&s.train, &s.val, &s.test] {
+                    h.write_u64(part.len() as u64);
+                    for &i in part {
+                        h.write_u64(i as u64);
+                    }
+                }
+            }
+        }
+        format!("{:016x}", h.0)
+    }
+}
+
+/// Number of labels of each class in `0..n_classes`; labels at or above `n_classes` are ignored.
+pub(crate) fn class_counts(y: &[usize], n_classes: usize) -> Vec<usize> {
+    let mut counts = vec![0; n_classes];
+    for &l in y {
+        if let Some(c) = counts.get_mut(l) {
+            *c += 1;
+        }
+    }
+    counts
+}
+
+/// Largest count divided by the smallest (`inf` when a count is zero, 1.0 for no count).
+pub(crate) fn imbalance_ratio(counts: &[usize]) -> f64 {
+    let max = counts.iter().copied().max().unwrap_or(0);
+    let min = counts.iter().copied().min().unwrap_or(0);
+    if counts.is_empty() {
+        1.0
+    } else if min == 0 {
+        f64::INFINITY
+    } else {
+        max as f64 / min as f64
+    }
+}
+
+/// 64-bit FNV-1a (Fowler, Noll, Vo): tiny, stable across platforms and versions.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.write(&v.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Dataset {
+        Dataset::new(
+            "test",
+            None,
+            SampleKind::Tabular { n_features: 2 },
+            vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            vec![0, 1, 1],
+            vec!["a".into(), "b".into()],
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        // From the FNV reference test suite: "" -> cbf29ce484222325, "a" -> af63dc4c8601ec8c.
+        let mut h = Fnv1a::new();
+        assert_eq!(h.0, 0xcbf29ce484222325);
+        h.write(b"a");
+        assert_eq!(h.0, 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn accessors_and_counts() {
+        let ds = tiny();
+        assert_eq!(ds.n_samples(), 3);
+        assert_eq!(ds.n_classes(), 2);
+        assert_eq!(ds.sample_len(), 2);
+        assert_eq!(ds.sample(1), &[2.0, 3.0]);
+        assert_eq!(ds.class_counts(), vec![1, 2]);
+        assert_eq!(ds.imbalance_ratio(), 2.0);
+        let sub = ds.subset(&[2, 0, 2]);
+        assert_eq!(sub.y, vec![1, 0, 1]);
+        assert_eq!(sub.x, vec![4.0, 5.0, 0.0, 1.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_content_sensitive() {
+        let a = tiny();
+        let mut b = tiny();
+        b.source = Some(PathBuf::from("/elsewhere"));
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint().len(), 16);
+        b.x[3] = 3.5;
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn new_rejects_parts_that_do_not_fit() {
+        let kind = SampleKind::Tabular { n_features: 2 };
+        let names = vec!["a".to_string()];
+        let bad_len = Dataset::new(
+            "t",
+            None,
+            kind,
+            vec![0.0; 3],
+            vec![0, 0],
+            names.clone(),
+            None,
+        );
+        assert!(matches!(bad_len, Err(DataError::InvalidDataset { .. })));
+        let bad_label = Dataset::new("t", None, kind, vec![0.0; 2], vec![1], names.clone(), None);
+        assert!(bad_label.unwrap_err().to_string().contains("label 1"));
+        let nan = Dataset::new(
+            "t",
+            None,
+            kind,
+            vec![0.0, f32::NAN],
+            vec![0],
+            names.clone(),
+            None,
+        );
+        assert!(nan.unwrap_err().to_string().contains("finite"));
+        let splits = Splits {
+            train: vec![0],
+            val: vec![0],
+            test: vec![],
+        };
+        let dup = Dataset::new("t", None, kind, vec![0.0; 2], vec![0], names, Some(splits));
+        assert!(dup.unwrap_err().to_string().contains("twice"));
+    }
 }

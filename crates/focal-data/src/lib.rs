@@ -1,7 +1,36 @@
-//! Real data in, an imbalanced task out: loaders, task construction, stratified splits, samplers.
+//! Real data in, an imbalanced task out: loaders, the bundled default set, task construction,
+//! stratified splits, samplers and resamplers, augmentation and a Burn batcher.
 //!
-//! Every loader produces one in-memory [`Dataset`]; see `dataset.rs` for its conventions.
+//! Every loader produces one in-memory [`Dataset`]: labels `0..n_classes` indexing
+//! `class_names`, samples flat in `x` (images channel-first, values in `[0, 1]`).
+//!
+//! ```no_run
+//! use focal_data::{bundled, task::{build_task, TaskSpec, ClassSelector}};
+//! let ds = bundled()?;
+//! let spec = TaskSpec { positive: Some(ClassSelector::Name("Bag".into())), ratio: Some((98, 2)), long_tail: None, seed: 0 };
+//! let task = build_task(&ds, &spec)?;
+//! assert_eq!(task.class_names, ["not Bag", "Bag"]);
+//! # Ok::<(), focal_data::DataError>(())
+//! ```
 
+mod bundled;
 mod dataset;
+mod error;
+mod folder;
+mod idx;
+mod load;
+mod npz;
+mod table;
 
+pub mod augment;
+pub mod batcher;
+pub mod sampling;
+pub mod split;
+pub mod task;
+
+pub use bundled::{BUNDLED_DESCRIPTION, bundled};
 pub use dataset::{Dataset, SampleKind, Splits};
+pub use error::DataError;
+pub use idx::FASHION_MNIST_CLASSES;
+pub use load::{LoadOptions, load};
+pub use split::SplitFractions;

@@ -1,0 +1,219 @@
+//! The one error type of `focal-data`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while loading, building or resampling a data set.
+///
+/// Each variant carries the file (and line, column or entry) it is about; messages are lowercase,
+/// name the thing and suggest a fix.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file or folder could not be read.
+    #[error("cannot read {path}: {source}; check that the path exists and is readable")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The path exists but is in no format `focal` reads.
+    #[error(
+        "{path}: unknown data format ({reason}); expected a folder with IDX files \
+         (train-images-idx3-ubyte[.gz], ...), a .npz file, a folder of class folders, or a .csv file"
+    )]
+    UnknownFormat {
+        /// The path given.
+        path: PathBuf,
+        /// What was found instead.
+        reason: String,
+    },
+    /// A file is truncated or does not hold what its header declares.
+    #[error("{path}: corrupt file at {entry}: {reason}; re-download or re-export the file")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Where in the file: a header field, a byte offset, an archive entry.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file starts with the wrong magic number.
+    #[error(
+        "{path}: wrong magic number {found:#010x}, expected {expected}; \
+         is this the right file (images vs labels, IDX vs something else)?"
+    )]
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// The magic number found.
+        found: u32,
+        /// The magic number(s) expected, in words.
+        expected: String,
+    },
+    /// A header declares more data than the file holds (or than is sane to allocate).
+    #[error(
+        "{path}: {entry} declares {declared} bytes of data but the file holds {actual}; \
+         the file is truncated or its header is corrupt"
+    )]
+    DeclaredSize {
+        /// The file.
+        path: PathBuf,
+        /// The header or archive entry.
+        entry: String,
+        /// Bytes the header declares.
+        declared: u64,
+        /// Bytes actually present.
+        actual: u64,
+    },
+    /// Images and labels disagree on the number of samples.
+    #[error(
+        "{images} holds {n_images} images but {labels} holds {n_labels} labels; \
+         pair each images file with its own labels file"
+    )]
+    CountMismatch {
+        /// The images file (or archive entry).
+        images: String,
+        /// Number of images.
+        n_images: usize,
+        /// The labels file (or archive entry).
+        labels: String,
+        /// Number of labels.
+        n_labels: usize,
+    },
+    /// An image could not be decoded.
+    #[error("{path}: cannot decode image: {reason}; remove or re-save the file")]
+    UnreadableImage {
+        /// The image file.
+        path: PathBuf,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// A class folder holds no image.
+    #[error(
+        "{path}: class folder holds no image (.png, .jpg, .jpeg, .bmp); \
+         add images or remove the folder"
+    )]
+    EmptyClassFolder {
+        /// The class folder.
+        path: PathBuf,
+    },
+    /// A CSV cell is not a number.
+    #[error(
+        "{path}: line {line}, column {column} (`{header}`): `{value}` is not a number; \
+         features must be numeric (choose the label column with --label-column)"
+    )]
+    CsvNotNumeric {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        /// 1-based column number.
+        column: usize,
+        /// The column's header.
+        header: String,
+        /// The cell as read.
+        value: String,
+    },
+    /// A CSV file is malformed (ragged rows, bad quoting, no header).
+    #[error(
+        "{path}: line {line}: {reason}; fix the CSV (one header line, the same number of columns on every line)"
+    )]
+    CsvMalformed {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The label column asked for is not in the CSV header.
+    #[error(
+        "{path}: no label column `{name}`; the columns are: {available}; pass one of them with --label-column"
+    )]
+    MissingLabelColumn {
+        /// The CSV file.
+        path: PathBuf,
+        /// The label column asked for.
+        name: String,
+        /// The header's column names, comma-separated.
+        available: String,
+    },
+    /// A data set's parts do not fit together.
+    #[error("invalid data set: {reason}")]
+    InvalidDataset {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A class named on the command line is not in the data set.
+    #[error(
+        "no class `{name}` in the data set; the classes are: {available}; pass a name or an index"
+    )]
+    UnknownClass {
+        /// The name or index given.
+        name: String,
+        /// The data set's classes, comma-separated.
+        available: String,
+    },
+    /// A ratio, imbalance factor or sampling strategy cannot be met with the data at hand.
+    #[error("{what} cannot be met: {reason}")]
+    Unmeetable {
+        /// What was asked for, e.g. `ratio 98:2`.
+        what: String,
+        /// The counts that make it impossible, and what would work.
+        reason: String,
+    },
+    /// An argument is out of range or malformed.
+    #[error("invalid {what} `{value}`: {reason}")]
+    InvalidArgument {
+        /// The argument, e.g. `--ratio`.
+        what: String,
+        /// The value given.
+        value: String,
+        /// What is expected.
+        reason: String,
+    },
+}
+
+impl DataError {
+    /// An [`DataError::Io`] for `path`.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A [`DataError::Corrupt`] for `path`.
+    pub(crate) fn corrupt(
+        path: impl Into<PathBuf>,
+        entry: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        DataError::Corrupt {
+            path: path.into(),
+            entry: entry.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`DataError::InvalidDataset`].
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        DataError::InvalidDataset {
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`DataError::InvalidArgument`].
+    pub(crate) fn arg(
+        what: impl Into<String>,
+        value: impl std::fmt::Display,
+        reason: impl Into<String>,
+    ) -> Self {
+        DataError::InvalidArgument {
+            what: what.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+}

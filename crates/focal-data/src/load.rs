@@ -1,0 +1,71 @@
+//! Format detection and the one entry point, [`load`].
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use crate::dataset::Dataset;
+use crate::error::DataError;
+use crate::{folder, idx, npz, table};
+
+/// Options for [`load`]; every field is optional and `Default` picks the documented default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadOptions {
+    /// CSV only: the label column. Default: the column named `label` when there is one, else
+    /// the last column.
+    pub label_column: Option<String>,
+    /// Image folders only: resize every image to `(width, height)`. Default: the size of the
+    /// first image (first class folder, first file by name). IDX and NPZ keep their size.
+    pub image_size: Option<(u32, u32)>,
+    /// Image folders only: `Some(true)` converts to greyscale, `Some(false)` to RGB. Default:
+    /// greyscale when every image is greyscale, else RGB.
+    pub grayscale: Option<bool>,
+}
+
+/// Loads a data set, detecting its format from the path:
+///
+/// - a folder holding `train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]` and/or the
+///   `t10k-` pair (MNIST, Fashion-MNIST): format `"idx"`, splits `train` and `test`;
+/// - a single IDX images file (`...-images-idx3-ubyte[.gz]`) with its labels file beside it:
+///   format `"idx"`, no splits;
+/// - a `.npz` file (MedMNIST layout `train_images`, `train_labels`, `val_*`, `test_*`, or one
+///   `images`/`labels` pair): format `"npz"`, the predefined splits kept;
+/// - a folder of class folders `root/<class>/*.{png,jpg,jpeg,bmp}`: format `"image-folder"`;
+/// - a `.csv` file with a header: format `"csv"`.
+///
+/// Files whose extension says nothing are recognised by their first bytes (zip, IDX magic).
+/// Images are stored channel-first with values scaled to `[0, 1]`.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
+    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    if meta.is_dir() {
+        if idx::dir_has_idx(path) {
+            return idx::load_dir(path);
+        }
+        return folder::load_folder(path, opts);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".npz") {
+        return npz::load_npz(path);
+    }
+    if name.ends_with(".csv") {
+        return table::load_csv(path, opts.label_column.as_deref());
+    }
+    if name.contains("idx3-ubyte") {
+        return idx::load_single(path);
+    }
+    let mut head = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| DataError::io(path, e))?;
+    match &head[..n] {
+        [b'P', b'K', ..] => npz::load_npz(path),
+        [0, 0, 8, 3] => idx::load_single(path),
+        _ => Err(DataError::UnknownFormat {
+            path: path.to_path_buf(),
+            reason: "a file that is neither .npz, .csv nor IDX".into(),
+        }),
+    }
+}

@@ -1,0 +1,134 @@
+//! CSV files with a header: numeric features and one label column.
+
+use std::path::Path;
+
+use crate::dataset::{Dataset, SampleKind};
+use crate::error::DataError;
+
+/// Loads a CSV file.
+///
+/// The first line is the header. The label column is `label_column` when given, else the column
+/// named `label` when there is one, else the last column. Every other column is a feature and
+/// must hold a finite number in every row. Labels are text; the classes are the distinct labels,
+/// sorted numerically when every label is a number (`2 < 10`), else as text, and label `i` is
+/// the `i`-th class. No predefined splits.
+pub(crate) fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, DataError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| csv_error(path, e))?;
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(String::from)
+        .collect();
+    if headers.is_empty() || headers.iter().all(String::is_empty) {
+        return Err(DataError::CsvMalformed {
+            path: path.to_path_buf(),
+            line: 1,
+            reason: "empty header".into(),
+        });
+    }
+    let label_idx =
+        match label_column {
+            Some(name) => headers.iter().position(|h| h == name).ok_or_else(|| {
+                DataError::MissingLabelColumn {
+                    path: path.to_path_buf(),
+                    name: name.to_string(),
+                    available: headers.join(", "),
+                }
+            })?,
+            None => headers
+                .iter()
+                .position(|h| h == "label")
+                .unwrap_or(headers.len() - 1),
+        };
+    if headers.len() < 2 {
+        return Err(DataError::CsvMalformed {
+            path: path.to_path_buf(),
+            line: 1,
+            reason: "only one column: a label column and at least one feature column are needed"
+                .into(),
+        });
+    }
+    let n_features = headers.len() - 1;
+    let mut x = Vec::new();
+    let mut labels_text = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(path, e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        for (col, cell) in rec.iter().enumerate() {
+            if col == label_idx {
+                labels_text.push(cell.to_string());
+                continue;
+            }
+            match cell.parse::<f32>() {
+                Ok(v) if v.is_finite() => x.push(v),
+                _ => {
+                    return Err(DataError::CsvNotNumeric {
+                        path: path.to_path_buf(),
+                        line,
+                        column: col + 1,
+                        header: headers[col].clone(),
+                        value: cell.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    if labels_text.is_empty() {
+        return Err(DataError::CsvMalformed {
+            path: path.to_path_buf(),
+            line: 2,
+            reason: "no data rows after the header".into(),
+        });
+    }
+    let mut classes: Vec<String> = labels_text.clone();
+    classes.sort();
+    classes.dedup();
+    let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse::<f64>().ok()).collect();
+    if let Some(values) = numeric {
+        let mut pairs: Vec<(f64, String)> = values.into_iter().zip(classes).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        classes = pairs.into_iter().map(|(_, s)| s).collect();
+    }
+    let index: std::collections::HashMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let y = labels_text
+        .iter()
+        .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
+        .collect();
+    Dataset::new(
+        "csv",
+        Some(path.to_path_buf()),
+        SampleKind::Tabular { n_features },
+        x,
+        y,
+        classes,
+        None,
+    )
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> DataError {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => DataError::io(path, io),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => DataError::CsvMalformed {
+            path: path.to_path_buf(),
+            line,
+            reason: format!("{len} columns where the header has {expected_len}"),
+        },
+        other => DataError::CsvMalformed {
+            path: path.to_path_buf(),
+            line,
+            reason: format!("{other:?}"),
+        },
+    }
+}
