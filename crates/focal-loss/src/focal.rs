@@ -248,9 +248,12 @@ pub(crate) fn focal_from_log_probs(
                 .gather(1, index.clone())
                 .reshape([n])
                 .neg();
-            let one_minus_pt = one_minus_softmax(log_probs).gather(1, index).reshape([n]);
-            if let Some(factor) = safe_pow(one_minus_pt, gamma) {
-                loss = loss * factor;
+            // Skipped for gamma = 0, where the factor is exactly 1.
+            if gamma != 0.0 {
+                let one_minus_pt = one_minus_softmax(log_probs).gather(1, index).reshape([n]);
+                if let Some(factor) = safe_pow(one_minus_pt, gamma) {
+                    loss = loss * factor;
+                }
             }
             if let Some(alpha) = alpha {
                 loss = loss * alpha.gather(0, targets);
@@ -260,7 +263,9 @@ pub(crate) fn focal_from_log_probs(
         Some(ls) => {
             let q = one_hot_float(targets, c) * (1.0 - ls) + ls / c as f32;
             let mut terms = log_probs.clone().neg() * q;
-            if let Some(factor) = safe_pow(one_minus_softmax(log_probs), gamma) {
+            if gamma != 0.0
+                && let Some(factor) = safe_pow(one_minus_softmax(log_probs), gamma)
+            {
                 terms = terms * factor;
             }
             if let Some(alpha) = alpha {

@@ -60,3 +60,34 @@ pub fn with_prior_bias(mut linear: Linear, prior: f64) -> Result<Linear, FocalLo
     )));
     Ok(linear)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::LinearConfig;
+    use burn::tensor::Device;
+
+    #[test]
+    fn prior_bias_inverts_the_sigmoid() {
+        for pi in [0.01f64, 0.1, 0.5, 0.9] {
+            let b = prior_bias(pi).unwrap() as f64;
+            assert!((1.0 / (1.0 + (-b).exp()) - pi).abs() < 1e-7, "pi {pi}");
+        }
+        for bad in [0.0, 1.0, -0.1, f64::NAN] {
+            assert!(prior_bias(bad).is_err(), "{bad}");
+        }
+        let msg = prior_bias(1.5).unwrap_err().to_string();
+        assert!(msg.contains("prior is 1.5"), "{msg}");
+    }
+
+    #[test]
+    fn with_prior_bias_sets_every_output_and_adds_a_missing_bias() {
+        let device = Device::default();
+        let linear = LinearConfig::new(4, 3).with_bias(false).init(&device);
+        let linear = with_prior_bias(linear, 0.01).unwrap();
+        let bias = linear.bias.expect("a bias was added").val();
+        let got: Vec<f32> = bias.into_data().iter::<f32>().collect();
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|&b| (b + 4.59512).abs() < 1e-4), "{got:?}");
+    }
+}

@@ -44,3 +44,47 @@ pub(crate) fn one_minus_softmax(log_probs: Tensor<2>) -> Tensor<2> {
 pub(crate) fn one_hot_float(targets: Tensor<1, Int>, num_classes: usize) -> Tensor<2> {
     targets.one_hot::<2>(num_classes).float()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+        t.into_data().iter::<f64>().collect()
+    }
+
+    #[test]
+    fn one_minus_softmax_keeps_precision_near_one() {
+        // Logits [20, 0, -5]: 1 - p_0 = (e^-20 + e^-25) / (1 + e^-20 + e^-25) ~ 2.0626e-9, which
+        // the naive 1 - p_0 in f32 rounds to 0. Relative tolerance 1e-5.
+        let device = Device::default();
+        let logits = Tensor::<2>::from_floats([[20.0, 0.0, -5.0], [0.0, 0.0, 0.0]], &device);
+        let lp = burn::tensor::activation::log_softmax(logits, 1);
+        let got = values(one_minus_softmax(lp));
+        let (a, b) = ((-20.0f64).exp(), (-25.0f64).exp());
+        let s = 1.0 + a + b;
+        let want = [
+            (a + b) / s,
+            1.0 - a / s,
+            1.0 - b / s,
+            2.0 / 3.0,
+            2.0 / 3.0,
+            2.0 / 3.0,
+        ];
+        for (g, w) in got.iter().zip(want) {
+            assert!(((g - w) / w).abs() < 1e-5, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn safe_pow_gamma_zero_is_no_factor_and_clamps_zero() {
+        let device = Device::default();
+        let u = Tensor::<1>::from_floats([0.0, 0.25, 1.0], &device);
+        assert!(safe_pow(u.clone(), 0.0).is_none());
+        let got = values(safe_pow(u, 0.5).expect("gamma > 0 gives a factor"));
+        assert_eq!(got[1], 0.5);
+        assert_eq!(got[2], 1.0);
+        assert!(got[0] > 0.0 && got[0] < 1e-14, "{got:?}");
+    }
+}

@@ -33,3 +33,25 @@ pub(crate) fn reduce<const D: usize>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    #[test]
+    fn mean_sum_and_empty_denominator() {
+        let device = Device::default();
+        let losses = Tensor::<1>::from_floats([1.0, 2.0, 0.0, 5.0], &device);
+        let value = |t: Tensor<1>| t.into_scalar::<f32>();
+        assert_eq!(value(reduce(losses.clone(), Reduction::Sum, None)), 8.0);
+        assert_eq!(value(reduce(losses.clone(), Reduction::Mean, None)), 2.0);
+        let three = Tensor::<1>::from_floats([3.0], &device);
+        assert!(
+            (value(reduce(losses.clone(), Reduction::Mean, Some(three))) - 8.0 / 3.0).abs() < 1e-6
+        );
+        let zero = Tensor::<1>::from_floats([0.0], &device);
+        let nothing = Tensor::<1>::zeros([4], &device);
+        assert_eq!(value(reduce(nothing, Reduction::Mean, Some(zero))), 0.0);
+    }
+}
