@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::confusion::ConfusionMatrix;
 use crate::error::{MetricsError, Result};
-use crate::report::{ReportOptions, ZeroDivision, fmt_float, resolve_labels, resolve_names};
+use crate::report::{
+    ReportOptions, ZeroDivision, fmt_float, fmt_support, resolve_labels, resolve_names,
+};
 use crate::sum;
 
 /// One row of [`ImbalancedReport`]: a class, or the support-weighted average.
@@ -48,6 +50,9 @@ pub struct ImbalancedReport {
     /// Digits printed after the decimal point.
     #[serde(skip)]
     pub digits: usize,
+    /// Print supports as floats (`1.0`), as imbalanced-learn does when no prediction is correct.
+    #[serde(skip)]
+    pub float_support: bool,
 }
 
 impl ImbalancedReport {
@@ -134,6 +139,7 @@ impl ImbalancedReport {
             average,
             alpha,
             digits: options.digits,
+            float_support: cm.correct() == 0,
         })
     }
 }
@@ -162,7 +168,8 @@ impl fmt::Display for ImbalancedReport {
                 r.iba,
             ]
             .map(|x| format!("{:>9}", fmt_float(x, d)));
-            writeln!(f, "{:>w$}  {} {:>9}", r.name, cells.join(" "), r.support)
+            let support = fmt_support(r.support, self.float_support);
+            writeln!(f, "{:>w$}  {} {:>9}", r.name, cells.join(" "), support)
         };
         for r in &self.classes {
             row(f, r)?;

@@ -135,6 +135,9 @@ pub struct ClassificationReport {
     macro_avg: ClassMetrics,
     weighted_avg: ClassMetrics,
     digits: usize,
+    /// scikit-learn quirk: when no prediction at all is correct, its supports are floats and
+    /// print as `1.0`.
+    float_support: bool,
 }
 
 impl ClassificationReport {
@@ -215,6 +218,7 @@ impl ClassificationReport {
             macro_avg,
             weighted_avg,
             digits: options.digits,
+            float_support: cm.correct() == 0,
         })
     }
 
@@ -338,6 +342,16 @@ pub(crate) fn nan_weighted_average(values: &[f64], weights: &[f64]) -> f64 {
     sum::weighted_average(&v, &w)
 }
 
+/// A support count as scikit-learn prints it: an integer, or, when no prediction is correct
+/// (its `multilabel_confusion_matrix` then starts from float zeros), a float such as `1.0`.
+pub(crate) fn fmt_support(support: u64, float_support: bool) -> String {
+    if float_support {
+        format!("{support}.0")
+    } else {
+        support.to_string()
+    }
+}
+
 /// Python's `format(x, ".{digits}f")`: like Rust's, except NaN prints as `nan`.
 pub(crate) fn fmt_float(x: f64, digits: usize) -> String {
     if x.is_nan() {
@@ -370,7 +384,7 @@ impl fmt::Display for ClassificationReport {
                 fmt_float(m.precision, d),
                 fmt_float(m.recall, d),
                 fmt_float(m.f1, d),
-                m.support
+                fmt_support(m.support, self.float_support)
             )
         };
         for c in &self.classes {
@@ -385,7 +399,7 @@ impl fmt::Display for ClassificationReport {
                 "",
                 "",
                 fmt_float(self.micro.f1, d),
-                self.micro.support
+                fmt_support(self.micro.support, self.float_support)
             )?;
         } else {
             row(f, "micro avg", &self.micro)?;
