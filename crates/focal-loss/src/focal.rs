@@ -43,6 +43,7 @@ pub struct FocalLossConfig {
     /// One weight per class (>= 0); `None` weights every class 1.
     pub alpha: Option<Vec<f32>>,
     /// A target value whose samples are skipped: their loss is 0 and they do not count in the mean.
+    /// It may lie outside `0..num_classes` (e.g. 255, the segmentation convention).
     pub ignore_index: Option<usize>,
     /// Label smoothing factor in `[0, 1]`: the target becomes `(1 - ls) * onehot + ls / C`.
     pub label_smoothing: Option<f32>,
@@ -151,7 +152,8 @@ impl FocalLoss {
     /// # Shapes
     ///
     /// - logits: `[batch_size, num_classes]`
-    /// - targets: `[batch_size]`, values in `0..num_classes` (or the ignore index)
+    /// - targets: `[batch_size]`, values in `0..num_classes` (or the ignore index); other values
+    ///   are not checked (that would cost a device sync) and give backend-defined results
     ///
     /// # Panics
     ///

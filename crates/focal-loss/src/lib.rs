@@ -7,6 +7,7 @@
 //! | loss | config | paper |
 //! |---|---|---|
 //! | softmax focal loss, per-class alpha, ignore index, label smoothing | [`FocalLossConfig`] | Lin et al. 2017 |
+//! | weighted cross-entropy (the `gamma = 0` case) | [`FocalLossConfig`] with `gamma = 0` and `alpha` | |
 //! | sigmoid focal loss (binary / multi-label, torchvision semantics) | [`SigmoidFocalLossConfig`] | Lin et al. 2017 |
 //! | Poly-1 (cross-entropy and focal forms) | [`Poly1LossConfig`] | Leng et al. 2022 |
 //! | LDAM (label-distribution-aware margins) | [`LdamLossConfig`] | Cao et al. 2019 |
