@@ -278,7 +278,7 @@ impl Dataset {
 }
 
 /// Number of labels of each class in `0..n_classes`; labels at or above `n_classes` are ignored.
-pub(crate) fn class_counts(y: &[usize], n_classes: usize) -> Vec<usize> {
+pub fn class_counts(y: &[usize], n_classes: usize) -> Vec<usize> {
     let mut counts = vec![0; n_classes];
     for &l in y {
         if let Some(c) = counts.get_mut(l) {
@@ -289,7 +289,7 @@ pub(crate) fn class_counts(y: &[usize], n_classes: usize) -> Vec<usize> {
 }
 
 /// Largest count divided by the smallest (`inf` when a count is zero, 1.0 for no count).
-pub(crate) fn imbalance_ratio(counts: &[usize]) -> f64 {
+pub fn imbalance_ratio(counts: &[usize]) -> f64 {
     let max = counts.iter().copied().max().unwrap_or(0);
     let min = counts.iter().copied().min().unwrap_or(0);
     if counts.is_empty() {
