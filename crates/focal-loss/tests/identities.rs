@@ -173,6 +173,46 @@ fn keras_categorical_focal_docstring_values() {
     }
 }
 
+#[test]
+fn keras_binary_focal_docstring_values() {
+    // keras.losses.binary_focal_crossentropy(y_true=[[0,1],[0,0]], y_pred=[[0.6,0.4],[0.4,0.6]],
+    //   gamma=2) -> [0.330, 0.206] (recomputed in float64: 0.329864, 0.205801); Keras averages over
+    //   the last axis and applies no alpha by default: our sigmoid focal loss with alpha None.
+    // Tolerance 1e-5 against the recomputed values.
+    let dev = device();
+    let logit = |p: f64| (p / (1.0 - p)).ln();
+    let logits = vec![vec![logit(0.6), logit(0.4)], vec![logit(0.4), logit(0.6)]];
+    let loss = SigmoidFocalLossConfig::new()
+        .with_alpha(None)
+        .init(&dev)
+        .forward_no_reduction(
+            matrix(&logits, &dev),
+            matrix(&[vec![0.0, 1.0], vec![0.0, 0.0]], &dev),
+        )
+        .mean_dim(1);
+    let got = values(loss);
+    let recomputed =
+        |terms: [(f64, f64); 2]| terms.iter().map(|&(q, p)| q * q * -p.ln()).sum::<f64>() / 2.0;
+    // (1 - p_t, p_t) per element.
+    let want = [
+        recomputed([(0.6, 0.4), (0.6, 0.4)]),
+        recomputed([(0.4, 0.6), (0.6, 0.4)]),
+    ];
+    assert!((want[0] - 0.330).abs() < 5e-4 && (want[1] - 0.206).abs() < 5e-4);
+    assert!(mixed_error(&got, &want) < 1e-5, "{got:?} vs {want:?}");
+    // Keras example 1: y_true [0, 1, 0, 0], logits [-18.6, 0.51, 2.94, -12.8], from_logits,
+    // gamma 2 -> 0.691 (3 decimals: tolerance 5e-4).
+    let mean = SigmoidFocalLossConfig::new()
+        .with_alpha(None)
+        .init(&dev)
+        .forward(
+            matrix(&[vec![-18.6, 0.51, 2.94, -12.8]], &dev),
+            matrix(&[vec![0.0, 1.0, 0.0, 0.0]], &dev),
+        );
+    let mean = values(mean)[0];
+    assert!((mean - 0.691).abs() < 5e-4, "{mean}");
+}
+
 /// Checks that values and gradients are finite and returns them.
 fn finite(name: &str, (v, g): (Vec<f64>, Vec<f64>)) -> (Vec<f64>, Vec<f64>) {
     assert!(
