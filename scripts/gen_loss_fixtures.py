@@ -6,7 +6,8 @@ Writes crates/focal-loss/tests/fixtures/losses.json. Run from the repository roo
     python3 scripts/gen_loss_fixtures.py
 
 Environment used for the committed fixtures (pip, PyPI):
-    torch==2.15.0, torchvision==0.29.2, numpy==2.4.6, Python 3 (venv)
+    Python 3.11.7; torch==2.15.0 (the PyPI wheel, reports 2.15.0+cu132; run on the CPU),
+    torchvision==0.29.2, numpy==2.4.6
 
 Everything is computed in float64 on inputs first rounded to float32, so the Rust side (f32)
 sees exactly the same inputs. For each case the file holds the inputs, the loss (a list: one
