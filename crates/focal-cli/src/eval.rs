@@ -1,11 +1,435 @@
-//! `focal eval`.
+//! `focal eval`: judge predictions per class, as scikit-learn's `classification_report` does.
+//!
+//! Inputs: `--predictions FILE.csv` (any model's predictions). The evaluation itself
+//! ([`Predictions`] -> [`Evaluation`]) does not care where the predictions came from, so other
+//! inputs (a trained run folder) only need to produce a [`Predictions`].
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
 use clap::Args;
+use focal_metrics::ranking::{self, BinaryCurve};
+use focal_metrics::{
+    ClassificationReport, ConfusionMatrix, ImbalancedReport, ReportOptions, balanced_accuracy,
+    cohen_kappa, matthews_corrcoef,
+};
+use serde::Serialize;
+
+/// Largest number of classes `focal eval` accepts (the confusion matrix is dense).
+const MAX_CLASSES: usize = 1000;
+/// How far a row of probabilities may sum from 1.
+const PROB_SUM_TOLERANCE: f64 = 1e-3;
 
 /// Arguments of `focal eval`.
 #[derive(Debug, Args)]
-pub struct EvalArgs {}
+pub struct EvalArgs {
+    // ---- What to evaluate: exactly one input. ----
+    /// CSV of predictions: header `y_true,y_pred`, optionally followed by `p_0,...,p_{C-1}`
+    /// (class probabilities, each row summing to 1). Classes are 0..C-1, where C is the number
+    /// of `p_` columns, or 1 + the largest label when there are none.
+    #[arg(long, value_name = "FILE.csv")]
+    pub predictions: Option<PathBuf>,
+
+    // ---- (Reserved: trained-run inputs such as `--run DIR [--data PATH]` go here, each an
+    // `Option`, with one more arm in `run` below that builds a `Predictions`.) ----
+
+    // ---- How to print it. ----
+    /// Print one JSON object (keys report, confusion_matrix, balanced_accuracy, mcc, and, with
+    /// probabilities and every class present in y_true, average_precision and roc_auc) instead
+    /// of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Digits after the decimal point in the classification report (the other metrics print
+    /// with at least 4).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub digits: usize,
+}
 
 /// Runs `focal eval`.
-pub fn run(_args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("focal eval is being built (issue 3)")
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let predictions = match &args.predictions {
+        Some(path) => Predictions::read_csv(path)?,
+        None => bail!("nothing to evaluate: pass --predictions FILE.csv (see `focal eval --help`)"),
+    };
+    let evaluation = Evaluation::compute(&predictions, args.digits)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&evaluation.json())?);
+    } else {
+        print!("{}", evaluation.text());
+    }
+    Ok(())
+}
+
+/// Labels, predictions and optional class probabilities of a set of samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// True class per sample.
+    pub y_true: Vec<usize>,
+    /// Predicted class per sample.
+    pub y_pred: Vec<usize>,
+    /// `n x n_classes` probabilities, row-major, when given.
+    pub probs: Option<Vec<f64>>,
+    /// Number of classes.
+    pub n_classes: usize,
+}
+
+/// An error at a place in the CSV file.
+fn at(path: &Path, line: u64, column: usize, message: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}: line {line}, column {column}: {message}",
+        path.display()
+    )
+}
+
+impl Predictions {
+    /// Reads the `y_true,y_pred[,p_0,...,p_{C-1}]` CSV format.
+    pub fn read_csv(path: &Path) -> anyhow::Result<Self> {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open predictions file {}", path.display()))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(std::io::BufReader::new(file));
+        let mut records = reader.records();
+        let header = match records.next() {
+            None => bail!(
+                "{}: empty file; expected the header `y_true,y_pred` (then optionally p_0,...)",
+                path.display()
+            ),
+            Some(r) => r.with_context(|| format!("reading {}", path.display()))?,
+        };
+        let line = header.position().map_or(1, |p| p.line());
+        let names: Vec<&str> = header.iter().collect();
+        for (i, expected) in ["y_true", "y_pred"].iter().enumerate() {
+            match names.get(i) {
+                Some(found) if found == expected => {}
+                Some(found) => {
+                    return Err(at(
+                        path,
+                        line,
+                        i + 1,
+                        format!(
+                            "expected header `{expected}`, found `{found}`; the header must be \
+                         `y_true,y_pred[,p_0,...,p_{{C-1}}]`"
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(at(
+                        path,
+                        line,
+                        i + 1,
+                        format!(
+                            "missing column `{expected}`; the header must be \
+                         `y_true,y_pred[,p_0,...,p_{{C-1}}]`"
+                        ),
+                    ));
+                }
+            }
+        }
+        for (c, found) in names.iter().enumerate().skip(2) {
+            let expected = format!("p_{}", c - 2);
+            if *found != expected {
+                return Err(at(
+                    path,
+                    line,
+                    c + 1,
+                    format!(
+                        "expected header `{expected}`, found `{found}`; probability columns are \
+                     p_0, p_1, ... in order"
+                    ),
+                ));
+            }
+        }
+        let n_prob = names.len() - 2;
+        if n_prob > MAX_CLASSES {
+            bail!(
+                "{}: {n_prob} probability columns; focal eval supports at most {MAX_CLASSES} classes",
+                path.display()
+            );
+        }
+        let columns: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+
+        let mut y_true = Vec::new();
+        let mut y_pred = Vec::new();
+        let mut probs = Vec::new();
+        for record in records {
+            let record = record.with_context(|| format!("reading {}", path.display()))?;
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() < columns.len() {
+                return Err(at(
+                    path,
+                    line,
+                    record.len() + 1,
+                    format!(
+                        "missing column `{}` (expected {} columns, found {})",
+                        columns[record.len()],
+                        columns.len(),
+                        record.len()
+                    ),
+                ));
+            }
+            if record.len() > columns.len() {
+                return Err(at(
+                    path,
+                    line,
+                    columns.len() + 1,
+                    format!(
+                        "unexpected extra column (the header names {} columns)",
+                        columns.len()
+                    ),
+                ));
+            }
+            for (c, target) in [&mut y_true, &mut y_pred].into_iter().enumerate() {
+                let cell = &record[c];
+                let label: usize = cell.parse().map_err(|_| {
+                    at(
+                        path,
+                        line,
+                        c + 1,
+                        format!(
+                            "`{cell}` in {} is not a class index; expected an integer >= 0",
+                            columns[c]
+                        ),
+                    )
+                })?;
+                let limit = if n_prob > 0 { n_prob } else { MAX_CLASSES };
+                if label >= limit {
+                    let why = if n_prob > 0 {
+                        format!(
+                            "there are {n_prob} probability columns, so classes are 0..{}",
+                            n_prob - 1
+                        )
+                    } else {
+                        format!("focal eval supports at most {MAX_CLASSES} classes")
+                    };
+                    return Err(at(
+                        path,
+                        line,
+                        c + 1,
+                        format!("label {label} in {} is out of range: {why}", columns[c]),
+                    ));
+                }
+                target.push(label);
+            }
+            let mut sum = 0.0;
+            for c in 2..columns.len() {
+                let cell = &record[c];
+                let p: f64 = cell.parse().map_err(|_| {
+                    at(
+                        path,
+                        line,
+                        c + 1,
+                        format!("`{cell}` in {} is not a number", columns[c]),
+                    )
+                })?;
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(at(
+                        path,
+                        line,
+                        c + 1,
+                        format!("probability {cell} in {} is outside [0, 1]", columns[c]),
+                    ));
+                }
+                sum += p;
+                probs.push(p);
+            }
+            if n_prob > 0 && (sum - 1.0).abs() > PROB_SUM_TOLERANCE {
+                return Err(at(
+                    path,
+                    line,
+                    3,
+                    format!(
+                        "probabilities p_0..p_{} sum to {sum}, expected 1 within {PROB_SUM_TOLERANCE}",
+                        n_prob - 1
+                    ),
+                ));
+            }
+        }
+        if y_true.is_empty() {
+            bail!("{}: no predictions after the header line", path.display());
+        }
+        let n_classes = if n_prob > 0 {
+            n_prob
+        } else {
+            1 + y_true.iter().chain(&y_pred).copied().max().unwrap_or(0)
+        };
+        Ok(Self {
+            y_true,
+            y_pred,
+            probs: (n_prob > 0).then_some(probs),
+            n_classes,
+        })
+    }
+}
+
+/// Every metric `focal eval` reports.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    report: ClassificationReport,
+    imbalanced: ImbalancedReport,
+    confusion: ConfusionMatrix,
+    balanced_accuracy: f64,
+    mcc: f64,
+    kappa: f64,
+    ranking: Ranking,
+}
+
+/// Ranking metrics, or why they were not computed.
+#[derive(Debug, Clone)]
+enum Ranking {
+    NoProbabilities,
+    Skipped(String),
+    Computed {
+        average_precision: f64,
+        roc_auc: f64,
+        kind: &'static str,
+    },
+}
+
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    report: &'a ClassificationReport,
+    confusion_matrix: &'a ConfusionMatrix,
+    balanced_accuracy: f64,
+    mcc: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    average_precision: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roc_auc: Option<f64>,
+}
+
+impl Evaluation {
+    /// Computes the report and the other metrics; `digits` is the report's precision.
+    pub fn compute(p: &Predictions, digits: usize) -> anyhow::Result<Self> {
+        let options = ReportOptions {
+            digits,
+            ..Default::default()
+        };
+        let confusion = ConfusionMatrix::new(&p.y_true, &p.y_pred, p.n_classes)?;
+        let report = ClassificationReport::from_confusion(&confusion, &options)?;
+        let imbalanced = ImbalancedReport::from_confusion(&confusion, &options, 0.1)?;
+        let ranking = match &p.probs {
+            None => Ranking::NoProbabilities,
+            Some(_) if p.n_classes < 2 => {
+                Ranking::Skipped("a single class has no ranking".to_string())
+            }
+            Some(probs) => match (0..p.n_classes).find(|&c| confusion.support(c) == 0) {
+                Some(c) => Ranking::Skipped(format!("class {c} never occurs in y_true")),
+                None if p.n_classes == 2 => {
+                    let y: Vec<bool> = p.y_true.iter().map(|&v| v == 1).collect();
+                    let scores: Vec<f64> = probs.iter().skip(1).step_by(2).copied().collect();
+                    let curve = BinaryCurve::new(&y, &scores)?;
+                    Ranking::Computed {
+                        average_precision: curve.average_precision()?,
+                        roc_auc: curve.roc_auc()?,
+                        kind: "class 1 positive",
+                    }
+                }
+                None => Ranking::Computed {
+                    average_precision: ranking::macro_average_precision_ovr(
+                        &p.y_true,
+                        probs,
+                        p.n_classes,
+                    )?,
+                    roc_auc: ranking::macro_roc_auc_ovr(&p.y_true, probs, p.n_classes)?,
+                    kind: "macro one-vs-rest",
+                },
+            },
+        };
+        Ok(Self {
+            balanced_accuracy: balanced_accuracy(&confusion),
+            mcc: matthews_corrcoef(&confusion),
+            kappa: cohen_kappa(&confusion),
+            report,
+            imbalanced,
+            confusion,
+            ranking,
+        })
+    }
+
+    /// The JSON object printed by `--json`.
+    fn json(&self) -> JsonOutput<'_> {
+        let (average_precision, roc_auc) = match self.ranking {
+            Ranking::Computed {
+                average_precision,
+                roc_auc,
+                ..
+            } => (Some(average_precision), Some(roc_auc)),
+            _ => (None, None),
+        };
+        JsonOutput {
+            report: &self.report,
+            confusion_matrix: &self.confusion,
+            balanced_accuracy: self.balanced_accuracy,
+            mcc: self.mcc,
+            average_precision,
+            roc_auc,
+        }
+    }
+
+    /// The text report: scikit-learn's classification report first, byte for byte, then the
+    /// confusion matrix, imbalanced-learn's report and the other metrics.
+    pub fn text(&self) -> String {
+        let mut out = self.report.to_string();
+        let rows = self.confusion.rows();
+        let n = rows.len();
+        let width = rows
+            .iter()
+            .flatten()
+            .map(|v| v.to_string().len())
+            .chain([n.saturating_sub(1).to_string().len()])
+            .max()
+            .unwrap_or(1)
+            .max(3);
+        let label_width = n.saturating_sub(1).to_string().len().max(4);
+        out.push_str("\nconfusion matrix (rows = true label, columns = predicted label)\n\n");
+        let _ = write!(out, "{:>label_width$}", "");
+        for c in 0..n {
+            let _ = write!(out, "  {c:>width$}");
+        }
+        out.push('\n');
+        for (t, row) in rows.iter().enumerate() {
+            let _ = write!(out, "{t:>label_width$}");
+            for v in row {
+                let _ = write!(out, "  {v:>width$}");
+            }
+            out.push('\n');
+        }
+        let _ = write!(out, "\n{}\n", self.imbalanced);
+        let d = self.report.digits().max(4);
+        let fmt = |x: f64| {
+            if x.is_nan() {
+                "nan (undefined)".to_string()
+            } else {
+                format!("{x:.d$}")
+            }
+        };
+        let _ = writeln!(out, "balanced accuracy  {}", fmt(self.balanced_accuracy));
+        let _ = writeln!(out, "MCC                {}", fmt(self.mcc));
+        let _ = writeln!(out, "Cohen's kappa      {}", fmt(self.kappa));
+        match &self.ranking {
+            Ranking::NoProbabilities => {}
+            Ranking::Skipped(why) => {
+                let _ = writeln!(out, "average precision  not computed: {why}");
+                let _ = writeln!(out, "ROC AUC            not computed: {why}");
+            }
+            Ranking::Computed {
+                average_precision,
+                roc_auc,
+                kind,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "average precision  {} ({kind})",
+                    fmt(*average_precision)
+                );
+                let _ = writeln!(out, "ROC AUC            {} ({kind})", fmt(*roc_auc));
+            }
+        }
+        out
+    }
 }
