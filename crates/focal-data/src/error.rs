@@ -9,11 +9,11 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// A file or folder could not be read.
-    #[error("cannot read {path}: {source}; check that the path exists and is readable")]
+    #[error("cannot read {path} (check that the path exists and is readable)")]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// The operating system's error.
+        /// The operating system's error (the error's `source`).
         #[source]
         source: std::io::Error,
     },

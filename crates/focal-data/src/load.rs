@@ -33,6 +33,11 @@ pub struct LoadOptions {
 /// - a folder of class folders `root/<class>/*.{png,jpg,jpeg,bmp}`: format `"image-folder"`;
 /// - a `.csv` file with a header: format `"csv"`.
 ///
+/// Class names: IDX folders read `classes.txt` (one name per line) when present, else use the
+/// Fashion-MNIST names when the folder's path contains "fashion", else the label indices; NPZ
+/// files use MedMNIST's names for `pneumoniamnist` and `breastmnist`, else the label indices;
+/// image folders use the folder names; CSV files the label values.
+///
 /// Files whose extension says nothing are recognised by their first bytes (zip, IDX magic).
 /// Images are stored channel-first with values scaled to `[0, 1]`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
