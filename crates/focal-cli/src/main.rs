@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod data;
+mod device;
 mod eval;
+mod eval_run;
+mod info;
+mod train;
 
 /// Train and judge classifiers on heavily imbalanced data.
 #[derive(Debug, Parser)]
@@ -25,6 +29,10 @@ enum Command {
     Data(data::DataCommand),
     /// Evaluate predictions per class, as scikit-learn's classification_report does.
     Eval(eval::EvalArgs),
+    /// Train a model with an imbalance remedy and judge it per class on a held-out test split.
+    Train(Box<train::TrainArgs>),
+    /// Show the backend, devices, threads and GPU features of this build.
+    Info(info::InfoArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +40,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(cmd) => data::run(cmd),
         Command::Eval(args) => eval::run(args),
+        Command::Train(args) => train::run(*args),
+        Command::Info(args) => info::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

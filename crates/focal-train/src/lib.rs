@@ -1,1 +1,54 @@
-//! focal-train
+//! Train classifiers on imbalanced data with any remedy, judged per class, on CPU or GPU.
+//!
+//! The pieces, in the order data flows through them:
+//! - [`PreparedData`]: the task (e.g. one rare positive class at 98:2) and its train/val/test
+//!   split, built once and shared by every remedy and seed of a comparison;
+//! - [`Remedy`] / [`REMEDIES`]: the imbalance remedies, each a data side and a loss;
+//! - [`Model`] / [`ModelKind`]: MLP, small CNN, torchvision ResNet-18/50 (optionally pretrained);
+//! - [`train`] / [`resume`]: our own training loop (Adam or SGD, schedules, clipping, NaN guard,
+//!   early stopping on validation PR-AUC, a checkpoint per epoch);
+//! - [`run`]: the run folder it writes (formats documented there), with test metrics at two
+//!   decision rules: argmax, and a threshold tuned on validation.
+//!
+//! ```no_run
+//! use focal_train::{NoProgress, PreparedData, RemedyKind, TrainConfig, train};
+//! use focal_data::task::{ClassSelector, TaskSpec};
+//!
+//! let source = focal_data::bundled()?;
+//! let spec = TaskSpec { positive: Some(ClassSelector::Name("Shirt".into())), ratio: Some((98, 2)), long_tail: None, seed: 0 };
+//! let data = PreparedData::new(&source, &spec, Default::default())?;
+//! let summary = train(&TrainConfig::for_remedy(RemedyKind::Focal), &data, "runs/focal".as_ref(), &NoProgress)?;
+//! println!("{}", focal_train::run::render_report(&summary.metrics));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+mod data;
+pub mod device;
+mod error;
+mod evaluate;
+pub mod model;
+mod progress;
+mod remedy;
+pub mod run;
+mod train;
+
+pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
+pub use data::{PreparedData, TaskRecord};
+pub use device::DeviceChoice;
+pub use error::TrainError;
+pub use evaluate::{ClassScores, Predictions, RuleMetrics, Tuned, tune};
+pub use model::{Model, ModelKind};
+pub use progress::{NoProgress, Progress};
+pub use remedy::{Alpha, DataSide, Loss, REMEDIES, Remedy, RemedyInfo, RemedyKind, RemedyParams};
+pub use train::{
+    RunSummary, TrainState, epoch_seed, evaluate_run, final_metrics, predict, read_run_config,
+    read_split, resume, train,
+};
+
+/// The default positive (rare) class of the bundled Fashion-MNIST task: Shirt, the hard one
+/// (confused with T-shirt, Pullover and Coat), as in the tutorial's harder experiment.
+pub const DEFAULT_POSITIVE: &str = "Shirt";
+
+/// The default `negative:positive` ratio of the bundled task.
+pub const DEFAULT_RATIO: (u32, u32) = (98, 2);

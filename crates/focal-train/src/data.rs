@@ -1,0 +1,226 @@
+//! The data of a run: the task's data set and its train/val/test split, shared by every remedy
+//! of a comparison, plus the batching of samples into tensors.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use focal_data::sampling::{
+    RandomOverSampler, RandomUnderSampler, Resampler, SamplingStrategy, Smote,
+};
+use focal_data::split::SplitFractions;
+use focal_data::task::{TaskSpec, build_task};
+use focal_data::{Dataset, SampleKind, Splits};
+
+use crate::error::TrainError;
+use crate::remedy::DataSide;
+
+/// A task's data set with its resolved splits: build it once and train every remedy and seed on
+/// it, so that they all see the same split.
+#[derive(Debug, Clone)]
+pub struct PreparedData {
+    /// The task's data set (binary tasks: label 1 is the positive, rare class).
+    pub dataset: Dataset,
+    /// Indices of the train, validation and test samples.
+    pub splits: Splits,
+    /// The positive class for a binary task (always 1), `None` for a multi-class task.
+    pub positive: Option<usize>,
+    /// Per-feature mean and standard deviation of the training split, for tabular data (images
+    /// are used as loaded, in `[0, 1]`).
+    pub standardize: Option<(Vec<f32>, Vec<f32>)>,
+    /// The fingerprint of `dataset` (see [`Dataset::fingerprint`]).
+    pub fingerprint: String,
+    /// How the task was built, for `config.json`: positive class name, ratio, seed.
+    pub task: TaskRecord,
+}
+
+/// How the task was built.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TaskRecord {
+    /// The source (a path, or "bundled").
+    pub source: String,
+    /// The name of the positive class in the source, for a binary task.
+    pub positive_name: Option<String>,
+    /// The imposed `negative:positive` ratio.
+    pub ratio: Option<(u32, u32)>,
+    /// Split fractions.
+    pub fractions: SplitFractions,
+    /// The seed of task building and splitting.
+    pub seed: u64,
+    /// Class names of the task.
+    pub class_names: Vec<String>,
+}
+
+impl PreparedData {
+    /// Builds the task `spec` from `source`, splits it (predefined splits kept, missing ones
+    /// carved out stratified) and computes the standardisation of tabular features.
+    pub fn new(
+        source: &Dataset,
+        spec: &TaskSpec,
+        fractions: SplitFractions,
+    ) -> Result<Self, TrainError> {
+        let positive_name = match &spec.positive {
+            Some(sel) => Some(source.class_names[sel.resolve(&source.class_names)?].clone()),
+            None => None,
+        };
+        let dataset = if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some()
+        {
+            build_task(source, spec)?
+        } else {
+            source.clone()
+        };
+        let splits = dataset.resolve_splits(fractions, spec.seed)?;
+        let task = TaskRecord {
+            source: source
+                .source
+                .as_ref()
+                .map_or_else(|| source.format.clone(), |p| p.display().to_string()),
+            positive_name,
+            ratio: spec.ratio,
+            fractions,
+            seed: spec.seed,
+            class_names: dataset.class_names.clone(),
+        };
+        Self::from_parts(dataset, splits, task)
+    }
+
+    /// A prepared set from a data set and splits given as they are (tests, resume).
+    pub fn from_parts(
+        dataset: Dataset,
+        splits: Splits,
+        task: TaskRecord,
+    ) -> Result<Self, TrainError> {
+        for (name, part) in [
+            ("train", &splits.train),
+            ("validation", &splits.val),
+            ("test", &splits.test),
+        ] {
+            if part.is_empty() {
+                return Err(TrainError::invalid(format!(
+                    "the {name} split is empty ({} samples in all); use more data or other split fractions",
+                    dataset.n_samples()
+                )));
+            }
+            if let Some(&i) = part.iter().find(|&&i| i >= dataset.n_samples()) {
+                return Err(TrainError::invalid(format!(
+                    "the {name} split holds index {i}, beyond the data"
+                )));
+            }
+        }
+        let counts = dataset.class_counts_of(&splits.train);
+        if let Some(c) = counts.iter().position(|&n| n == 0) {
+            return Err(TrainError::invalid(format!(
+                "class {c} ({}) has no training sample; use more data or another --ratio",
+                dataset.class_names[c]
+            )));
+        }
+        let standardize = match dataset.kind {
+            SampleKind::Tabular { n_features } => {
+                let n = splits.train.len() as f64;
+                let mut mean = vec![0f64; n_features];
+                let mut sq = vec![0f64; n_features];
+                for &i in &splits.train {
+                    for (j, &v) in dataset.sample(i).iter().enumerate() {
+                        mean[j] += v as f64;
+                        sq[j] += (v as f64) * (v as f64);
+                    }
+                }
+                let mean: Vec<f64> = mean.iter().map(|m| m / n).collect();
+                let std: Vec<f32> = sq
+                    .iter()
+                    .zip(&mean)
+                    .map(|(s, m)| {
+                        let var = (s / n - m * m).max(0.0);
+                        if var > 1e-12 { var.sqrt() as f32 } else { 1.0 }
+                    })
+                    .collect();
+                Some((mean.iter().map(|&m| m as f32).collect(), std))
+            }
+            SampleKind::Image { .. } => None,
+        };
+        let positive = (dataset.n_classes() == 2).then_some(1);
+        let fingerprint = dataset.fingerprint();
+        Ok(PreparedData {
+            dataset,
+            splits,
+            positive,
+            standardize,
+            fingerprint,
+            task,
+        })
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.dataset.n_classes()
+    }
+
+    /// The training samples after the remedy's data side, as flat values and labels.
+    pub fn training_set(
+        &self,
+        side: DataSide,
+        seed: u64,
+    ) -> Result<(Vec<f32>, Vec<usize>), TrainError> {
+        let sub = self.dataset.subset(&self.splits.train);
+        let len = self.dataset.sample_len();
+        Ok(match side {
+            DataSide::None | DataSide::BalancedSampler => (sub.x, sub.y),
+            DataSide::Oversample => RandomOverSampler {
+                strategy: SamplingStrategy::Auto,
+            }
+            .fit_resample(&sub.x, &sub.y, len, seed)?,
+            DataSide::Undersample => RandomUnderSampler {
+                strategy: SamplingStrategy::Auto,
+            }
+            .fit_resample(&sub.x, &sub.y, len, seed)?,
+            DataSide::Smote => {
+                let min = sub.class_counts().into_iter().min().unwrap_or(0);
+                if min < 2 {
+                    return Err(TrainError::invalid(
+                        "remedy smote needs at least 2 training samples of every class; use more data",
+                    ));
+                }
+                let smote = Smote {
+                    k_neighbors: 5.min(min - 1),
+                    strategy: SamplingStrategy::Auto,
+                };
+                smote.fit_resample(&sub.x, &sub.y, len, seed)?
+            }
+        })
+    }
+
+    /// The tensor shape of one sample: `[C, H, W]`, or `[F, 1, 1]` for rows.
+    pub fn sample_dims(&self) -> [usize; 3] {
+        match self.dataset.kind {
+            SampleKind::Image {
+                channels,
+                height,
+                width,
+            } => [channels, height, width],
+            SampleKind::Tabular { n_features } => [n_features, 1, 1],
+        }
+    }
+
+    /// A batch of `indices` into flat `x`/`y` as tensors `[N, C, H, W]` and `[N]`.
+    pub fn batch(
+        &self,
+        x: &[f32],
+        y: &[usize],
+        indices: &[usize],
+        device: &Device,
+    ) -> (Tensor<4>, Tensor<1, Int>) {
+        let len = self.dataset.sample_len();
+        let mut flat = Vec::with_capacity(indices.len() * len);
+        for &i in indices {
+            let s = &x[i * len..(i + 1) * len];
+            match &self.standardize {
+                Some((m, sd)) => {
+                    flat.extend(s.iter().zip(m).zip(sd).map(|((v, m), s)| (v - m) / s))
+                }
+                None => flat.extend_from_slice(s),
+            }
+        }
+        let [c, h, w] = self.sample_dims();
+        let xs = Tensor::<4>::from_data(TensorData::new(flat, [indices.len(), c, h, w]), device);
+        let labels: Vec<i64> = indices.iter().map(|&i| y[i] as i64).collect();
+        let ys = Tensor::<1, Int>::from_data(TensorData::new(labels, [indices.len()]), device);
+        (xs, ys)
+    }
+}

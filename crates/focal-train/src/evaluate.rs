@@ -1,0 +1,275 @@
+//! Metrics of a split from predicted probabilities, at each decision rule.
+
+use focal_metrics::ranking::{
+    average_precision, macro_average_precision_ovr, macro_roc_auc_ovr, roc_auc,
+};
+use focal_metrics::threshold::{Objective, tune_threshold};
+use focal_metrics::{
+    ClassificationReport, ConfusionMatrix, ReportOptions, balanced_accuracy, matthews_corrcoef,
+};
+
+use crate::error::TrainError;
+
+/// Probabilities of one split: `probs[i * n_classes + c]` = P(class c | sample i).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// True labels.
+    pub y_true: Vec<usize>,
+    /// Softmax probabilities, row-major `[n, n_classes]`.
+    pub probs: Vec<f32>,
+    /// Number of classes.
+    pub n_classes: usize,
+}
+
+impl Predictions {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.y_true.len()
+    }
+
+    /// Whether there is no sample.
+    pub fn is_empty(&self) -> bool {
+        self.y_true.is_empty()
+    }
+
+    /// Probabilities of sample `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.probs[i * self.n_classes..(i + 1) * self.n_classes]
+    }
+
+    /// The most probable class of each sample (lowest index on ties, as numpy's argmax).
+    pub fn argmax(&self) -> Vec<usize> {
+        (0..self.len())
+            .map(|i| {
+                let r = self.row(i);
+                let mut best = 0;
+                for (c, &p) in r.iter().enumerate() {
+                    if p > r[best] {
+                        best = c;
+                    }
+                }
+                best
+            })
+            .collect()
+    }
+
+    /// P(class `c`) of every sample, as f64.
+    pub fn scores(&self, c: usize) -> Vec<f64> {
+        (0..self.len()).map(|i| self.row(i)[c] as f64).collect()
+    }
+
+    /// Predicted labels of a binary task at `threshold` on P(`positive`).
+    pub fn at_threshold(&self, positive: usize, threshold: f64) -> Vec<usize> {
+        let other = if positive == 0 { 1 } else { 0 };
+        self.scores(positive)
+            .into_iter()
+            .map(|s| if s >= threshold { positive } else { other })
+            .collect()
+    }
+
+    /// Mean cross-entropy `-log p(y)` (probabilities clamped at 1e-12).
+    pub fn cross_entropy(&self) -> f64 {
+        if self.is_empty() {
+            return 0.0;
+        }
+        let s: f64 = (0..self.len())
+            .map(|i| -(self.row(i)[self.y_true[i]].max(1e-12) as f64).ln())
+            .sum();
+        s / self.len() as f64
+    }
+
+    /// The ranking score used for early stopping and `pr_auc`: average precision of the
+    /// positive class (binary), or the macro one-vs-rest average precision (multi-class).
+    /// `None` when undefined (no positive sample).
+    pub fn pr_auc(&self, positive: Option<usize>) -> Option<f64> {
+        match positive {
+            Some(p) => {
+                let y: Vec<bool> = self.y_true.iter().map(|&l| l == p).collect();
+                average_precision(&y, &self.scores(p)).ok()
+            }
+            None => {
+                let probs: Vec<f64> = self.probs.iter().map(|&p| p as f64).collect();
+                macro_average_precision_ovr(&self.y_true, &probs, self.n_classes).ok()
+            }
+        }
+    }
+
+    /// ROC AUC of the positive class (binary) or macro one-vs-rest; `None` when undefined.
+    pub fn roc_auc(&self, positive: Option<usize>) -> Option<f64> {
+        match positive {
+            Some(p) => {
+                let y: Vec<bool> = self.y_true.iter().map(|&l| l == p).collect();
+                roc_auc(&y, &self.scores(p)).ok()
+            }
+            None => {
+                let probs: Vec<f64> = self.probs.iter().map(|&p| p as f64).collect();
+                macro_roc_auc_ovr(&self.y_true, &probs, self.n_classes).ok()
+            }
+        }
+    }
+}
+
+/// Per-class precision, recall, F1 and support.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassScores {
+    /// Class name.
+    pub name: String,
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+    /// Number of true samples.
+    pub support: u64,
+}
+
+/// The metrics of one decision rule on one split.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RuleMetrics {
+    /// `argmax` or `tuned`.
+    pub rule: String,
+    /// The threshold on P(positive) (tuned rule), `None` for argmax.
+    pub threshold: Option<f64>,
+    /// What the threshold was tuned for on validation: `f1` or `recall>=R`.
+    pub objective: Option<String>,
+    /// Accuracy.
+    pub accuracy: f64,
+    /// Balanced accuracy (mean recall).
+    pub balanced_accuracy: f64,
+    /// Matthews correlation coefficient.
+    pub mcc: f64,
+    /// Macro-averaged F1.
+    pub macro_f1: f64,
+    /// Per class, indexed by label.
+    pub per_class: Vec<ClassScores>,
+    /// Confusion matrix, rows = true label, columns = predicted label.
+    pub confusion_matrix: Vec<Vec<u64>>,
+    /// scikit-learn's text report.
+    pub report_text: String,
+}
+
+impl RuleMetrics {
+    /// The metrics of predictions `y_pred` against `y_true`.
+    pub fn new(
+        rule: &str,
+        y_true: &[usize],
+        y_pred: &[usize],
+        class_names: &[String],
+        threshold: Option<f64>,
+        objective: Option<String>,
+    ) -> Result<Self, TrainError> {
+        let n = class_names.len();
+        let cm = ConfusionMatrix::new(y_true, y_pred, n)?;
+        let options = ReportOptions {
+            target_names: Some(class_names.to_vec()),
+            ..ReportOptions::default()
+        };
+        let report = ClassificationReport::from_confusion(&cm, &options)?;
+        let per_class = (0..n)
+            .map(|c| {
+                let m = report.class(c);
+                ClassScores {
+                    name: class_names[c].clone(),
+                    precision: m.map_or(0.0, |m| m.precision),
+                    recall: m.map_or(0.0, |m| m.recall),
+                    f1: m.map_or(0.0, |m| m.f1),
+                    support: m.map_or(0, |m| m.support),
+                }
+            })
+            .collect();
+        Ok(RuleMetrics {
+            rule: rule.to_string(),
+            threshold,
+            objective,
+            accuracy: cm.accuracy(),
+            balanced_accuracy: balanced_accuracy(&cm),
+            mcc: matthews_corrcoef(&cm),
+            macro_f1: report.macro_avg().f1,
+            per_class,
+            confusion_matrix: cm.rows(),
+            report_text: report.to_string(),
+        })
+    }
+}
+
+/// A threshold on P(positive) tuned on validation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tuned {
+    /// The threshold.
+    pub threshold: f64,
+    /// `f1` or `recall>=R`.
+    pub objective: String,
+    /// F1 of the positive class on validation at the threshold.
+    pub val_f1: f64,
+    /// Recall of the positive class on validation at the threshold.
+    pub val_recall: f64,
+    /// Precision of the positive class on validation at the threshold.
+    pub val_precision: f64,
+}
+
+/// Tunes the threshold on validation predictions: best F1 of the positive class, or the best
+/// precision among thresholds reaching `target_recall`.
+pub fn tune(
+    val: &Predictions,
+    positive: usize,
+    target_recall: Option<f64>,
+) -> Result<Tuned, TrainError> {
+    let y: Vec<bool> = val.y_true.iter().map(|&l| l == positive).collect();
+    let (objective, name) = match target_recall {
+        Some(r) => (Objective::TargetRecall(r), format!("recall>={r}")),
+        None => (Objective::F1, "f1".to_string()),
+    };
+    let t = tune_threshold(&y, &val.scores(positive), objective)?;
+    let f1 = if t.precision + t.recall > 0.0 {
+        2.0 * t.precision * t.recall / (t.precision + t.recall)
+    } else {
+        0.0
+    };
+    Ok(Tuned {
+        threshold: t.threshold,
+        objective: name,
+        val_f1: f1,
+        val_recall: t.recall,
+        val_precision: t.precision,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preds() -> Predictions {
+        // p1 = 0.1, 0.4, 0.35, 0.8 (ANCHORS: AP 0.8333, ROC AUC 0.75)
+        Predictions {
+            y_true: vec![0, 0, 1, 1],
+            probs: vec![0.9, 0.1, 0.6, 0.4, 0.65, 0.35, 0.2, 0.8],
+            n_classes: 2,
+        }
+    }
+
+    #[test]
+    fn ranking_scores_match_the_anchors() {
+        let p = preds();
+        assert!((p.pr_auc(Some(1)).unwrap() - 0.833_333).abs() < 1e-6);
+        assert!((p.roc_auc(Some(1)).unwrap() - 0.75).abs() < 1e-12);
+        assert_eq!(p.argmax(), vec![0, 0, 0, 1]);
+        assert_eq!(p.at_threshold(1, 0.35), vec![0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn tuned_threshold_maximises_f1() {
+        let t = tune(&preds(), 1, None).unwrap();
+        // thresholds: 0.8 -> P 1, R .5, F1 .667; 0.35 -> P 2/3, R 1, F1 .8 (best)
+        assert!(
+            (t.threshold - 0.35).abs() < 1e-6 && (t.val_f1 - 0.8).abs() < 1e-9,
+            "{t:?}"
+        );
+        let names = vec!["neg".to_string(), "pos".to_string()];
+        let m =
+            RuleMetrics::new("argmax", &[0, 0, 1, 1], &[0, 0, 0, 1], &names, None, None).unwrap();
+        assert_eq!(m.accuracy, 0.75);
+        assert_eq!(m.per_class[1].recall, 0.5);
+        assert_eq!(m.confusion_matrix, vec![vec![2, 0], vec![1, 1]]);
+    }
+}

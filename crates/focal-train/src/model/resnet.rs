@@ -1,0 +1,237 @@
+//! ResNet-18 and ResNet-50 with torchvision's architecture and parameter names.
+//!
+//! Field names follow torchvision's state-dict keys (`conv1`, `bn1`, `layer1.0.conv2`, `fc`, ...)
+//! so that its weights load with two remappings only: `downsample.0` -> `downsample.conv` and
+//! `downsample.1` -> `downsample.bn` (see `pretrained.rs`).
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::tensor::{Device, Tensor};
+
+/// Which residual block a ResNet is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// Two 3x3 convolutions (ResNet-18/34), expansion 1.
+    Basic,
+    /// 1x1, 3x3, 1x1 convolutions (ResNet-50/101/152), expansion 4.
+    Bottleneck,
+}
+
+impl BlockKind {
+    fn expansion(self) -> usize {
+        match self {
+            BlockKind::Basic => 1,
+            BlockKind::Bottleneck => 4,
+        }
+    }
+}
+
+/// The projection shortcut of a block whose shape changes (torchvision's `downsample`).
+#[derive(Module, Debug)]
+pub struct Downsample {
+    /// 1x1 convolution with the block's stride.
+    pub conv: Conv2d,
+    /// Batch normalisation after it.
+    pub bn: BatchNorm,
+}
+
+/// One residual block: a torchvision `BasicBlock` (no `conv3`) or `Bottleneck` (with `conv3`).
+#[derive(Module, Debug)]
+pub struct Block {
+    /// First convolution (3x3 basic, 1x1 bottleneck).
+    pub conv1: Conv2d,
+    /// Its batch normalisation.
+    pub bn1: BatchNorm,
+    /// Second convolution (3x3; carries the stride in both kinds, as torchvision v1.5).
+    pub conv2: Conv2d,
+    /// Its batch normalisation.
+    pub bn2: BatchNorm,
+    /// Third convolution (1x1, bottleneck only).
+    pub conv3: Option<Conv2d>,
+    /// Its batch normalisation (bottleneck only).
+    pub bn3: Option<BatchNorm>,
+    /// Projection shortcut when the shape changes.
+    pub downsample: Option<Downsample>,
+    /// Activation.
+    pub relu: Relu,
+}
+
+fn conv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
+    let p = k / 2;
+    Conv2dConfig::new([cin, cout], [k, k])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+        .with_bias(false)
+        .init(device)
+}
+
+fn bn(n: usize, device: &Device) -> BatchNorm {
+    BatchNormConfig::new(n).init(device)
+}
+
+impl Block {
+    fn new(
+        kind: BlockKind,
+        inplanes: usize,
+        planes: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Self {
+        let out = planes * kind.expansion();
+        let downsample = (stride != 1 || inplanes != out).then(|| Downsample {
+            conv: conv(inplanes, out, 1, stride, device),
+            bn: bn(out, device),
+        });
+        match kind {
+            BlockKind::Basic => Block {
+                conv1: conv(inplanes, planes, 3, stride, device),
+                bn1: bn(planes, device),
+                conv2: conv(planes, planes, 3, 1, device),
+                bn2: bn(planes, device),
+                conv3: None,
+                bn3: None,
+                downsample,
+                relu: Relu::new(),
+            },
+            BlockKind::Bottleneck => Block {
+                conv1: conv(inplanes, planes, 1, 1, device),
+                bn1: bn(planes, device),
+                conv2: conv(planes, planes, 3, stride, device),
+                bn2: bn(planes, device),
+                conv3: Some(conv(planes, out, 1, 1, device)),
+                bn3: Some(bn(out, device)),
+                downsample,
+                relu: Relu::new(),
+            },
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let identity = match &self.downsample {
+            Some(d) => d.bn.forward(d.conv.forward(x.clone())),
+            None => x.clone(),
+        };
+        let mut y = self.relu.forward(self.bn1.forward(self.conv1.forward(x)));
+        y = self.bn2.forward(self.conv2.forward(y));
+        if let (Some(c3), Some(b3)) = (&self.conv3, &self.bn3) {
+            y = b3.forward(c3.forward(self.relu.forward(y)));
+        }
+        self.relu.forward(y + identity)
+    }
+}
+
+/// A torchvision ResNet: stem (7x7 conv, batch norm, ReLU, 3x3 max pool), four stages of blocks,
+/// global average pooling and a linear head `fc`.
+///
+/// Any number of input channels and classes; inputs as small as 28x28 work (the last stages see
+/// 1x1 feature maps, as torchvision's would).
+///
+/// # Shapes
+/// - input: `[batch_size, channels, height, width]`
+/// - output: `[batch_size, n_classes]`
+#[derive(Module, Debug)]
+pub struct ResNet {
+    /// Stem convolution, 7x7, stride 2.
+    pub conv1: Conv2d,
+    /// Stem batch normalisation.
+    pub bn1: BatchNorm,
+    /// Stem max pooling, 3x3, stride 2.
+    pub maxpool: MaxPool2d,
+    /// Stage 1 (64 planes).
+    pub layer1: Vec<Block>,
+    /// Stage 2 (128 planes, stride 2).
+    pub layer2: Vec<Block>,
+    /// Stage 3 (256 planes, stride 2).
+    pub layer3: Vec<Block>,
+    /// Stage 4 (512 planes, stride 2).
+    pub layer4: Vec<Block>,
+    /// Global average pooling.
+    pub avgpool: AdaptiveAvgPool2d,
+    /// The classifier head.
+    pub fc: Linear,
+    /// Activation.
+    pub relu: Relu,
+}
+
+impl ResNet {
+    /// ResNet-18: basic blocks, `[2, 2, 2, 2]`.
+    pub fn resnet18(channels: usize, n_classes: usize, device: &Device) -> Self {
+        Self::new(BlockKind::Basic, [2, 2, 2, 2], channels, n_classes, device)
+    }
+
+    /// ResNet-50: bottleneck blocks, `[3, 4, 6, 3]`.
+    pub fn resnet50(channels: usize, n_classes: usize, device: &Device) -> Self {
+        Self::new(
+            BlockKind::Bottleneck,
+            [3, 4, 6, 3],
+            channels,
+            n_classes,
+            device,
+        )
+    }
+
+    /// A ResNet of `kind` blocks with `layers[i]` blocks in stage `i`.
+    pub fn new(
+        kind: BlockKind,
+        layers: [usize; 4],
+        channels: usize,
+        n_classes: usize,
+        device: &Device,
+    ) -> Self {
+        let mut inplanes = 64;
+        let mut stage = |planes: usize, n: usize, stride: usize| -> Vec<Block> {
+            (0..n)
+                .map(|i| {
+                    let block = Block::new(
+                        kind,
+                        inplanes,
+                        planes,
+                        if i == 0 { stride } else { 1 },
+                        device,
+                    );
+                    inplanes = planes * kind.expansion();
+                    block
+                })
+                .collect()
+        };
+        let layer1 = stage(64, layers[0], 1);
+        let layer2 = stage(128, layers[1], 2);
+        let layer3 = stage(256, layers[2], 2);
+        let layer4 = stage(512, layers[3], 2);
+        ResNet {
+            conv1: conv(channels, 64, 7, 2, device),
+            bn1: bn(64, device),
+            maxpool: MaxPool2dConfig::new([3, 3])
+                .with_strides([2, 2])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(),
+            layer1,
+            layer2,
+            layer3,
+            layer4,
+            avgpool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+            fc: LinearConfig::new(512 * kind.expansion(), n_classes).init(device),
+            relu: Relu::new(),
+        }
+    }
+
+    /// Logits for a batch of images.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = self
+            .maxpool
+            .forward(self.relu.forward(self.bn1.forward(self.conv1.forward(x))));
+        for block in self
+            .layer1
+            .iter()
+            .chain(&self.layer2)
+            .chain(&self.layer3)
+            .chain(&self.layer4)
+        {
+            x = block.forward(x);
+        }
+        let x: Tensor<2> = self.avgpool.forward(x).flatten(1, 3);
+        self.fc.forward(x)
+    }
+}

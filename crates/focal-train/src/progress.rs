@@ -1,0 +1,21 @@
+//! How the training loop reports progress; the CLI draws bars, a library user may ignore it.
+
+use crate::run::EpochRecord;
+
+/// Receives progress events from [`crate::train`]. Every method has an empty default.
+pub trait Progress {
+    /// An epoch starts with `steps` steps.
+    fn epoch_start(&self, _epoch: usize, _epochs: usize, _steps: usize) {}
+    /// A step finished with this batch loss.
+    fn step(&self, _step: usize, _loss: f32) {}
+    /// An epoch finished (validation included).
+    fn epoch_end(&self, _record: &EpochRecord, _epochs: usize) {}
+    /// A free-form note (early stopping, resume, pretrained weights).
+    fn message(&self, _text: &str) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
