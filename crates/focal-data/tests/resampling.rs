@@ -212,6 +212,24 @@ fn smote_on_flattened_images_finishes_in_seconds() {
 }
 
 #[test]
+fn smote_with_a_large_minority_stays_fast() {
+    // 2,000 minority samples of 784 values brought up to 18,000: every minority row needs its
+    // neighbours (2,000 x 2,000 distances). Budget 60 s in the dev profile.
+    let n = 20_000;
+    let d = 784;
+    let x: Vec<f32> = (0..n * d)
+        .map(|i| ((i * 2_654_435_761) % 997) as f32 / 997.0)
+        .collect();
+    let y: Vec<usize> = (0..n).map(|i| usize::from(i % 10 == 0)).collect();
+    let t = Instant::now();
+    let (_, ry) = Smote::default().fit_resample(&x, &y, d, 0).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(counts(&ry, 2), vec![18_000, 18_000]);
+    println!("SMOTE, 2,000 x 784 minority to 18,000: {secs:.2} s");
+    assert!(secs < 60.0, "SMOTE took {secs:.1} s");
+}
+
+#[test]
 fn weighted_sampler_balances_classes_and_repeats_per_seed() {
     let (_, y) = toy();
     let s = WeightedRandomSampler::balanced(&y, 20_000).unwrap();
