@@ -254,7 +254,7 @@ mod tests {
         assert!((p.pr_auc(Some(1)).unwrap() - 0.833_333).abs() < 1e-6);
         assert!((p.roc_auc(Some(1)).unwrap() - 0.75).abs() < 1e-12);
         assert_eq!(p.argmax(), vec![0, 0, 0, 1]);
-        assert_eq!(p.at_threshold(1, 0.35), vec![0, 1, 1, 1]);
+        assert_eq!(p.at_threshold(1, f64::from(0.35f32)), vec![0, 1, 1, 1]);
     }
 
     #[test]

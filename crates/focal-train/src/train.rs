@@ -32,6 +32,17 @@ use crate::run::{
 /// Samples per evaluation batch.
 const EVAL_BATCH: usize = 256;
 
+/// Runs in one process take turns: Burn's CPU random generator (initialisation, dropout) is
+/// process-wide, and a run is reproducible only when no other run draws from it meanwhile.
+static RUN_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn run_lock() -> std::sync::MutexGuard<'static, ()> {
+    // A run that panicked leaves nothing behind that the next one depends on.
+    RUN_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// What a finished run returns (and wrote to its folder).
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -77,6 +88,9 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 /// Trains `config` on `data`, writing the run folder `out_dir` (created if needed; files in it
 /// are replaced), and returns the final test metrics.
 ///
+/// The same config, data and seed give the same bytes on the same backend. Calls from several
+/// threads of one process run one after the other (Burn's CPU generator is process-wide).
+///
 /// # Errors
 /// An invalid configuration, a device that is not there, a NaN/inf loss (the message names the
 /// epoch and step; the last good checkpoint stays), or a file that cannot be written.
@@ -88,6 +102,7 @@ pub fn train(
 ) -> Result<RunSummary, TrainError> {
     config.validate()?;
     check_model_fits(config.model, data)?;
+    let _turn = run_lock();
     fs::create_dir_all(out_dir).map_err(|e| TrainError::io(out_dir, e))?;
     let device = config.device.resolve()?;
     let ad = device.clone().autodiff();
@@ -171,6 +186,7 @@ pub fn resume(
     data: &PreparedData,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
+    let _turn = run_lock();
     let rc: RunConfig = read_json(&run_dir.join("config.json"))?;
     if rc.data_fingerprint != data.fingerprint {
         return Err(TrainError::invalid(format!(

@@ -172,7 +172,8 @@ impl ResNet {
         )
     }
 
-    /// A ResNet of `kind` blocks with `layers[i]` blocks in stage `i`.
+    /// A ResNet of `kind` blocks with `layers[i]` blocks in stage `i`, torchvision's widths
+    /// (64, 128, 256, 512 planes).
     pub fn new(
         kind: BlockKind,
         layers: [usize; 4],
@@ -180,7 +181,20 @@ impl ResNet {
         n_classes: usize,
         device: &Device,
     ) -> Self {
-        let mut inplanes = 64;
+        Self::with_width(kind, layers, channels, n_classes, 64, device)
+    }
+
+    /// As [`ResNet::new`] with stage widths `width * (1, 2, 4, 8)` instead of 64 * ...: the
+    /// same layout and parameter names at any size (tests use tiny ones).
+    pub fn with_width(
+        kind: BlockKind,
+        layers: [usize; 4],
+        channels: usize,
+        n_classes: usize,
+        width: usize,
+        device: &Device,
+    ) -> Self {
+        let mut inplanes = width;
         let mut stage = |planes: usize, n: usize, stride: usize| -> Vec<Block> {
             (0..n)
                 .map(|i| {
@@ -196,13 +210,13 @@ impl ResNet {
                 })
                 .collect()
         };
-        let layer1 = stage(64, layers[0], 1);
-        let layer2 = stage(128, layers[1], 2);
-        let layer3 = stage(256, layers[2], 2);
-        let layer4 = stage(512, layers[3], 2);
+        let layer1 = stage(width, layers[0], 1);
+        let layer2 = stage(2 * width, layers[1], 2);
+        let layer3 = stage(4 * width, layers[2], 2);
+        let layer4 = stage(8 * width, layers[3], 2);
         ResNet {
-            conv1: conv(channels, 64, 7, 2, device),
-            bn1: bn(64, device),
+            conv1: conv(channels, width, 7, 2, device),
+            bn1: bn(width, device),
             maxpool: MaxPool2dConfig::new([3, 3])
                 .with_strides([2, 2])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
@@ -212,7 +226,7 @@ impl ResNet {
             layer3,
             layer4,
             avgpool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-            fc: LinearConfig::new(512 * kind.expansion(), n_classes).init(device),
+            fc: LinearConfig::new(8 * width * kind.expansion(), n_classes).init(device),
             relu: Relu::new(),
         }
     }

@@ -1,0 +1,294 @@
+//! End-to-end training on tiny generated data: every remedy, resume, the NaN guard, pretrained
+//! weights. Tiny models and 2-3 epochs keep the whole file to seconds.
+
+use std::path::Path;
+
+use focal_data::split::SplitFractions;
+use focal_data::task::TaskSpec;
+use focal_data::{Dataset, SampleKind};
+use focal_train::run::FinalMetrics;
+use focal_train::{
+    ModelKind, NoProgress, PreparedData, REMEDIES, RemedyKind, TrainConfig, TrainError, train,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Two Gaussian blobs in 6 dimensions, 20% positives, shifted by 1.5 on every feature.
+fn tabular(n: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let label = usize::from(i % 5 == 0);
+        for _ in 0..6 {
+            let g: f32 = (0..4).map(|_| rng.random::<f32>()).sum::<f32>() - 2.0;
+            x.push(g + 1.5 * label as f32);
+        }
+        y.push(label);
+    }
+    Dataset::new(
+        "generated",
+        None,
+        SampleKind::Tabular { n_features: 6 },
+        x,
+        y,
+        vec!["common".into(), "rare".into()],
+        None,
+    )
+    .unwrap()
+}
+
+/// 8x8 greyscale images: noise, plus a bright 3x3 square in the top-left corner for the rare class.
+fn images(n: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let label = usize::from(i % 5 == 0);
+        for r in 0..8 {
+            for c in 0..8 {
+                let base = if label == 1 && r < 3 && c < 3 {
+                    0.8
+                } else {
+                    0.1
+                };
+                x.push(base + 0.2 * rng.random::<f32>());
+            }
+        }
+        y.push(label);
+    }
+    let kind = SampleKind::Image {
+        channels: 1,
+        height: 8,
+        width: 8,
+    };
+    Dataset::new(
+        "generated",
+        None,
+        kind,
+        x,
+        y,
+        vec!["common".into(), "rare".into()],
+        None,
+    )
+    .unwrap()
+}
+
+fn prepared(ds: &Dataset) -> PreparedData {
+    let spec = TaskSpec {
+        seed: 0,
+        ..Default::default()
+    };
+    PreparedData::new(ds, &spec, SplitFractions::default()).unwrap()
+}
+
+fn tiny_config(kind: RemedyKind) -> TrainConfig {
+    let mut c = TrainConfig::for_remedy(kind);
+    c.model = ModelKind::Mlp;
+    c.epochs = 3;
+    c.batch_size = 16;
+    c.lr = 3e-3;
+    c
+}
+
+fn read_metrics(dir: &Path) -> FinalMetrics {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap()
+}
+
+/// metrics.json's argmax confusion matrix is the one predictions.csv gives, and the tuned one
+/// follows from the threshold (samples within 1e-5 of it skipped: the CSV rounds to 6 digits).
+fn assert_metrics_match_predictions(dir: &Path) {
+    let m = read_metrics(dir);
+    let mut rdr = csv::Reader::from_path(dir.join("predictions.csv")).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["y_true", "y_pred", "p_0", "p_1"]);
+    let mut cm = vec![vec![0u64; 2]; 2];
+    let tuned = m
+        .rules
+        .get("tuned")
+        .map(|r| (r.threshold.unwrap(), &r.confusion_matrix));
+    let mut cm_tuned = vec![vec![0u64; 2]; 2];
+    let mut skipped = 0u64;
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let t: usize = rec[0].parse().unwrap();
+        let p: usize = rec[1].parse().unwrap();
+        let p1: f64 = rec[3].parse().unwrap();
+        cm[t][p] += 1;
+        if let Some((th, _)) = tuned {
+            if (p1 - th).abs() < 1e-5 {
+                skipped += 1;
+            } else {
+                cm_tuned[t][usize::from(p1 >= th)] += 1;
+            }
+        }
+    }
+    assert_eq!(cm, m.rules["argmax"].confusion_matrix);
+    if let Some((_, want)) = tuned {
+        let total: u64 = want.iter().flatten().sum();
+        let got: u64 = cm_tuned.iter().flatten().sum();
+        assert_eq!(got + skipped, total);
+        for r in 0..2 {
+            for c in 0..2 {
+                assert!(cm_tuned[r][c] <= want[r][c] && want[r][c] <= cm_tuned[r][c] + skipped);
+            }
+        }
+    }
+}
+
+fn assert_run_folder_complete(dir: &Path) {
+    for f in [
+        "config.json",
+        "split.json",
+        "history.csv",
+        "metrics.json",
+        "report.txt",
+        "predictions.csv",
+        "curves/pr.csv",
+        "curves/roc.csv",
+        "curves/calibration.csv",
+        "checkpoint/last/model.bpk",
+        "checkpoint/last/optim.bpk",
+        "checkpoint/last/state.json",
+        "checkpoint/best/model.bpk",
+    ] {
+        assert!(dir.join(f).is_file(), "{} missing", f);
+    }
+}
+
+#[test]
+fn every_remedy_trains_end_to_end() {
+    let data = prepared(&tabular(400, 1));
+    let tmp = tempfile::tempdir().unwrap();
+    for r in REMEDIES {
+        let dir = tmp.path().join(r.name);
+        let s = train(&tiny_config(r.kind), &data, &dir, &NoProgress)
+            .unwrap_or_else(|e| panic!("{}: {e}", r.name));
+        assert_run_folder_complete(&dir);
+        assert_metrics_match_predictions(&dir);
+        assert_eq!(s.history.len(), 3);
+        let (first, last) = (s.history[0].train_loss, s.history[2].train_loss);
+        assert!(
+            last < first,
+            "{}: train loss {first} -> {last} did not decrease",
+            r.name
+        );
+        // The blobs are 1.5 apart on 6 features: any remedy ranks them well.
+        assert!(
+            s.metrics.test_pr_auc.unwrap() > 0.7,
+            "{}: {:?}",
+            r.name,
+            s.metrics.test_pr_auc
+        );
+        let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+        assert_eq!(history.lines().count(), 4, "{}", r.name);
+    }
+}
+
+#[test]
+fn cnn_trains_on_images_and_prior_bias_applies() {
+    let data = prepared(&images(200, 2));
+    let mut c = tiny_config(RemedyKind::Focal);
+    c.model = ModelKind::Cnn;
+    c.epochs = 2;
+    c.prior_bias = Some(0.01);
+    let tmp = tempfile::tempdir().unwrap();
+    let s = train(&c, &data, tmp.path(), &NoProgress).unwrap();
+    assert_run_folder_complete(tmp.path());
+    assert!(
+        s.metrics.test_pr_auc.unwrap() > 0.9,
+        "{:?}",
+        s.metrics.test_pr_auc
+    );
+}
+
+#[test]
+fn resume_after_a_crash_reaches_the_same_metrics() {
+    let data = prepared(&tabular(300, 3));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = tiny_config(RemedyKind::Focal);
+    c.clip_grad = Some(5.0);
+    let whole = train(&c, &data, &tmp.path().join("whole"), &NoProgress).unwrap();
+
+    // The same run, killed (here: a NaN injected) at the first step of the last epoch.
+    let broken = tmp.path().join("broken");
+    let mut crash = c.clone();
+    crash.inject_nan_at = Some((3, 1));
+    let err = train(&crash, &data, &broken, &NoProgress).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFinite {
+                epoch: 3,
+                step: 1,
+                last_good_epoch: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("epoch 3, step 1") && msg.contains("--clip-grad"),
+        "{msg}"
+    );
+    assert!(!broken.join("metrics.json").exists());
+
+    let resumed = focal_train::resume(&broken, &data, &NoProgress).unwrap();
+    assert_eq!(resumed.history.len(), 3);
+    for (a, b) in whole.history.iter().zip(&resumed.history) {
+        assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
+        assert_eq!(a.val_pr_auc, b.val_pr_auc, "epoch {}", a.epoch);
+    }
+    assert_eq!(whole.metrics.rules, resumed.metrics.rules);
+    assert_eq!(
+        std::fs::read(tmp.path().join("whole/predictions.csv")).unwrap(),
+        std::fs::read(broken.join("predictions.csv")).unwrap()
+    );
+}
+
+#[test]
+fn nan_from_a_huge_learning_rate_stops_with_epoch_and_step() {
+    let data = prepared(&tabular(200, 4));
+    let mut c = tiny_config(RemedyKind::Ce);
+    c.optimizer = focal_train::OptimizerKind::Sgd;
+    c.lr = 1e30;
+    let tmp = tempfile::tempdir().unwrap();
+    match train(&c, &data, tmp.path(), &NoProgress) {
+        Err(TrainError::NonFinite { epoch, step, .. }) => assert!(epoch >= 1 && step >= 1),
+        other => panic!("expected the NaN guard, got {other:?}"),
+    }
+}
+
+#[test]
+fn same_seed_same_bytes_and_early_stopping() {
+    let data = prepared(&tabular(200, 5));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = tiny_config(RemedyKind::Oversample);
+    c.epochs = 2;
+    train(&c, &data, &tmp.path().join("a"), &NoProgress).unwrap();
+    train(&c, &data, &tmp.path().join("b"), &NoProgress).unwrap();
+    let read = |d: &str| std::fs::read(tmp.path().join(d).join("predictions.csv")).unwrap();
+    assert_eq!(read("a"), read("b"));
+
+    c.epochs = 6;
+    c.lr = 0.5; // big steps: validation PR-AUC soon stops improving
+    c.early_stop = Some(1);
+    let s = train(&c, &data, &tmp.path().join("c"), &NoProgress).unwrap();
+    if s.metrics.stopped == "early-stop" {
+        assert!(s.metrics.epochs_run < 6);
+        assert!(s.metrics.evaluated_epoch < s.metrics.epochs_run);
+    } else {
+        assert_eq!(s.metrics.epochs_run, 6);
+    }
+}
+
+#[test]
+fn image_models_refuse_tabular_data() {
+    let data = prepared(&tabular(100, 6));
+    let mut c = tiny_config(RemedyKind::Ce);
+    c.model = ModelKind::Cnn;
+    let tmp = tempfile::tempdir().unwrap();
+    let e = train(&c, &data, tmp.path(), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--model mlp"), "{e}");
+}
