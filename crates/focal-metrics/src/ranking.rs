@@ -81,9 +81,10 @@ impl BinaryCurve {
         radix_sort(&mut neg, &mut scratch);
         drop(scratch);
 
-        let mut thresholds = Vec::new();
-        let mut tps = Vec::new();
-        let mut fps = Vec::new();
+        // At most one entry per sample; reserving avoids copying while the vectors grow.
+        let mut thresholds = Vec::with_capacity(scores.len());
+        let mut tps = Vec::with_capacity(scores.len());
+        let mut fps = Vec::with_capacity(scores.len());
         let (mut i, mut j, mut tp, mut fp) = (0usize, 0usize, 0u64, 0u64);
         while i < pos.len() || j < neg.len() {
             let key = match (pos.get(i), neg.get(j)) {
