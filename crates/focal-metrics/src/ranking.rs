@@ -148,16 +148,24 @@ impl BinaryCurve {
     /// 1 at every threshold, as in scikit-learn.
     pub fn precision_recall_curve(&self) -> PrCurve {
         let k = self.thresholds.len();
-        let p = self.positives();
-        let mut precision = Vec::with_capacity(k + 1);
-        let mut recall = Vec::with_capacity(k + 1);
-        for j in (0..k).rev() {
-            let tp = self.tps[j] as f64;
-            precision.push(tp / (self.tps[j] + self.fps[j]) as f64);
-            recall.push(if p == 0 { 1.0 } else { tp / p as f64 });
-        }
-        precision.push(1.0);
-        recall.push(0.0);
+        let p = self.positives() as f64;
+        // Exact-size iterators: collect allocates once and writes without capacity checks.
+        let precision = (0..k)
+            .rev()
+            .map(|j| self.tps[j] as f64 / (self.tps[j] + self.fps[j]) as f64)
+            .chain(std::iter::once(1.0))
+            .collect();
+        let recall = (0..k)
+            .rev()
+            .map(|j| {
+                if p == 0.0 {
+                    1.0
+                } else {
+                    self.tps[j] as f64 / p
+                }
+            })
+            .chain(std::iter::once(0.0))
+            .collect();
         let thresholds = self.thresholds.iter().rev().copied().collect();
         PrCurve {
             precision,
