@@ -232,10 +232,12 @@ impl TrainArgs {
             inject_nan_at: None,
         };
         config.validate()?;
-        if let Some(p) = &self.pretrained {
-            if !p.is_file() {
-                bail!("--pretrained {}: no such file", p.display());
-            }
+        // A missing GPU is reported now, not after minutes of loading data.
+        config.device.resolve()?;
+        if let Some(p) = &self.pretrained
+            && !p.is_file()
+        {
+            bail!("--pretrained {}: no such file", p.display());
         }
         Ok(config)
     }

@@ -150,10 +150,10 @@ impl TrainConfig {
                 self.weight_decay
             ));
         }
-        if let Some(c) = self.clip_grad {
-            if !(c.is_finite() && c > 0.0) {
-                return bad(format!("--clip-grad {c}: the norm must be finite and > 0"));
-            }
+        if let Some(c) = self.clip_grad
+            && !(c.is_finite() && c > 0.0)
+        {
+            return bad(format!("--clip-grad {c}: the norm must be finite and > 0"));
         }
         if self.warmup_epochs >= self.epochs && self.warmup_epochs > 0 {
             return bad(format!(
@@ -164,17 +164,17 @@ impl TrainConfig {
         if self.early_stop == Some(0) {
             return bad("--early-stop 0: patience must be at least 1 epoch".into());
         }
-        if let Some(r) = self.target_recall {
-            if !(r > 0.0 && r <= 1.0) {
-                return bad(format!("--target-recall {r}: must be in (0, 1]"));
-            }
+        if let Some(r) = self.target_recall
+            && !(r > 0.0 && r <= 1.0)
+        {
+            return bad(format!("--target-recall {r}: must be in (0, 1]"));
         }
-        if let Some(p) = self.prior_bias {
-            if !(p > 0.0 && p < 1.0) {
-                return bad(format!(
-                    "--prior-bias {p}: the prior must be in (0, 1) (the paper uses 0.01)"
-                ));
-            }
+        if let Some(p) = self.prior_bias
+            && !(p > 0.0 && p < 1.0)
+        {
+            return bad(format!(
+                "--prior-bias {p}: the prior must be in (0, 1) (the paper uses 0.01)"
+            ));
         }
         if self.pretrained.is_some()
             && !matches!(self.model, ModelKind::Resnet18 | ModelKind::Resnet50)

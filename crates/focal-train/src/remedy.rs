@@ -368,12 +368,12 @@ impl Remedy {
         }
         let uses_p = |p: &str| uses.contains(&p);
         let gamma = uses_p("gamma").then(|| params.gamma.unwrap_or(2.0));
-        if let Some(g) = gamma {
-            if !(g.is_finite() && g >= 0.0) {
-                return Err(TrainError::invalid(format!(
-                    "--gamma {g}: gamma must be finite and >= 0"
-                )));
-            }
+        if let Some(g) = gamma
+            && !(g.is_finite() && g >= 0.0)
+        {
+            return Err(TrainError::invalid(format!(
+                "--gamma {g}: gamma must be finite and >= 0"
+            )));
         }
         let beta = uses_p("beta").then(|| {
             params.beta.unwrap_or(if kind == RemedyKind::LdamDrw {
@@ -382,12 +382,12 @@ impl Remedy {
                 0.999
             })
         });
-        if let Some(b) = beta {
-            if !(0.0..1.0).contains(&b) {
-                return Err(TrainError::invalid(format!(
-                    "--beta {b}: beta must be in [0, 1) (0.9, 0.99, 0.999, 0.9999 are the paper's)"
-                )));
-            }
+        if let Some(b) = beta
+            && !(0.0..1.0).contains(&b)
+        {
+            return Err(TrainError::invalid(format!(
+                "--beta {b}: beta must be in [0, 1) (0.9, 0.99, 0.999, 0.9999 are the paper's)"
+            )));
         }
         let alpha = match kind {
             RemedyKind::WeightedCe => Some(params.alpha.clone().unwrap_or(Alpha::Auto)),
@@ -395,20 +395,20 @@ impl Remedy {
             _ => None,
         };
         let tau = uses_p("tau").then(|| params.tau.unwrap_or(1.0));
-        if let Some(t) = tau {
-            if !t.is_finite() {
-                return Err(TrainError::invalid(format!(
-                    "--tau {t}: tau must be finite"
-                )));
-            }
+        if let Some(t) = tau
+            && !t.is_finite()
+        {
+            return Err(TrainError::invalid(format!(
+                "--tau {t}: tau must be finite"
+            )));
         }
         let epsilon = uses_p("epsilon").then(|| params.epsilon.unwrap_or(1.0));
-        if let Some(e) = epsilon {
-            if !(e.is_finite() && e >= -1.0) {
-                return Err(TrainError::invalid(format!(
-                    "--epsilon {e}: epsilon must be >= -1"
-                )));
-            }
+        if let Some(e) = epsilon
+            && !(e.is_finite() && e >= -1.0)
+        {
+            return Err(TrainError::invalid(format!(
+                "--epsilon {e}: epsilon must be >= -1"
+            )));
         }
         Ok(Remedy {
             kind,
@@ -477,7 +477,7 @@ impl Remedy {
             | RemedyKind::Oversample
             | RemedyKind::Undersample
             | RemedyKind::BalancedSampler
-            | RemedyKind::Smote => Loss::Ce(CrossEntropyLossConfig::new().init(device)),
+            | RemedyKind::Smote => Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device))),
             RemedyKind::WeightedCe => {
                 let w = self.alpha.clone().unwrap_or(Alpha::Auto).resolve(counts)?;
                 let cfg = FocalLossConfig::new()
@@ -485,7 +485,7 @@ impl Remedy {
                     .with_alpha(Some(w))
                     .with_normalize_by_weights(true);
                 cfg.validate_for(counts.len())?;
-                Loss::Focal(cfg.init(device))
+                Loss::Focal(Box::new(cfg.init(device)))
             }
             RemedyKind::Focal | RemedyKind::CbFocal => {
                 let alpha = match (&self.alpha, self.beta) {
@@ -499,7 +499,7 @@ impl Remedy {
                     .with_gamma(self.gamma.unwrap_or(2.0))
                     .with_alpha(alpha);
                 cfg.validate_for(counts.len())?;
-                Loss::Focal(cfg.init(device))
+                Loss::Focal(Box::new(cfg.init(device)))
             }
             RemedyKind::LdamDrw => {
                 // Deferred re-weighting: plain LDAM first, class-balanced weights for the last 20%.
@@ -514,18 +514,18 @@ impl Remedy {
                 };
                 let cfg = LdamLossConfig::new(counts.to_vec()).with_weights(weights);
                 cfg.validate()?;
-                Loss::Ldam(cfg.init(device))
+                Loss::Ldam(Box::new(cfg.init(device)))
             }
             RemedyKind::LogitAdjust => {
                 let cfg =
                     LogitAdjustedLossConfig::from_counts(counts)?.with_tau(self.tau.unwrap_or(1.0));
                 cfg.validate()?;
-                Loss::LogitAdjust(cfg.init(device))
+                Loss::LogitAdjust(Box::new(cfg.init(device)))
             }
             RemedyKind::Poly => {
                 let cfg = Poly1LossConfig::new().with_epsilon(self.epsilon.unwrap_or(1.0));
                 cfg.validate()?;
-                Loss::Poly(cfg.init(device))
+                Loss::Poly(Box::new(cfg.init(device)))
             }
         })
     }
@@ -535,15 +535,15 @@ impl Remedy {
 #[derive(Debug)]
 pub enum Loss {
     /// Burn's cross-entropy.
-    Ce(CrossEntropyLoss),
+    Ce(Box<CrossEntropyLoss>),
     /// Focal loss (also weighted CE, as gamma 0 with weights).
-    Focal(FocalLoss),
+    Focal(Box<FocalLoss>),
     /// LDAM.
-    Ldam(LdamLoss),
+    Ldam(Box<LdamLoss>),
     /// Logit-adjusted CE.
-    LogitAdjust(LogitAdjustedLoss),
+    LogitAdjust(Box<LogitAdjustedLoss>),
     /// Poly-1.
-    Poly(Poly1Loss),
+    Poly(Box<Poly1Loss>),
 }
 
 impl Loss {

@@ -449,14 +449,14 @@ fn run_loop(
             state.best_epoch = epoch;
             save_checkpoint(dir, "best", &model, None, &state)?;
             best_model = Some(model.clone());
-        } else if let Some(patience) = config.early_stop {
-            if epoch - state.best_epoch >= patience {
-                state.stopped_early = true;
-                progress.message(&format!(
-                    "early stop after epoch {epoch}: validation PR-AUC has not improved for {patience} epochs (best: epoch {})",
-                    state.best_epoch
-                ));
-            }
+        } else if let Some(patience) = config.early_stop
+            && epoch - state.best_epoch >= patience
+        {
+            state.stopped_early = true;
+            progress.message(&format!(
+                "early stop after epoch {epoch}: validation PR-AUC has not improved for {patience} epochs (best: epoch {})",
+                state.best_epoch
+            ));
         }
         save_checkpoint(dir, "last", &model, Some(&optim), &state)?;
         write_history(dir, names, &state.history)?;

@@ -164,8 +164,8 @@ where
         .iter()
         .map(|(p, _)| p.as_str())
         .filter(|p| {
-            !(head_reinitialised && p.starts_with("fc."))
-                && !(first_conv_summed && *p == "conv1.weight")
+            !((head_reinitialised && p.starts_with("fc."))
+                || (first_conv_summed && *p == "conv1.weight"))
         })
         .collect();
     if !missing.is_empty() {

@@ -1,0 +1,191 @@
+//! `focal train`, `focal info`: flags checked before any data is read, a tiny run end to end.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn focal(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_focal"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Two blobs, 4 features, one row in five `rare`.
+fn write_csv(path: &Path, n: usize) {
+    let mut s = String::from("f0,f1,f2,f3,label\n");
+    for i in 0..n {
+        let rare = i % 5 == 0;
+        let shift = if rare { 1.5 } else { 0.0 };
+        let v = |k: usize| ((i * 37 + k * 11) % 17) as f64 / 17.0 + shift;
+        s.push_str(&format!(
+            "{},{},{},{},{}\n",
+            v(0),
+            v(1),
+            v(2),
+            v(3),
+            if rare { "rare" } else { "common" }
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn bad_flag_values_fail_naming_the_flag_before_reading_data() {
+    // --data points nowhere: each error must come from the flag check, before the data.
+    let cases: &[(&[&str], &str)] = &[
+        (&["--lr", "0"], "--lr"),
+        (&["--epochs", "0"], "--epochs"),
+        (&["--batch-size", "0"], "--batch-size"),
+        (&["--remedy", "focall"], "focall"),
+        (&["--remedy", "focal", "--alpha", "2"], "--alpha"),
+        (&["--remedy", "focal", "--alpha", "cb:1.5"], "--alpha"),
+        (&["--remedy", "ce", "--gamma", "2"], "--gamma"),
+        (&["--remedy", "focal", "--gamma=-1"], "--gamma"),
+        (&["--target-recall", "1.5"], "--target-recall"),
+        (&["--prior-bias", "1"], "--prior-bias"),
+        (&["--clip-grad", "0"], "--clip-grad"),
+        (&["--model", "cnn", "--pretrained", "w.pth"], "--pretrained"),
+        (
+            &["--model", "resnet18", "--pretrained", "/nonexistent/w.pth"],
+            "--pretrained",
+        ),
+        (&["--optimizer", "adamw"], "adamw"),
+        (&["--device", "tpu"], "tpu"),
+    ];
+    for (args, flag) in cases {
+        let mut all = vec!["train", "--data", "/nonexistent/data.csv", "--quiet"];
+        all.extend_from_slice(args);
+        let o = focal(&all);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let e = stderr(&o);
+        assert!(e.contains(flag), "{args:?}: {e}");
+        assert!(!e.contains("data.csv"), "{args:?} read the data first: {e}");
+    }
+}
+
+#[test]
+fn a_missing_gpu_backend_says_how_to_build_one() {
+    if cfg!(any(feature = "vulkan", feature = "cuda")) {
+        return; // built with a GPU backend: the GPU path is checked on a machine with a GPU
+    }
+    let o = focal(&[
+        "train",
+        "--device",
+        "gpu",
+        "--quiet",
+        "--data",
+        "/nonexistent.csv",
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("--device gpu") && e.contains("--features vulkan"),
+        "{e}"
+    );
+}
+
+#[test]
+fn tiny_run_end_to_end_then_resume_and_info() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("blobs.csv");
+    write_csv(&csv, 300);
+    let out = tmp.path().join("runs");
+    let o = focal(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--model",
+        "mlp",
+        "--remedy",
+        "focal",
+        "--alpha",
+        "0.75",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
+        "--name",
+        "r",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("== test, argmax") && stdout.contains("precision    recall  f1-score"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("tuned on validation"), "{stdout}");
+    // Not a terminal: one line per epoch on stderr.
+    assert_eq!(
+        stderr(&o)
+            .lines()
+            .filter(|l| l.starts_with("epoch "))
+            .count(),
+        2,
+        "{}",
+        stderr(&o)
+    );
+    let run = out.join("r");
+    for f in [
+        "config.json",
+        "split.json",
+        "history.csv",
+        "metrics.json",
+        "report.txt",
+        "predictions.csv",
+    ] {
+        assert!(run.join(f).is_file(), "{f}");
+    }
+    let config = std::fs::read_to_string(run.join("config.json")).unwrap();
+    assert!(
+        config.contains("\"focal\"") && config.contains("0.75"),
+        "{config}"
+    );
+
+    // The same name again: a fresh folder beside it.
+    let o2 = focal(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--model",
+        "mlp",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--name",
+        "r",
+    ]);
+    assert!(o2.status.success(), "{}", stderr(&o2));
+    assert!(o2.stdout.is_empty());
+    assert!(out.join("r-2/metrics.json").is_file());
+
+    // Resuming a finished run re-evaluates it and reports the same metrics.
+    let before = std::fs::read_to_string(run.join("metrics.json")).unwrap();
+    let o3 = focal(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+    assert!(o3.status.success(), "{}", stderr(&o3));
+    let after = std::fs::read_to_string(run.join("metrics.json")).unwrap();
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("time_per_epoch_s"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&before), strip(&after));
+
+    let info = focal(&["info"]);
+    assert!(info.status.success());
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        text.contains("backend") && text.contains("cpu threads"),
+        "{text}"
+    );
+}
