@@ -54,12 +54,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         None => bail!("nothing to evaluate: pass --predictions FILE.csv (see `focal eval --help`)"),
     };
     let evaluation = Evaluation::compute(&predictions, args.digits)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&evaluation.json())?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&evaluation.json())? + "\n"
     } else {
-        print!("{}", evaluation.text());
+        evaluation.text()
+    };
+    emit(&text)
+}
+
+/// Writes to stdout; a closed pipe (`focal eval ... | head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("writing the evaluation to stdout"),
     }
-    Ok(())
 }
 
 /// Labels, predictions and optional class probabilities of a set of samples.
