@@ -181,13 +181,25 @@ pub fn train(
 
 /// Continues the run in `run_dir` from its last checkpoint, on the same data (checked by
 /// fingerprint), and finishes it as the uninterrupted run would have.
+///
+/// A run killed before its first checkpoint starts again from the beginning (with the same
+/// seed, that is the run it would have been).
 pub fn resume(
     run_dir: &Path,
     data: &PreparedData,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
-    let _turn = run_lock();
     let rc: RunConfig = read_json(&run_dir.join("config.json"))?;
+    if !checkpoint_dir(run_dir, "last").join("state.json").is_file()
+        && rc.data_fingerprint == data.fingerprint
+    {
+        progress.message(&format!(
+            "{}: no checkpoint yet; training from the start",
+            run_dir.display()
+        ));
+        return train(&rc.train, data, run_dir, progress);
+    }
+    let _turn = run_lock();
     if rc.data_fingerprint != data.fingerprint {
         return Err(TrainError::invalid(format!(
             "--resume {}: the data differ from the run's (fingerprint {} vs {}); pass the same --data",

@@ -239,6 +239,18 @@ fn resume_after_a_crash_reaches_the_same_metrics() {
         assert_eq!(a.val_pr_auc, b.val_pr_auc, "epoch {}", a.epoch);
     }
     assert_eq!(whole.metrics.rules, resumed.metrics.rules);
+    // `focal eval --run` recomputes the same metrics from the checkpoint.
+    let again = focal_train::evaluate_run(&broken, &data).unwrap();
+    assert_eq!(again.rules, resumed.metrics.rules);
+    assert_eq!(again.tuned, resumed.metrics.tuned);
+
+    // Killed before the first checkpoint: resume starts over and ends where the whole run did.
+    let early = tmp.path().join("early");
+    crash.inject_nan_at = Some((1, 1));
+    let err = train(&crash, &data, &early, &NoProgress).unwrap_err();
+    assert!(matches!(err, TrainError::NonFinite { last_good_epoch: 0, .. }), "{err}");
+    let restarted = focal_train::resume(&early, &data, &NoProgress).unwrap();
+    assert_eq!(whole.metrics.rules, restarted.metrics.rules);
     assert_eq!(
         std::fs::read(tmp.path().join("whole/predictions.csv")).unwrap(),
         std::fs::read(broken.join("predictions.csv")).unwrap()
