@@ -67,5 +67,6 @@ print(f"scikit-learn {sklearn.__version__} median of {args.repeat}: {sk:.3f} s")
 print(f"focal-metrics, one sort per function (as sklearn): {sep:.3f} s  ratio {sk / sep:.1f}x")
 print(f"focal-metrics, one shared BinaryCurve:            {shared:.3f} s  ratio {sk / shared:.1f}x")
 print(f"focal-metrics, BinaryCurve::new alone: {float(rust['rust_curve_only_median_s']):.3f} s")
+print("focal-metrics, one pass by stage:", next(l for l in head.splitlines() if l.startswith("stages_s")))
 print(f"agreement: report text identical; AP {ap!r} vs {rust['average_precision']}; "
       f"AUC {auc!r} vs {rust['roc_auc']}")
