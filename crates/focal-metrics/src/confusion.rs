@@ -50,7 +50,7 @@ impl ConfusionMatrix {
     /// Builds a matrix from rows of counts (rows = true label, columns = predicted).
     ///
     /// # Errors
-    /// [`MetricsError::NoClasses`] for no rows, [`MetricsError::ShapeMismatch`] if the rows are
+    /// [`MetricsError::NoClasses`] for no rows, [`MetricsError::NotSquare`] if the rows are
     /// not square, [`MetricsError::Empty`] if every count is zero.
     pub fn from_rows(rows: &[Vec<u64>]) -> Result<Self> {
         let n_classes = rows.len();
@@ -58,11 +58,11 @@ impl ConfusionMatrix {
             return Err(MetricsError::NoClasses);
         }
         let mut counts = Vec::with_capacity(n_classes * n_classes);
-        for row in rows {
+        for (i, row) in rows.iter().enumerate() {
             if row.len() != n_classes {
-                return Err(MetricsError::ShapeMismatch {
+                return Err(MetricsError::NotSquare {
+                    row: i,
                     len: row.len(),
-                    n_samples: 1,
                     n_classes,
                 });
             }
@@ -197,6 +197,20 @@ mod tests {
             Err(MetricsError::LabelOutOfRange {
                 index: 1,
                 label: 5,
+                n_classes: 2
+            })
+        );
+    }
+
+    #[test]
+    fn from_rows_round_trips_and_checks_shape() {
+        let cm = ConfusionMatrix::new(&[0, 1, 1, 2], &[0, 2, 1, 2], 3).unwrap();
+        assert_eq!(ConfusionMatrix::from_rows(&cm.rows()), Ok(cm));
+        assert_eq!(
+            ConfusionMatrix::from_rows(&[vec![1, 0], vec![1]]),
+            Err(MetricsError::NotSquare {
+                row: 1,
+                len: 1,
                 n_classes: 2
             })
         );

@@ -27,6 +27,18 @@ pub enum MetricsError {
         /// Number of classes.
         n_classes: usize,
     },
+    /// A confusion matrix given as rows is not square.
+    #[error(
+        "confusion matrix row {row} has {len} counts but there are {n_classes} rows; it must be square"
+    )]
+    NotSquare {
+        /// Index of the offending row.
+        row: usize,
+        /// Its length.
+        len: usize,
+        /// Number of rows.
+        n_classes: usize,
+    },
     /// A class label is not in `0..n_classes`.
     #[error(
         "label {label} at index {index} is out of range for {n_classes} classes; \

@@ -8,6 +8,22 @@
 //!   predicted positive at threshold `t` when `score >= t`;
 //! - undefined ratios follow an explicit [`ZeroDivision`] policy (default: 0).
 //!
+//! Where the results differ from scikit-learn 1.9 / imbalanced-learn 0.14, on purpose:
+//! - with `labels: None` every class `0..n_classes` is reported (scikit-learn: only the labels
+//!   present); pass `labels=range(n_classes)` to scikit-learn for the same report;
+//! - inputs scikit-learn only warns about are errors here: `target_names` of the wrong length,
+//!   average precision with no positive sample (scikit-learn: 0), ROC curve and AUC with a
+//!   single class (scikit-learn: NaN), empty inputs, non-finite scores;
+//! - [`ImbalancedReport`]'s average row is NaN when every reported class has support 0
+//!   (imbalanced-learn raises `ZeroDivisionError`), and it accepts [`ZeroDivision::Nan`];
+//! - NaN cells serialize as JSON `null` (Python's `json` writes the non-standard `NaN`);
+//! - the one-vs-rest functions require every class in `y_true` (as scikit-learn) but do not
+//!   check that probability rows sum to 1; for two classes use the binary functions on
+//!   column 1 (scikit-learn switches to binary there).
+//!
+//! Reproduced on purpose: when no prediction at all is correct, scikit-learn prints supports
+//! as floats (`1.0`), and so does [`ClassificationReport`]'s `Display`.
+//!
 //! ```
 //! use focal_metrics::{ClassificationReport, ConfusionMatrix, ReportOptions, matthews_corrcoef};
 //! let (y_true, y_pred) = ([0, 0, 0, 0, 1], [0, 0, 0, 0, 0]);
