@@ -22,8 +22,9 @@ pub struct PreparedData {
     pub splits: Splits,
     /// The positive class for a binary task (always 1), `None` for a multi-class task.
     pub positive: Option<usize>,
-    /// Per-feature mean and standard deviation of the training split, for tabular data (images
-    /// are used as loaded, in `[0, 1]`).
+    /// Mean and standard deviation of the training split, one entry per value of a sample:
+    /// per feature for tabular data, per colour channel (repeated over its pixels) for images.
+    /// Batches are standardised with them.
     pub standardize: Option<(Vec<f32>, Vec<f32>)>,
     /// The fingerprint of `dataset` (see [`Dataset::fingerprint`]).
     pub fingerprint: String,
@@ -133,7 +134,27 @@ impl PreparedData {
                     .collect();
                 Some((mean.iter().map(|&m| m as f32).collect(), std))
             }
-            SampleKind::Image { .. } => None,
+            SampleKind::Image { channels, height, width } => {
+                // One mean and deviation per colour channel, spread over its pixels.
+                let plane = height * width;
+                let (mut sum, mut sq) = (vec![0f64; channels], vec![0f64; channels]);
+                for &i in &splits.train {
+                    for (j, &v) in dataset.sample(i).iter().enumerate() {
+                        sum[j / plane] += v as f64;
+                        sq[j / plane] += (v as f64) * (v as f64);
+                    }
+                }
+                let n = (splits.train.len() * plane) as f64;
+                let (mut mean, mut std) = (Vec::with_capacity(channels * plane), Vec::with_capacity(channels * plane));
+                for c in 0..channels {
+                    let m = sum[c] / n;
+                    let var = (sq[c] / n - m * m).max(0.0);
+                    let s = if var > 1e-12 { var.sqrt() } else { 1.0 };
+                    mean.extend(std::iter::repeat_n(m as f32, plane));
+                    std.extend(std::iter::repeat_n(s as f32, plane));
+                }
+                Some((mean, std))
+            }
         };
         let positive = (dataset.n_classes() == 2).then_some(1);
         let fingerprint = dataset.fingerprint();
