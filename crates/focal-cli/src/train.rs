@@ -333,7 +333,7 @@ impl CliProgress {
             ));
             let s = multi.add(ProgressBar::new(0));
             s.set_style(style(
-                "  step {pos}/{len} [{bar:30}] {per_sec} ETA {eta} loss {msg}",
+                "  step {pos}/{len} [{bar:30}] ETA {eta} loss {msg}",
             ));
             e.enable_steady_tick(Duration::from_millis(500));
             Mode::Bars {
