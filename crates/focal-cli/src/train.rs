@@ -332,9 +332,7 @@ impl CliProgress {
                 "epoch {pos}/{len} [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
             ));
             let s = multi.add(ProgressBar::new(0));
-            s.set_style(style(
-                "  step {pos}/{len} [{bar:30}] ETA {eta} loss {msg}",
-            ));
+            s.set_style(style("  step {pos}/{len} [{bar:30}] ETA {eta} loss {msg}"));
             e.enable_steady_tick(Duration::from_millis(500));
             Mode::Bars {
                 _multi: multi,

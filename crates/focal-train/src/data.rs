@@ -134,7 +134,11 @@ impl PreparedData {
                     .collect();
                 Some((mean.iter().map(|&m| m as f32).collect(), std))
             }
-            SampleKind::Image { channels, height, width } => {
+            SampleKind::Image {
+                channels,
+                height,
+                width,
+            } => {
                 // One mean and deviation per colour channel, spread over its pixels.
                 let plane = height * width;
                 let (mut sum, mut sq) = (vec![0f64; channels], vec![0f64; channels]);
@@ -145,7 +149,10 @@ impl PreparedData {
                     }
                 }
                 let n = (splits.train.len() * plane) as f64;
-                let (mut mean, mut std) = (Vec::with_capacity(channels * plane), Vec::with_capacity(channels * plane));
+                let (mut mean, mut std) = (
+                    Vec::with_capacity(channels * plane),
+                    Vec::with_capacity(channels * plane),
+                );
                 for c in 0..channels {
                     let m = sum[c] / n;
                     let var = (sq[c] / n - m * m).max(0.0);

@@ -248,7 +248,16 @@ fn resume_after_a_crash_reaches_the_same_metrics() {
     let early = tmp.path().join("early");
     crash.inject_nan_at = Some((1, 1));
     let err = train(&crash, &data, &early, &NoProgress).unwrap_err();
-    assert!(matches!(err, TrainError::NonFinite { last_good_epoch: 0, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFinite {
+                last_good_epoch: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let restarted = focal_train::resume(&early, &data, &NoProgress).unwrap();
     assert_eq!(whole.metrics.rules, restarted.metrics.rules);
     assert_eq!(
