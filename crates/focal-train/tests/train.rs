@@ -313,3 +313,54 @@ fn image_models_refuse_tabular_data() {
         .to_string();
     assert!(e.contains("--model mlp"), "{e}");
 }
+
+#[test]
+fn multi_class_runs_report_macro_scores_and_argmax_only() {
+    // Three blobs along the first feature, counts 60:30:10.
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for i in 0..300 {
+        let label = match i % 10 {
+            0 => 2,
+            1..=3 => 1,
+            _ => 0,
+        };
+        for f in 0..4 {
+            let g: f32 = rng.random::<f32>() - 0.5;
+            x.push(g + if f == 0 { 2.0 * label as f32 } else { 0.0 });
+        }
+        y.push(label);
+    }
+    let names = vec!["a".into(), "b".into(), "c".into()];
+    let ds = Dataset::new(
+        "generated",
+        None,
+        SampleKind::Tabular { n_features: 4 },
+        x,
+        y,
+        names,
+        None,
+    )
+    .unwrap();
+    let data = prepared(&ds);
+    assert_eq!(data.positive, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = tiny_config(RemedyKind::CbFocal);
+    c.epochs = 2;
+    let s = train(&c, &data, tmp.path(), &NoProgress).unwrap();
+    assert!(s.metrics.tuned.is_none() && !s.metrics.rules.contains_key("tuned"));
+    assert_eq!(s.metrics.rules["argmax"].per_class.len(), 3);
+    assert!(s.metrics.test_pr_auc.unwrap() > 0.5);
+    let pr = std::fs::read_to_string(tmp.path().join("curves/pr.csv")).unwrap();
+    assert!(
+        pr.lines().skip(1).any(|l| l.starts_with("2,")),
+        "every class one-vs-rest"
+    );
+    // A single alpha is for two classes.
+    let mut bad = tiny_config(RemedyKind::Focal);
+    bad.remedy.alpha = Some(focal_train::Alpha::Scalar(0.25));
+    let e = train(&bad, &data, &tmp.path().join("bad"), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--alpha") && e.contains("two classes"), "{e}");
+}
