@@ -31,8 +31,15 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub predictions: Option<PathBuf>,
 
-    // ---- (Reserved: trained-run inputs such as `--run DIR [--data PATH]` go here, each an
-    // `Option`, with one more arm in `run` below that builds a `Predictions`.) ----
+    /// A run folder written by `focal train` (or `focal compare`): re-evaluates its model on its
+    /// test split and prints the report at each decision rule (argmax, tuned threshold).
+    #[arg(long, value_name = "DIR", conflicts_with = "predictions")]
+    pub run: Option<PathBuf>,
+
+    /// With `--run`: the data set to evaluate on, when it is not at the path the run recorded.
+    /// Its fingerprint must match the run's.
+    #[arg(long, value_name = "PATH", requires = "run")]
+    pub data: Option<PathBuf>,
 
     // ---- How to print it. ----
     /// Print one JSON object (keys report, confusion_matrix, balanced_accuracy, mcc, and, with
@@ -49,9 +56,14 @@ pub struct EvalArgs {
 
 /// Runs `focal eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    if let Some(run_dir) = &args.run {
+        return crate::eval_run::eval_run(run_dir, args.data.as_deref(), args.json, args.digits);
+    }
     let predictions = match &args.predictions {
         Some(path) => Predictions::read_csv(path)?,
-        None => bail!("nothing to evaluate: pass --predictions FILE.csv (see `focal eval --help`)"),
+        None => bail!(
+            "nothing to evaluate: pass --predictions FILE.csv or --run DIR (see `focal eval --help`)"
+        ),
     };
     let evaluation = Evaluation::compute(&predictions, args.digits)?;
     let text = if args.json {

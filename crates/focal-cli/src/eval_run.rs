@@ -6,7 +6,6 @@ use anyhow::Context;
 
 /// Re-evaluates the run in `run_dir` (its checkpoint, its split; the data from `data` or the
 /// run's own source) and prints the test report at each decision rule, or metrics.json's JSON.
-#[allow(dead_code)] // wired into `focal eval --run` in eval.rs by the lead
 pub fn eval_run(
     run_dir: &Path,
     data: Option<&Path>,
