@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod compare;
 mod data;
 mod device;
 mod eval;
@@ -31,6 +32,12 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Train a model with an imbalance remedy and judge it per class on a held-out test split.
     Train(Box<train::TrainArgs>),
+    /// Train several remedies on the same split, model, budget and seeds; tabulate per class.
+    Compare(Box<compare::CompareArgs>),
+    /// Sweep focal loss's gamma, then alpha at the best gamma (or a full grid).
+    Sweep(Box<compare::SweepArgs>),
+    /// Rebuild report.html of a run or experiment folder from its files.
+    Report(compare::ReportArgs),
     /// Show the backend, devices, threads and GPU features of this build.
     Info(info::InfoArgs),
 }
@@ -42,6 +49,9 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Train(args) => train::run(*args),
         Command::Info(args) => info::run(args),
+        Command::Compare(args) => compare::run_compare(*args),
+        Command::Sweep(args) => compare::run_sweep(*args),
+        Command::Report(args) => compare::run_report(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

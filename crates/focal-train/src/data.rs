@@ -6,7 +6,7 @@ use focal_data::sampling::{
     RandomOverSampler, RandomUnderSampler, Resampler, SamplingStrategy, Smote,
 };
 use focal_data::split::SplitFractions;
-use focal_data::task::{TaskSpec, build_task};
+use focal_data::task::{ClassSelector, TaskSpec, build_task};
 use focal_data::{Dataset, SampleKind, Splits};
 
 use crate::error::TrainError;
@@ -80,6 +80,90 @@ impl PreparedData {
             class_names: dataset.class_names.clone(),
         };
         Self::from_parts(dataset, splits, task)
+    }
+
+    /// The tutorial's protocol: pool every sample of `source` (its predefined splits ignored),
+    /// make `positive` the rare class, and draw disjoint train/validation/test splits of exactly
+    /// `sizes` samples, each at `ratio` (`negative:positive`), deterministically from `seed`.
+    ///
+    /// Fails, naming the counts, when the pool holds too few samples of a class.
+    pub fn with_split_sizes(
+        source: &Dataset,
+        positive: &ClassSelector,
+        ratio: (u32, u32),
+        sizes: [usize; 3],
+        seed: u64,
+    ) -> Result<Self, TrainError> {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let (neg, pos) = ratio;
+        if neg == 0 || pos == 0 {
+            return Err(TrainError::invalid(format!(
+                "--ratio {neg}:{pos}: both parts must be positive"
+            )));
+        }
+        let mut pooled = source.clone();
+        pooled.splits = None;
+        let spec = TaskSpec {
+            positive: Some(positive.clone()),
+            ratio: None,
+            long_tail: None,
+            seed,
+        };
+        let positive_name = source.class_names[positive.resolve(&source.class_names)?].clone();
+        let dataset = build_task(&pooled, &spec)?;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); 2];
+        for (i, &y) in dataset.y.iter().enumerate() {
+            by_class[y].push(i);
+        }
+        for c in &mut by_class {
+            c.shuffle(&mut rng);
+        }
+        let share = f64::from(pos) / f64::from(neg + pos);
+        let want: Vec<[usize; 2]> = sizes
+            .iter()
+            .map(|&n| {
+                let p = ((n as f64) * share).round() as usize;
+                [n - p.min(n), p.min(n)]
+            })
+            .collect();
+        for c in 0..2 {
+            let need: usize = want.iter().map(|w| w[c]).sum();
+            if need > by_class[c].len() {
+                return Err(TrainError::invalid(format!(
+                    "splits of {sizes:?} samples at {neg}:{pos} need {need} samples of {}, the pool has {}; ask for smaller splits",
+                    dataset.class_names[c],
+                    by_class[c].len()
+                )));
+            }
+        }
+        let mut taken = [0usize; 2];
+        let mut parts: Vec<Vec<usize>> = Vec::with_capacity(3);
+        for w in &want {
+            let mut part = Vec::with_capacity(w[0] + w[1]);
+            for c in 0..2 {
+                part.extend_from_slice(&by_class[c][taken[c]..taken[c] + w[c]]);
+                taken[c] += w[c];
+            }
+            part.sort_unstable();
+            parts.push(part);
+        }
+        let test = parts.pop().unwrap_or_default();
+        let val = parts.pop().unwrap_or_default();
+        let train = parts.pop().unwrap_or_default();
+        let task = TaskRecord {
+            source: source
+                .source
+                .as_ref()
+                .map_or_else(|| source.format.clone(), |p| p.display().to_string()),
+            positive_name: Some(positive_name),
+            ratio: Some(ratio),
+            fractions: SplitFractions::default(),
+            seed,
+            class_names: dataset.class_names.clone(),
+        };
+        Self::from_parts(dataset, Splits { train, val, test }, task)
     }
 
     /// A prepared set from a data set and splits given as they are (tests, resume).

@@ -27,9 +27,11 @@ mod data;
 pub mod device;
 mod error;
 mod evaluate;
+pub mod experiment;
 pub mod model;
 mod progress;
 mod remedy;
+pub mod report;
 pub mod run;
 mod train;
 

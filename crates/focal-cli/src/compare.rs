@@ -1,0 +1,354 @@
+//! `focal compare`, `focal sweep` and `focal report`: which remedy works on my data, side by side.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use focal_data::split::SplitFractions;
+use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
+use focal_train::experiment::{self, Comparison, Plan, SweepMetric, SweepSpec};
+use focal_train::{Alpha, NoProgress, PreparedData, Remedy, RemedyKind, RemedyParams, TrainConfig};
+
+use crate::device::DeviceArg;
+use crate::train::{ModelArg, load_source};
+
+/// The remedies `focal compare` runs by default.
+pub const DEFAULT_REMEDIES: &str = "ce,weighted-ce,oversample,smote,focal,cb-focal";
+
+/// The task and budget shared by `compare` and `sweep`.
+#[derive(Debug, Args)]
+pub struct ExperimentArgs {
+    /// Data set: a folder of IDX files, a .npz, a CSV, or a folder of class folders of images.
+    /// Default: the bundled Fashion-MNIST test split as a binary task, Shirt vs the rest at 98:2.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// The rare (positive) class, by name or index (label 1 of the binary task). Default with
+    /// the bundled data: Shirt.
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub positive: Option<String>,
+    /// Imposed NEGATIVE:POSITIVE ratio (e.g. 98:2). Default with the bundled data: 98:2.
+    #[arg(long, value_name = "N:P")]
+    pub ratio: Option<String>,
+    /// Pool every sample of the data (its own splits ignored) and draw a training split of
+    /// exactly this many samples at --ratio (with --val-size and --test-size; needs --positive
+    /// and --ratio). The tutorial's protocol: 19600 / 10000 / 10000 at 98:2.
+    #[arg(long, value_name = "N", requires_all = ["val_size", "test_size", "positive", "ratio"])]
+    pub train_size: Option<usize>,
+    /// Validation samples, with --train-size.
+    #[arg(long, value_name = "N", requires = "train_size")]
+    pub val_size: Option<usize>,
+    /// Test samples, with --train-size.
+    #[arg(long, value_name = "N", requires = "train_size")]
+    pub test_size: Option<usize>,
+    /// Number of training seeds per entry (seeds --seed, --seed + 1, ...); with 2 or more every
+    /// cell is mean ± std and wins inside the noise are not called.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
+    /// The first training seed; it also fixes the task and the split, which every entry and
+    /// seed share.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The model.
+    #[arg(long, value_enum, default_value = "cnn")]
+    pub model: ModelArg,
+    /// Epochs per run (the default keeps `focal compare` on the bundled data under 5 minutes on
+    /// two CPU cores).
+    #[arg(long, default_value_t = 4)]
+    pub epochs: usize,
+    /// Samples per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Learning rate (Adam).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+    /// Folder of the experiment: one run folder per entry and seed, plus comparison.json,
+    /// comparison.md and report.html. Must not hold an experiment already.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress on stderr (the table is still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `focal compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Comma-separated remedies (see `focal train --help` for the list).
+    #[arg(long, value_name = "LIST", default_value = DEFAULT_REMEDIES)]
+    pub remedies: String,
+    /// Focusing parameter of focal and cb-focal (their default: 2).
+    #[arg(long)]
+    pub gamma: Option<f32>,
+    /// Class weights of focal and weighted-ce: a number (two classes: weight on the POSITIVE
+    /// class), a list, `auto` or cb:BETA (default: focal none, weighted-ce auto).
+    #[arg(long, allow_hyphen_values = true)]
+    pub alpha: Option<String>,
+    /// The task, budget and output.
+    #[command(flatten)]
+    pub common: ExperimentArgs,
+}
+
+/// Arguments of `focal sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Gammas to try, comma-separated.
+    #[arg(long, value_name = "LIST", default_value = "0,0.5,1,2,3,5")]
+    pub gamma: String,
+    /// Alphas to try at the best gamma (or crossed with every gamma with --grid), separated by
+    /// `/` or `,` (e.g. auto,0.25,0.5,0.75 or cb:0.999/auto). None: alpha is not swept.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub then_alpha: Option<String>,
+    /// Alpha used while gamma is swept (default: none).
+    #[arg(long, allow_hyphen_values = true)]
+    pub alpha: Option<String>,
+    /// The full gamma x alpha grid instead of gamma first, then alpha.
+    #[arg(long)]
+    pub grid: bool,
+    /// The validation metric that chooses the best setting.
+    #[arg(long, value_enum, default_value = "pr-auc")]
+    pub metric: MetricArg,
+    /// The task, budget and output.
+    #[command(flatten)]
+    pub common: ExperimentArgs,
+}
+
+/// A validation metric for the sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricArg {
+    /// Average precision of the minority class on validation.
+    PrAuc,
+    /// F1 of the minority class on validation (argmax).
+    F1,
+}
+
+/// Arguments of `focal report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run folder (from `focal train`) or an experiment folder (from `focal compare` or
+    /// `focal sweep`).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+fn base_config(c: &ExperimentArgs, remedy: Remedy) -> anyhow::Result<TrainConfig> {
+    let mut config = TrainConfig::new(remedy);
+    config.model = c.model.0;
+    config.epochs = c.epochs;
+    config.batch_size = c.batch_size;
+    config.lr = c.lr;
+    config.device = c.device.into();
+    config.seed = c.seed;
+    config.validate()?;
+    Ok(config)
+}
+
+fn seeds(c: &ExperimentArgs) -> anyhow::Result<Vec<u64>> {
+    if c.seeds == 0 {
+        bail!("--seeds 0: give at least 1");
+    }
+    Ok((0..c.seeds as u64).map(|i| c.seed + i).collect())
+}
+
+/// The experiment folder: `--out`, or `runs/<what>` (`-2`, `-3`... when taken).
+fn out_dir(c: &ExperimentArgs, what: &str) -> anyhow::Result<PathBuf> {
+    match &c.out {
+        Some(dir) => {
+            if dir.join("comparison.json").exists() {
+                bail!(
+                    "--out {}: already holds an experiment (comparison.json); choose another folder",
+                    dir.display()
+                );
+            }
+            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+            Ok(dir.clone())
+        }
+        None => Ok(focal_train::run::fresh_run_dir(Path::new("runs"), what)?),
+    }
+}
+
+/// Loads the data and builds the task and split every entry shares.
+fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
+    let positive = match (&c.positive, &c.data) {
+        (Some(p), _) => Some(p.parse::<ClassSelector>().context("--positive")?),
+        (None, None) => Some(ClassSelector::Name(
+            focal_train::DEFAULT_POSITIVE.to_string(),
+        )),
+        (None, Some(_)) => None,
+    };
+    let ratio = match (&c.ratio, &c.data) {
+        (Some(r), _) => Some(parse_ratio(r).context("--ratio")?),
+        (None, None) => Some(focal_train::DEFAULT_RATIO),
+        (None, Some(_)) => None,
+    };
+    let source = load_source(c.data.as_deref())?;
+    if let (Some(train), Some(val), Some(test)) = (c.train_size, c.val_size, c.test_size) {
+        let (Some(positive), Some(ratio)) = (&positive, ratio) else {
+            bail!("--train-size needs --positive and --ratio");
+        };
+        return PreparedData::with_split_sizes(
+            &source,
+            positive,
+            ratio,
+            [train, val, test],
+            c.seed,
+        )
+        .context("building the task with --train-size/--val-size/--test-size");
+    }
+    let spec = TaskSpec {
+        positive,
+        ratio,
+        long_tail: None,
+        seed: c.seed,
+    };
+    PreparedData::new(&source, &spec, SplitFractions::default()).context("building the task")
+}
+
+fn announce(quiet: bool) -> impl Fn(&str, u64, usize, usize) {
+    move |label: &str, seed: u64, i: usize, n: usize| {
+        if !quiet {
+            eprintln!("[{i}/{n}] training {label}, seed {seed}");
+        }
+    }
+}
+
+fn print_tables(cmp: &Comparison, dir: &Path) {
+    print!("{}", cmp.to_markdown());
+    println!(
+        "\nwritten: {}/{{comparison.md, comparison.json, report.html}}",
+        dir.display()
+    );
+}
+
+/// Runs `focal compare`.
+pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
+    let alpha = match &args.alpha {
+        Some(a) => Some(a.parse::<Alpha>().context("--alpha")?),
+        None => None,
+    };
+    let mut plans = Vec::new();
+    for name in args
+        .remedies
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let kind: RemedyKind = name.parse().context("--remedies")?;
+        let uses_gamma = matches!(kind, RemedyKind::Focal | RemedyKind::CbFocal);
+        let uses_alpha = matches!(kind, RemedyKind::Focal | RemedyKind::WeightedCe);
+        let params = RemedyParams {
+            gamma: if uses_gamma { args.gamma } else { None },
+            alpha: if uses_alpha { alpha.clone() } else { None },
+            ..RemedyParams::default()
+        };
+        let remedy = Remedy::new(kind, &params).with_context(|| format!("--remedies {name}"))?;
+        if plans.iter().any(|p: &Plan| p.label == name) {
+            bail!("--remedies: {name} is listed twice");
+        }
+        plans.push(Plan {
+            label: name.to_string(),
+            config: base_config(&args.common, remedy)?,
+        });
+    }
+    if plans.is_empty() {
+        bail!("--remedies: give at least one remedy, e.g. {DEFAULT_REMEDIES}");
+    }
+    let seeds = seeds(&args.common)?;
+    // Every flag is checked; now the (slow) part.
+    let data = prepare(&args.common)?;
+    let dir = out_dir(&args.common, "compare")?;
+    let started = std::time::Instant::now();
+    let cmp = experiment::run_plans(
+        "focal compare",
+        &data,
+        &plans,
+        &seeds,
+        &dir,
+        &NoProgress,
+        &announce(args.common.quiet),
+    )?;
+    cmp.write(&dir)?;
+    print_tables(&cmp, &dir);
+    println!("wall time: {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split([',', '/']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Runs `focal sweep`.
+pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
+    let gammas = split_list(&args.gamma)
+        .map(|g| {
+            g.parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .with_context(|| format!("--gamma: {g:?} is not a number >= 0"))
+        })
+        .collect::<anyhow::Result<Vec<f32>>>()?;
+    // `cb:0.999` holds no comma, so both separators are safe; a list alpha is not sweepable.
+    let alphas = match &args.then_alpha {
+        Some(list) => split_list(list)
+            .map(|a| {
+                a.parse::<Alpha>()
+                    .with_context(|| format!("--then-alpha {a}"))
+            })
+            .collect::<anyhow::Result<Vec<Alpha>>>()?,
+        None => Vec::new(),
+    };
+    let base_alpha = match &args.alpha {
+        Some(a) => Some(a.parse::<Alpha>().context("--alpha")?),
+        None => None,
+    };
+    let remedy = Remedy::new(RemedyKind::Focal, &RemedyParams::default())?;
+    let base = base_config(&args.common, remedy)?;
+    let spec = SweepSpec {
+        gammas,
+        alphas,
+        base_alpha,
+        grid: args.grid,
+        metric: match args.metric {
+            MetricArg::PrAuc => SweepMetric::ValPrAuc,
+            MetricArg::F1 => SweepMetric::ValMinorityF1,
+        },
+    };
+    let seeds = seeds(&args.common)?;
+    let data = prepare(&args.common)?;
+    let dir = out_dir(&args.common, "sweep")?;
+    let started = std::time::Instant::now();
+    let cmp = experiment::run_sweep(
+        &data,
+        &base,
+        &spec,
+        &seeds,
+        &dir,
+        &NoProgress,
+        &announce(args.common.quiet),
+    )?;
+    cmp.write(&dir)?;
+    print_tables(&cmp, &dir);
+    println!("wall time: {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Runs `focal report`.
+pub fn run_report(args: ReportArgs) -> anyhow::Result<()> {
+    let dir = &args.dir;
+    if dir.join("comparison.json").is_file() {
+        let cmp = experiment::read_comparison(dir)?;
+        cmp.write(dir)?;
+        print!("{}", cmp.to_markdown());
+    } else if dir.join("metrics.json").is_file() {
+        focal_train::report::write_run_report(dir)?;
+    } else {
+        bail!(
+            "{}: neither a run folder (metrics.json) nor an experiment folder (comparison.json)",
+            dir.display()
+        );
+    }
+    println!("written: {}", dir.join("report.html").display());
+    Ok(())
+}

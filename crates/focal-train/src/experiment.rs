@@ -1,0 +1,822 @@
+//! Experiments: several remedies (a comparison) or several focal-loss settings (a sweep) trained
+//! on the same split, model, budget and seeds, and the honest table that judges them.
+//!
+//! An experiment folder holds one run folder per entry and seed (`<label>-seed<S>/`), plus
+//! `comparison.json` (a [`Comparison`]: the per-seed numbers behind every cell), `comparison.md`
+//! (the tables) and `report.html`.
+//!
+//! Winners: a column's best entry is called a win only when its mean beats every other entry's
+//! mean by more than the noise, `sqrt(std_a^2 + std_b^2)` (the spread of the difference of two
+//! single runs, sample standard deviations over the seeds). With one seed there is no noise
+//! estimate, so no win is called; the best value is only marked.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+use crate::data::PreparedData;
+use crate::error::TrainError;
+use crate::progress::Progress;
+use crate::remedy::{Alpha, Remedy, RemedyKind, RemedyParams};
+use crate::report::plots::html_escape;
+use crate::run::{FinalMetrics, write_atomic, write_json};
+use crate::train::{RunSummary, train};
+
+/// One entry of an experiment: a label and the training configuration (its seed is replaced
+/// by each of the experiment's seeds).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Name of the entry in tables and folder names (e.g. `focal` or `gamma=2`).
+    pub label: String,
+    /// The configuration.
+    pub config: TrainConfig,
+}
+
+/// Test metrics of one run at one decision rule, for the minority (positive) class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    /// Decision threshold on P(positive), when not argmax.
+    pub threshold: Option<f64>,
+    /// Accuracy.
+    pub accuracy: f64,
+    /// Recall of the minority class.
+    pub minority_recall: f64,
+    /// Precision of the minority class.
+    pub minority_precision: f64,
+    /// F1 of the minority class.
+    pub minority_f1: f64,
+    /// Balanced accuracy.
+    pub balanced_accuracy: f64,
+    /// Matthews correlation coefficient.
+    pub mcc: f64,
+}
+
+/// The numbers of one run (one entry, one seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
+    /// The training seed.
+    pub seed: u64,
+    /// The run folder, relative to the experiment folder.
+    pub run_dir: String,
+    /// Mean wall seconds per training epoch (validation included).
+    pub time_per_epoch_s: f64,
+    /// Test average precision of the minority class (macro one-vs-rest for multi-class).
+    pub pr_auc: Option<f64>,
+    /// Test ROC AUC.
+    pub roc_auc: Option<f64>,
+    /// Validation PR-AUC of the evaluated epoch (what a sweep chooses by).
+    pub val_pr_auc: Option<f64>,
+    /// Validation F1 of the minority class at the evaluated epoch.
+    pub val_minority_f1: Option<f64>,
+    /// Test metrics per decision rule (`argmax`, `tuned`).
+    pub rules: BTreeMap<String, RuleSummary>,
+}
+
+/// One entry of an experiment with its runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Label (remedy name, or sweep setting).
+    pub label: String,
+    /// The remedy with its resolved parameters.
+    pub remedy: String,
+    /// One result per seed.
+    pub seeds: Vec<SeedResult>,
+}
+
+/// One stage of a sweep: the chosen metric over one parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepStage {
+    /// `gamma`, `alpha` or `gamma x alpha`.
+    pub parameter: String,
+    /// Labels of the settings tried, in order.
+    pub settings: Vec<String>,
+    /// `(x, mean validation metric)`; x is the parameter value when numeric, else its position.
+    pub points: Vec<(f64, f64)>,
+    /// The setting chosen (best mean validation metric).
+    pub chosen: String,
+}
+
+/// What a sweep tried and chose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepInfo {
+    /// The validation metric that chooses (`val_pr_auc` or `val_minority_f1`).
+    pub metric: String,
+    /// The stages, in order (gamma, then alpha; or one grid stage).
+    pub stages: Vec<SweepStage>,
+}
+
+/// The task an experiment ran on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    /// Where the data came from.
+    pub source: String,
+    /// Class names of the task.
+    pub class_names: Vec<String>,
+    /// The minority (positive) class.
+    pub minority: usize,
+    /// Class counts of the train, validation and test splits.
+    pub counts: [Vec<usize>; 3],
+    /// Model, epochs, batch size, learning rate, optimizer.
+    pub budget: String,
+}
+
+/// `comparison.json`: everything behind the tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Title of the report.
+    pub title: String,
+    /// The task and budget.
+    pub task: TaskSummary,
+    /// The training seeds.
+    pub seeds: Vec<u64>,
+    /// The entries, in the order they were asked for.
+    pub entries: Vec<Entry>,
+    /// Sweep stages, for a sweep.
+    pub sweep: Option<SweepInfo>,
+}
+
+/// Mean and sample standard deviation (n - 1 in the denominator) of some values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Sample standard deviation; 0 for a single value.
+    pub std: f64,
+    /// Number of values.
+    pub n: usize,
+}
+
+impl Stat {
+    /// Mean and spread of `values`; `None` when empty or when a value is undefined.
+    pub fn of(values: &[Option<f64>]) -> Option<Stat> {
+        let values: Vec<f64> = values.iter().copied().collect::<Option<Vec<f64>>>()?;
+        if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let std = if n > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(Stat { mean, std, n })
+    }
+}
+
+/// Whether larger or smaller values are better in a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// Larger is better.
+    Higher,
+    /// Smaller is better.
+    Lower,
+}
+
+/// How a cell stands against the rest of its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    /// Not the best.
+    None,
+    /// The best, ahead of every other entry by more than the noise.
+    Win,
+    /// The best mean, but within the noise of another entry (or only one seed).
+    BestWithinNoise,
+}
+
+/// Marks the best cell of a column (see the module doc for what counts as a win).
+pub fn mark_column(stats: &[Option<Stat>], better: Better) -> Vec<Mark> {
+    let mut marks = vec![Mark::None; stats.len()];
+    let key = |s: &Stat| match better {
+        Better::Higher => s.mean,
+        Better::Lower => -s.mean,
+    };
+    let Some((best, best_stat)) = stats
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.map(|s| (i, s)))
+        .max_by(|a, b| key(&a.1).total_cmp(&key(&b.1)))
+    else {
+        return marks;
+    };
+    let clear = best_stat.n > 1
+        && stats.iter().enumerate().all(|(i, s)| match s {
+            Some(s) if i != best => {
+                let noise = (best_stat.std.powi(2) + s.std.powi(2)).sqrt();
+                s.n > 1 && key(&best_stat) - key(s) > noise
+            }
+            _ => true,
+        });
+    marks[best] = if clear {
+        Mark::Win
+    } else {
+        Mark::BestWithinNoise
+    };
+    marks
+}
+
+/// One rendered table: header, rows of cells with their marks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// What the table shows.
+    pub caption: String,
+    /// Column names (the first is the entry label).
+    pub header: Vec<String>,
+    /// One row per entry: the label, then `(cell text, mark)` per column.
+    pub rows: Vec<(String, Vec<(String, Mark)>)>,
+}
+
+impl Table {
+    /// The table as GitHub-flavoured Markdown; wins in bold, best-within-noise in italics.
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!("| {} |\n|", self.header.join(" | "));
+        for (i, _) in self.header.iter().enumerate() {
+            s.push_str(if i == 0 { "---|" } else { "---:|" });
+        }
+        s.push('\n');
+        for (label, cells) in &self.rows {
+            let _ = write!(s, "| {label} |");
+            for (text, mark) in cells {
+                let _ = match mark {
+                    Mark::Win => write!(s, " **{text}** |"),
+                    Mark::BestWithinNoise => write!(s, " *{text}* |"),
+                    Mark::None => write!(s, " {text} |"),
+                };
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The table as HTML; wins in bold, best-within-noise in italics.
+    pub fn to_html(&self) -> String {
+        let mut s = String::from("<table><thead><tr>");
+        for h in &self.header {
+            let _ = write!(s, "<th>{}</th>", html_escape(h));
+        }
+        s.push_str("</tr></thead><tbody>\n");
+        for (label, cells) in &self.rows {
+            let _ = write!(s, "<tr><td>{}</td>", html_escape(label));
+            for (text, mark) in cells {
+                let t = html_escape(text);
+                let _ = match mark {
+                    Mark::Win => write!(s, "<td><b>{t}</b></td>"),
+                    Mark::BestWithinNoise => write!(s, "<td><i>{t}</i></td>"),
+                    Mark::None => write!(s, "<td>{t}</td>"),
+                };
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</tbody></table>\n");
+        s
+    }
+}
+
+type Extract = fn(&SeedResult, &str) -> Option<f64>;
+
+/// The columns of the comparison table: name, direction, how to read it from a run.
+const COLUMNS: [(&str, Better, Extract); 8] = [
+    ("accuracy", Better::Higher, |s, r| {
+        s.rules.get(r).map(|m| m.accuracy)
+    }),
+    ("minority recall", Better::Higher, |s, r| {
+        s.rules.get(r).map(|m| m.minority_recall)
+    }),
+    ("minority precision", Better::Higher, |s, r| {
+        s.rules.get(r).map(|m| m.minority_precision)
+    }),
+    ("minority F1", Better::Higher, |s, r| {
+        s.rules.get(r).map(|m| m.minority_f1)
+    }),
+    ("PR-AUC", Better::Higher, |s, _| s.pr_auc),
+    ("balanced accuracy", Better::Higher, |s, r| {
+        s.rules.get(r).map(|m| m.balanced_accuracy)
+    }),
+    ("MCC", Better::Higher, |s, r| s.rules.get(r).map(|m| m.mcc)),
+    ("time/epoch (s)", Better::Lower, |s, _| {
+        Some(s.time_per_epoch_s)
+    }),
+];
+
+fn format_stat(stat: Option<Stat>, digits: usize) -> String {
+    match stat {
+        None => "n/a".to_string(),
+        Some(s) if s.n > 1 => format!("{:.digits$} ± {:.digits$}", s.mean, s.std),
+        Some(s) => format!("{:.digits$}", s.mean),
+    }
+}
+
+impl Comparison {
+    /// The table at decision rule `rule` (`argmax` or `tuned`); `None` when no run has it.
+    pub fn table(&self, rule: &str) -> Option<Table> {
+        if !self
+            .entries
+            .iter()
+            .any(|e| e.seeds.iter().any(|s| s.rules.contains_key(rule)))
+        {
+            return None;
+        }
+        let stats: Vec<Vec<Option<Stat>>> = COLUMNS
+            .iter()
+            .map(|(_, _, f)| {
+                self.entries
+                    .iter()
+                    .map(|e| Stat::of(&e.seeds.iter().map(|s| f(s, rule)).collect::<Vec<_>>()))
+                    .collect()
+            })
+            .collect();
+        let marks: Vec<Vec<Mark>> = COLUMNS
+            .iter()
+            .zip(&stats)
+            .map(|((_, better, _), col)| mark_column(col, *better))
+            .collect();
+        let mut header = vec![if self.sweep.is_some() {
+            "setting".to_string()
+        } else {
+            "remedy".to_string()
+        }];
+        header.extend(COLUMNS.iter().map(|(name, _, _)| name.to_string()));
+        let rows = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let cells = COLUMNS
+                    .iter()
+                    .enumerate()
+                    .map(|(c, (name, _, _))| {
+                        let digits = if name.starts_with("time") { 1 } else { 3 };
+                        (format_stat(stats[c][i], digits), marks[c][i])
+                    })
+                    .collect();
+                (e.label.clone(), cells)
+            })
+            .collect();
+        let minority = self
+            .task
+            .class_names
+            .get(self.task.minority)
+            .cloned()
+            .unwrap_or_default();
+        let caption = match rule {
+            "tuned" => format!(
+                "threshold on P({minority}) tuned on validation for the best F1 of {minority}"
+            ),
+            _ => "argmax (the default decision)".to_string(),
+        };
+        Some(Table {
+            caption,
+            header,
+            rows,
+        })
+    }
+
+    /// One line describing the task, split and budget.
+    pub fn describe_task(&self) -> String {
+        let t = &self.task;
+        let counts = |c: &[usize]| {
+            c.iter()
+                .zip(&t.class_names)
+                .map(|(n, name)| format!("{name} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "Data: {}. Minority class: {}. Train: {}; validation: {}; test: {}. Budget: {}. Seeds: {}.",
+            t.source,
+            t.class_names.get(t.minority).cloned().unwrap_or_default(),
+            counts(&t.counts[0]),
+            counts(&t.counts[1]),
+            counts(&t.counts[2]),
+            t.budget,
+            self.seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
+    /// How to read the marks.
+    pub fn legend(&self) -> String {
+        if self.seeds.len() > 1 {
+            format!(
+                "Cells are mean ± sample std over {} seeds. Bold: best, and ahead of every other entry by more than the noise sqrt(std_a² + std_b²). Italic: best mean, but within the noise of another entry, so not a win. All metrics on the test split; minority = the rare (positive) class.",
+                self.seeds.len()
+            )
+        } else {
+            "One seed: no noise estimate, so no win is called; italic marks the best value only. Run with --seeds 3 or more to tell wins from noise. All metrics on the test split; minority = the rare (positive) class.".to_string()
+        }
+    }
+
+    /// `comparison.md`: the task, both tables and the legend.
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!("# {}\n\n{}\n\n", self.title, self.describe_task());
+        for rule in ["argmax", "tuned"] {
+            if let Some(t) = self.table(rule) {
+                let _ = write!(s, "## Test, {}\n\n{}\n", t.caption, t.to_markdown());
+            }
+        }
+        if let Some(sweep) = &self.sweep {
+            for stage in &sweep.stages {
+                let _ = writeln!(
+                    s,
+                    "Sweep over {}: chose {} (best mean validation {}).\n",
+                    stage.parameter, stage.chosen, sweep.metric
+                );
+            }
+        }
+        let _ = writeln!(s, "{}", self.legend());
+        s
+    }
+
+    /// Writes `comparison.json`, `comparison.md` and `report.html` into `out_dir`.
+    pub fn write(&self, out_dir: &Path) -> Result<(), TrainError> {
+        write_json(&out_dir.join("comparison.json"), self)?;
+        write_atomic(
+            &out_dir.join("comparison.md"),
+            self.to_markdown().as_bytes(),
+        )?;
+        let html = crate::report::comparison_html(self, out_dir)?;
+        write_atomic(&out_dir.join("report.html"), html.as_bytes())
+    }
+}
+
+fn rule_summary(m: &crate::evaluate::RuleMetrics, minority: usize) -> RuleSummary {
+    let c = m.per_class.get(minority);
+    RuleSummary {
+        threshold: m.threshold,
+        accuracy: m.accuracy,
+        minority_recall: c.map_or(0.0, |c| c.recall),
+        minority_precision: c.map_or(0.0, |c| c.precision),
+        minority_f1: c.map_or(0.0, |c| c.f1),
+        balanced_accuracy: m.balanced_accuracy,
+        mcc: m.mcc,
+    }
+}
+
+/// The minority class of a task: the positive class of a binary task, else the class with the
+/// fewest training samples.
+pub fn minority_class(data: &PreparedData) -> usize {
+    data.positive.unwrap_or_else(|| {
+        let counts = data.dataset.class_counts_of(&data.splits.train);
+        (0..counts.len()).min_by_key(|&c| counts[c]).unwrap_or(0)
+    })
+}
+
+fn seed_result(summary: &RunSummary, seed: u64, run_dir: String, minority: usize) -> SeedResult {
+    let m: &FinalMetrics = &summary.metrics;
+    let evaluated = summary
+        .history
+        .iter()
+        .find(|r| r.epoch == m.evaluated_epoch)
+        .or(summary.history.last());
+    SeedResult {
+        seed,
+        run_dir,
+        time_per_epoch_s: m.time_per_epoch_s,
+        pr_auc: m.test_pr_auc,
+        roc_auc: m.test_roc_auc,
+        val_pr_auc: evaluated.and_then(|r| r.val_pr_auc),
+        val_minority_f1: evaluated.and_then(|r| r.val_per_class.get(minority).map(|c| c[2])),
+        rules: m
+            .rules
+            .iter()
+            .map(|(k, v)| (k.clone(), rule_summary(v, minority)))
+            .collect(),
+    }
+}
+
+/// Labels become folder names: keep them to letters, digits, `-`, `_`, `.` and `=`.
+fn folder_name(label: &str, seed: u64) -> String {
+    let clean: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.=".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{clean}-seed{seed}")
+}
+
+/// A short description of the training budget shared by every entry.
+pub fn budget_line(config: &TrainConfig) -> String {
+    format!(
+        "model {}, {} epochs, batch {}, {} lr {}",
+        config.model,
+        config.epochs,
+        config.batch_size,
+        match config.optimizer {
+            crate::config::OptimizerKind::Adam => "Adam",
+            crate::config::OptimizerKind::Sgd => "SGD",
+        },
+        config.lr
+    )
+}
+
+/// Trains every plan with every seed on `data`, into `out_dir/<label>-seed<S>/`, and returns
+/// the comparison (not yet written; see [`Comparison::write`]).
+///
+/// `announce` is told of each run before it starts (`label`, `seed`, index, total).
+pub fn run_plans(
+    title: &str,
+    data: &PreparedData,
+    plans: &[Plan],
+    seeds: &[u64],
+    out_dir: &Path,
+    progress: &dyn Progress,
+    announce: &dyn Fn(&str, u64, usize, usize),
+) -> Result<Comparison, TrainError> {
+    if plans.is_empty() || seeds.is_empty() {
+        return Err(TrainError::invalid(
+            "nothing to compare: give at least one remedy (or setting) and one seed",
+        ));
+    }
+    let minority = minority_class(data);
+    let total = plans.len() * seeds.len();
+    let mut entries = Vec::with_capacity(plans.len());
+    for (p, plan) in plans.iter().enumerate() {
+        let mut results = Vec::with_capacity(seeds.len());
+        for (s, &seed) in seeds.iter().enumerate() {
+            announce(&plan.label, seed, p * seeds.len() + s + 1, total);
+            let mut config = plan.config.clone();
+            config.seed = seed;
+            let name = folder_name(&plan.label, seed);
+            let dir = crate::run::fresh_run_dir(out_dir, &name)?;
+            let summary = train(&config, data, &dir, progress)?;
+            crate::report::write_run_report(&dir)?;
+            let rel = dir
+                .file_name()
+                .map_or(name, |n| n.to_string_lossy().into_owned());
+            results.push(seed_result(&summary, seed, rel, minority));
+        }
+        entries.push(Entry {
+            label: plan.label.clone(),
+            remedy: plan.config.remedy.label(),
+            seeds: results,
+        });
+    }
+    let counts = |idx: &[usize]| data.dataset.class_counts_of(idx);
+    Ok(Comparison {
+        title: title.to_string(),
+        task: TaskSummary {
+            source: data.task.source.clone(),
+            class_names: data.dataset.class_names.clone(),
+            minority,
+            counts: [
+                counts(&data.splits.train),
+                counts(&data.splits.val),
+                counts(&data.splits.test),
+            ],
+            budget: budget_line(&plans[0].config),
+        },
+        seeds: seeds.to_vec(),
+        entries,
+        sweep: None,
+    })
+}
+
+/// The validation metric a sweep chooses by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepMetric {
+    /// Validation average precision of the minority class.
+    ValPrAuc,
+    /// Validation F1 of the minority class (argmax).
+    ValMinorityF1,
+}
+
+impl SweepMetric {
+    /// The name used in tables and `comparison.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepMetric::ValPrAuc => "val_pr_auc",
+            SweepMetric::ValMinorityF1 => "val_minority_f1",
+        }
+    }
+
+    fn of(self, s: &SeedResult) -> Option<f64> {
+        match self {
+            SweepMetric::ValPrAuc => s.val_pr_auc,
+            SweepMetric::ValMinorityF1 => s.val_minority_f1,
+        }
+    }
+}
+
+/// What to sweep.
+#[derive(Debug, Clone)]
+pub struct SweepSpec {
+    /// The gammas to try.
+    pub gammas: Vec<f32>,
+    /// The alphas to try (at the best gamma, or crossed with every gamma for a grid). Empty: alpha
+    /// stays `base_alpha`.
+    pub alphas: Vec<Alpha>,
+    /// The alpha used while sweeping gamma (`None`: no class weights).
+    pub base_alpha: Option<Alpha>,
+    /// A full grid instead of gamma first, then alpha.
+    pub grid: bool,
+    /// The validation metric that chooses.
+    pub metric: SweepMetric,
+}
+
+fn focal_plan(base: &TrainConfig, gamma: f32, alpha: Option<Alpha>) -> Result<Plan, TrainError> {
+    let label = match &alpha {
+        Some(a) => format!("gamma={gamma} alpha={a}"),
+        None => format!("gamma={gamma}"),
+    };
+    let remedy = Remedy::new(
+        RemedyKind::Focal,
+        &RemedyParams {
+            gamma: Some(gamma),
+            alpha,
+            ..RemedyParams::default()
+        },
+    )?;
+    let mut config = base.clone();
+    config.remedy = remedy;
+    Ok(Plan { label, config })
+}
+
+fn stage(
+    parameter: &str,
+    entries: &[Entry],
+    xs: Vec<f64>,
+    metric: SweepMetric,
+) -> Result<(SweepStage, usize), TrainError> {
+    let means: Vec<Option<f64>> = entries
+        .iter()
+        .map(|e| {
+            Stat::of(&e.seeds.iter().map(|s| metric.of(s)).collect::<Vec<_>>()).map(|s| s.mean)
+        })
+        .collect();
+    let best = means
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| m.map(|m| (i, m)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+        .ok_or_else(|| {
+            TrainError::invalid(format!(
+                "the sweep over {parameter} has no defined validation {}; use more validation data",
+                metric.name()
+            ))
+        })?;
+    Ok((
+        SweepStage {
+            parameter: parameter.to_string(),
+            settings: entries.iter().map(|e| e.label.clone()).collect(),
+            points: xs
+                .into_iter()
+                .zip(&means)
+                .filter_map(|(x, m)| m.map(|m| (x, m)))
+                .collect(),
+            chosen: entries[best].label.clone(),
+        },
+        best,
+    ))
+}
+
+fn alpha_xs(alphas: &[Alpha]) -> Vec<f64> {
+    let numeric: Option<Vec<f64>> = alphas
+        .iter()
+        .map(|a| match a {
+            Alpha::Scalar(v) => Some(f64::from(*v)),
+            _ => None,
+        })
+        .collect();
+    numeric.unwrap_or_else(|| (0..alphas.len()).map(|i| i as f64).collect())
+}
+
+/// Runs a focal-loss sweep: gamma over `spec.gammas` first, then alpha over `spec.alphas` at
+/// the gamma with the best mean validation metric (the tutorial's tuning order), or the full
+/// grid. Settings are chosen on validation, never on test.
+pub fn run_sweep(
+    data: &PreparedData,
+    base: &TrainConfig,
+    spec: &SweepSpec,
+    seeds: &[u64],
+    out_dir: &Path,
+    progress: &dyn Progress,
+    announce: &dyn Fn(&str, u64, usize, usize),
+) -> Result<Comparison, TrainError> {
+    if spec.gammas.is_empty() {
+        return Err(TrainError::invalid("--gamma: give at least one value"));
+    }
+    if let Some(g) = spec.gammas.iter().find(|g| !(g.is_finite() && **g >= 0.0)) {
+        return Err(TrainError::invalid(format!(
+            "--gamma {g}: gamma must be a finite number >= 0"
+        )));
+    }
+    let title = "focal sweep";
+    if spec.grid {
+        let alphas: Vec<Option<Alpha>> = if spec.alphas.is_empty() {
+            vec![spec.base_alpha.clone()]
+        } else {
+            spec.alphas.iter().cloned().map(Some).collect()
+        };
+        let mut plans = Vec::new();
+        for &g in &spec.gammas {
+            for a in &alphas {
+                plans.push(focal_plan(base, g, a.clone())?);
+            }
+        }
+        let mut cmp = run_plans(title, data, &plans, seeds, out_dir, progress, announce)?;
+        let xs = (0..plans.len()).map(|i| i as f64).collect();
+        let (st, _) = stage("gamma x alpha", &cmp.entries, xs, spec.metric)?;
+        cmp.sweep = Some(SweepInfo {
+            metric: spec.metric.name().to_string(),
+            stages: vec![st],
+        });
+        return Ok(cmp);
+    }
+    let plans = spec
+        .gammas
+        .iter()
+        .map(|&g| focal_plan(base, g, spec.base_alpha.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut cmp = run_plans(title, data, &plans, seeds, out_dir, progress, announce)?;
+    let xs = spec.gammas.iter().map(|&g| f64::from(g)).collect();
+    let (gamma_stage, best) = stage("gamma", &cmp.entries, xs, spec.metric)?;
+    let mut stages = vec![gamma_stage];
+    if !spec.alphas.is_empty() {
+        let best_gamma = spec.gammas[best];
+        let plans = spec
+            .alphas
+            .iter()
+            .map(|a| focal_plan(base, best_gamma, Some(a.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let second = run_plans(title, data, &plans, seeds, out_dir, progress, announce)?;
+        let (alpha_stage, _) = stage(
+            "alpha",
+            &second.entries,
+            alpha_xs(&spec.alphas),
+            spec.metric,
+        )?;
+        stages.push(alpha_stage);
+        cmp.entries.extend(second.entries);
+    }
+    cmp.sweep = Some(SweepInfo {
+        metric: spec.metric.name().to_string(),
+        stages,
+    });
+    Ok(cmp)
+}
+
+/// Reads `comparison.json` from an experiment folder.
+pub fn read_comparison(dir: &Path) -> Result<Comparison, TrainError> {
+    crate::run::read_json(&dir.join("comparison.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(mean: f64, std: f64, n: usize) -> Option<Stat> {
+        Some(Stat { mean, std, n })
+    }
+
+    #[test]
+    fn stat_is_mean_and_sample_std() {
+        let s = Stat::of(&[Some(1.0), Some(2.0), Some(3.0), Some(4.0)]).unwrap();
+        assert!((s.mean - 2.5).abs() < 1e-12);
+        // numpy.std([1,2,3,4], ddof=1) = 1.2909944487358056
+        assert!((s.std - 1.290_994_448_735_805_6).abs() < 1e-12);
+        assert_eq!(Stat::of(&[Some(1.0), None]), None);
+        assert_eq!(Stat::of(&[]), None);
+        assert_eq!(Stat::of(&[Some(0.5)]).unwrap().std, 0.0);
+    }
+
+    #[test]
+    fn a_win_needs_a_gap_larger_than_the_noise() {
+        // 0.80 ± 0.01 against 0.70 ± 0.01: a clear win.
+        let m = mark_column(&[stat(0.8, 0.01, 3), stat(0.7, 0.01, 3)], Better::Higher);
+        assert_eq!(m, vec![Mark::Win, Mark::None]);
+        // 0.80 ± 0.10 against 0.75 ± 0.10: inside the noise.
+        let m = mark_column(&[stat(0.8, 0.1, 3), stat(0.75, 0.1, 3)], Better::Higher);
+        assert_eq!(m, vec![Mark::BestWithinNoise, Mark::None]);
+        // One seed: never a win.
+        let m = mark_column(&[stat(0.8, 0.0, 1), stat(0.1, 0.0, 1)], Better::Higher);
+        assert_eq!(m, vec![Mark::BestWithinNoise, Mark::None]);
+        // Lower is better for time; undefined cells are skipped.
+        let m = mark_column(&[stat(5.0, 0.1, 2), None, stat(2.0, 0.1, 2)], Better::Lower);
+        assert_eq!(m, vec![Mark::None, Mark::None, Mark::Win]);
+        assert_eq!(
+            mark_column(&[None, None], Better::Higher),
+            vec![Mark::None; 2]
+        );
+    }
+
+    #[test]
+    fn folder_names_are_safe() {
+        assert_eq!(
+            folder_name("gamma=2 alpha=cb:0.99", 1),
+            "gamma=2_alpha=cb_0.99-seed1"
+        );
+    }
+}

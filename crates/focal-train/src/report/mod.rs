@@ -1,0 +1,374 @@
+//! Self-contained HTML reports: one per run folder, one per comparison or sweep.
+//!
+//! Every chart is an inline SVG drawn with plotters, so a report opens offline, in any browser,
+//! from a single file. Reports are rebuilt from the files of the run folders alone
+//! (`metrics.json`, `checkpoint/last/state.json`, `curves/pr.csv`), which is what
+//! `focal report DIR` does.
+
+pub mod plots;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::error::TrainError;
+use crate::experiment::Comparison;
+use crate::run::{EpochRecord, FinalMetrics, read_json, write_atomic};
+use crate::train::TrainState;
+use plots::{LineChart, Series, confusion_heatmap, html_escape, line_chart};
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}\
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:4px}\
+table{border-collapse:collapse;margin:8px 0 16px;font-size:.9em}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}\
+th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}.grid{display:flex;flex-wrap:wrap;gap:12px}\
+.note{color:#555;font-size:.9em}pre{background:#f7f7f7;padding:10px;overflow:auto;font-size:.85em}";
+
+/// Everything a report needs from one finished run folder.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    /// `metrics.json`.
+    pub metrics: FinalMetrics,
+    /// Per-epoch history (from the last checkpoint's state).
+    pub history: Vec<EpochRecord>,
+    /// Test precision-recall curve of the positive class: `(recall, precision)` points.
+    pub pr_curve: Vec<(f64, f64)>,
+}
+
+impl RunFiles {
+    /// Reads the files of the run folder `dir`.
+    pub fn read(dir: &Path) -> Result<Self, TrainError> {
+        let metrics: FinalMetrics = read_json(&dir.join("metrics.json"))?;
+        let state_path = dir.join("checkpoint").join("last").join("state.json");
+        let history = if state_path.is_file() {
+            read_json::<TrainState>(&state_path)?.history
+        } else {
+            Vec::new()
+        };
+        let pr_curve = read_pr_curve(&dir.join("curves").join("pr.csv"), metrics.positive)?;
+        Ok(RunFiles {
+            metrics,
+            history,
+            pr_curve,
+        })
+    }
+}
+
+/// Reads `curves/pr.csv` (`class,precision,recall,threshold`) for `class` (binary tasks: the
+/// positive class); an absent file gives no points.
+fn read_pr_curve(path: &Path, class: Option<usize>) -> Result<Vec<(f64, f64)>, TrainError> {
+    let Some(class) = class else {
+        return Ok(Vec::new());
+    };
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let mut reader = csv::Reader::from_path(path).map_err(|e| TrainError::format(path, e))?;
+    let mut points = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| TrainError::format(path, e))?;
+        let field = |k: usize| -> Result<f64, TrainError> {
+            record
+                .get(k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .ok_or_else(|| {
+                    TrainError::format(
+                        path,
+                        format!("line {}: column {} is not a number", i + 2, k + 1),
+                    )
+                })
+        };
+        if field(0)? as usize == class {
+            points.push((field(2)?, field(1)?));
+        }
+    }
+    Ok(points)
+}
+
+fn chart(title: &str, x: &str, y: &str, y_range: Option<(f64, f64)>) -> LineChart {
+    LineChart {
+        title: title.to_string(),
+        x_label: x.to_string(),
+        y_label: y.to_string(),
+        y_range,
+        x_range: None,
+        size: (560, 360),
+    }
+}
+
+fn epoch_series(
+    name: &str,
+    history: &[EpochRecord],
+    f: impl Fn(&EpochRecord) -> Option<f64>,
+) -> Series {
+    Series {
+        name: name.to_string(),
+        points: history
+            .iter()
+            .filter_map(|r| f(r).map(|v| (r.epoch as f64, v)))
+            .collect(),
+    }
+}
+
+/// The minority (positive) class of a run: the positive class of a binary task, else the last.
+fn minority(metrics: &FinalMetrics) -> usize {
+    metrics
+        .positive
+        .unwrap_or(metrics.class_names.len().saturating_sub(1))
+}
+
+fn chart_error(e: String) -> TrainError {
+    TrainError::invalid(e)
+}
+
+/// The HTML report of one run folder.
+pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
+    let m = &run.metrics;
+    let pos = minority(m);
+    let pos_name = m.class_names.get(pos).cloned().unwrap_or_default();
+    let mut html = page_head(title);
+    let _ = write!(
+        html,
+        "<p class=note>Evaluated epoch {} of {} ({}); {:.1} s per epoch. Test PR-AUC {}, ROC AUC {}.</p>",
+        m.evaluated_epoch,
+        m.epochs_run,
+        html_escape(&m.stopped),
+        m.time_per_epoch_s,
+        fmt_opt(m.test_pr_auc),
+        fmt_opt(m.test_roc_auc)
+    );
+    html.push_str("<h2>Training</h2><div class=grid>");
+    let losses = [
+        epoch_series("train loss (remedy's own)", &run.history, |r| {
+            Some(r.train_loss)
+        }),
+        epoch_series("validation cross-entropy", &run.history, |r| {
+            Some(r.val_loss)
+        }),
+    ];
+    html.push_str(
+        &line_chart(&chart("loss per epoch", "epoch", "loss", None), &losses)
+            .map_err(chart_error)?,
+    );
+    let val = [
+        epoch_series(&format!("F1 of {pos_name}"), &run.history, |r| {
+            r.val_per_class.get(pos).map(|c| c[2])
+        }),
+        epoch_series(&format!("recall of {pos_name}"), &run.history, |r| {
+            r.val_per_class.get(pos).map(|c| c[1])
+        }),
+        epoch_series("PR-AUC", &run.history, |r| r.val_pr_auc),
+    ];
+    html.push_str(
+        &line_chart(
+            &chart("validation, per epoch", "epoch", "score", Some((0.0, 1.0))),
+            &val,
+        )
+        .map_err(chart_error)?,
+    );
+    html.push_str("</div><h2>Test</h2><div class=grid>");
+    if !run.pr_curve.is_empty() {
+        let pr = [Series {
+            name: format!("{pos_name} (AP {})", fmt_opt(m.test_pr_auc)),
+            points: run.pr_curve.clone(),
+        }];
+        let mut spec = chart(
+            "precision-recall curve (test)",
+            "recall",
+            "precision",
+            Some((0.0, 1.02)),
+        );
+        spec.x_range = Some((0.0, 1.0));
+        html.push_str(&line_chart(&spec, &pr).map_err(chart_error)?);
+    }
+    for (rule, r) in &m.rules {
+        let t = match r.threshold {
+            Some(t) => format!("{rule} (threshold {t:.3})"),
+            None => rule.clone(),
+        };
+        html.push_str(
+            &confusion_heatmap(&t, &m.class_names, &r.confusion_matrix, (380, 320))
+                .map_err(chart_error)?,
+        );
+    }
+    html.push_str("</div>");
+    for (rule, r) in &m.rules {
+        let _ = write!(
+            html,
+            "<h2>Classification report, {}</h2><pre>{}</pre>",
+            html_escape(rule),
+            html_escape(&r.report_text)
+        );
+    }
+    html.push_str("</body></html>\n");
+    Ok(html)
+}
+
+/// Writes `report.html` into the run folder `dir`, from its files.
+pub fn write_run_report(dir: &Path) -> Result<(), TrainError> {
+    let run = RunFiles::read(dir)?;
+    let name = dir
+        .file_name()
+        .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned());
+    let html = run_html(&format!("focal run {name}"), &run)?;
+    write_atomic(&dir.join("report.html"), html.as_bytes())
+}
+
+fn page_head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>",
+        t = html_escape(title)
+    )
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"))
+}
+
+/// The HTML report of a comparison (or sweep): the tables, then per-remedy curves of the first
+/// seed's runs, read from their folders under `out_dir`.
+pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, TrainError> {
+    let mut html = page_head(&cmp.title);
+    let _ = write!(
+        html,
+        "<p class=note>{}</p>",
+        html_escape(&cmp.describe_task())
+    );
+    for rule in ["argmax", "tuned"] {
+        if let Some(table) = cmp.table(rule) {
+            let _ = write!(
+                html,
+                "<h2>Test metrics, {}</h2>{}",
+                html_escape(&table.caption),
+                table.to_html()
+            );
+        }
+    }
+    let _ = write!(html, "<p class=note>{}</p>", html_escape(&cmp.legend()));
+    // Curves: the first seed of every entry, one line each.
+    let mut runs = Vec::new();
+    for entry in &cmp.entries {
+        if let Some(first) = entry.seeds.first() {
+            let files = RunFiles::read(&out_dir.join(&first.run_dir))?;
+            runs.push((entry.label.clone(), files));
+        }
+    }
+    let seed_note = cmp
+        .entries
+        .first()
+        .and_then(|e| e.seeds.first())
+        .map_or(0, |s| s.seed);
+    let _ = write!(
+        html,
+        "<h2>Training curves (seed {seed_note})</h2><div class=grid>"
+    );
+    let pos = runs.first().map_or(1, |(_, r)| minority(&r.metrics));
+    let pos_name = runs
+        .first()
+        .and_then(|(_, r)| r.metrics.class_names.get(pos).cloned())
+        .unwrap_or_default();
+    let series = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<Series> {
+        runs.iter()
+            .map(|(label, r)| epoch_series(label, &r.history, f))
+            .collect()
+    };
+    html.push_str(
+        &line_chart(
+            &chart(
+                "training loss (each remedy's own loss)",
+                "epoch",
+                "loss",
+                None,
+            ),
+            &series(&|r| Some(r.train_loss)),
+        )
+        .map_err(chart_error)?,
+    );
+    html.push_str(
+        &line_chart(
+            &chart("validation cross-entropy", "epoch", "loss", None),
+            &series(&|r| Some(r.val_loss)),
+        )
+        .map_err(chart_error)?,
+    );
+    html.push_str(
+        &line_chart(
+            &chart(
+                &format!("validation F1 of {pos_name}"),
+                "epoch",
+                "F1",
+                Some((0.0, 1.0)),
+            ),
+            &series(&|r| r.val_per_class.get(pos).map(|c| c[2])),
+        )
+        .map_err(chart_error)?,
+    );
+    html.push_str(
+        &line_chart(
+            &chart(
+                "validation PR-AUC",
+                "epoch",
+                "average precision",
+                Some((0.0, 1.0)),
+            ),
+            &series(&|r| r.val_pr_auc),
+        )
+        .map_err(chart_error)?,
+    );
+    html.push_str("</div><h2>Test precision-recall curves</h2><div class=grid>");
+    let pr: Vec<Series> = runs
+        .iter()
+        .map(|(label, r)| Series {
+            name: format!("{label} (AP {})", fmt_opt(r.metrics.test_pr_auc)),
+            points: r.pr_curve.clone(),
+        })
+        .collect();
+    let mut spec = chart(
+        &format!("precision-recall of {pos_name} (test)"),
+        "recall",
+        "precision",
+        Some((0.0, 1.02)),
+    );
+    spec.x_range = Some((0.0, 1.0));
+    spec.size = (640, 420);
+    html.push_str(&line_chart(&spec, &pr).map_err(chart_error)?);
+    html.push_str(
+        "</div><h2>Confusion matrices (test, argmax and tuned threshold)</h2><div class=grid>",
+    );
+    for (label, r) in &runs {
+        for (rule, m) in &r.metrics.rules {
+            html.push_str(
+                &confusion_heatmap(
+                    &format!("{label}, {rule}"),
+                    &r.metrics.class_names,
+                    &m.confusion_matrix,
+                    (340, 300),
+                )
+                .map_err(chart_error)?,
+            );
+        }
+    }
+    html.push_str("</div>");
+    if let Some(sweep) = &cmp.sweep {
+        html.push_str("<h2>Sweep</h2><div class=grid>");
+        for stage in &sweep.stages {
+            let s = [Series {
+                name: format!("validation {}", sweep.metric),
+                points: stage.points.clone(),
+            }];
+            html.push_str(
+                &line_chart(
+                    &chart(
+                        &format!("{} over {}", sweep.metric, stage.parameter),
+                        &stage.parameter,
+                        &sweep.metric,
+                        None,
+                    ),
+                    &s,
+                )
+                .map_err(chart_error)?,
+            );
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</body></html>\n");
+    Ok(html)
+}
