@@ -203,6 +203,22 @@ pub fn mark_column(stats: &[Option<Stat>], better: Better) -> Vec<Mark> {
     else {
         return marks;
     };
+    // Exact ties: every entry at the best value shares the mark; when all are equal, the column
+    // tells nothing apart and nothing is marked.
+    let tied: Vec<usize> = stats
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_some_and(|s| (key(&s) - key(&best_stat)).abs() <= 1e-12))
+        .map(|(i, _)| i)
+        .collect();
+    if tied.len() > 1 {
+        if tied.len() < stats.iter().flatten().count() {
+            for i in tied {
+                marks[i] = Mark::BestWithinNoise;
+            }
+        }
+        return marks;
+    }
     let clear = best_stat.n > 1
         && stats.iter().enumerate().all(|(i, s)| match s {
             Some(s) if i != best => {
@@ -659,7 +675,11 @@ fn stage(
         .iter()
         .enumerate()
         .filter_map(|(i, m)| m.map(|m| (i, m)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+        // On a tie the first setting (the smaller gamma, as listed) is kept.
+        .fold(None, |best: Option<(usize, f64)>, (i, m)| match best {
+            Some((_, b)) if b >= m => best,
+            _ => Some((i, m)),
+        })
         .map(|(i, _)| i)
         .ok_or_else(|| {
             TrainError::invalid(format!(

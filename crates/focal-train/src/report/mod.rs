@@ -127,7 +127,7 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
     let mut html = page_head(title);
     let _ = write!(
         html,
-        "<p class=note>Evaluated epoch {} of {} ({}); {:.1} s per epoch. Test PR-AUC {}, ROC AUC {}.</p>",
+        "<p class=\"note\">Evaluated epoch {} of {} ({}); {:.1} s per epoch. Test PR-AUC {}, ROC AUC {}.</p>",
         m.evaluated_epoch,
         m.epochs_run,
         html_escape(&m.stopped),
@@ -135,7 +135,7 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         fmt_opt(m.test_pr_auc),
         fmt_opt(m.test_roc_auc)
     );
-    html.push_str("<h2>Training</h2><div class=grid>");
+    html.push_str("<h2>Training</h2><div class=\"grid\">");
     let losses = [
         epoch_series("train loss (remedy's own)", &run.history, |r| {
             Some(r.train_loss)
@@ -164,7 +164,7 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         )
         .map_err(chart_error)?,
     );
-    html.push_str("</div><h2>Test</h2><div class=grid>");
+    html.push_str("</div><h2>Test</h2><div class=\"grid\">");
     if !run.pr_curve.is_empty() {
         let pr = [Series {
             name: format!("{pos_name} (AP {})", fmt_opt(m.test_pr_auc)),
@@ -214,7 +214,7 @@ pub fn write_run_report(dir: &Path) -> Result<(), TrainError> {
 
 fn page_head(title: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>",
         t = html_escape(title)
     )
 }
@@ -229,7 +229,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
     let mut html = page_head(&cmp.title);
     let _ = write!(
         html,
-        "<p class=note>{}</p>",
+        "<p class=\"note\">{}</p>",
         html_escape(&cmp.describe_task())
     );
     for rule in ["argmax", "tuned"] {
@@ -242,7 +242,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
             );
         }
     }
-    let _ = write!(html, "<p class=note>{}</p>", html_escape(&cmp.legend()));
+    let _ = write!(html, "<p class=\"note\">{}</p>", html_escape(&cmp.legend()));
     // Curves: the first seed of every entry, one line each.
     let mut runs = Vec::new();
     for entry in &cmp.entries {
@@ -258,7 +258,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
         .map_or(0, |s| s.seed);
     let _ = write!(
         html,
-        "<h2>Training curves (seed {seed_note})</h2><div class=grid>"
+        "<h2>Training curves (seed {seed_note})</h2><div class=\"grid\">"
     );
     let pos = runs.first().map_or(1, |(_, r)| minority(&r.metrics));
     let pos_name = runs
@@ -313,7 +313,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
         )
         .map_err(chart_error)?,
     );
-    html.push_str("</div><h2>Test precision-recall curves</h2><div class=grid>");
+    html.push_str("</div><h2>Test precision-recall curves</h2><div class=\"grid\">");
     let pr: Vec<Series> = runs
         .iter()
         .map(|(label, r)| Series {
@@ -331,7 +331,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
     spec.size = (640, 420);
     html.push_str(&line_chart(&spec, &pr).map_err(chart_error)?);
     html.push_str(
-        "</div><h2>Confusion matrices (test, argmax and tuned threshold)</h2><div class=grid>",
+        "</div><h2>Confusion matrices (test, argmax and tuned threshold)</h2><div class=\"grid\">",
     );
     for (label, r) in &runs {
         for (rule, m) in &r.metrics.rules {
@@ -348,7 +348,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
     }
     html.push_str("</div>");
     if let Some(sweep) = &cmp.sweep {
-        html.push_str("<h2>Sweep</h2><div class=grid>");
+        html.push_str("<h2>Sweep</h2><div class=\"grid\">");
         for stage in &sweep.stages {
             let s = [Series {
                 name: format!("validation {}", sweep.metric),

@@ -117,6 +117,12 @@ pub fn line_chart(spec: &LineChart, series: &[Series]) -> Result<String, String>
                 continue;
             }
             any = true;
+            // Few points (a short run) are also drawn as dots, so a one-epoch run still shows.
+            if pts.len() <= 12 {
+                chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                    .map_err(plot_error)?;
+            }
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                 .map_err(plot_error)?

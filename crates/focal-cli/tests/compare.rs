@@ -1,0 +1,267 @@
+//! `focal compare`, `focal sweep`, `focal report`: every file written, the table computed from
+//! the per-seed numbers, the HTML well formed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn focal(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_focal"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Two blobs, 4 features, one row in five `rare`.
+fn write_csv(path: &Path, n: usize) {
+    let mut s = String::from("f0,f1,f2,f3,label\n");
+    for i in 0..n {
+        let rare = i % 5 == 0;
+        let shift = if rare { 1.2 } else { 0.0 };
+        let v = |k: usize| ((i * 37 + k * 11) % 17) as f64 / 17.0 + shift;
+        s.push_str(&format!(
+            "{},{},{},{},{}\n",
+            v(0),
+            v(1),
+            v(2),
+            v(3),
+            if rare { "rare" } else { "common" }
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+/// Parses `html` as XML (the report is written XHTML-compatible) and returns the number of
+/// elements named `name`.
+fn count_elements(html: &str, name: &str) -> usize {
+    let mut reader = quick_xml::Reader::from_str(html);
+    reader.config_mut().check_end_names = true;
+    let mut n = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) | Ok(quick_xml::events::Event::Empty(e)) => {
+                if e.name().as_ref() == name.as_bytes() {
+                    n += 1;
+                }
+            }
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "report.html does not parse at {}: {e}",
+                reader.buffer_position()
+            ),
+        }
+    }
+    n
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+#[test]
+fn compare_two_remedies_two_seeds_writes_everything_and_tabulates_the_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("blobs.csv");
+    write_csv(&csv, 300);
+    let out = tmp.path().join("cmp");
+    let o = focal(&[
+        "compare",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--model",
+        "mlp",
+        "--remedies",
+        "ce,focal",
+        "--seeds",
+        "2",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    for f in ["comparison.md", "comparison.json", "report.html"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    for run in ["ce-seed0", "ce-seed1", "focal-seed0", "focal-seed1"] {
+        for f in [
+            "config.json",
+            "split.json",
+            "history.csv",
+            "metrics.json",
+            "report.txt",
+            "report.html",
+            "predictions.csv",
+            "curves/pr.csv",
+            "curves/roc.csv",
+            "curves/calibration.csv",
+        ] {
+            assert!(out.join(run).join(f).is_file(), "{run}/{f} missing");
+        }
+    }
+    // Every run saw the same split.
+    let split = |r: &str| std::fs::read_to_string(out.join(r).join("split.json")).unwrap();
+    assert_eq!(split("ce-seed0"), split("focal-seed1"));
+
+    // The cells are mean ± std of the per-seed numbers in comparison.json.
+    let cmp: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap())
+            .unwrap();
+    let md = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+    assert!(stdout.contains(md.lines().find(|l| l.starts_with("| ce")).unwrap()));
+    for entry in cmp["entries"].as_array().unwrap() {
+        let label = entry["label"].as_str().unwrap();
+        let seeds = entry["seeds"].as_array().unwrap();
+        assert_eq!(seeds.len(), 2);
+        let recall: Vec<f64> = seeds
+            .iter()
+            .map(|s| s["rules"]["argmax"]["minority_recall"].as_f64().unwrap())
+            .collect();
+        let pr_auc: Vec<f64> = seeds
+            .iter()
+            .map(|s| s["pr_auc"].as_f64().unwrap())
+            .collect();
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label} |")))
+            .unwrap_or_else(|| panic!("no row for {label} in\n{md}"));
+        let cells: Vec<String> = row
+            .split('|')
+            .map(|c| c.trim().trim_matches('*').to_string())
+            .collect();
+        // cells: "", label, accuracy, recall, precision, F1, PR-AUC, ...
+        let (m, s) = mean_std(&recall);
+        assert_eq!(cells[3], format!("{m:.3} ± {s:.3}"), "{row}");
+        let (m, s) = mean_std(&pr_auc);
+        assert_eq!(cells[6], format!("{m:.3} ± {s:.3}"), "{row}");
+    }
+
+    // The HTML is well formed and holds both tables with every remedy.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(count_elements(&html, "table"), 2);
+    assert!(count_elements(&html, "svg") >= 5);
+    assert!(html.contains("<td>ce</td>") && html.contains("<td>focal</td>"));
+
+    // `focal report` rebuilds the same report from the files; a run folder works too.
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    let o = focal(&["report", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+        html
+    );
+    let o = focal(&["report", out.join("ce-seed0").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // An experiment folder is never overwritten.
+    let o = focal(&[
+        "compare",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--model",
+        "mlp",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("already holds an experiment"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn sweep_gamma_then_alpha_chooses_on_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("blobs.csv");
+    write_csv(&csv, 250);
+    let out = tmp.path().join("sweep");
+    let o = focal(&[
+        "sweep",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--model",
+        "mlp",
+        "--gamma",
+        "0,2",
+        "--then-alpha",
+        "0.25,auto",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cmp: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap())
+            .unwrap();
+    let entries = cmp["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 4, "two gammas, then two alphas");
+    let stages = cmp["sweep"]["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 2);
+    // The chosen gamma is the one with the best validation PR-AUC, and the alpha stage uses it.
+    let val = |e: &Value| e["seeds"][0]["val_pr_auc"].as_f64().unwrap();
+    let best = if val(&entries[1]) > val(&entries[0]) {
+        1
+    } else {
+        0
+    };
+    let chosen = stages[0]["chosen"].as_str().unwrap();
+    assert_eq!(chosen, entries[best]["label"].as_str().unwrap());
+    assert!(
+        entries[2]["label"].as_str().unwrap().starts_with(chosen),
+        "{cmp}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(count_elements(&html, "table") >= 1);
+}
+
+#[test]
+fn bad_experiment_flags_fail_before_reading_data() {
+    for (args, needle) in [
+        (vec!["--remedies", "ce,nope"], "nope"),
+        (vec!["--remedies", "ce,ce"], "twice"),
+        (vec!["--seeds", "0"], "--seeds"),
+        (vec!["--train-size", "10"], "--val-size"),
+    ] {
+        let mut all = vec!["compare", "--data", "/nonexistent/data.csv"];
+        all.extend(args.iter().copied());
+        let o = focal(&all);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let e = stderr(&o);
+        assert!(e.contains(needle), "{args:?}: {e}");
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+    }
+    let o = focal(&["sweep", "--gamma", "1,-2", "--data", "/nonexistent.csv"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--gamma"), "{}", stderr(&o));
+    let o = focal(&["report", "/nonexistent/dir"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("neither a run folder"),
+        "{}",
+        stderr(&o)
+    );
+}
