@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use focal_data::split::SplitFractions;
-use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
 use focal_train::experiment::{self, Comparison, Plan, SweepMetric, SweepSpec};
 use focal_train::{Alpha, NoProgress, PreparedData, Remedy, RemedyKind, RemedyParams, TrainConfig};
 
 use crate::device::DeviceArg;
-use crate::train::{ModelArg, load_source};
+use crate::train::{ModelArg, TaskArgs, load_source};
 
 /// The remedies `focal compare` runs by default.
 pub const DEFAULT_REMEDIES: &str = "ce,weighted-ce,oversample,smote,focal,cb-focal";
@@ -18,17 +17,9 @@ pub const DEFAULT_REMEDIES: &str = "ce,weighted-ce,oversample,smote,focal,cb-foc
 /// The task and budget shared by `compare` and `sweep`.
 #[derive(Debug, Args)]
 pub struct ExperimentArgs {
-    /// Data set: a folder of IDX files, a .npz, a CSV, or a folder of class folders of images.
-    /// Default: the bundled Fashion-MNIST test split as a binary task, Shirt vs the rest at 98:2.
-    #[arg(long, value_name = "PATH")]
-    pub data: Option<PathBuf>,
-    /// The rare (positive) class, by name or index (label 1 of the binary task). Default with
-    /// the bundled data: Shirt.
-    #[arg(long, value_name = "NAME|INDEX")]
-    pub positive: Option<String>,
-    /// Imposed NEGATIVE:POSITIVE ratio (e.g. 98:2). Default with the bundled data: 98:2.
-    #[arg(long, value_name = "N:P")]
-    pub ratio: Option<String>,
+    /// The data and the task.
+    #[command(flatten)]
+    pub task: TaskArgs,
     /// Pool every sample of the data (its own splits ignored) and draw a training split of
     /// exactly this many samples at --ratio (with --val-size and --test-size; needs --positive
     /// and --ratio). The tutorial's protocol: 19600 / 10000 / 10000 at 98:2.
@@ -171,21 +162,10 @@ fn out_dir(c: &ExperimentArgs, what: &str) -> anyhow::Result<PathBuf> {
 
 /// Loads the data and builds the task and split every entry shares.
 fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
-    let positive = match (&c.positive, &c.data) {
-        (Some(p), _) => Some(p.parse::<ClassSelector>().context("--positive")?),
-        (None, None) => Some(ClassSelector::Name(
-            focal_train::DEFAULT_POSITIVE.to_string(),
-        )),
-        (None, Some(_)) => None,
-    };
-    let ratio = match (&c.ratio, &c.data) {
-        (Some(r), _) => Some(parse_ratio(r).context("--ratio")?),
-        (None, None) => Some(focal_train::DEFAULT_RATIO),
-        (None, Some(_)) => None,
-    };
-    let source = load_source(c.data.as_deref())?;
+    let spec = c.task.spec(c.seed)?;
+    let source = load_source(c.task.data.as_deref())?;
     if let (Some(train), Some(val), Some(test)) = (c.train_size, c.val_size, c.test_size) {
-        let (Some(positive), Some(ratio)) = (&positive, ratio) else {
+        let (Some(positive), Some(ratio)) = (&spec.positive, spec.ratio) else {
             bail!("--train-size needs --positive and --ratio");
         };
         return PreparedData::with_split_sizes(
@@ -197,12 +177,6 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
         )
         .context("building the task with --train-size/--val-size/--test-size");
     }
-    let spec = TaskSpec {
-        positive,
-        ratio,
-        long_tail: None,
-        seed: c.seed,
-    };
     PreparedData::new(&source, &spec, SplitFractions::default()).context("building the task")
 }
 
@@ -214,12 +188,16 @@ fn announce(quiet: bool) -> impl Fn(&str, u64, usize, usize) {
     }
 }
 
-fn print_tables(cmp: &Comparison, dir: &Path) {
+/// Writes the experiment's files and prints its tables and wall time.
+fn finish(cmp: &Comparison, dir: &Path, started: std::time::Instant) -> anyhow::Result<()> {
+    cmp.write(dir)?;
     print!("{}", cmp.to_markdown());
     println!(
         "\nwritten: {}/{{comparison.md, comparison.json, report.html}}",
         dir.display()
     );
+    println!("wall time: {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Runs `focal compare`.
@@ -269,10 +247,7 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
         &NoProgress,
         &announce(args.common.quiet),
     )?;
-    cmp.write(&dir)?;
-    print_tables(&cmp, &dir);
-    println!("wall time: {:.0} s", started.elapsed().as_secs_f64());
-    Ok(())
+    finish(&cmp, &dir, started)
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
@@ -328,10 +303,7 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
         &NoProgress,
         &announce(args.common.quiet),
     )?;
-    cmp.write(&dir)?;
-    print_tables(&cmp, &dir);
-    println!("wall time: {:.0} s", started.elapsed().as_secs_f64());
-    Ok(())
+    finish(&cmp, &dir, started)
 }
 
 /// Runs `focal report`.

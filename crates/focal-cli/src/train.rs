@@ -89,9 +89,9 @@ pub enum ScheduleArg {
     Cosine,
 }
 
-/// Arguments of `focal train`.
+/// The data and the task built from it, shared by `train`, `compare` and `sweep`.
 #[derive(Debug, Args)]
-pub struct TrainArgs {
+pub struct TaskArgs {
     /// Data set: a folder of IDX files, a .npz, a CSV, or a folder of class folders of images.
     /// Default: the bundled Fashion-MNIST test split as a binary task, Shirt vs the rest at 98:2.
     #[arg(long, value_name = "PATH")]
@@ -104,6 +104,38 @@ pub struct TrainArgs {
     /// data: 98:2.
     #[arg(long, value_name = "N:P")]
     pub ratio: Option<String>,
+}
+
+impl TaskArgs {
+    /// The task, from the flags (bundled data: Shirt at 98:2 unless told otherwise).
+    pub fn spec(&self, seed: u64) -> anyhow::Result<TaskSpec> {
+        let positive = match (&self.positive, &self.data) {
+            (Some(p), _) => Some(p.parse::<ClassSelector>().context("--positive")?),
+            (None, None) => Some(ClassSelector::Name(
+                focal_train::DEFAULT_POSITIVE.to_string(),
+            )),
+            (None, Some(_)) => None,
+        };
+        let ratio = match (&self.ratio, &self.data) {
+            (Some(r), _) => Some(parse_ratio(r).context("--ratio")?),
+            (None, None) => Some(focal_train::DEFAULT_RATIO),
+            (None, Some(_)) => None,
+        };
+        Ok(TaskSpec {
+            positive,
+            ratio,
+            long_tail: None,
+            seed,
+        })
+    }
+}
+
+/// Arguments of `focal train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The data and the task.
+    #[command(flatten)]
+    pub task: TaskArgs,
     /// The imbalance remedy.
     #[arg(long, value_enum, default_value = "ce")]
     pub remedy: RemedyArg,
@@ -240,28 +272,6 @@ impl TrainArgs {
             bail!("--pretrained {}: no such file", p.display());
         }
         Ok(config)
-    }
-
-    /// The task, from the flags (bundled data: Shirt at 98:2 unless told otherwise).
-    fn task(&self) -> anyhow::Result<TaskSpec> {
-        let positive = match (&self.positive, &self.data) {
-            (Some(p), _) => Some(p.parse::<ClassSelector>().context("--positive")?),
-            (None, None) => Some(ClassSelector::Name(
-                focal_train::DEFAULT_POSITIVE.to_string(),
-            )),
-            (None, Some(_)) => None,
-        };
-        let ratio = match (&self.ratio, &self.data) {
-            (Some(r), _) => Some(parse_ratio(r)?),
-            (None, None) => Some(focal_train::DEFAULT_RATIO),
-            (None, Some(_)) => None,
-        };
-        Ok(TaskSpec {
-            positive,
-            ratio,
-            long_tail: None,
-            seed: self.seed,
-        })
     }
 }
 
@@ -408,7 +418,7 @@ impl Progress for CliProgress {
 /// Runs `focal train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let summary = if let Some(dir) = &args.resume {
-        let data = run_data(dir, args.data.as_deref())?;
+        let data = run_data(dir, args.task.data.as_deref())?;
         let rc = focal_train::read_run_config(dir)?;
         let progress = CliProgress::new(args.quiet, rc.train.epochs);
         let s = focal_train::resume(dir, &data, &progress)
@@ -417,8 +427,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         s?
     } else {
         let config = args.config()?;
-        let spec = args.task()?;
-        let source = load_source(args.data.as_deref())?;
+        let spec = args.task.spec(args.seed)?;
+        let source = load_source(args.task.data.as_deref())?;
         let data = PreparedData::new(&source, &spec, SplitFractions::default())
             .context("building the task")?;
         let name = args.name.clone().unwrap_or_else(|| {

@@ -1,40 +1,10 @@
 //! `focal compare`, `focal sweep`, `focal report`: every file written, the table computed from
 //! the per-seed numbers, the HTML well formed.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::{focal, stderr, write_csv};
 
 use serde_json::Value;
-
-fn focal(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_focal"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Two blobs, 4 features, one row in five `rare`.
-fn write_csv(path: &Path, n: usize) {
-    let mut s = String::from("f0,f1,f2,f3,label\n");
-    for i in 0..n {
-        let rare = i % 5 == 0;
-        let shift = if rare { 1.2 } else { 0.0 };
-        let v = |k: usize| ((i * 37 + k * 11) % 17) as f64 / 17.0 + shift;
-        s.push_str(&format!(
-            "{},{},{},{},{}\n",
-            v(0),
-            v(1),
-            v(2),
-            v(3),
-            if rare { "rare" } else { "common" }
-        ));
-    }
-    std::fs::write(path, s).unwrap();
-}
 
 /// Parses `html` as XML (the report is written XHTML-compatible) and returns the number of
 /// elements named `name`.
