@@ -6,10 +6,10 @@ use anyhow::{Context, bail};
 use clap::Args;
 use focal_data::split::SplitFractions;
 use focal_train::experiment::{self, Comparison, Plan, SweepMetric, SweepSpec};
-use focal_train::{Alpha, NoProgress, PreparedData, Remedy, RemedyKind, RemedyParams, TrainConfig};
+use focal_train::{Alpha, PreparedData, Progress, Remedy, RemedyKind, RemedyParams, TrainConfig};
 
 use crate::device::DeviceArg;
-use crate::train::{ModelArg, TaskArgs, load_source};
+use crate::train::{CliProgress, ModelArg, TaskArgs, load_source};
 
 /// The remedies `focal compare` runs by default.
 pub const DEFAULT_REMEDIES: &str = "ce,weighted-ce,oversample,smote,focal,cb-focal";
@@ -59,7 +59,8 @@ pub struct ExperimentArgs {
     /// comparison.md and report.html. Must not hold an experiment already.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// No progress on stderr (the table is still printed).
+    /// No progress on stderr (the table is still printed). Progress is bars on a terminal, one
+    /// line per epoch otherwise.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -180,11 +181,9 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
     PreparedData::new(&source, &spec, SplitFractions::default()).context("building the task")
 }
 
-fn announce(quiet: bool) -> impl Fn(&str, u64, usize, usize) {
+fn announce(progress: &CliProgress) -> impl Fn(&str, u64, usize, usize) + '_ {
     move |label: &str, seed: u64, i: usize, n: usize| {
-        if !quiet {
-            eprintln!("[{i}/{n}] training {label}, seed {seed}");
-        }
+        progress.message(&format!("[{i}/{n}] training {label}, seed {seed}"));
     }
 }
 
@@ -238,15 +237,18 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     let data = prepare(&args.common)?;
     let dir = out_dir(&args.common, "compare")?;
     let started = std::time::Instant::now();
+    let progress = CliProgress::new(args.common.quiet, args.common.epochs);
     let cmp = experiment::run_plans(
         "focal compare",
         &data,
         &plans,
         &seeds,
         &dir,
-        &NoProgress,
-        &announce(args.common.quiet),
-    )?;
+        &progress,
+        &announce(&progress),
+    );
+    progress.finish();
+    let cmp = cmp?;
     finish(&cmp, &dir, started)
 }
 
@@ -294,15 +296,18 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     let data = prepare(&args.common)?;
     let dir = out_dir(&args.common, "sweep")?;
     let started = std::time::Instant::now();
+    let progress = CliProgress::new(args.common.quiet, args.common.epochs);
     let cmp = experiment::run_sweep(
         &data,
         &base,
         &spec,
         &seeds,
         &dir,
-        &NoProgress,
-        &announce(args.common.quiet),
-    )?;
+        &progress,
+        &announce(&progress),
+    );
+    progress.finish();
+    let cmp = cmp?;
     finish(&cmp, &dir, started)
 }
 

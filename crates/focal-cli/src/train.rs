@@ -314,7 +314,7 @@ pub fn run_data(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<PreparedD
 }
 
 /// Progress on stderr: bars on a terminal, one line per epoch otherwise, nothing with --quiet.
-struct CliProgress {
+pub(crate) struct CliProgress {
     mode: Mode,
 }
 
@@ -329,7 +329,7 @@ enum Mode {
 }
 
 impl CliProgress {
-    fn new(quiet: bool, epochs: usize) -> Self {
+    pub(crate) fn new(quiet: bool, epochs: usize) -> Self {
         let mode = if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -355,7 +355,7 @@ impl CliProgress {
         CliProgress { mode }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Mode::Bars { epochs, steps, .. } = &self.mode {
             steps.finish_and_clear();
             epochs.finish_and_clear();

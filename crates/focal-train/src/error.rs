@@ -65,12 +65,13 @@ pub enum TrainError {
         last_good_epoch: usize,
     },
     /// Reading or writing a file of the run folder.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, not chained as a source, so that error chains printed
+        /// with anyhow's `{:#}` do not repeat it).
+        error: std::io::Error,
     },
     /// A JSON or CSV file of the run folder that cannot be parsed or written.
     #[error("{path}: {message}")]
@@ -116,7 +117,7 @@ impl TrainError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         TrainError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 
