@@ -173,20 +173,7 @@ pub fn top_label(
 }
 
 fn check_matrix(y_true: &[usize], probs: &[f64], n_classes: usize) -> Result<()> {
-    if n_classes == 0 {
-        return Err(MetricsError::NoClasses);
-    }
-    if y_true.is_empty() {
-        return Err(MetricsError::Empty);
-    }
-    if probs.len() != y_true.len() * n_classes {
-        return Err(MetricsError::ShapeMismatch {
-            len: probs.len(),
-            n_samples: y_true.len(),
-            n_classes,
-        });
-    }
-    crate::confusion::check_labels(y_true, n_classes)?;
+    crate::confusion::check_prob_matrix_shape(y_true, probs, n_classes)?;
     check_probs(probs)
 }
 

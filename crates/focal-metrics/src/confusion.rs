@@ -155,6 +155,29 @@ pub(crate) fn check_labels(labels: &[usize], n_classes: usize) -> Result<()> {
     }
 }
 
+/// Checks a row-major `n_samples x n_classes` probability matrix against its labels: classes
+/// exist, samples exist, the length fits, every label is in range.
+pub(crate) fn check_prob_matrix_shape(
+    y_true: &[usize],
+    probs: &[f64],
+    n_classes: usize,
+) -> Result<()> {
+    if n_classes == 0 {
+        return Err(MetricsError::NoClasses);
+    }
+    if y_true.is_empty() {
+        return Err(MetricsError::Empty);
+    }
+    if probs.len() != y_true.len() * n_classes {
+        return Err(MetricsError::ShapeMismatch {
+            len: probs.len(),
+            n_samples: y_true.len(),
+            n_classes,
+        });
+    }
+    check_labels(y_true, n_classes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

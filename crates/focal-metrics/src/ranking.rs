@@ -328,20 +328,7 @@ fn ovr(
     n_classes: usize,
     metric: fn(&BinaryCurve) -> Result<f64>,
 ) -> Result<f64> {
-    if n_classes == 0 {
-        return Err(MetricsError::NoClasses);
-    }
-    if y_true.is_empty() {
-        return Err(MetricsError::Empty);
-    }
-    if probs.len() != y_true.len() * n_classes {
-        return Err(MetricsError::ShapeMismatch {
-            len: probs.len(),
-            n_samples: y_true.len(),
-            n_classes,
-        });
-    }
-    crate::confusion::check_labels(y_true, n_classes)?;
+    crate::confusion::check_prob_matrix_shape(y_true, probs, n_classes)?;
     let mut present = vec![false; n_classes];
     for &y in y_true {
         present[y] = true;

@@ -179,6 +179,18 @@ pub fn train(
     )
 }
 
+/// Checks that `data` is the data set the run was trained on (by fingerprint); `what` names the
+/// run in the message.
+fn same_data(rc: &RunConfig, data: &PreparedData, what: &str) -> Result<(), TrainError> {
+    if rc.data_fingerprint == data.fingerprint {
+        return Ok(());
+    }
+    Err(TrainError::invalid(format!(
+        "{what}: the data differ from the run's (fingerprint {} vs {}); pass the run's --data",
+        data.fingerprint, rc.data_fingerprint
+    )))
+}
+
 /// Continues the run in `run_dir` from its last checkpoint, on the same data (checked by
 /// fingerprint), and finishes it as the uninterrupted run would have.
 ///
@@ -200,14 +212,7 @@ pub fn resume(
         return train(&rc.train, data, run_dir, progress);
     }
     let _turn = run_lock();
-    if rc.data_fingerprint != data.fingerprint {
-        return Err(TrainError::invalid(format!(
-            "--resume {}: the data differ from the run's (fingerprint {} vs {}); pass the same --data",
-            run_dir.display(),
-            data.fingerprint,
-            rc.data_fingerprint
-        )));
-    }
+    same_data(&rc, data, &format!("--resume {}", run_dir.display()))?;
     let config = rc.train;
     let device = config.device.resolve()?;
     let ad = device.clone().autodiff();
@@ -596,14 +601,7 @@ pub fn final_metrics(
 /// writing anything. What `focal eval --run` prints.
 pub fn evaluate_run(run_dir: &Path, data: &PreparedData) -> Result<FinalMetrics, TrainError> {
     let rc: RunConfig = read_json(&run_dir.join("config.json"))?;
-    if rc.data_fingerprint != data.fingerprint {
-        return Err(TrainError::invalid(format!(
-            "{}: the data differ from the run's (fingerprint {} vs {}); pass the run's --data",
-            run_dir.display(),
-            data.fingerprint,
-            rc.data_fingerprint
-        )));
-    }
+    same_data(&rc, data, &run_dir.display().to_string())?;
     let config = rc.train;
     let device = config.device.resolve()?;
     let last: TrainState = read_json(&checkpoint_dir(run_dir, "last").join("state.json"))?;
