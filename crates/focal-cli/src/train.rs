@@ -295,14 +295,25 @@ pub fn run_data(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<PreparedD
         }
     };
     let source = load_source(source_path.as_deref())?;
-    let spec = TaskSpec {
-        positive: rc.task.positive_name.clone().map(ClassSelector::Name),
-        ratio: rc.task.ratio,
-        long_tail: None,
-        seed: rc.task.seed,
-    };
-    let prepared = PreparedData::new(&source, &spec, rc.task.fractions)
-        .with_context(|| format!("rebuilding the task of {}", run_dir.display()))?;
+    let prepared = match (rc.task.split_sizes, &rc.task.positive_name, rc.task.ratio) {
+        (Some(sizes), Some(positive), Some(ratio)) => PreparedData::with_split_sizes(
+            &source,
+            &ClassSelector::Name(positive.clone()),
+            ratio,
+            sizes,
+            rc.task.seed,
+        ),
+        _ => {
+            let spec = TaskSpec {
+                positive: rc.task.positive_name.clone().map(ClassSelector::Name),
+                ratio: rc.task.ratio,
+                long_tail: None,
+                seed: rc.task.seed,
+            };
+            PreparedData::new(&source, &spec, rc.task.fractions)
+        }
+    }
+    .with_context(|| format!("rebuilding the task of {}", run_dir.display()))?;
     let splits = focal_train::read_split(run_dir)?;
     if prepared.splits != splits {
         bail!(

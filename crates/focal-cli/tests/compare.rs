@@ -235,3 +235,76 @@ fn bad_experiment_flags_fail_before_reading_data() {
         stderr(&o)
     );
 }
+
+#[test]
+fn exact_split_sizes_are_drawn_at_the_ratio_and_the_runs_can_be_re_evaluated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("blobs.csv");
+    write_csv(&csv, 400);
+    let out = tmp.path().join("sizes");
+    let o = focal(&[
+        "compare",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--ratio",
+        "4:1",
+        "--train-size",
+        "200",
+        "--val-size",
+        "100",
+        "--test-size",
+        "100",
+        "--model",
+        "mlp",
+        "--remedies",
+        "ce",
+        "--epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cmp: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap())
+            .unwrap();
+    // 4:1 of 200 / 100 / 100: exactly 160:40, 80:20, 80:20 (the whole pool).
+    assert_eq!(
+        cmp["task"]["counts"],
+        serde_json::json!([[160, 40], [80, 20], [80, 20]])
+    );
+    let run = out.join("ce-seed0");
+    let o = focal(&[
+        "eval",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("== test, argmax"));
+    // More than the pool holds is an error naming the counts.
+    let o = focal(&[
+        "compare",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--ratio",
+        "1:1",
+        "--train-size",
+        "300",
+        "--val-size",
+        "100",
+        "--test-size",
+        "100",
+        "--model",
+        "mlp",
+        "--out",
+        tmp.path().join("too-big").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("the pool has 80"), "{}", stderr(&o));
+}

@@ -47,6 +47,10 @@ pub struct TaskRecord {
     pub seed: u64,
     /// Class names of the task.
     pub class_names: Vec<String>,
+    /// Exact train/validation/test sizes, when the task pooled every sample and drew splits of
+    /// these sizes at `ratio` ([`PreparedData::with_split_sizes`]); `None` for fraction splits.
+    #[serde(default)]
+    pub split_sizes: Option<[usize; 3]>,
 }
 
 impl PreparedData {
@@ -78,6 +82,7 @@ impl PreparedData {
             fractions,
             seed: spec.seed,
             class_names: dataset.class_names.clone(),
+            split_sizes: None,
         };
         Self::from_parts(dataset, splits, task)
     }
@@ -162,6 +167,7 @@ impl PreparedData {
             fractions: SplitFractions::default(),
             seed,
             class_names: dataset.class_names.clone(),
+            split_sizes: Some(sizes),
         };
         Self::from_parts(dataset, Splits { train, val, test }, task)
     }
