@@ -467,8 +467,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         progress.finish();
         s.with_context(|| format!("training into {}", dir.display()))?
     };
-    focal_train::report::write_run_report(&summary.run_dir)
-        .with_context(|| format!("writing {}/report.html", summary.run_dir.display()))?;
     if !args.quiet {
         print!("{}", render_report(&summary.metrics));
         println!(

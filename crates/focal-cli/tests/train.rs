@@ -109,6 +109,7 @@ fn tiny_run_end_to_end_then_resume_and_info() {
         "history.csv",
         "metrics.json",
         "report.txt",
+        "report.html",
         "predictions.csv",
     ] {
         assert!(run.join(f).is_file(), "{f}");

@@ -567,7 +567,6 @@ pub fn run_plans(
             let name = folder_name(&plan.label, seed);
             let dir = crate::run::fresh_run_dir(out_dir, &name)?;
             let summary = train(&config, data, &dir, progress)?;
-            crate::report::write_run_report(&dir)?;
             let rel = dir
                 .file_name()
                 .map_or(name, |n| n.to_string_lossy().into_owned());

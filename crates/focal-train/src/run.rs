@@ -34,6 +34,7 @@
 //!                    multi-class: every class one-vs-rest)
 //!   curves/roc.csv   class,fpr,tpr,threshold
 //!   curves/calibration.csv  lower,upper,count,mean_confidence,accuracy (15 bins, top-label)
+//!   report.html      tables and plots of the run (crate::report), from the files above
 //!   predictions.csv  the test split in `focal eval --predictions` format:
 //!                    y_true,y_pred,p_0,...,p_{C-1}  (y_pred = argmax; probabilities to 6 digits)
 //! ```

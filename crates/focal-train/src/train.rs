@@ -527,6 +527,8 @@ fn finish(
     write_curves(dir, &test, data.positive)?;
     write_json(&dir.join("metrics.json"), &metrics)?;
     write_report(dir, &metrics)?;
+    // Last: report.html is drawn from the files written above (and the last checkpoint's history).
+    crate::report::write_run_report(dir)?;
     Ok(metrics)
 }
 

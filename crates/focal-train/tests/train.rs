@@ -141,6 +141,7 @@ fn assert_run_folder_complete(dir: &Path) {
         "history.csv",
         "metrics.json",
         "report.txt",
+        "report.html",
         "predictions.csv",
         "curves/pr.csv",
         "curves/roc.csv",
