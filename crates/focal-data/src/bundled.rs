@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::dataset::Dataset;
+use crate::dataset::{DataFormat, Dataset};
 use crate::error::DataError;
 use crate::idx::{FASHION_MNIST_CLASSES, images_and_labels, parse_idx};
 
@@ -35,5 +35,5 @@ pub fn bundled() -> Result<Dataset, DataError> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    Dataset::new("bundled", None, kind, x, y, names, None)
+    Dataset::new(DataFormat::Bundled, None, kind, x, y, names, None)
 }

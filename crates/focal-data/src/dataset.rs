@@ -55,6 +55,46 @@ impl SampleKind {
     }
 }
 
+/// The format a data set was read from.
+///
+/// Serialised (serde) and displayed as `"idx"`, `"npz"`, `"image-folder"`, `"csv"` and
+/// `"bundled"`, the strings [`DataFormat::name`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataFormat {
+    /// IDX files (MNIST, Fashion-MNIST): `"idx"`.
+    Idx,
+    /// A NumPy `.npz` archive (MedMNIST): `"npz"`.
+    Npz,
+    /// A folder of class folders of images: `"image-folder"`.
+    ImageFolder,
+    /// A CSV file with a header: `"csv"`.
+    Csv,
+    /// The Fashion-MNIST subset bundled with `focal`: `"bundled"`.
+    Bundled,
+}
+
+impl DataFormat {
+    /// The format's name, as serialised and displayed: `"idx"`, `"npz"`, `"image-folder"`,
+    /// `"csv"` or `"bundled"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataFormat::Idx => "idx",
+            DataFormat::Npz => "npz",
+            DataFormat::ImageFolder => "image-folder",
+            DataFormat::Csv => "csv",
+            DataFormat::Bundled => "bundled",
+        }
+    }
+}
+
+impl std::fmt::Display for DataFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, like `str`'s `Display`: width and alignment flags keep working.
+        f.pad(self.name())
+    }
+}
+
 /// Predefined splits of a data set, as indices into its samples.
 ///
 /// `val` or `test` may be empty when the source does not define them.
@@ -74,8 +114,8 @@ pub struct Splits {
 /// row-major in `x`, `kind.len()` values each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// The source format, e.g. `"idx"`, `"npz"`, `"image-folder"`, `"csv"`, `"bundled"`.
-    pub format: String,
+    /// The source format.
+    pub format: DataFormat,
     /// Where the data came from, when it came from a file or folder.
     pub source: Option<PathBuf>,
     /// What one sample is.
@@ -98,7 +138,7 @@ impl Dataset {
     /// index appears twice across the splits.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        format: impl Into<String>,
+        format: DataFormat,
         source: Option<PathBuf>,
         kind: SampleKind,
         x: Vec<f32>,
@@ -159,7 +199,7 @@ impl Dataset {
             }
         }
         Ok(Dataset {
-            format: format.into(),
+            format,
             source,
             kind,
             x,
@@ -228,7 +268,7 @@ impl Dataset {
             y.push(self.y[i]);
         }
         Dataset {
-            format: self.format.clone(),
+            format: self.format,
             source: self.source.clone(),
             kind: self.kind,
             x,
@@ -327,7 +367,7 @@ mod tests {
 
     fn tiny() -> Dataset {
         Dataset::new(
-            "test",
+            DataFormat::Csv,
             None,
             SampleKind::Tabular { n_features: 2 },
             vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
@@ -336,6 +376,29 @@ mod tests {
             None,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn format_names_are_the_serde_and_display_strings() {
+        use serde::Deserialize;
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{Error, StrDeserializer};
+        let all = [
+            (DataFormat::Idx, "idx"),
+            (DataFormat::Npz, "npz"),
+            (DataFormat::ImageFolder, "image-folder"),
+            (DataFormat::Csv, "csv"),
+            (DataFormat::Bundled, "bundled"),
+        ];
+        for (format, name) in all {
+            assert_eq!(format.name(), name);
+            assert_eq!(format.to_string(), name);
+            // Serialize and Deserialize share the `rename_all`: reading the name back proves the
+            // serialised string.
+            let de: StrDeserializer<'_, Error> = name.into_deserializer();
+            assert_eq!(DataFormat::deserialize(de).unwrap(), format);
+        }
+        assert_eq!(format!("[{:<8}]", DataFormat::Csv), "[csv     ]");
     }
 
     #[test]
@@ -377,7 +440,7 @@ mod tests {
         let kind = SampleKind::Tabular { n_features: 2 };
         let names = vec!["a".to_string()];
         let bad_len = Dataset::new(
-            "t",
+            DataFormat::Csv,
             None,
             kind,
             vec![0.0; 3],
@@ -386,10 +449,18 @@ mod tests {
             None,
         );
         assert!(matches!(bad_len, Err(DataError::InvalidDataset { .. })));
-        let bad_label = Dataset::new("t", None, kind, vec![0.0; 2], vec![1], names.clone(), None);
+        let bad_label = Dataset::new(
+            DataFormat::Csv,
+            None,
+            kind,
+            vec![0.0; 2],
+            vec![1],
+            names.clone(),
+            None,
+        );
         assert!(bad_label.unwrap_err().to_string().contains("label 1"));
         let nan = Dataset::new(
-            "t",
+            DataFormat::Csv,
             None,
             kind,
             vec![0.0, f32::NAN],
@@ -403,7 +474,15 @@ mod tests {
             val: vec![0],
             test: vec![],
         };
-        let dup = Dataset::new("t", None, kind, vec![0.0; 2], vec![0], names, Some(splits));
+        let dup = Dataset::new(
+            DataFormat::Csv,
+            None,
+            kind,
+            vec![0.0; 2],
+            vec![0],
+            names,
+            Some(splits),
+        );
         assert!(dup.unwrap_err().to_string().contains("twice"));
     }
 }

@@ -6,9 +6,20 @@ use std::path::{Path, PathBuf};
 use image::DynamicImage;
 use image::imageops::FilterType;
 
-use crate::dataset::{Dataset, SampleKind};
+use crate::dataset::{DataFormat, Dataset, SampleKind};
 use crate::error::DataError;
-use crate::load::LoadOptions;
+
+/// What the folder loader reads from the caller's options (`load` builds it from
+/// [`LoadOptions`](crate::LoadOptions)); its own type so that this module does not depend on
+/// `load`, which depends on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FolderOptions {
+    /// Resize every image to `(width, height)`; `None`: the size of the first image.
+    pub(crate) image_size: Option<(u32, u32)>,
+    /// `Some(true)` converts to greyscale, `Some(false)` to RGB; `None`: greyscale when every
+    /// image is greyscale, else RGB.
+    pub(crate) grayscale: Option<bool>,
+}
 
 const EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "bmp"];
 
@@ -47,7 +58,7 @@ pub(crate) fn class_dirs(root: &Path) -> Result<Vec<PathBuf>, DataError> {
 /// first image (first class, first file in name order). With `opts.grayscale` unset, the set is
 /// greyscale when every image is (PNG/JPEG/BMP colour type L or LA), else RGB; `Some(true)`
 /// converts to greyscale (luma), `Some(false)` to RGB. No predefined splits.
-pub(crate) fn load_folder(root: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
+pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, DataError> {
     let dirs = class_dirs(root)?;
     if dirs.is_empty() {
         return Err(DataError::UnknownFormat {
@@ -129,7 +140,7 @@ pub(crate) fn load_folder(root: &Path, opts: &LoadOptions) -> Result<Dataset, Da
         width: width as usize,
     };
     Dataset::new(
-        "image-folder",
+        DataFormat::ImageFolder,
         Some(root.to_path_buf()),
         kind,
         x,

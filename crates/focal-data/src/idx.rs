@@ -8,7 +8,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{Dataset, SampleKind, Splits};
+use crate::dataset::{DataFormat, Dataset, SampleKind, Splits};
 use crate::error::DataError;
 
 /// Largest data block an IDX header may declare (8 GiB), whatever the file holds.
@@ -305,7 +305,7 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
     let n_classes = y.iter().copied().max().map_or(1, |m| m + 1);
     let names = class_names(dir, n_classes)?;
     Dataset::new(
-        "idx",
+        DataFormat::Idx,
         Some(dir.to_path_buf()),
         kind,
         x,
@@ -346,7 +346,7 @@ pub(crate) fn load_single(images_path: &Path) -> Result<Dataset, DataError> {
     let dir = images_path.parent().unwrap_or(Path::new("."));
     let names = class_names(dir, n_classes)?;
     Dataset::new(
-        "idx",
+        DataFormat::Idx,
         Some(images_path.to_path_buf()),
         kind,
         x,

@@ -29,7 +29,7 @@ pub mod split;
 pub mod task;
 
 pub use bundled::{BUNDLED_DESCRIPTION, bundled};
-pub use dataset::{Dataset, SampleKind, Splits, class_counts, imbalance_ratio};
+pub use dataset::{DataFormat, Dataset, SampleKind, Splits, class_counts, imbalance_ratio};
 pub use error::DataError;
 pub use idx::FASHION_MNIST_CLASSES;
 pub use load::{LoadOptions, load};

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::dataset::Dataset;
 use crate::error::DataError;
+use crate::folder::FolderOptions;
 use crate::{folder, idx, npz, table};
 
 /// Options for [`load`]; every field is optional and `Default` picks the documented default.
@@ -22,16 +23,27 @@ pub struct LoadOptions {
     pub grayscale: Option<bool>,
 }
 
+impl LoadOptions {
+    /// The part of these options the image-folder loader reads.
+    fn folder_options(&self) -> FolderOptions {
+        FolderOptions {
+            image_size: self.image_size,
+            grayscale: self.grayscale,
+        }
+    }
+}
+
 /// Loads a data set, detecting its format from the path:
 ///
 /// - a folder holding `train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]` and/or the
-///   `t10k-` pair (MNIST, Fashion-MNIST): format `"idx"`, splits `train` and `test`;
+///   `t10k-` pair (MNIST, Fashion-MNIST): format [`DataFormat::Idx`], splits `train` and `test`;
 /// - a single IDX images file (`...-images-idx3-ubyte[.gz]`) with its labels file beside it:
-///   format `"idx"`, no splits;
+///   format [`DataFormat::Idx`], no splits;
 /// - a `.npz` file (MedMNIST layout `train_images`, `train_labels`, `val_*`, `test_*`, or one
-///   `images`/`labels` pair): format `"npz"`, the predefined splits kept;
-/// - a folder of class folders `root/<class>/*.{png,jpg,jpeg,bmp}`: format `"image-folder"`;
-/// - a `.csv` file with a header: format `"csv"`.
+///   `images`/`labels` pair): format [`DataFormat::Npz`], the predefined splits kept;
+/// - a folder of class folders `root/<class>/*.{png,jpg,jpeg,bmp}`: format
+///   [`DataFormat::ImageFolder`];
+/// - a `.csv` file with a header: format [`DataFormat::Csv`].
 ///
 /// Class names: IDX folders read `classes.txt` (one name per line) when present, else use the
 /// Fashion-MNIST names when the folder's path contains "fashion", else the label indices; NPZ
@@ -40,13 +52,18 @@ pub struct LoadOptions {
 ///
 /// Files whose extension says nothing are recognised by their first bytes (zip, IDX magic).
 /// Images are stored channel-first with values scaled to `[0, 1]`.
+///
+/// [`DataFormat::Idx`]: crate::DataFormat::Idx
+/// [`DataFormat::Npz`]: crate::DataFormat::Npz
+/// [`DataFormat::ImageFolder`]: crate::DataFormat::ImageFolder
+/// [`DataFormat::Csv`]: crate::DataFormat::Csv
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
     if meta.is_dir() {
         if idx::dir_has_idx(path) {
             return idx::load_dir(path);
         }
-        return folder::load_folder(path, opts);
+        return folder::load_folder(path, &opts.folder_options());
     }
     let name = path
         .file_name()

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::dataset::{Dataset, SampleKind, Splits};
+use crate::dataset::{DataFormat, Dataset, SampleKind, Splits};
 use crate::error::DataError;
 
 /// Largest array an `.npy` header may declare (8 GiB), whatever the archive holds.
@@ -382,7 +382,7 @@ pub(crate) fn load_npz(path: &Path) -> Result<Dataset, DataError> {
         _ => (0..n_classes).map(|i| i.to_string()).collect(),
     };
     Dataset::new(
-        "npz",
+        DataFormat::Npz,
         Some(path.to_path_buf()),
         kind,
         x,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::dataset::{Dataset, SampleKind};
+use crate::dataset::{DataFormat, Dataset, SampleKind};
 use crate::error::DataError;
 
 /// Loads a CSV file.
@@ -104,7 +104,7 @@ pub(crate) fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Datase
         .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
         .collect();
     Dataset::new(
-        "csv",
+        DataFormat::Csv,
         Some(path.to_path_buf()),
         SampleKind::Tabular { n_features },
         x,

@@ -4,7 +4,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset as _;
 use burn::tensor::{Device, Int, Tensor};
 use focal_data::batcher::{ImageBatcher, Normalization, TabularBatcher, batch_from_indices};
-use focal_data::{Dataset, SampleKind, bundled};
+use focal_data::{DataFormat, Dataset, SampleKind, bundled};
 
 #[test]
 fn image_batches_have_nchw_shape_and_the_right_values() {
@@ -43,7 +43,7 @@ fn image_batches_have_nchw_shape_and_the_right_values() {
 fn normalisation_from_training_indices_centres_and_scales() {
     let x = vec![1.0, 10.0, 3.0, 30.0, 5.0, 50.0, 100.0, 100.0];
     let ds = Dataset::new(
-        "t",
+        DataFormat::Csv,
         None,
         SampleKind::Tabular { n_features: 2 },
         x,

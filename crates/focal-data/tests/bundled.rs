@@ -1,11 +1,12 @@
 //! The bundled Fashion-MNIST test split.
 
-use focal_data::{SampleKind, bundled};
+use focal_data::{DataFormat, SampleKind, bundled};
 
 #[test]
 fn bundled_set_is_fashion_mnist_test_split() {
     let ds = bundled().unwrap();
-    assert_eq!(ds.format, "bundled");
+    assert_eq!(ds.format, DataFormat::Bundled);
+    assert_eq!(ds.format.to_string(), "bundled");
     assert_eq!(ds.n_samples(), 10_000);
     assert_eq!(ds.n_classes(), 10);
     assert_eq!(

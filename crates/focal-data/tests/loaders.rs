@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use focal_data::{DataError, LoadOptions, SampleKind, load};
+use focal_data::{DataError, DataFormat, LoadOptions, SampleKind, load};
 
 fn opts() -> LoadOptions {
     LoadOptions::default()
@@ -36,7 +36,7 @@ fn idx_folder_raw_and_gz_give_the_same_data_with_train_and_test_splits() {
     write_idx_dir(gzd.path(), 6, 3, true);
     let a = load(raw.path(), &opts()).unwrap();
     let b = load(gzd.path(), &opts()).unwrap();
-    assert_eq!(a.format, "idx");
+    assert_eq!(a.format, DataFormat::Idx);
     assert_eq!(a.n_samples(), 9);
     assert_eq!(
         a.kind,
@@ -95,7 +95,7 @@ fn npz_medmnist_layout_keeps_splits_and_accepts_n1_labels() {
         ],
     );
     let ds = load(&p, &opts()).unwrap();
-    assert_eq!(ds.format, "npz");
+    assert_eq!(ds.format, DataFormat::Npz);
     assert_eq!(ds.y, vec![0, 1, 1, 0, 1, 1]);
     let s = ds.splits.unwrap();
     assert_eq!((s.train.len(), s.val.len(), s.test.len()), (4, 2, 0));
@@ -139,7 +139,7 @@ fn image_folder_sorted_classes_resized_grey_or_rgb() {
     }
     fs::write(d.path().join("ant").join("notes.txt"), "ignored").unwrap();
     let ds = load(d.path(), &opts()).unwrap();
-    assert_eq!(ds.format, "image-folder");
+    assert_eq!(ds.format, DataFormat::ImageFolder);
     assert_eq!(ds.class_names, vec!["ant", "zebra"]);
     assert_eq!(ds.class_counts(), vec![2, 2]);
     assert_eq!(
@@ -192,7 +192,7 @@ fn csv_label_column_default_named_and_last() {
     let p = d.path().join("t.csv");
     fs::write(&p, "a,label,b\n1,10,2\n3,2,4\n5,10,6\n").unwrap();
     let ds = load(&p, &opts()).unwrap();
-    assert_eq!(ds.format, "csv");
+    assert_eq!(ds.format, DataFormat::Csv);
     assert_eq!(ds.kind, SampleKind::Tabular { n_features: 2 });
     // Numeric labels sort numerically: "2" before "10".
     assert_eq!(ds.class_names, vec!["2", "10"]);

@@ -2,7 +2,7 @@
 
 use focal_data::split::stratified_split;
 use focal_data::task::{ClassSelector, TaskSpec, build_task};
-use focal_data::{DataError, Dataset, SampleKind, SplitFractions, Splits, bundled};
+use focal_data::{DataError, DataFormat, Dataset, SampleKind, SplitFractions, Splits, bundled};
 
 fn spec(
     positive: Option<&str>,
@@ -75,7 +75,7 @@ fn two_class(n0: usize, n1: usize, splits: Option<Splits>) -> Dataset {
     let y: Vec<usize> = (0..n0 + n1).map(|i| usize::from(i >= n0)).collect();
     let x = (0..y.len()).map(|i| i as f32).collect();
     Dataset::new(
-        "t",
+        DataFormat::Csv,
         None,
         SampleKind::Tabular { n_features: 1 },
         x,
@@ -101,7 +101,7 @@ fn ratio_is_applied_within_each_predefined_split() {
             test: (80..100).collect(),
         };
         Dataset::new(
-            "t",
+            DataFormat::Csv,
             None,
             SampleKind::Tabular { n_features: 1 },
             x,
@@ -182,7 +182,7 @@ fn resolve_splits_keeps_predefined_and_carves_val_from_train() {
     }
     let x = (0..100).map(|i| i as f32).collect();
     let ds = Dataset::new(
-        "t",
+        DataFormat::Csv,
         None,
         SampleKind::Tabular { n_features: 1 },
         x,
