@@ -12,6 +12,12 @@
 
 use crate::error::FocalLossError;
 
+/// Whether `beta` is a valid effective-number parameter: in `[0, 1)`. The one statement of the
+/// rule, for this module and for callers that check a beta before they have class counts.
+pub fn valid_beta(beta: f64) -> bool {
+    (0.0..1.0).contains(&beta)
+}
+
 /// Class-balanced weights from the effective number of samples.
 ///
 /// [Class-Balanced Loss Based on Effective Number of Samples](https://arxiv.org/abs/1901.05555),
@@ -28,7 +34,7 @@ use crate::error::FocalLossError;
 /// An empty `counts`, a zero count, or `beta` outside `[0, 1)`.
 pub fn effective_number(counts: &[usize], beta: f64) -> Result<Vec<f32>, FocalLossError> {
     check_counts(counts)?;
-    if !(0.0..1.0).contains(&beta) {
+    if !valid_beta(beta) {
         return Err(FocalLossError::OutOfRange {
             name: "beta",
             value: beta,

@@ -278,8 +278,14 @@ pub(crate) fn focal_from_log_probs(
     }
 }
 
+/// Whether `gamma` is a valid focusing parameter: finite and >= 0 (0 gives cross-entropy). The
+/// one statement of the rule; every loss with a gamma and every caller that checks one uses it.
+pub fn valid_gamma(gamma: f32) -> bool {
+    gamma.is_finite() && gamma >= 0.0
+}
+
 pub(crate) fn validate_gamma(loss: &'static str, gamma: f32) -> Result<(), FocalLossError> {
-    if gamma.is_finite() && gamma >= 0.0 {
+    if valid_gamma(gamma) {
         Ok(())
     } else {
         Err(FocalLossError::InvalidGamma { loss, value: gamma })

@@ -63,7 +63,7 @@ mod sigmoid_focal;
 
 pub use asymmetric::{AsymmetricLoss, AsymmetricLossConfig};
 pub use error::FocalLossError;
-pub use focal::{FocalLoss, FocalLossConfig};
+pub use focal::{FocalLoss, FocalLossConfig, valid_gamma};
 pub use ldam::{LdamLoss, LdamLossConfig};
 pub use logit_adjust::{LogitAdjustedLoss, LogitAdjustedLossConfig, posthoc_logit_adjustment};
 pub use poly::{Poly1Loss, Poly1LossConfig};
