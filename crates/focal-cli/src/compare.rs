@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use focal_data::split::SplitFractions;
-use focal_train::experiment::{self, Comparison, Plan, SweepMetric, SweepSpec};
+use focal_train::experiment::{Comparison, Plan, SweepMetric, SweepSpec};
+use focal_train::pipeline::{self, Rebuilt};
 use focal_train::{Alpha, PreparedData, Progress, Remedy, RemedyKind, RemedyParams, TrainConfig};
 
 use crate::device::DeviceArg;
@@ -187,9 +188,8 @@ fn announce(progress: &CliProgress) -> impl Fn(&str, u64, usize, usize) + '_ {
     }
 }
 
-/// Writes the experiment's files and prints its tables and wall time.
+/// Prints the experiment's tables and wall time (its files are written).
 fn finish(cmp: &Comparison, dir: &Path, started: std::time::Instant) -> anyhow::Result<()> {
-    cmp.write(dir)?;
     print!("{}", cmp.to_markdown());
     println!(
         "\nwritten: {}/{{comparison.md, comparison.json, report.html}}",
@@ -213,14 +213,16 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
         .filter(|s| !s.is_empty())
     {
         let kind: RemedyKind = name.parse().context("--remedies")?;
-        let uses_gamma = matches!(kind, RemedyKind::Focal | RemedyKind::CbFocal);
-        let uses_alpha = matches!(kind, RemedyKind::Focal | RemedyKind::WeightedCe);
+        // --gamma and --alpha go to the remedies that read them.
         let params = RemedyParams {
-            gamma: if uses_gamma { args.gamma } else { None },
-            alpha: if uses_alpha { alpha.clone() } else { None },
+            gamma: args.gamma,
+            alpha: alpha.clone(),
             ..RemedyParams::default()
         };
-        let remedy = Remedy::new(kind, &params).with_context(|| format!("--remedies {name}"))?;
+        let remedy = params
+            .only_for(kind)
+            .check(kind)
+            .with_context(|| format!("--remedies {name}"))?;
         if plans.iter().any(|p: &Plan| p.label == name) {
             bail!("--remedies: {name} is listed twice");
         }
@@ -237,8 +239,8 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     let data = prepare(&args.common)?;
     let dir = out_dir(&args.common, "compare")?;
     let started = std::time::Instant::now();
-    let progress = CliProgress::new(args.common.quiet, args.common.epochs);
-    let cmp = experiment::run_plans(
+    let progress = CliProgress::new(args.common.quiet, args.common.epochs, data.minority());
+    let cmp = pipeline::compare(
         "focal compare",
         &data,
         &plans,
@@ -260,10 +262,17 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     let gammas = split_list(&args.gamma)
         .map(|g| {
-            g.parse::<f32>()
+            let v = g
+                .parse::<f32>()
                 .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .with_context(|| format!("--gamma: {g:?} is not a number >= 0"))
+                .with_context(|| format!("--gamma: {g:?} is not a number"))?;
+            // The focal remedy's own check, before any data is read.
+            RemedyParams {
+                gamma: Some(v),
+                ..RemedyParams::default()
+            }
+            .check(RemedyKind::Focal)?;
+            Ok(v)
         })
         .collect::<anyhow::Result<Vec<f32>>>()?;
     // `cb:0.999` holds no comma, so both separators are safe; a list alpha is not sweepable.
@@ -280,7 +289,7 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
         Some(a) => Some(a.parse::<Alpha>().context("--alpha")?),
         None => None,
     };
-    let remedy = Remedy::new(RemedyKind::Focal, &RemedyParams::default())?;
+    let remedy = Remedy::default_for(RemedyKind::Focal);
     let base = base_config(&args.common, remedy)?;
     let spec = SweepSpec {
         gammas,
@@ -296,8 +305,8 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     let data = prepare(&args.common)?;
     let dir = out_dir(&args.common, "sweep")?;
     let started = std::time::Instant::now();
-    let progress = CliProgress::new(args.common.quiet, args.common.epochs);
-    let cmp = experiment::run_sweep(
+    let progress = CliProgress::new(args.common.quiet, args.common.epochs, data.minority());
+    let cmp = pipeline::sweep(
         &data,
         &base,
         &spec,
@@ -314,17 +323,8 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
 /// Runs `focal report`.
 pub fn run_report(args: ReportArgs) -> anyhow::Result<()> {
     let dir = &args.dir;
-    if dir.join("comparison.json").is_file() {
-        let cmp = experiment::read_comparison(dir)?;
-        cmp.write(dir)?;
+    if let Rebuilt::Experiment(cmp) = pipeline::rebuild_report(dir)? {
         print!("{}", cmp.to_markdown());
-    } else if dir.join("metrics.json").is_file() {
-        focal_train::report::write_run_report(dir)?;
-    } else {
-        bail!(
-            "{}: neither a run folder (metrics.json) nor an experiment folder (comparison.json)",
-            dir.display()
-        );
     }
     println!("written: {}", dir.join("report.html").display());
     Ok(())

@@ -5,7 +5,7 @@
 //! inputs (a trained run folder) only need to produce a [`Predictions`].
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -14,12 +14,8 @@ use focal_metrics::{
     ClassificationReport, ConfusionMatrix, ImbalancedReport, ReportOptions, balanced_accuracy,
     cohen_kappa, matthews_corrcoef,
 };
+use focal_train::run::PredictionsFile as Predictions;
 use serde::Serialize;
-
-/// Largest number of classes `focal eval` accepts (the confusion matrix is dense).
-const MAX_CLASSES: usize = 1000;
-/// How far a row of probabilities may sum from 1.
-const PROB_SUM_TOLERANCE: f64 = 1e-3;
 
 /// Arguments of `focal eval`.
 #[derive(Debug, Args)]
@@ -60,7 +56,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         return crate::eval_run::eval_run(run_dir, args.data.as_deref(), args.json, args.digits);
     }
     let predictions = match &args.predictions {
-        Some(path) => Predictions::read_csv(path)?,
+        Some(path) => Predictions::read(path)?,
         None => bail!(
             "nothing to evaluate: pass --predictions FILE.csv or --run DIR (see `focal eval --help`)"
         ),
@@ -81,210 +77,6 @@ fn emit(text: &str) -> anyhow::Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         result => result.context("writing the evaluation to stdout"),
-    }
-}
-
-/// Labels, predictions and optional class probabilities of a set of samples.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Predictions {
-    /// True class per sample.
-    pub y_true: Vec<usize>,
-    /// Predicted class per sample.
-    pub y_pred: Vec<usize>,
-    /// `n x n_classes` probabilities, row-major, when given.
-    pub probs: Option<Vec<f64>>,
-    /// Number of classes.
-    pub n_classes: usize,
-}
-
-/// An error at a place in the CSV file.
-fn at(path: &Path, line: u64, column: usize, message: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{}: line {line}, column {column}: {message}",
-        path.display()
-    )
-}
-
-impl Predictions {
-    /// Reads the `y_true,y_pred[,p_0,...,p_{C-1}]` CSV format.
-    pub fn read_csv(path: &Path) -> anyhow::Result<Self> {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("cannot open predictions file {}", path.display()))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(std::io::BufReader::new(file));
-        let mut records = reader.records();
-        let header = match records.next() {
-            None => bail!(
-                "{}: empty file; expected the header `y_true,y_pred` (then optionally p_0,...)",
-                path.display()
-            ),
-            Some(r) => r.with_context(|| format!("reading {}", path.display()))?,
-        };
-        let line = header.position().map_or(1, |p| p.line());
-        let names: Vec<&str> = header.iter().collect();
-        for (i, expected) in ["y_true", "y_pred"].iter().enumerate() {
-            match names.get(i) {
-                Some(found) if found == expected => {}
-                Some(found) => {
-                    return Err(at(
-                        path,
-                        line,
-                        i + 1,
-                        format!(
-                            "expected header `{expected}`, found `{found}`; the header must be \
-                         `y_true,y_pred[,p_0,...,p_{{C-1}}]`"
-                        ),
-                    ));
-                }
-                None => {
-                    return Err(at(
-                        path,
-                        line,
-                        i + 1,
-                        format!(
-                            "missing column `{expected}`; the header must be \
-                         `y_true,y_pred[,p_0,...,p_{{C-1}}]`"
-                        ),
-                    ));
-                }
-            }
-        }
-        for (c, found) in names.iter().enumerate().skip(2) {
-            let expected = format!("p_{}", c - 2);
-            if *found != expected {
-                return Err(at(
-                    path,
-                    line,
-                    c + 1,
-                    format!(
-                        "expected header `{expected}`, found `{found}`; probability columns are \
-                     p_0, p_1, ... in order"
-                    ),
-                ));
-            }
-        }
-        let n_prob = names.len() - 2;
-        if n_prob > MAX_CLASSES {
-            bail!(
-                "{}: {n_prob} probability columns; focal eval supports at most {MAX_CLASSES} classes",
-                path.display()
-            );
-        }
-        let columns: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-
-        let mut y_true = Vec::new();
-        let mut y_pred = Vec::new();
-        let mut probs = Vec::new();
-        for record in records {
-            let record = record.with_context(|| format!("reading {}", path.display()))?;
-            let line = record.position().map_or(0, |p| p.line());
-            if record.len() < columns.len() {
-                return Err(at(
-                    path,
-                    line,
-                    record.len() + 1,
-                    format!(
-                        "missing column `{}` (expected {} columns, found {})",
-                        columns[record.len()],
-                        columns.len(),
-                        record.len()
-                    ),
-                ));
-            }
-            if record.len() > columns.len() {
-                return Err(at(
-                    path,
-                    line,
-                    columns.len() + 1,
-                    format!(
-                        "unexpected extra column (the header names {} columns)",
-                        columns.len()
-                    ),
-                ));
-            }
-            for (c, target) in [&mut y_true, &mut y_pred].into_iter().enumerate() {
-                let cell = &record[c];
-                let label: usize = cell.parse().map_err(|_| {
-                    at(
-                        path,
-                        line,
-                        c + 1,
-                        format!(
-                            "`{cell}` in {} is not a class index; expected an integer >= 0",
-                            columns[c]
-                        ),
-                    )
-                })?;
-                let limit = if n_prob > 0 { n_prob } else { MAX_CLASSES };
-                if label >= limit {
-                    let why = if n_prob > 0 {
-                        format!(
-                            "there are {n_prob} probability columns, so classes are 0..{}",
-                            n_prob - 1
-                        )
-                    } else {
-                        format!("focal eval supports at most {MAX_CLASSES} classes")
-                    };
-                    return Err(at(
-                        path,
-                        line,
-                        c + 1,
-                        format!("label {label} in {} is out of range: {why}", columns[c]),
-                    ));
-                }
-                target.push(label);
-            }
-            let mut sum = 0.0;
-            for c in 2..columns.len() {
-                let cell = &record[c];
-                let p: f64 = cell.parse().map_err(|_| {
-                    at(
-                        path,
-                        line,
-                        c + 1,
-                        format!("`{cell}` in {} is not a number", columns[c]),
-                    )
-                })?;
-                if !(0.0..=1.0).contains(&p) {
-                    return Err(at(
-                        path,
-                        line,
-                        c + 1,
-                        format!("probability {cell} in {} is outside [0, 1]", columns[c]),
-                    ));
-                }
-                sum += p;
-                probs.push(p);
-            }
-            if n_prob > 0 && (sum - 1.0).abs() > PROB_SUM_TOLERANCE {
-                return Err(at(
-                    path,
-                    line,
-                    3,
-                    format!(
-                        "probabilities p_0..p_{} sum to {sum}, expected 1 within {PROB_SUM_TOLERANCE}",
-                        n_prob - 1
-                    ),
-                ));
-            }
-        }
-        if y_true.is_empty() {
-            bail!("{}: no predictions after the header line", path.display());
-        }
-        let n_classes = if n_prob > 0 {
-            n_prob
-        } else {
-            1 + y_true.iter().chain(&y_pred).copied().max().unwrap_or(0)
-        };
-        Ok(Self {
-            y_true,
-            y_pred,
-            probs: (n_prob > 0).then_some(probs),
-            n_classes,
-        })
     }
 }
 

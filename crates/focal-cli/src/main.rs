@@ -12,6 +12,7 @@ mod data;
 mod device;
 mod eval;
 mod eval_run;
+mod flags;
 mod info;
 mod train;
 
@@ -56,8 +57,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // `{:#}` prints the whole context chain on one line: "reading x.csv: line 3: ...".
-            eprintln!("error: {err:#}");
+            // The whole context chain on one line ("reading x.csv: line 3: ..."), settings
+            // named by their flags.
+            eprintln!("error: {}", flags::render(&err));
             ExitCode::FAILURE
         }
     }

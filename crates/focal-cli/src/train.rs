@@ -5,15 +5,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::builder::PossibleValue;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use focal_data::split::SplitFractions;
 use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
 use focal_data::{Dataset, LoadOptions};
 use focal_train::run::{EpochRecord, render_report};
 use focal_train::{
-    Alpha, ModelKind, OptimizerKind, PreparedData, Progress, REMEDIES, Remedy, RemedyKind,
-    RemedyParams, ScheduleKind, TrainConfig,
+    Alpha, ModelKind, OptimizerKind, PreparedData, Progress, REMEDIES, RemedyKind, RemedyParams,
+    ScheduleKind, TrainConfig,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -69,24 +69,13 @@ impl ValueEnum for ModelArg {
     }
 }
 
-/// The optimizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OptimizerArg {
-    /// Adam (beta 0.9, 0.999).
-    Adam,
-    /// SGD with momentum 0.9.
-    Sgd,
-}
-
-/// The learning-rate schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScheduleArg {
-    /// The same rate throughout.
-    Constant,
-    /// x0.1 at half and again at three quarters of the epochs.
-    Step,
-    /// Cosine decay to 0.
-    Cosine,
+/// A value of one of the library's named enums (optimizer, schedule): clap lists and checks
+/// the names the library's own table gives, and the library parses them.
+fn named<T>(all: &'static [T], name: fn(T) -> &'static str) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = focal_train::TrainError> + Copy + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(all.iter().map(|&v| name(v))).try_map(|s| s.parse::<T>())
 }
 
 /// The data and the task built from it, shared by `train`, `compare` and `sweep`.
@@ -178,15 +167,16 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
-    /// The optimizer.
-    #[arg(long, value_enum, default_value = "adam")]
-    pub optimizer: OptimizerArg,
+    /// The optimizer: adam (beta 0.9, 0.999) or sgd (momentum 0.9).
+    #[arg(long, default_value = "adam", value_parser = named(&OptimizerKind::ALL, OptimizerKind::name))]
+    pub optimizer: OptimizerKind,
     /// L2 weight decay.
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f32,
-    /// Learning-rate schedule.
-    #[arg(long, value_enum, default_value = "constant")]
-    pub schedule: ScheduleArg,
+    /// Learning-rate schedule: constant, step (x0.1 at half and again at three quarters of the
+    /// epochs) or cosine (decay to 0).
+    #[arg(long, default_value = "constant", value_parser = named(&ScheduleKind::ALL, ScheduleKind::name))]
+    pub schedule: ScheduleKind,
     /// Linear learning-rate warm-up over this many epochs.
     #[arg(long, default_value_t = 0)]
     pub warmup_epochs: usize,
@@ -236,23 +226,16 @@ impl TrainArgs {
             tau: self.tau,
             epsilon: self.epsilon,
         };
-        let remedy = Remedy::new(self.remedy.0, &params)?;
+        let remedy = params.check(self.remedy.0)?;
         let config = TrainConfig {
             model: self.model.0,
             remedy,
             epochs: self.epochs,
             batch_size: self.batch_size,
             lr: self.lr,
-            optimizer: match self.optimizer {
-                OptimizerArg::Adam => OptimizerKind::Adam,
-                OptimizerArg::Sgd => OptimizerKind::Sgd,
-            },
+            optimizer: self.optimizer,
             weight_decay: self.weight_decay,
-            schedule: match self.schedule {
-                ScheduleArg::Constant => ScheduleKind::Constant,
-                ScheduleArg::Step => ScheduleKind::Step,
-                ScheduleArg::Cosine => ScheduleKind::Cosine,
-            },
+            schedule: self.schedule,
             warmup_epochs: self.warmup_epochs,
             clip_grad: self.clip_grad,
             early_stop: self.early_stop,
@@ -286,47 +269,21 @@ pub fn load_source(data: Option<&Path>) -> anyhow::Result<Dataset> {
 
 /// Rebuilds the data of a finished or interrupted run, from `data` or the run's own source.
 pub fn run_data(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<PreparedData> {
-    let rc = focal_train::read_run_config(run_dir)?;
-    let source_path = match data {
-        Some(p) => Some(p.to_path_buf()),
-        None => {
-            let p = PathBuf::from(&rc.task.source);
-            p.exists().then_some(p)
-        }
-    };
-    let source = load_source(source_path.as_deref())?;
-    let prepared = match (rc.task.split_sizes, &rc.task.positive_name, rc.task.ratio) {
-        (Some(sizes), Some(positive), Some(ratio)) => PreparedData::with_split_sizes(
-            &source,
-            &ClassSelector::Name(positive.clone()),
-            ratio,
-            sizes,
-            rc.task.seed,
+    focal_train::pipeline::run_data(run_dir, data).with_context(|| match data {
+        Some(p) => format!(
+            "rebuilding the task of {} from --data {}",
+            run_dir.display(),
+            p.display()
         ),
-        _ => {
-            let spec = TaskSpec {
-                positive: rc.task.positive_name.clone().map(ClassSelector::Name),
-                ratio: rc.task.ratio,
-                long_tail: None,
-                seed: rc.task.seed,
-            };
-            PreparedData::new(&source, &spec, rc.task.fractions)
-        }
-    }
-    .with_context(|| format!("rebuilding the task of {}", run_dir.display()))?;
-    let splits = focal_train::read_split(run_dir)?;
-    if prepared.splits != splits {
-        bail!(
-            "{}: the split rebuilt from the data differs from split.json; pass the run's --data",
-            run_dir.display()
-        );
-    }
-    Ok(prepared)
+        None => format!("rebuilding the task of {}", run_dir.display()),
+    })
 }
 
 /// Progress on stderr: bars on a terminal, one line per epoch otherwise, nothing with --quiet.
 pub(crate) struct CliProgress {
     mode: Mode,
+    /// The task's minority class, whose recall the epoch line shows.
+    minority: usize,
 }
 
 enum Mode {
@@ -340,7 +297,7 @@ enum Mode {
 }
 
 impl CliProgress {
-    pub(crate) fn new(quiet: bool, epochs: usize) -> Self {
+    pub(crate) fn new(quiet: bool, epochs: usize, minority: usize) -> Self {
         let mode = if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -363,7 +320,7 @@ impl CliProgress {
         } else {
             Mode::Lines
         };
-        CliProgress { mode }
+        CliProgress { mode, minority }
     }
 
     pub(crate) fn finish(&self) {
@@ -374,7 +331,7 @@ impl CliProgress {
     }
 }
 
-fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
+fn epoch_line(r: &EpochRecord, epochs: usize, minority: usize) -> String {
     format!(
         "epoch {}/{}  train loss {:.4}  val loss {:.4}  val PR-AUC {}  val minority recall {}  {:.1}s",
         r.epoch,
@@ -383,7 +340,7 @@ fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
         r.val_loss,
         r.val_pr_auc.map_or("n/a".into(), |v| format!("{v:.4}")),
         r.val_per_class
-            .last()
+            .get(minority)
             .map_or("n/a".into(), |c| format!("{:.3}", c[1])),
         r.time_s
     )
@@ -410,10 +367,10 @@ impl Progress for CliProgress {
     fn epoch_end(&self, record: &EpochRecord, n: usize) {
         match &self.mode {
             Mode::Quiet => {}
-            Mode::Lines => eprintln!("{}", epoch_line(record, n)),
+            Mode::Lines => eprintln!("{}", epoch_line(record, n, self.minority)),
             Mode::Bars { epochs, .. } => {
                 epochs.set_position(record.epoch as u64);
-                epochs.println(epoch_line(record, n));
+                epochs.println(epoch_line(record, n, self.minority));
             }
         }
     }
@@ -430,8 +387,8 @@ impl Progress for CliProgress {
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let summary = if let Some(dir) = &args.resume {
         let data = run_data(dir, args.task.data.as_deref())?;
-        let rc = focal_train::read_run_config(dir)?;
-        let progress = CliProgress::new(args.quiet, rc.train.epochs);
+        let rc = focal_train::read_config(dir)?;
+        let progress = CliProgress::new(args.quiet, rc.train.epochs, data.minority());
         let s = focal_train::resume(dir, &data, &progress)
             .with_context(|| format!("--resume {}", dir.display()));
         progress.finish();
@@ -445,11 +402,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let name = args.name.clone().unwrap_or_else(|| {
             format!(
                 "{}-{}-seed{}",
-                config.remedy.kind, config.model, config.seed
+                config.remedy.kind(),
+                config.model,
+                config.seed
             )
         });
         let dir = focal_train::run::fresh_run_dir(&args.out, &name)?;
-        let progress = CliProgress::new(args.quiet, config.epochs);
+        let progress = CliProgress::new(args.quiet, config.epochs, data.minority());
         if !args.quiet {
             let c = |s: &[usize]| data.dataset.class_counts_of(s);
             progress.message(&format!(

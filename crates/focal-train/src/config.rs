@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::device::DeviceChoice;
-use crate::error::TrainError;
+use crate::error::{Setting, TrainError};
 use crate::model::ModelKind;
 use crate::remedy::{Remedy, RemedyKind};
 
@@ -34,6 +34,9 @@ pub enum ScheduleKind {
 macro_rules! named_enum {
     ($t:ty, $what:literal, [$($v:ident => $n:literal),+]) => {
         impl $t {
+            /// Every value, in the order of the CLI's list.
+            pub const ALL: [Self; [$($n),+].len()] = [$(Self::$v),+];
+
             /// The CLI name.
             pub fn name(self) -> &'static str {
                 match self { $(Self::$v => $n),+ }
@@ -130,60 +133,65 @@ impl TrainConfig {
         Self::new(Remedy::default_for(kind))
     }
 
-    /// Checks every value; errors name the CLI flag.
+    /// Checks every value; an error names the setting, its value and what it allows.
     pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |m: String| Err(TrainError::invalid(m));
+        let bad = |setting, value: &dyn fmt::Display, allowed| {
+            Err(TrainError::out_of_range(setting, value, allowed))
+        };
         if self.epochs == 0 {
-            return bad("--epochs 0: train for at least one epoch".into());
+            return bad(Setting::Epochs, &0, "train for at least one epoch");
         }
         if self.batch_size == 0 {
-            return bad("--batch-size 0: a batch needs at least one sample".into());
+            return bad(Setting::BatchSize, &0, "a batch needs at least one sample");
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad(format!(
-                "--lr {}: the learning rate must be finite and > 0",
-                self.lr
-            ));
+            return bad(
+                Setting::Lr,
+                &self.lr,
+                "the learning rate must be finite and > 0",
+            );
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad(format!(
-                "--weight-decay {}: must be finite and >= 0",
-                self.weight_decay
-            ));
+            return bad(
+                Setting::WeightDecay,
+                &self.weight_decay,
+                "must be finite and >= 0",
+            );
         }
         if let Some(c) = self.clip_grad
             && !(c.is_finite() && c > 0.0)
         {
-            return bad(format!("--clip-grad {c}: the norm must be finite and > 0"));
+            return bad(Setting::ClipGrad, &c, "the norm must be finite and > 0");
         }
         if self.warmup_epochs >= self.epochs && self.warmup_epochs > 0 {
-            return bad(format!(
-                "--warmup-epochs {}: must be below --epochs {}",
-                self.warmup_epochs, self.epochs
-            ));
+            return Err(TrainError::WarmupTooLong {
+                warmup: self.warmup_epochs,
+                epochs: self.epochs,
+            });
         }
         if self.early_stop == Some(0) {
-            return bad("--early-stop 0: patience must be at least 1 epoch".into());
+            return bad(Setting::EarlyStop, &0, "patience must be at least 1 epoch");
         }
         if let Some(r) = self.target_recall
             && !(r > 0.0 && r <= 1.0)
         {
-            return bad(format!("--target-recall {r}: must be in (0, 1]"));
+            return bad(Setting::TargetRecall, &r, "must be in (0, 1]");
         }
         if let Some(p) = self.prior_bias
             && !(p > 0.0 && p < 1.0)
         {
-            return bad(format!(
-                "--prior-bias {p}: the prior must be in (0, 1) (the paper uses 0.01)"
-            ));
+            return bad(
+                Setting::PriorBias,
+                &p,
+                "the prior must be in (0, 1) (the paper uses 0.01)",
+            );
         }
         if self.pretrained.is_some()
             && !matches!(self.model, ModelKind::Resnet18 | ModelKind::Resnet50)
         {
-            return bad(format!(
-                "--pretrained needs --model resnet18 or resnet50 (torchvision weights); got --model {}",
-                self.model
-            ));
+            return Err(TrainError::PretrainedNeedsResnet {
+                model: self.model.name(),
+            });
         }
         Ok(())
     }
@@ -240,14 +248,20 @@ mod tests {
     fn validation_names_the_flag() {
         let mut c = TrainConfig::for_remedy(RemedyKind::Ce);
         c.lr = -1.0;
-        assert!(c.validate().unwrap_err().to_string().contains("--lr"));
+        assert!(matches!(
+            c.validate(),
+            Err(TrainError::OutOfRange {
+                setting: Setting::Lr,
+                ..
+            })
+        ));
         let mut c = TrainConfig::for_remedy(RemedyKind::Ce);
         c.target_recall = Some(1.5);
         assert!(
             c.validate()
                 .unwrap_err()
                 .to_string()
-                .contains("--target-recall")
+                .contains("target_recall")
         );
         assert!(
             "adamw"

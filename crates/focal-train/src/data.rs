@@ -9,8 +9,82 @@ use focal_data::split::SplitFractions;
 use focal_data::task::{ClassSelector, TaskSpec, build_task};
 use focal_data::{Dataset, SampleKind, Splits};
 
-use crate::error::TrainError;
+use std::path::PathBuf;
+
+use crate::error::{Setting, SplitName, TrainError};
 use crate::remedy::DataSide;
+
+/// Where a task's data came from, as `config.json` records it: the bundled data set, a path,
+/// or a data set built in memory (by a library user; it cannot be reloaded by path).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum DataSource {
+    /// The bundled Fashion-MNIST test split.
+    Bundled,
+    /// A file or folder.
+    Path(PathBuf),
+    /// A data set built in memory.
+    InMemory,
+}
+
+impl DataSource {
+    const BUNDLED: &str = "bundled";
+    const IN_MEMORY: &str = "<in memory>";
+
+    /// The source of `ds`.
+    pub fn of(ds: &Dataset) -> Self {
+        match (&ds.source, ds.format) {
+            (Some(p), _) => DataSource::Path(p.clone()),
+            (None, focal_data::DataFormat::Bundled) => DataSource::Bundled,
+            (None, _) => DataSource::InMemory,
+        }
+    }
+
+    /// The path, for a source read from one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            DataSource::Path(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataSource::Bundled => f.write_str(Self::BUNDLED),
+            DataSource::Path(p) => write!(f, "{}", p.display()),
+            DataSource::InMemory => f.write_str(Self::IN_MEMORY),
+        }
+    }
+}
+
+impl From<DataSource> for String {
+    fn from(s: DataSource) -> String {
+        s.to_string()
+    }
+}
+
+impl From<String> for DataSource {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            Self::BUNDLED => DataSource::Bundled,
+            Self::IN_MEMORY => DataSource::InMemory,
+            _ => DataSource::Path(PathBuf::from(s)),
+        }
+    }
+}
+
+/// The minority class of a task: the positive class of a binary task, else the class with the
+/// fewest training samples (the first of them on a tie). The one definition; reports, tables
+/// and the CLI read it from [`TaskRecord::minority`].
+pub fn minority_class(positive: Option<usize>, train_counts: &[usize]) -> usize {
+    positive.unwrap_or_else(|| {
+        (0..train_counts.len())
+            .min_by_key(|&c| train_counts[c])
+            .unwrap_or(0)
+    })
+}
 
 /// A task's data set with its resolved splits: build it once and train every remedy and seed on
 /// it, so that they all see the same split.
@@ -35,8 +109,8 @@ pub struct PreparedData {
 /// How the task was built.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskRecord {
-    /// The source (a path, or "bundled").
-    pub source: String,
+    /// Where the data came from.
+    pub source: DataSource,
     /// The name of the positive class in the source, for a binary task.
     pub positive_name: Option<String>,
     /// The imposed `negative:positive` ratio.
@@ -51,6 +125,10 @@ pub struct TaskRecord {
     /// these sizes at `ratio` ([`PreparedData::with_split_sizes`]); `None` for fraction splits.
     #[serde(default)]
     pub split_sizes: Option<[usize; 3]>,
+    /// The minority class ([`minority_class`]); absent in runs written before it was recorded,
+    /// where [`crate::run::read_config`] fills it in.
+    #[serde(default)]
+    pub minority: Option<usize>,
 }
 
 impl PreparedData {
@@ -73,16 +151,14 @@ impl PreparedData {
         };
         let splits = dataset.resolve_splits(fractions, spec.seed)?;
         let task = TaskRecord {
-            source: source
-                .source
-                .as_ref()
-                .map_or_else(|| source.format.clone(), |p| p.display().to_string()),
+            source: DataSource::of(source),
             positive_name,
             ratio: spec.ratio,
             fractions,
             seed: spec.seed,
             class_names: dataset.class_names.clone(),
             split_sizes: None,
+            minority: None,
         };
         Self::from_parts(dataset, splits, task)
     }
@@ -103,9 +179,11 @@ impl PreparedData {
         use rand::seq::SliceRandom;
         let (neg, pos) = ratio;
         if neg == 0 || pos == 0 {
-            return Err(TrainError::invalid(format!(
-                "--ratio {neg}:{pos}: both parts must be positive"
-            )));
+            return Err(TrainError::out_of_range(
+                Setting::Ratio,
+                format!("{neg}:{pos}"),
+                "both parts must be positive",
+            ));
         }
         let mut pooled = source.clone();
         pooled.splits = None;
@@ -136,11 +214,14 @@ impl PreparedData {
         for c in 0..2 {
             let need: usize = want.iter().map(|w| w[c]).sum();
             if need > by_class[c].len() {
-                return Err(TrainError::invalid(format!(
-                    "splits of {sizes:?} samples at {neg}:{pos} need {need} samples of {}, the pool has {}; ask for smaller splits",
-                    dataset.class_names[c],
-                    by_class[c].len()
-                )));
+                return Err(TrainError::PoolTooSmall {
+                    sizes,
+                    ratio_negative: neg,
+                    ratio_positive: pos,
+                    class: dataset.class_names[c].clone(),
+                    need,
+                    have: by_class[c].len(),
+                });
             }
         }
         let mut taken = [0usize; 2];
@@ -158,16 +239,14 @@ impl PreparedData {
         let val = parts.pop().unwrap_or_default();
         let train = parts.pop().unwrap_or_default();
         let task = TaskRecord {
-            source: source
-                .source
-                .as_ref()
-                .map_or_else(|| source.format.clone(), |p| p.display().to_string()),
+            source: DataSource::of(source),
             positive_name: Some(positive_name),
             ratio: Some(ratio),
             fractions: SplitFractions::default(),
             seed,
             class_names: dataset.class_names.clone(),
             split_sizes: Some(sizes),
+            minority: None,
         };
         Self::from_parts(dataset, Splits { train, val, test }, task)
     }
@@ -176,31 +255,31 @@ impl PreparedData {
     pub fn from_parts(
         dataset: Dataset,
         splits: Splits,
-        task: TaskRecord,
+        mut task: TaskRecord,
     ) -> Result<Self, TrainError> {
-        for (name, part) in [
-            ("train", &splits.train),
-            ("validation", &splits.val),
-            ("test", &splits.test),
+        let samples = dataset.n_samples();
+        for (split, part) in [
+            (SplitName::Train, &splits.train),
+            (SplitName::Validation, &splits.val),
+            (SplitName::Test, &splits.test),
         ] {
             if part.is_empty() {
-                return Err(TrainError::invalid(format!(
-                    "the {name} split is empty ({} samples in all); use more data or other split fractions",
-                    dataset.n_samples()
-                )));
+                return Err(TrainError::EmptySplit { split, samples });
             }
-            if let Some(&i) = part.iter().find(|&&i| i >= dataset.n_samples()) {
-                return Err(TrainError::invalid(format!(
-                    "the {name} split holds index {i}, beyond the data"
-                )));
+            if let Some(&index) = part.iter().find(|&&i| i >= samples) {
+                return Err(TrainError::SplitIndexBeyondData {
+                    split,
+                    index,
+                    samples,
+                });
             }
         }
         let counts = dataset.class_counts_of(&splits.train);
-        if let Some(c) = counts.iter().position(|&n| n == 0) {
-            return Err(TrainError::invalid(format!(
-                "class {c} ({}) has no training sample; use more data or another --ratio",
-                dataset.class_names[c]
-            )));
+        if let Some(class) = counts.iter().position(|&n| n == 0) {
+            return Err(TrainError::NoTrainingSample {
+                class,
+                name: dataset.class_names[class].clone(),
+            });
         }
         let standardize = match dataset.kind {
             SampleKind::Tabular { n_features } => {
@@ -254,6 +333,7 @@ impl PreparedData {
             }
         };
         let positive = (dataset.n_classes() == 2).then_some(1);
+        task.minority = Some(minority_class(positive, &counts));
         let fingerprint = dataset.fingerprint();
         Ok(PreparedData {
             dataset,
@@ -268,6 +348,41 @@ impl PreparedData {
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
         self.dataset.n_classes()
+    }
+
+    /// The minority class of the task (see [`minority_class`]).
+    pub fn minority(&self) -> usize {
+        self.task
+            .minority
+            .unwrap_or_else(|| minority_class(self.positive, &self.train_counts()))
+    }
+
+    /// Class counts of the training split.
+    pub fn train_counts(&self) -> Vec<usize> {
+        self.dataset.class_counts_of(&self.splits.train)
+    }
+
+    /// Rebuilds the task a run recorded (`task`) from its `source` data set, as the run built
+    /// it: the same classes, ratio, split sizes or fractions, and seed.
+    pub fn rebuild(source: &Dataset, task: &TaskRecord) -> Result<Self, TrainError> {
+        match (task.split_sizes, &task.positive_name, task.ratio) {
+            (Some(sizes), Some(positive), Some(ratio)) => Self::with_split_sizes(
+                source,
+                &ClassSelector::Name(positive.clone()),
+                ratio,
+                sizes,
+                task.seed,
+            ),
+            _ => {
+                let spec = TaskSpec {
+                    positive: task.positive_name.clone().map(ClassSelector::Name),
+                    ratio: task.ratio,
+                    long_tail: None,
+                    seed: task.seed,
+                };
+                Self::new(source, &spec, task.fractions)
+            }
+        }
     }
 
     /// The training samples after the remedy's data side, as flat values and labels.
@@ -291,9 +406,7 @@ impl PreparedData {
             DataSide::Smote => {
                 let min = sub.class_counts().into_iter().min().unwrap_or(0);
                 if min < 2 {
-                    return Err(TrainError::invalid(
-                        "remedy smote needs at least 2 training samples of every class; use more data",
-                    ));
+                    return Err(TrainError::SmoteTooFewSamples { found: min });
                 }
                 let smote = Smote {
                     k_neighbors: 5.min(min - 1),

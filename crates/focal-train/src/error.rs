@@ -1,6 +1,114 @@
 //! The one error type of focal-train.
+//!
+//! Variants carry data (the setting, the value, what is allowed, the file), never command-line
+//! flag names: a setting is named by its [`Setting`], as in `config.json`, and the CLI maps each
+//! setting to its flag.
 
+use std::fmt;
 use std::path::PathBuf;
+
+/// A training setting, by its key in `config.json`; the CLI maps each to its flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Setting {
+    /// Number of epochs.
+    Epochs,
+    /// Samples per step.
+    BatchSize,
+    /// Learning rate.
+    Lr,
+    /// L2 weight decay.
+    WeightDecay,
+    /// Gradient clipping norm.
+    ClipGrad,
+    /// Warm-up epochs.
+    WarmupEpochs,
+    /// Early-stopping patience.
+    EarlyStop,
+    /// Recall the threshold is tuned for.
+    TargetRecall,
+    /// Prior probability of the positive class at initialisation.
+    PriorBias,
+    /// Pretrained weights.
+    Pretrained,
+    /// Focusing parameter of the focal losses.
+    Gamma,
+    /// Class weights.
+    Alpha,
+    /// Effective-number beta.
+    Beta,
+    /// Logit-adjustment temperature.
+    Tau,
+    /// Poly-1 epsilon.
+    Epsilon,
+    /// The imposed `negative:positive` ratio.
+    Ratio,
+    /// The training seeds of an experiment.
+    Seeds,
+}
+
+impl Setting {
+    /// The key in `config.json` (and in messages).
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::Epochs => "epochs",
+            Setting::BatchSize => "batch_size",
+            Setting::Lr => "lr",
+            Setting::WeightDecay => "weight_decay",
+            Setting::ClipGrad => "clip_grad",
+            Setting::WarmupEpochs => "warmup_epochs",
+            Setting::EarlyStop => "early_stop",
+            Setting::TargetRecall => "target_recall",
+            Setting::PriorBias => "prior_bias",
+            Setting::Pretrained => "pretrained",
+            Setting::Gamma => "gamma",
+            Setting::Alpha => "alpha",
+            Setting::Beta => "beta",
+            Setting::Tau => "tau",
+            Setting::Epsilon => "epsilon",
+            Setting::Ratio => "ratio",
+            Setting::Seeds => "seeds",
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The names of `settings`, comma-separated (for "it reads: gamma, alpha").
+fn names(settings: &[Setting]) -> String {
+    if settings.is_empty() {
+        return "no parameter".to_string();
+    }
+    settings
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The three splits of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitName {
+    /// Training split.
+    Train,
+    /// Validation split.
+    Validation,
+    /// Test split.
+    Test,
+}
+
+impl fmt::Display for SplitName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SplitName::Train => "train",
+            SplitName::Validation => "validation",
+            SplitName::Test => "test",
+        })
+    }
+}
 
 /// Everything that can go wrong while configuring, training or evaluating.
 #[derive(Debug, thiserror::Error)]
@@ -15,21 +123,193 @@ pub enum TrainError {
         /// The valid names, comma-separated.
         valid: String,
     },
-    /// A setting with a value out of range or inconsistent with another.
-    #[error("{message}")]
-    Invalid {
-        /// What is wrong and how to fix it.
-        message: String,
+    /// A setting whose value is outside what it allows.
+    #[error("{setting} {value}: {allowed}")]
+    OutOfRange {
+        /// The setting.
+        setting: Setting,
+        /// The value given, as text.
+        value: String,
+        /// What the setting allows (and a hint).
+        allowed: &'static str,
+    },
+    /// A remedy parameter given to a remedy that does not read it.
+    #[error(
+        "{setting} does not apply to remedy {remedy}; it reads: {}",
+        names(reads)
+    )]
+    NotApplicable {
+        /// The parameter given.
+        setting: Setting,
+        /// The remedy.
+        remedy: &'static str,
+        /// The parameters the remedy reads.
+        reads: &'static [Setting],
+    },
+    /// Warm-up as long as the whole run.
+    #[error("warmup_epochs {warmup}: must be below epochs {epochs}")]
+    WarmupTooLong {
+        /// Warm-up epochs.
+        warmup: usize,
+        /// Epochs.
+        epochs: usize,
+    },
+    /// A setting that needs a binary task, on a multi-class one.
+    #[error("{setting} needs a binary task (one positive class)")]
+    NeedsBinaryTask {
+        /// The setting.
+        setting: Setting,
+    },
+    /// A class index that the task does not have.
+    #[error("{setting}: class {class} is not one of the {n_classes} classes")]
+    NoSuchClass {
+        /// The setting that named the class.
+        setting: Setting,
+        /// The class index.
+        class: usize,
+        /// The task's class count.
+        n_classes: usize,
+    },
+    /// Pretrained torchvision weights asked for a model that has none.
+    #[error(
+        "pretrained weights need model resnet18 or resnet50 (torchvision weights); got {model}"
+    )]
+    PretrainedNeedsResnet {
+        /// The model asked for.
+        model: &'static str,
+    },
+    /// A class-weight text that cannot be read.
+    #[error("alpha {text:?}: {reason}; give a number, a comma-separated list, `auto` or cb:BETA")]
+    BadAlpha {
+        /// The text given.
+        text: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// One class weight on a task of more than two classes.
+    #[error(
+        "alpha: a single number is for two classes; this task has {n_classes}: give {n_classes} comma-separated weights, `auto` or cb:BETA"
+    )]
+    ScalarAlphaNeedsTwoClasses {
+        /// The task's class count.
+        n_classes: usize,
+    },
+    /// A list of class weights of the wrong length.
+    #[error("alpha: {given} weights for {n_classes} classes; give one weight per class")]
+    AlphaLength {
+        /// Weights given.
+        given: usize,
+        /// The task's class count.
+        n_classes: usize,
+    },
+    /// An empty split.
+    #[error(
+        "the {split} split is empty ({samples} samples in all); use more data or other split fractions"
+    )]
+    EmptySplit {
+        /// The split.
+        split: SplitName,
+        /// Samples in the data set.
+        samples: usize,
+    },
+    /// A split index beyond the data set.
+    #[error("the {split} split holds index {index}, beyond the data ({samples} samples)")]
+    SplitIndexBeyondData {
+        /// The split.
+        split: SplitName,
+        /// The index.
+        index: usize,
+        /// Samples in the data set.
+        samples: usize,
+    },
+    /// A class with no training sample.
+    #[error("class {class} ({name}) has no training sample; use more data or another ratio")]
+    NoTrainingSample {
+        /// The class index.
+        class: usize,
+        /// Its name.
+        name: String,
+    },
+    /// SMOTE with fewer than two samples of a class.
+    #[error(
+        "remedy smote needs at least 2 training samples of every class (the rarest has {found}); use more data"
+    )]
+    SmoteTooFewSamples {
+        /// Samples of the rarest class.
+        found: usize,
+    },
+    /// A pool too small for the asked split sizes.
+    #[error(
+        "splits of {sizes:?} samples at {ratio_negative}:{ratio_positive} need {need} samples of {class}, the pool has {have}; ask for smaller splits"
+    )]
+    PoolTooSmall {
+        /// The asked split sizes.
+        sizes: [usize; 3],
+        /// Negative part of the ratio.
+        ratio_negative: u32,
+        /// Positive part of the ratio.
+        ratio_positive: u32,
+        /// The class that runs short.
+        class: String,
+        /// Samples needed.
+        need: usize,
+        /// Samples in the pool.
+        have: usize,
+    },
+    /// Data that are not the run's (by fingerprint).
+    #[error(
+        "{run}: the data differ from the run's (fingerprint {found} vs {expected}); pass the run's data"
+    )]
+    DataMismatch {
+        /// The run folder.
+        run: PathBuf,
+        /// The run's fingerprint.
+        expected: String,
+        /// The fingerprint of the data given.
+        found: String,
+    },
+    /// The split rebuilt from the data is not the run's `split.json`.
+    #[error("{run}: the split rebuilt from the data differs from split.json; pass the run's data")]
+    SplitMismatch {
+        /// The run folder.
+        run: PathBuf,
+    },
+    /// A folder that holds neither a run nor an experiment.
+    #[error(
+        "{path}: neither a run folder (metrics.json) nor an experiment folder (comparison.json)"
+    )]
+    NotARunFolder {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// An experiment with nothing in it.
+    #[error("nothing to run: give at least one remedy (or setting) and one seed")]
+    NothingToRun,
+    /// A sweep without values of its parameter.
+    #[error("{setting}: give at least one value to sweep")]
+    NothingToSweep {
+        /// The swept setting.
+        setting: Setting,
+    },
+    /// A sweep stage whose choosing metric is undefined for every setting.
+    #[error(
+        "the sweep over {parameter} has no defined validation {metric}; use more validation data"
+    )]
+    SweepUndefined {
+        /// The swept parameter(s).
+        parameter: String,
+        /// The choosing metric.
+        metric: &'static str,
     },
     /// An image model asked for tabular data.
-    #[error("model {model} needs images; this data set holds feature rows: use --model mlp")]
+    #[error("model {model} needs images; this data set holds feature rows: use model mlp")]
     ModelNeedsImages {
         /// The model asked for.
         model: &'static str,
     },
     /// Images too small for the model.
     #[error(
-        "model {model} needs images of at least {min}x{min}; these are {height}x{width}: use --model mlp"
+        "model {model} needs images of at least {min}x{min}; these are {height}x{width}: use model mlp"
     )]
     ImageTooSmall {
         /// The model asked for.
@@ -52,7 +332,7 @@ pub enum TrainError {
     /// The loss became NaN or infinite.
     #[error(
         "the loss became {value} at epoch {epoch}, step {step}; training stopped and the last good \
-         checkpoint (epoch {last_good_epoch}) is kept: try a lower --lr or --clip-grad 1.0"
+         checkpoint (epoch {last_good_epoch}) is kept: try a lower learning rate or gradient clipping at norm 1.0"
     )]
     NonFinite {
         /// Epoch (1-based) of the bad step.
@@ -73,11 +353,23 @@ pub enum TrainError {
         /// with anyhow's `{:#}` do not repeat it).
         error: std::io::Error,
     },
-    /// A JSON or CSV file of the run folder that cannot be parsed or written.
+    /// A JSON or CSV file that cannot be parsed or written.
     #[error("{path}: {message}")]
     Format {
         /// The file.
         path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value of a CSV file that cannot be read.
+    #[error("{path}: line {line}, column {column}: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Line, 1-based (the header is line 1).
+        line: u64,
+        /// Column, 1-based.
+        column: usize,
         /// What is wrong.
         message: String,
     },
@@ -87,6 +379,14 @@ pub enum TrainError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
+        message: String,
+    },
+    /// A chart of a report that could not be drawn.
+    #[error("drawing {chart}: {message}")]
+    Chart {
+        /// The chart's title.
+        chart: String,
+        /// What went wrong.
         message: String,
     },
     /// The data set or task could not be prepared.
@@ -107,10 +407,29 @@ pub enum TrainError {
 }
 
 impl TrainError {
-    /// An [`TrainError::Invalid`] with this message.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        TrainError::Invalid {
-            message: message.into(),
+    /// A [`TrainError::OutOfRange`] for `setting` at `value`.
+    pub fn out_of_range(setting: Setting, value: impl fmt::Display, allowed: &'static str) -> Self {
+        TrainError::OutOfRange {
+            setting,
+            value: value.to_string(),
+            allowed,
+        }
+    }
+
+    /// The setting this error is about, if it is about one (the CLI names its flag).
+    pub fn setting(&self) -> Option<Setting> {
+        match self {
+            TrainError::OutOfRange { setting, .. }
+            | TrainError::NotApplicable { setting, .. }
+            | TrainError::NeedsBinaryTask { setting }
+            | TrainError::NoSuchClass { setting, .. }
+            | TrainError::NothingToSweep { setting } => Some(*setting),
+            TrainError::WarmupTooLong { .. } => Some(Setting::WarmupEpochs),
+            TrainError::PretrainedNeedsResnet { .. } => Some(Setting::Pretrained),
+            TrainError::BadAlpha { .. }
+            | TrainError::ScalarAlphaNeedsTwoClasses { .. }
+            | TrainError::AlphaLength { .. } => Some(Setting::Alpha),
+            _ => None,
         }
     }
 
@@ -121,7 +440,7 @@ impl TrainError {
         }
     }
 
-    pub(crate) fn format(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+    pub(crate) fn format(path: impl Into<PathBuf>, message: impl fmt::Display) -> Self {
         TrainError::Format {
             path: path.into(),
             message: message.to_string(),

@@ -10,6 +10,82 @@ use focal_metrics::{
 
 use crate::error::TrainError;
 
+/// How a prediction is made from probabilities.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionRule {
+    /// The most probable class.
+    Argmax,
+    /// A threshold on P(positive) tuned on validation (binary tasks).
+    Tuned,
+}
+
+impl DecisionRule {
+    /// Every rule, in report order.
+    pub const ALL: [DecisionRule; 2] = [DecisionRule::Argmax, DecisionRule::Tuned];
+
+    /// The name in `metrics.json` and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            DecisionRule::Argmax => "argmax",
+            DecisionRule::Tuned => "tuned",
+        }
+    }
+}
+
+impl std::fmt::Display for DecisionRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a threshold is tuned for on validation; recorded as `f1` or `recall>=R`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum ThresholdObjective {
+    /// The best F1 of the positive class.
+    F1,
+    /// The best precision among thresholds reaching this recall.
+    TargetRecall(f64),
+}
+
+impl std::fmt::Display for ThresholdObjective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ThresholdObjective::F1 => f.write_str("f1"),
+            ThresholdObjective::TargetRecall(r) => write!(f, "recall>={r}"),
+        }
+    }
+}
+
+impl From<ThresholdObjective> for String {
+    fn from(o: ThresholdObjective) -> String {
+        o.to_string()
+    }
+}
+
+impl TryFrom<String> for ThresholdObjective {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s == "f1" {
+            return Ok(ThresholdObjective::F1);
+        }
+        s.strip_prefix("recall>=")
+            .and_then(|r| r.parse().ok())
+            .map(ThresholdObjective::TargetRecall)
+            .ok_or_else(|| format!("unknown threshold objective {s:?}; expected f1 or recall>=R"))
+    }
+}
+
+impl ThresholdObjective {
+    /// Best F1, or the target recall when one is given.
+    pub fn from_target_recall(target_recall: Option<f64>) -> Self {
+        target_recall.map_or(ThresholdObjective::F1, ThresholdObjective::TargetRecall)
+    }
+}
+
 /// Probabilities of one split: `probs[i * n_classes + c]` = P(class c | sample i).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predictions {
@@ -127,12 +203,12 @@ pub struct ClassScores {
 /// The metrics of one decision rule on one split.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuleMetrics {
-    /// `argmax` or `tuned`.
-    pub rule: String,
+    /// The decision rule.
+    pub rule: DecisionRule,
     /// The threshold on P(positive) (tuned rule), `None` for argmax.
     pub threshold: Option<f64>,
-    /// What the threshold was tuned for on validation: `f1` or `recall>=R`.
-    pub objective: Option<String>,
+    /// What the threshold was tuned for on validation.
+    pub objective: Option<ThresholdObjective>,
     /// Accuracy.
     pub accuracy: f64,
     /// Balanced accuracy (mean recall).
@@ -152,12 +228,12 @@ pub struct RuleMetrics {
 impl RuleMetrics {
     /// The metrics of predictions `y_pred` against `y_true`.
     pub fn new(
-        rule: &str,
+        rule: DecisionRule,
         y_true: &[usize],
         y_pred: &[usize],
         class_names: &[String],
         threshold: Option<f64>,
-        objective: Option<String>,
+        objective: Option<ThresholdObjective>,
     ) -> Result<Self, TrainError> {
         let n = class_names.len();
         let cm = ConfusionMatrix::new(y_true, y_pred, n)?;
@@ -179,7 +255,7 @@ impl RuleMetrics {
             })
             .collect();
         Ok(RuleMetrics {
-            rule: rule.to_string(),
+            rule,
             threshold,
             objective,
             accuracy: cm.accuracy(),
@@ -198,8 +274,8 @@ impl RuleMetrics {
 pub struct Tuned {
     /// The threshold.
     pub threshold: f64,
-    /// `f1` or `recall>=R`.
-    pub objective: String,
+    /// What it was tuned for.
+    pub objective: ThresholdObjective,
     /// F1 of the positive class on validation at the threshold.
     pub val_f1: f64,
     /// Recall of the positive class on validation at the threshold.
@@ -216,9 +292,10 @@ pub fn tune(
     target_recall: Option<f64>,
 ) -> Result<Tuned, TrainError> {
     let y: Vec<bool> = val.y_true.iter().map(|&l| l == positive).collect();
-    let (objective, name) = match target_recall {
-        Some(r) => (Objective::TargetRecall(r), format!("recall>={r}")),
-        None => (Objective::F1, "f1".to_string()),
+    let name = ThresholdObjective::from_target_recall(target_recall);
+    let objective = match name {
+        ThresholdObjective::TargetRecall(r) => Objective::TargetRecall(r),
+        ThresholdObjective::F1 => Objective::F1,
     };
     let t = tune_threshold(&y, &val.scores(positive), objective)?;
     let f1 = if t.precision + t.recall > 0.0 {
@@ -266,10 +343,36 @@ mod tests {
             "{t:?}"
         );
         let names = vec!["neg".to_string(), "pos".to_string()];
-        let m =
-            RuleMetrics::new("argmax", &[0, 0, 1, 1], &[0, 0, 0, 1], &names, None, None).unwrap();
+        let m = RuleMetrics::new(
+            DecisionRule::Argmax,
+            &[0, 0, 1, 1],
+            &[0, 0, 0, 1],
+            &names,
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(m.accuracy, 0.75);
         assert_eq!(m.per_class[1].recall, 0.5);
         assert_eq!(m.confusion_matrix, vec![vec![2, 0], vec![1, 1]]);
+    }
+
+    #[test]
+    fn rules_and_objectives_keep_their_names_in_json() {
+        assert_eq!(
+            serde_json::to_string(&DecisionRule::Tuned).unwrap(),
+            r#""tuned""#
+        );
+        for o in [
+            ThresholdObjective::F1,
+            ThresholdObjective::TargetRecall(0.9),
+        ] {
+            let j = serde_json::to_string(&o).unwrap();
+            assert_eq!(serde_json::from_str::<ThresholdObjective>(&j).unwrap(), o);
+        }
+        assert_eq!(
+            serde_json::to_string(&ThresholdObjective::TargetRecall(0.9)).unwrap(),
+            r#""recall>=0.9""#
+        );
     }
 }

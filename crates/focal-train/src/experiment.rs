@@ -16,14 +16,20 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrainConfig;
+use crate::config::{OptimizerKind, TrainConfig};
 use crate::data::PreparedData;
-use crate::error::TrainError;
+use crate::error::{Setting, TrainError};
+use crate::evaluate::{DecisionRule, RuleMetrics};
 use crate::progress::Progress;
-use crate::remedy::{Alpha, Remedy, RemedyKind, RemedyParams};
-use crate::report::plots::html_escape;
-use crate::run::{FinalMetrics, write_atomic, write_json};
-use crate::train::{RunSummary, train};
+use crate::remedy::{Alpha, RemedyKind, RemedyParams};
+use crate::run::files::{fresh_run_dir, read_json, write_atomic, write_json};
+use crate::run::record::FinalMetrics;
+use crate::train::RunSummary;
+
+/// Trains one run of an experiment into its folder: [`crate::train::train`], or a caller's
+/// wrapper of it (the pipeline's, which also draws the run's report).
+pub type TrainFn =
+    fn(&TrainConfig, &PreparedData, &Path, &dyn Progress) -> Result<RunSummary, TrainError>;
 
 /// One entry of an experiment: a label and the training configuration (its seed is replaced
 /// by each of the experiment's seeds).
@@ -71,8 +77,8 @@ pub struct SeedResult {
     pub val_pr_auc: Option<f64>,
     /// Validation F1 of the minority class at the evaluated epoch.
     pub val_minority_f1: Option<f64>,
-    /// Test metrics per decision rule (`argmax`, `tuned`).
-    pub rules: BTreeMap<String, RuleSummary>,
+    /// Test metrics per decision rule.
+    pub rules: BTreeMap<DecisionRule, RuleSummary>,
 }
 
 /// One entry of an experiment with its runs.
@@ -267,55 +273,70 @@ impl Table {
         }
         s
     }
-
-    /// The table as HTML; wins in bold, best-within-noise in italics.
-    pub fn to_html(&self) -> String {
-        let mut s = String::from("<table><thead><tr>");
-        for h in &self.header {
-            let _ = write!(s, "<th>{}</th>", html_escape(h));
-        }
-        s.push_str("</tr></thead><tbody>\n");
-        for (label, cells) in &self.rows {
-            let _ = write!(s, "<tr><td>{}</td>", html_escape(label));
-            for (text, mark) in cells {
-                let t = html_escape(text);
-                let _ = match mark {
-                    Mark::Win => write!(s, "<td><b>{t}</b></td>"),
-                    Mark::BestWithinNoise => write!(s, "<td><i>{t}</i></td>"),
-                    Mark::None => write!(s, "<td>{t}</td>"),
-                };
-            }
-            s.push_str("</tr>\n");
-        }
-        s.push_str("</tbody></table>\n");
-        s
-    }
 }
 
-type Extract = fn(&SeedResult, &str) -> Option<f64>;
+/// One column of the comparison table.
+struct Column {
+    /// Header.
+    name: &'static str,
+    /// Which direction is better.
+    better: Better,
+    /// Digits after the decimal point.
+    digits: usize,
+    /// How to read the value from a run at a decision rule.
+    extract: fn(&SeedResult, DecisionRule) -> Option<f64>,
+}
 
-/// The columns of the comparison table: name, direction, how to read it from a run.
-const COLUMNS: [(&str, Better, Extract); 8] = [
-    ("accuracy", Better::Higher, |s, r| {
-        s.rules.get(r).map(|m| m.accuracy)
-    }),
-    ("minority recall", Better::Higher, |s, r| {
-        s.rules.get(r).map(|m| m.minority_recall)
-    }),
-    ("minority precision", Better::Higher, |s, r| {
-        s.rules.get(r).map(|m| m.minority_precision)
-    }),
-    ("minority F1", Better::Higher, |s, r| {
-        s.rules.get(r).map(|m| m.minority_f1)
-    }),
-    ("PR-AUC", Better::Higher, |s, _| s.pr_auc),
-    ("balanced accuracy", Better::Higher, |s, r| {
-        s.rules.get(r).map(|m| m.balanced_accuracy)
-    }),
-    ("MCC", Better::Higher, |s, r| s.rules.get(r).map(|m| m.mcc)),
-    ("time/epoch (s)", Better::Lower, |s, _| {
-        Some(s.time_per_epoch_s)
-    }),
+/// The columns of the comparison table.
+const COLUMNS: [Column; 8] = [
+    Column {
+        name: "accuracy",
+        better: Better::Higher,
+        digits: 3,
+        extract: |s, r| s.rules.get(&r).map(|m| m.accuracy),
+    },
+    Column {
+        name: "minority recall",
+        better: Better::Higher,
+        digits: 3,
+        extract: |s, r| s.rules.get(&r).map(|m| m.minority_recall),
+    },
+    Column {
+        name: "minority precision",
+        better: Better::Higher,
+        digits: 3,
+        extract: |s, r| s.rules.get(&r).map(|m| m.minority_precision),
+    },
+    Column {
+        name: "minority F1",
+        better: Better::Higher,
+        digits: 3,
+        extract: |s, r| s.rules.get(&r).map(|m| m.minority_f1),
+    },
+    Column {
+        name: "PR-AUC",
+        better: Better::Higher,
+        digits: 3,
+        extract: |s, _| s.pr_auc,
+    },
+    Column {
+        name: "balanced accuracy",
+        better: Better::Higher,
+        digits: 3,
+        extract: |s, r| s.rules.get(&r).map(|m| m.balanced_accuracy),
+    },
+    Column {
+        name: "MCC",
+        better: Better::Higher,
+        digits: 3,
+        extract: |s, r| s.rules.get(&r).map(|m| m.mcc),
+    },
+    Column {
+        name: "time/epoch (s)",
+        better: Better::Lower,
+        digits: 1,
+        extract: |s, _| Some(s.time_per_epoch_s),
+    },
 ];
 
 fn format_stat(stat: Option<Stat>, digits: usize) -> String {
@@ -327,35 +348,42 @@ fn format_stat(stat: Option<Stat>, digits: usize) -> String {
 }
 
 impl Comparison {
-    /// The table at decision rule `rule` (`argmax` or `tuned`); `None` when no run has it.
-    pub fn table(&self, rule: &str) -> Option<Table> {
+    /// The table at decision rule `rule`; `None` when no run has it.
+    pub fn table(&self, rule: DecisionRule) -> Option<Table> {
         if !self
             .entries
             .iter()
-            .any(|e| e.seeds.iter().any(|s| s.rules.contains_key(rule)))
+            .any(|e| e.seeds.iter().any(|s| s.rules.contains_key(&rule)))
         {
             return None;
         }
         let stats: Vec<Vec<Option<Stat>>> = COLUMNS
             .iter()
-            .map(|(_, _, f)| {
+            .map(|col| {
                 self.entries
                     .iter()
-                    .map(|e| Stat::of(&e.seeds.iter().map(|s| f(s, rule)).collect::<Vec<_>>()))
+                    .map(|e| {
+                        Stat::of(
+                            &e.seeds
+                                .iter()
+                                .map(|s| (col.extract)(s, rule))
+                                .collect::<Vec<_>>(),
+                        )
+                    })
                     .collect()
             })
             .collect();
         let marks: Vec<Vec<Mark>> = COLUMNS
             .iter()
             .zip(&stats)
-            .map(|((_, better, _), col)| mark_column(col, *better))
+            .map(|(col, st)| mark_column(st, col.better))
             .collect();
         let mut header = vec![if self.sweep.is_some() {
             "setting".to_string()
         } else {
             "remedy".to_string()
         }];
-        header.extend(COLUMNS.iter().map(|(name, _, _)| name.to_string()));
+        header.extend(COLUMNS.iter().map(|col| col.name.to_string()));
         let rows = self
             .entries
             .iter()
@@ -364,10 +392,7 @@ impl Comparison {
                 let cells = COLUMNS
                     .iter()
                     .enumerate()
-                    .map(|(c, (name, _, _))| {
-                        let digits = if name.starts_with("time") { 1 } else { 3 };
-                        (format_stat(stats[c][i], digits), marks[c][i])
-                    })
+                    .map(|(c, col)| (format_stat(stats[c][i], col.digits), marks[c][i]))
                     .collect();
                 (e.label.clone(), cells)
             })
@@ -379,10 +404,10 @@ impl Comparison {
             .cloned()
             .unwrap_or_default();
         let caption = match rule {
-            "tuned" => format!(
+            DecisionRule::Tuned => format!(
                 "threshold on P({minority}) tuned on validation for the best F1 of {minority}"
             ),
-            _ => "argmax (the default decision)".to_string(),
+            DecisionRule::Argmax => "argmax (the default decision)".to_string(),
         };
         Some(Table {
             caption,
@@ -432,7 +457,7 @@ impl Comparison {
     /// `comparison.md`: the task, both tables and the legend.
     pub fn to_markdown(&self) -> String {
         let mut s = format!("# {}\n\n{}\n\n", self.title, self.describe_task());
-        for rule in ["argmax", "tuned"] {
+        for rule in DecisionRule::ALL {
             if let Some(t) = self.table(rule) {
                 let _ = write!(s, "## Test, {}\n\n{}\n", t.caption, t.to_markdown());
             }
@@ -450,19 +475,18 @@ impl Comparison {
         s
     }
 
-    /// Writes `comparison.json`, `comparison.md` and `report.html` into `out_dir`.
+    /// Writes `comparison.json` and `comparison.md` into `out_dir` (the HTML report is drawn
+    /// from them by [`crate::report`]).
     pub fn write(&self, out_dir: &Path) -> Result<(), TrainError> {
         write_json(&out_dir.join("comparison.json"), self)?;
         write_atomic(
             &out_dir.join("comparison.md"),
             self.to_markdown().as_bytes(),
-        )?;
-        let html = crate::report::comparison_html(self, out_dir)?;
-        write_atomic(&out_dir.join("report.html"), html.as_bytes())
+        )
     }
 }
 
-fn rule_summary(m: &crate::evaluate::RuleMetrics, minority: usize) -> RuleSummary {
+fn rule_summary(m: &RuleMetrics, minority: usize) -> RuleSummary {
     let c = m.per_class.get(minority);
     RuleSummary {
         threshold: m.threshold,
@@ -473,15 +497,6 @@ fn rule_summary(m: &crate::evaluate::RuleMetrics, minority: usize) -> RuleSummar
         balanced_accuracy: m.balanced_accuracy,
         mcc: m.mcc,
     }
-}
-
-/// The minority class of a task: the positive class of a binary task, else the class with the
-/// fewest training samples.
-pub fn minority_class(data: &PreparedData) -> usize {
-    data.positive.unwrap_or_else(|| {
-        let counts = data.dataset.class_counts_of(&data.splits.train);
-        (0..counts.len()).min_by_key(|&c| counts[c]).unwrap_or(0)
-    })
 }
 
 fn seed_result(summary: &RunSummary, seed: u64, run_dir: String, minority: usize) -> SeedResult {
@@ -502,7 +517,7 @@ fn seed_result(summary: &RunSummary, seed: u64, run_dir: String, minority: usize
         rules: m
             .rules
             .iter()
-            .map(|(k, v)| (k.clone(), rule_summary(v, minority)))
+            .map(|(k, v)| (*k, rule_summary(v, minority)))
             .collect(),
     }
 }
@@ -530,43 +545,50 @@ pub fn budget_line(config: &TrainConfig) -> String {
         config.epochs,
         config.batch_size,
         match config.optimizer {
-            crate::config::OptimizerKind::Adam => "Adam",
-            crate::config::OptimizerKind::Sgd => "SGD",
+            OptimizerKind::Adam => "Adam",
+            OptimizerKind::Sgd => "SGD",
         },
         config.lr
     )
 }
 
+/// How an experiment trains and reports: the function that trains one run, where progress
+/// goes, and who is told of each run before it starts (`label`, `seed`, index, total).
+#[derive(Clone, Copy)]
+pub struct Runner<'a> {
+    /// Trains one run into its folder.
+    pub train: TrainFn,
+    /// Progress of each run.
+    pub progress: &'a dyn Progress,
+    /// Told of each run before it starts.
+    pub announce: &'a dyn Fn(&str, u64, usize, usize),
+}
+
 /// Trains every plan with every seed on `data`, into `out_dir/<label>-seed<S>/`, and returns
 /// the comparison (not yet written; see [`Comparison::write`]).
-///
-/// `announce` is told of each run before it starts (`label`, `seed`, index, total).
 pub fn run_plans(
     title: &str,
     data: &PreparedData,
     plans: &[Plan],
     seeds: &[u64],
     out_dir: &Path,
-    progress: &dyn Progress,
-    announce: &dyn Fn(&str, u64, usize, usize),
+    runner: Runner<'_>,
 ) -> Result<Comparison, TrainError> {
     if plans.is_empty() || seeds.is_empty() {
-        return Err(TrainError::invalid(
-            "nothing to compare: give at least one remedy (or setting) and one seed",
-        ));
+        return Err(TrainError::NothingToRun);
     }
-    let minority = minority_class(data);
+    let minority = data.minority();
     let total = plans.len() * seeds.len();
     let mut entries = Vec::with_capacity(plans.len());
     for (p, plan) in plans.iter().enumerate() {
         let mut results = Vec::with_capacity(seeds.len());
         for (s, &seed) in seeds.iter().enumerate() {
-            announce(&plan.label, seed, p * seeds.len() + s + 1, total);
+            (runner.announce)(&plan.label, seed, p * seeds.len() + s + 1, total);
             let mut config = plan.config.clone();
             config.seed = seed;
             let name = folder_name(&plan.label, seed);
-            let dir = crate::run::fresh_run_dir(out_dir, &name)?;
-            let summary = train(&config, data, &dir, progress)?;
+            let dir = fresh_run_dir(out_dir, &name)?;
+            let summary = (runner.train)(&config, data, &dir, runner.progress)?;
             let rel = dir
                 .file_name()
                 .map_or(name, |n| n.to_string_lossy().into_owned());
@@ -582,7 +604,7 @@ pub fn run_plans(
     Ok(Comparison {
         title: title.to_string(),
         task: TaskSummary {
-            source: data.task.source.clone(),
+            source: data.task.source.to_string(),
             class_names: data.dataset.class_names.clone(),
             minority,
             counts: [
@@ -645,14 +667,12 @@ fn focal_plan(base: &TrainConfig, gamma: f32, alpha: Option<Alpha>) -> Result<Pl
         Some(a) => format!("gamma={gamma} alpha={a}"),
         None => format!("gamma={gamma}"),
     };
-    let remedy = Remedy::new(
-        RemedyKind::Focal,
-        &RemedyParams {
-            gamma: Some(gamma),
-            alpha,
-            ..RemedyParams::default()
-        },
-    )?;
+    let remedy = RemedyParams {
+        gamma: Some(gamma),
+        alpha,
+        ..RemedyParams::default()
+    }
+    .check(RemedyKind::Focal)?;
     let mut config = base.clone();
     config.remedy = remedy;
     Ok(Plan { label, config })
@@ -680,11 +700,9 @@ fn stage(
             _ => Some((i, m)),
         })
         .map(|(i, _)| i)
-        .ok_or_else(|| {
-            TrainError::invalid(format!(
-                "the sweep over {parameter} has no defined validation {}; use more validation data",
-                metric.name()
-            ))
+        .ok_or_else(|| TrainError::SweepUndefined {
+            parameter: parameter.to_string(),
+            metric: metric.name(),
         })?;
     Ok((
         SweepStage {
@@ -721,17 +739,19 @@ pub fn run_sweep(
     spec: &SweepSpec,
     seeds: &[u64],
     out_dir: &Path,
-    progress: &dyn Progress,
-    announce: &dyn Fn(&str, u64, usize, usize),
+    runner: Runner<'_>,
 ) -> Result<Comparison, TrainError> {
     if spec.gammas.is_empty() {
-        return Err(TrainError::invalid("--gamma: give at least one value"));
+        return Err(TrainError::NothingToSweep {
+            setting: Setting::Gamma,
+        });
     }
-    if let Some(g) = spec.gammas.iter().find(|g| !(g.is_finite() && **g >= 0.0)) {
-        return Err(TrainError::invalid(format!(
-            "--gamma {g}: gamma must be a finite number >= 0"
-        )));
-    }
+    // Every gamma is checked (by the remedy's own rule) before the first run starts.
+    let plans = spec
+        .gammas
+        .iter()
+        .map(|&g| focal_plan(base, g, spec.base_alpha.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
     let title = "focal sweep";
     if spec.grid {
         let alphas: Vec<Option<Alpha>> = if spec.alphas.is_empty() {
@@ -739,14 +759,14 @@ pub fn run_sweep(
         } else {
             spec.alphas.iter().cloned().map(Some).collect()
         };
-        let mut plans = Vec::new();
+        let mut grid = Vec::new();
         for &g in &spec.gammas {
             for a in &alphas {
-                plans.push(focal_plan(base, g, a.clone())?);
+                grid.push(focal_plan(base, g, a.clone())?);
             }
         }
-        let mut cmp = run_plans(title, data, &plans, seeds, out_dir, progress, announce)?;
-        let xs = (0..plans.len()).map(|i| i as f64).collect();
+        let mut cmp = run_plans(title, data, &grid, seeds, out_dir, runner)?;
+        let xs = (0..grid.len()).map(|i| i as f64).collect();
         let (st, _) = stage("gamma x alpha", &cmp.entries, xs, spec.metric)?;
         cmp.sweep = Some(SweepInfo {
             metric: spec.metric.name().to_string(),
@@ -754,12 +774,7 @@ pub fn run_sweep(
         });
         return Ok(cmp);
     }
-    let plans = spec
-        .gammas
-        .iter()
-        .map(|&g| focal_plan(base, g, spec.base_alpha.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut cmp = run_plans(title, data, &plans, seeds, out_dir, progress, announce)?;
+    let mut cmp = run_plans(title, data, &plans, seeds, out_dir, runner)?;
     let xs = spec.gammas.iter().map(|&g| f64::from(g)).collect();
     let (gamma_stage, best) = stage("gamma", &cmp.entries, xs, spec.metric)?;
     let mut stages = vec![gamma_stage];
@@ -770,7 +785,7 @@ pub fn run_sweep(
             .iter()
             .map(|a| focal_plan(base, best_gamma, Some(a.clone())))
             .collect::<Result<Vec<_>, _>>()?;
-        let second = run_plans(title, data, &plans, seeds, out_dir, progress, announce)?;
+        let second = run_plans(title, data, &plans, seeds, out_dir, runner)?;
         let (alpha_stage, _) = stage(
             "alpha",
             &second.entries,
@@ -789,7 +804,7 @@ pub fn run_sweep(
 
 /// Reads `comparison.json` from an experiment folder.
 pub fn read_comparison(dir: &Path) -> Result<Comparison, TrainError> {
-    crate::run::read_json(&dir.join("comparison.json"))
+    read_json(&dir.join("comparison.json"))
 }
 
 #[cfg(test)]

@@ -5,10 +5,13 @@
 //!   split, built once and shared by every remedy and seed of a comparison;
 //! - [`Remedy`] / [`REMEDIES`]: the imbalance remedies, each a data side and a loss;
 //! - [`Model`] / [`ModelKind`]: MLP, small CNN, torchvision ResNet-18/50 (optionally pretrained);
-//! - [`train`] / [`resume`]: our own training loop (Adam or SGD, schedules, clipping, NaN guard,
-//!   early stopping on validation PR-AUC, a checkpoint per epoch);
-//! - [`run`]: the run folder it writes (formats documented there), with test metrics at two
-//!   decision rules: argmax, and a threshold tuned on validation.
+//! - [`train()`] / [`resume()`]: our own training loop (Adam or SGD, schedules, clipping, NaN
+//!   guard, early stopping on validation PR-AUC, a checkpoint per epoch), then the run's report;
+//! - [`run`]: the run folder it writes (every file format is defined there), with test metrics
+//!   at two decision rules: argmax, and a threshold tuned on validation;
+//! - [`experiment`] / [`pipeline`]: several runs on one split, their tables and reports.
+//!
+//! ARCHITECTURE.md at the repository root draws the modules and what may import what.
 //!
 //! ```no_run
 //! use focal_train::{NoProgress, PreparedData, RemedyKind, TrainConfig, train};
@@ -29,24 +32,29 @@ mod error;
 mod evaluate;
 pub mod experiment;
 pub mod model;
+pub mod pipeline;
 mod progress;
 mod remedy;
 pub mod report;
 pub mod run;
-mod train;
+pub mod train;
 
 pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
-pub use data::{PreparedData, TaskRecord};
+pub use data::{DataSource, PreparedData, TaskRecord, minority_class};
 pub use device::DeviceChoice;
-pub use error::TrainError;
-pub use evaluate::{ClassScores, Predictions, RuleMetrics, Tuned, tune};
-pub use model::{Model, ModelKind};
-pub use progress::{NoProgress, Progress};
-pub use remedy::{Alpha, DataSide, Loss, REMEDIES, Remedy, RemedyInfo, RemedyKind, RemedyParams};
-pub use train::{
-    RunSummary, TrainState, epoch_seed, evaluate_run, final_metrics, predict, read_run_config,
-    read_split, resume, train,
+pub use error::{Setting, SplitName, TrainError};
+pub use evaluate::{
+    ClassScores, DecisionRule, Predictions, RuleMetrics, ThresholdObjective, Tuned, tune,
 };
+pub use model::{Model, ModelKind};
+pub use pipeline::{resume, train};
+pub use progress::{NoProgress, Progress};
+pub use remedy::{
+    Alpha, DEFAULT_CB_BETA, DEFAULT_DRW_BETA, DEFAULT_EPSILON, DEFAULT_GAMMA, DEFAULT_TAU,
+    DataSide, Loss, REMEDIES, Remedy, RemedyInfo, RemedyKind, RemedyParams, RemedyRecord,
+};
+pub use run::{TrainState, read_config, read_split};
+pub use train::{RunSummary, epoch_seed, evaluate_run, final_metrics, predict};
 
 /// The default positive (rare) class of the bundled Fashion-MNIST task: Shirt, the hard one
 /// (confused with T-shirt, Pullover and Coat), as in the tutorial's harder experiment.

@@ -14,7 +14,7 @@ use focal_loss::{
     LogitAdjustedLossConfig, Poly1Loss, Poly1LossConfig,
 };
 
-use crate::error::TrainError;
+use crate::error::{Setting, TrainError};
 
 /// The remedies, by their CLI names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -60,6 +60,19 @@ pub enum DataSide {
     Smote,
 }
 
+/// The default focusing parameter of focal and cb-focal (the paper's).
+pub const DEFAULT_GAMMA: f32 = 2.0;
+/// The default effective-number beta of cb-focal (Cui et al.'s best on long-tailed CIFAR).
+pub const DEFAULT_CB_BETA: f64 = 0.999;
+/// The default effective-number beta of ldam-drw's deferred weights (Cao et al.'s).
+pub const DEFAULT_DRW_BETA: f64 = 0.9999;
+/// The default logit-adjustment temperature (Menon et al.'s).
+pub const DEFAULT_TAU: f32 = 1.0;
+/// The default Poly-1 epsilon (Leng et al.'s).
+pub const DEFAULT_EPSILON: f32 = 1.0;
+/// The share of the epochs ldam-drw trains without class weights (the deferral).
+const DRW_SHARE: (usize, usize) = (4, 5);
+
 /// One row of the remedy table.
 #[derive(Debug, Clone, Copy)]
 pub struct RemedyInfo {
@@ -73,8 +86,8 @@ pub struct RemedyInfo {
     pub data_side: DataSide,
     /// The loss it trains with.
     pub loss_side: &'static str,
-    /// The parameters it reads, with their defaults.
-    pub parameters: &'static str,
+    /// The parameters it reads.
+    pub reads: &'static [Setting],
 }
 
 /// Every remedy: the one table `--help`, `focal compare` and the reports read.
@@ -85,7 +98,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "plain cross-entropy (the baseline)",
         data_side: DataSide::None,
         loss_side: "cross-entropy",
-        parameters: "",
+        reads: &[],
     },
     RemedyInfo {
         kind: RemedyKind::WeightedCe,
@@ -93,7 +106,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "cross-entropy weighted per class",
         data_side: DataSide::None,
         loss_side: "weighted cross-entropy (PyTorch semantics: mean divides by the sum of weights)",
-        parameters: "--alpha: weights, a list (one per class), `auto` = inverse frequency (default) or cb:BETA",
+        reads: &[Setting::Alpha],
     },
     RemedyInfo {
         kind: RemedyKind::Oversample,
@@ -101,7 +114,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "random over-sampling of the rare classes",
         data_side: DataSide::Oversample,
         loss_side: "cross-entropy",
-        parameters: "",
+        reads: &[],
     },
     RemedyInfo {
         kind: RemedyKind::Undersample,
@@ -109,7 +122,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "random under-sampling of the common classes",
         data_side: DataSide::Undersample,
         loss_side: "cross-entropy",
-        parameters: "",
+        reads: &[],
     },
     RemedyInfo {
         kind: RemedyKind::BalancedSampler,
@@ -117,7 +130,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "class-balanced batches (weighted random sampler)",
         data_side: DataSide::BalancedSampler,
         loss_side: "cross-entropy",
-        parameters: "",
+        reads: &[],
     },
     RemedyInfo {
         kind: RemedyKind::Smote,
@@ -125,7 +138,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "SMOTE synthetic rare samples (k = 5)",
         data_side: DataSide::Smote,
         loss_side: "cross-entropy",
-        parameters: "",
+        reads: &[],
     },
     RemedyInfo {
         kind: RemedyKind::Focal,
@@ -133,7 +146,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "focal loss (Lin et al. 2017)",
         data_side: DataSide::None,
         loss_side: "softmax focal loss",
-        parameters: "--gamma (default 2), --alpha: none (default), a number (two classes: weight on the positive class), a list, `auto` or cb:BETA",
+        reads: &[Setting::Gamma, Setting::Alpha],
     },
     RemedyInfo {
         kind: RemedyKind::CbFocal,
@@ -141,7 +154,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "class-balanced focal loss (Cui et al. 2019)",
         data_side: DataSide::None,
         loss_side: "focal loss with effective-number weights",
-        parameters: "--beta (default 0.999), --gamma (default 2)",
+        reads: &[Setting::Gamma, Setting::Beta],
     },
     RemedyInfo {
         kind: RemedyKind::LdamDrw,
@@ -149,7 +162,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "LDAM margins with deferred re-weighting (Cao et al. 2019)",
         data_side: DataSide::None,
         loss_side: "LDAM (max margin 0.5, s = 30); effective-number weights from 80% of the epochs",
-        parameters: "--beta (default 0.9999) for the deferred weights",
+        reads: &[Setting::Beta],
     },
     RemedyInfo {
         kind: RemedyKind::LogitAdjust,
@@ -157,7 +170,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "logit-adjusted cross-entropy (Menon et al. 2021)",
         data_side: DataSide::None,
         loss_side: "cross-entropy on logits + tau log(prior)",
-        parameters: "--tau (default 1)",
+        reads: &[Setting::Tau],
     },
     RemedyInfo {
         kind: RemedyKind::Poly,
@@ -165,7 +178,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         description: "Poly-1 cross-entropy (Leng et al. 2022)",
         data_side: DataSide::None,
         loss_side: "CE + epsilon (1 - p_t)",
-        parameters: "--epsilon (default 1)",
+        reads: &[Setting::Epsilon],
     },
 ];
 
@@ -180,16 +193,45 @@ fn valid_names() -> String {
 impl RemedyKind {
     /// This remedy's row of [`REMEDIES`].
     pub fn info(self) -> &'static RemedyInfo {
-        // Every kind has exactly one row; the table is checked by a test.
-        REMEDIES
-            .iter()
-            .find(|r| r.kind == self)
-            .unwrap_or(&REMEDIES[0])
+        // The table is in enum order (checked by a test), so the row is found by position.
+        &REMEDIES[self as usize]
     }
 
     /// The CLI name.
     pub fn name(self) -> &'static str {
         self.info().name
+    }
+
+    /// The parameters this remedy reads.
+    pub fn reads(self) -> &'static [Setting] {
+        self.info().reads
+    }
+
+    /// The parameters this remedy reads with their defaults, for help texts: e.g.
+    /// `gamma (default 2), alpha (default none)`.
+    pub fn parameter_help(self) -> String {
+        let d = Remedy::default_for(self);
+        self.reads()
+            .iter()
+            .map(|s| {
+                let default = match (s, &d) {
+                    (
+                        Setting::Gamma,
+                        Remedy::Focal { gamma, .. } | Remedy::CbFocal { gamma, .. },
+                    ) => gamma.to_string(),
+                    (Setting::Alpha, Remedy::WeightedCe { alpha }) => alpha.to_string(),
+                    (Setting::Alpha, Remedy::Focal { alpha: None, .. }) => "none".to_string(),
+                    (Setting::Beta, Remedy::CbFocal { beta, .. } | Remedy::LdamDrw { beta }) => {
+                        beta.to_string()
+                    }
+                    (Setting::Tau, Remedy::LogitAdjust { tau }) => tau.to_string(),
+                    (Setting::Epsilon, Remedy::Poly { epsilon }) => epsilon.to_string(),
+                    _ => String::new(),
+                };
+                format!("{s} (default {default})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -234,17 +276,16 @@ impl FromStr for Alpha {
     /// `0.25`, `0.1,0.9`, `auto`, `cb:0.999`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let bad = |why: &str| {
-            TrainError::invalid(format!(
-                "--alpha {s:?}: {why}; give a number, a comma-separated list, `auto` or cb:BETA"
-            ))
+        let bad = |reason: &'static str| TrainError::BadAlpha {
+            text: s.to_string(),
+            reason,
         };
         if s == "auto" {
             return Ok(Alpha::Auto);
         }
         if let Some(beta) = s.strip_prefix("cb:") {
             let b: f64 = beta.parse().map_err(|_| bad("BETA is not a number"))?;
-            if !(0.0..1.0).contains(&b) {
+            if !focal_loss::class_weights::valid_beta(b) {
                 return Err(bad("BETA must be in [0, 1)"));
             }
             return Ok(Alpha::Cb(b));
@@ -286,23 +327,199 @@ impl Alpha {
         let c = counts.len();
         match self {
             Alpha::Scalar(a) if c == 2 => Ok(vec![1.0 - a, *a]),
-            Alpha::Scalar(_) => Err(TrainError::invalid(format!(
-                "--alpha: a single number is for two classes; this task has {c}: give {c} comma-separated weights, `auto` or cb:BETA"
-            ))),
+            Alpha::Scalar(_) => Err(TrainError::ScalarAlphaNeedsTwoClasses { n_classes: c }),
             Alpha::List(l) if l.len() == c => Ok(l.clone()),
-            Alpha::List(l) => Err(TrainError::invalid(format!(
-                "--alpha: {} weights for {c} classes; give one weight per class",
-                l.len()
-            ))),
+            Alpha::List(l) => Err(TrainError::AlphaLength {
+                given: l.len(),
+                n_classes: c,
+            }),
             Alpha::Auto => Ok(focal_loss::class_weights::inverse_frequency(counts)?),
             Alpha::Cb(b) => Ok(focal_loss::class_weights::effective_number(counts, *b)?),
         }
     }
 }
 
-/// A remedy with its parameters resolved (defaults filled in); what `config.json` records.
+/// A remedy with its parameters, each checked and with its default filled in: a value of this
+/// type is always a valid remedy (build one with [`RemedyParams::check`] or
+/// [`Remedy::default_for`]). `config.json` records it in the flat form of [`RemedyRecord`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Remedy {
+#[serde(into = "RemedyRecord", try_from = "RemedyRecord")]
+pub enum Remedy {
+    /// Plain cross-entropy.
+    Ce,
+    /// Cross-entropy weighted per class.
+    WeightedCe {
+        /// The class weights.
+        alpha: Alpha,
+    },
+    /// Random over-sampling, then cross-entropy.
+    Oversample,
+    /// Random under-sampling, then cross-entropy.
+    Undersample,
+    /// Class-balanced sampling, then cross-entropy.
+    BalancedSampler,
+    /// SMOTE, then cross-entropy.
+    Smote,
+    /// Focal loss.
+    Focal {
+        /// Focusing parameter, >= 0.
+        gamma: f32,
+        /// Class weights (none: every class 1).
+        alpha: Option<Alpha>,
+    },
+    /// Focal loss with effective-number weights.
+    CbFocal {
+        /// Focusing parameter, >= 0.
+        gamma: f32,
+        /// Effective-number beta, in [0, 1).
+        beta: f64,
+    },
+    /// LDAM with deferred re-weighting.
+    LdamDrw {
+        /// Effective-number beta of the deferred weights, in [0, 1).
+        beta: f64,
+    },
+    /// Logit-adjusted cross-entropy.
+    LogitAdjust {
+        /// Temperature, finite.
+        tau: f32,
+    },
+    /// Poly-1 cross-entropy.
+    Poly {
+        /// Epsilon, >= -1.
+        epsilon: f32,
+    },
+}
+
+/// A remedy's parameters as the user gave them, unchecked; `None` means "the remedy's default".
+/// [`check`](Self::check) turns them into a [`Remedy`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemedyParams {
+    /// Focusing parameter.
+    pub gamma: Option<f32>,
+    /// Class weights.
+    pub alpha: Option<Alpha>,
+    /// Effective-number beta.
+    pub beta: Option<f64>,
+    /// Logit-adjustment temperature.
+    pub tau: Option<f32>,
+    /// Poly-1 epsilon.
+    pub epsilon: Option<f32>,
+}
+
+impl RemedyParams {
+    /// Which parameters are given.
+    fn given(&self) -> [(Setting, bool); 5] {
+        [
+            (Setting::Gamma, self.gamma.is_some()),
+            (Setting::Alpha, self.alpha.is_some()),
+            (Setting::Beta, self.beta.is_some()),
+            (Setting::Tau, self.tau.is_some()),
+            (Setting::Epsilon, self.epsilon.is_some()),
+        ]
+    }
+
+    /// Only the parameters `kind` reads (for an experiment whose flags serve several remedies).
+    pub fn only_for(&self, kind: RemedyKind) -> RemedyParams {
+        let reads = |s| kind.reads().contains(&s);
+        RemedyParams {
+            gamma: self.gamma.filter(|_| reads(Setting::Gamma)),
+            alpha: self.alpha.clone().filter(|_| reads(Setting::Alpha)),
+            beta: self.beta.filter(|_| reads(Setting::Beta)),
+            tau: self.tau.filter(|_| reads(Setting::Tau)),
+            epsilon: self.epsilon.filter(|_| reads(Setting::Epsilon)),
+        }
+    }
+
+    /// The remedy `kind` with these parameters, defaults filled in and every value checked. A
+    /// parameter the remedy does not read is an error naming it (so a gamma given to `ce` is
+    /// not silently ignored).
+    pub fn check(&self, kind: RemedyKind) -> Result<Remedy, TrainError> {
+        if let Some((setting, _)) = self
+            .given()
+            .into_iter()
+            .find(|(s, g)| *g && !kind.reads().contains(s))
+        {
+            return Err(TrainError::NotApplicable {
+                setting,
+                remedy: kind.name(),
+                reads: kind.reads(),
+            });
+        }
+        let gamma = || {
+            let g = self.gamma.unwrap_or(DEFAULT_GAMMA);
+            if focal_loss::valid_gamma(g) {
+                Ok(g)
+            } else {
+                Err(TrainError::out_of_range(
+                    Setting::Gamma,
+                    g,
+                    "gamma must be finite and >= 0",
+                ))
+            }
+        };
+        let beta = |default: f64| {
+            let b = self.beta.unwrap_or(default);
+            if focal_loss::class_weights::valid_beta(b) {
+                Ok(b)
+            } else {
+                Err(TrainError::out_of_range(
+                    Setting::Beta,
+                    b,
+                    "beta must be in [0, 1) (0.9, 0.99, 0.999, 0.9999 are the paper's)",
+                ))
+            }
+        };
+        Ok(match kind {
+            RemedyKind::Ce => Remedy::Ce,
+            RemedyKind::Oversample => Remedy::Oversample,
+            RemedyKind::Undersample => Remedy::Undersample,
+            RemedyKind::BalancedSampler => Remedy::BalancedSampler,
+            RemedyKind::Smote => Remedy::Smote,
+            RemedyKind::WeightedCe => Remedy::WeightedCe {
+                alpha: self.alpha.clone().unwrap_or(Alpha::Auto),
+            },
+            RemedyKind::Focal => Remedy::Focal {
+                gamma: gamma()?,
+                alpha: self.alpha.clone(),
+            },
+            RemedyKind::CbFocal => Remedy::CbFocal {
+                gamma: gamma()?,
+                beta: beta(DEFAULT_CB_BETA)?,
+            },
+            RemedyKind::LdamDrw => Remedy::LdamDrw {
+                beta: beta(DEFAULT_DRW_BETA)?,
+            },
+            RemedyKind::LogitAdjust => {
+                let tau = self.tau.unwrap_or(DEFAULT_TAU);
+                if !tau.is_finite() {
+                    return Err(TrainError::out_of_range(
+                        Setting::Tau,
+                        tau,
+                        "tau must be finite",
+                    ));
+                }
+                Remedy::LogitAdjust { tau }
+            }
+            RemedyKind::Poly => {
+                let epsilon = self.epsilon.unwrap_or(DEFAULT_EPSILON);
+                if !(epsilon.is_finite() && epsilon >= -1.0) {
+                    return Err(TrainError::out_of_range(
+                        Setting::Epsilon,
+                        epsilon,
+                        "epsilon must be >= -1",
+                    ));
+                }
+                Remedy::Poly { epsilon }
+            }
+        })
+    }
+}
+
+/// The flat form of a [`Remedy`] in `config.json`: the remedy's name and every parameter,
+/// `null` where it does not apply (the format of every run folder so far).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RemedyRecord {
     /// Which remedy.
     pub kind: RemedyKind,
     /// Focusing parameter (focal, cb-focal).
@@ -317,154 +534,150 @@ pub struct Remedy {
     pub epsilon: Option<f32>,
 }
 
-/// Parameters as the user gave them; `None` means "the remedy's default".
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RemedyParams {
-    /// `--gamma`.
-    pub gamma: Option<f32>,
-    /// `--alpha`.
-    pub alpha: Option<Alpha>,
-    /// `--beta`.
-    pub beta: Option<f64>,
-    /// `--tau`.
-    pub tau: Option<f32>,
-    /// `--epsilon`.
-    pub epsilon: Option<f32>,
+impl From<Remedy> for RemedyRecord {
+    fn from(r: Remedy) -> Self {
+        let p = r.params();
+        RemedyRecord {
+            kind: r.kind(),
+            gamma: p.gamma,
+            alpha: p.alpha,
+            beta: p.beta,
+            tau: p.tau,
+            epsilon: p.epsilon,
+        }
+    }
+}
+
+impl TryFrom<RemedyRecord> for Remedy {
+    type Error = TrainError;
+    fn try_from(r: RemedyRecord) -> Result<Self, TrainError> {
+        RemedyParams {
+            gamma: r.gamma,
+            alpha: r.alpha,
+            beta: r.beta,
+            tau: r.tau,
+            epsilon: r.epsilon,
+        }
+        .check(r.kind)
+    }
 }
 
 impl Remedy {
-    /// The remedy `kind` with `params`, defaults filled in and values checked. A parameter the
-    /// remedy does not read is an error naming it (so `--gamma` with `ce` is not silently ignored).
-    pub fn new(kind: RemedyKind, params: &RemedyParams) -> Result<Self, TrainError> {
-        let uses: &[&str] = match kind {
-            RemedyKind::WeightedCe => &["alpha"],
-            RemedyKind::Focal => &["gamma", "alpha"],
-            RemedyKind::CbFocal => &["gamma", "beta"],
-            RemedyKind::LdamDrw => &["beta"],
-            RemedyKind::LogitAdjust => &["tau"],
-            RemedyKind::Poly => &["epsilon"],
-            _ => &[],
-        };
-        let given = [
-            ("gamma", params.gamma.is_some()),
-            ("alpha", params.alpha.is_some()),
-            ("beta", params.beta.is_some()),
-            ("tau", params.tau.is_some()),
-            ("epsilon", params.epsilon.is_some()),
-        ];
-        if let Some((name, _)) = given.iter().find(|(n, g)| *g && !uses.contains(n)) {
-            return Err(TrainError::invalid(format!(
-                "--{name} does not apply to remedy {}; it reads: {}",
-                kind.name(),
-                if uses.is_empty() {
-                    "no parameter".to_string()
-                } else {
-                    uses.iter()
-                        .map(|u| format!("--{u}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            )));
+    /// The remedy `kind` with every default.
+    pub fn default_for(kind: RemedyKind) -> Self {
+        match kind {
+            RemedyKind::Ce => Remedy::Ce,
+            RemedyKind::Oversample => Remedy::Oversample,
+            RemedyKind::Undersample => Remedy::Undersample,
+            RemedyKind::BalancedSampler => Remedy::BalancedSampler,
+            RemedyKind::Smote => Remedy::Smote,
+            RemedyKind::WeightedCe => Remedy::WeightedCe { alpha: Alpha::Auto },
+            RemedyKind::Focal => Remedy::Focal {
+                gamma: DEFAULT_GAMMA,
+                alpha: None,
+            },
+            RemedyKind::CbFocal => Remedy::CbFocal {
+                gamma: DEFAULT_GAMMA,
+                beta: DEFAULT_CB_BETA,
+            },
+            RemedyKind::LdamDrw => Remedy::LdamDrw {
+                beta: DEFAULT_DRW_BETA,
+            },
+            RemedyKind::LogitAdjust => Remedy::LogitAdjust { tau: DEFAULT_TAU },
+            RemedyKind::Poly => Remedy::Poly {
+                epsilon: DEFAULT_EPSILON,
+            },
         }
-        let uses_p = |p: &str| uses.contains(&p);
-        let gamma = uses_p("gamma").then(|| params.gamma.unwrap_or(2.0));
-        if let Some(g) = gamma
-            && !(g.is_finite() && g >= 0.0)
-        {
-            return Err(TrainError::invalid(format!(
-                "--gamma {g}: gamma must be finite and >= 0"
-            )));
-        }
-        let beta = uses_p("beta").then(|| {
-            params.beta.unwrap_or(if kind == RemedyKind::LdamDrw {
-                0.9999
-            } else {
-                0.999
-            })
-        });
-        if let Some(b) = beta
-            && !(0.0..1.0).contains(&b)
-        {
-            return Err(TrainError::invalid(format!(
-                "--beta {b}: beta must be in [0, 1) (0.9, 0.99, 0.999, 0.9999 are the paper's)"
-            )));
-        }
-        let alpha = match kind {
-            RemedyKind::WeightedCe => Some(params.alpha.clone().unwrap_or(Alpha::Auto)),
-            RemedyKind::Focal => params.alpha.clone(),
-            _ => None,
-        };
-        let tau = uses_p("tau").then(|| params.tau.unwrap_or(1.0));
-        if let Some(t) = tau
-            && !t.is_finite()
-        {
-            return Err(TrainError::invalid(format!(
-                "--tau {t}: tau must be finite"
-            )));
-        }
-        let epsilon = uses_p("epsilon").then(|| params.epsilon.unwrap_or(1.0));
-        if let Some(e) = epsilon
-            && !(e.is_finite() && e >= -1.0)
-        {
-            return Err(TrainError::invalid(format!(
-                "--epsilon {e}: epsilon must be >= -1"
-            )));
-        }
-        Ok(Remedy {
-            kind,
-            gamma,
-            alpha,
-            beta,
-            tau,
-            epsilon,
-        })
     }
 
-    /// The remedy with every default.
-    pub fn default_for(kind: RemedyKind) -> Self {
-        // No parameter given: nothing can be out of range.
-        Remedy::new(kind, &RemedyParams::default()).unwrap_or(Remedy {
-            kind,
-            gamma: None,
-            alpha: None,
-            beta: None,
-            tau: None,
-            epsilon: None,
-        })
+    /// Which remedy.
+    pub fn kind(&self) -> RemedyKind {
+        match self {
+            Remedy::Ce => RemedyKind::Ce,
+            Remedy::WeightedCe { .. } => RemedyKind::WeightedCe,
+            Remedy::Oversample => RemedyKind::Oversample,
+            Remedy::Undersample => RemedyKind::Undersample,
+            Remedy::BalancedSampler => RemedyKind::BalancedSampler,
+            Remedy::Smote => RemedyKind::Smote,
+            Remedy::Focal { .. } => RemedyKind::Focal,
+            Remedy::CbFocal { .. } => RemedyKind::CbFocal,
+            Remedy::LdamDrw { .. } => RemedyKind::LdamDrw,
+            Remedy::LogitAdjust { .. } => RemedyKind::LogitAdjust,
+            Remedy::Poly { .. } => RemedyKind::Poly,
+        }
+    }
+
+    /// The parameters, resolved (`None` where the remedy reads none).
+    pub fn params(&self) -> RemedyParams {
+        let mut p = RemedyParams::default();
+        match self {
+            Remedy::WeightedCe { alpha } => p.alpha = Some(alpha.clone()),
+            Remedy::Focal { gamma, alpha } => {
+                p.gamma = Some(*gamma);
+                p.alpha = alpha.clone();
+            }
+            Remedy::CbFocal { gamma, beta } => {
+                p.gamma = Some(*gamma);
+                p.beta = Some(*beta);
+            }
+            Remedy::LdamDrw { beta } => p.beta = Some(*beta),
+            Remedy::LogitAdjust { tau } => p.tau = Some(*tau),
+            Remedy::Poly { epsilon } => p.epsilon = Some(*epsilon),
+            Remedy::Ce
+            | Remedy::Oversample
+            | Remedy::Undersample
+            | Remedy::BalancedSampler
+            | Remedy::Smote => {}
+        }
+        p
     }
 
     /// The data side.
     pub fn data_side(&self) -> DataSide {
-        self.kind.info().data_side
+        self.kind().info().data_side
     }
 
     /// A short label with the parameters, e.g. `focal(gamma=2, alpha=0.25)`.
     pub fn label(&self) -> String {
+        let p = self.params();
         let mut parts = Vec::new();
-        if let Some(g) = self.gamma {
+        if let Some(g) = p.gamma {
             parts.push(format!("gamma={g}"));
         }
-        if let Some(a) = &self.alpha {
+        if let Some(a) = &p.alpha {
             parts.push(format!("alpha={a}"));
         }
-        if let Some(b) = self.beta {
+        if let Some(b) = p.beta {
             parts.push(format!("beta={b}"));
         }
-        if let Some(t) = self.tau {
+        if let Some(t) = p.tau {
             parts.push(format!("tau={t}"));
         }
-        if let Some(e) = self.epsilon {
+        if let Some(e) = p.epsilon {
             parts.push(format!("epsilon={e}"));
         }
         if parts.is_empty() {
-            self.kind.name().to_string()
+            self.kind().name().to_string()
         } else {
-            format!("{}({})", self.kind.name(), parts.join(", "))
+            format!("{}({})", self.kind().name(), parts.join(", "))
+        }
+    }
+
+    /// The stage of the loss at `epoch` (1-based, of `epochs`): the loss is the same for every
+    /// epoch of one stage, so the loop builds it once per stage. Only ldam-drw has two (plain
+    /// LDAM, then class-balanced weights for the last fifth of the epochs).
+    pub fn loss_stage(&self, epoch: usize, epochs: usize) -> usize {
+        match self {
+            Remedy::LdamDrw { .. } => {
+                let drw_epoch = (epochs * DRW_SHARE.0).div_ceil(DRW_SHARE.1).max(1);
+                usize::from(epoch > drw_epoch)
+            }
+            _ => 0,
         }
     }
 
     /// The loss for `epoch` (1-based, of `epochs`), from the class counts of the (resampled)
-    /// training data. Only `ldam-drw` changes with the epoch.
+    /// training data.
     pub fn loss(
         &self,
         counts: &[usize],
@@ -472,43 +685,38 @@ impl Remedy {
         epochs: usize,
         device: &Device,
     ) -> Result<Loss, TrainError> {
-        Ok(match self.kind {
-            RemedyKind::Ce
-            | RemedyKind::Oversample
-            | RemedyKind::Undersample
-            | RemedyKind::BalancedSampler
-            | RemedyKind::Smote => Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device))),
-            RemedyKind::WeightedCe => {
-                let w = self.alpha.clone().unwrap_or(Alpha::Auto).resolve(counts)?;
+        Ok(match self {
+            Remedy::Ce
+            | Remedy::Oversample
+            | Remedy::Undersample
+            | Remedy::BalancedSampler
+            | Remedy::Smote => Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device))),
+            Remedy::WeightedCe { alpha } => {
                 let cfg = FocalLossConfig::new()
                     .with_gamma(0.0)
-                    .with_alpha(Some(w))
+                    .with_alpha(Some(alpha.resolve(counts)?))
                     .with_normalize_by_weights(true);
                 cfg.validate_for(counts.len())?;
                 Loss::Focal(Box::new(cfg.init(device)))
             }
-            RemedyKind::Focal | RemedyKind::CbFocal => {
-                let alpha = match (&self.alpha, self.beta) {
-                    (Some(a), _) => Some(a.resolve(counts)?),
-                    (None, Some(b)) => {
-                        Some(focal_loss::class_weights::effective_number(counts, b)?)
-                    }
-                    (None, None) => None,
-                };
-                let cfg = FocalLossConfig::new()
-                    .with_gamma(self.gamma.unwrap_or(2.0))
-                    .with_alpha(alpha);
+            Remedy::Focal { gamma, alpha } => {
+                let alpha = alpha.as_ref().map(|a| a.resolve(counts)).transpose()?;
+                let cfg = FocalLossConfig::new().with_gamma(*gamma).with_alpha(alpha);
                 cfg.validate_for(counts.len())?;
                 Loss::Focal(Box::new(cfg.init(device)))
             }
-            RemedyKind::LdamDrw => {
-                // Deferred re-weighting: plain LDAM first, class-balanced weights for the last 20%.
-                let drw_epoch = (epochs * 4).div_ceil(5).max(1);
-                let weights = if epoch > drw_epoch {
-                    Some(focal_loss::class_weights::effective_number(
-                        counts,
-                        self.beta.unwrap_or(0.9999),
-                    )?)
+            Remedy::CbFocal { gamma, beta } => {
+                let alpha = focal_loss::class_weights::effective_number(counts, *beta)?;
+                let cfg = FocalLossConfig::new()
+                    .with_gamma(*gamma)
+                    .with_alpha(Some(alpha));
+                cfg.validate_for(counts.len())?;
+                Loss::Focal(Box::new(cfg.init(device)))
+            }
+            Remedy::LdamDrw { beta } => {
+                // Deferred re-weighting: plain LDAM first, class-balanced weights at the end.
+                let weights = if self.loss_stage(epoch, epochs) > 0 {
+                    Some(focal_loss::class_weights::effective_number(counts, *beta)?)
                 } else {
                     None
                 };
@@ -516,14 +724,13 @@ impl Remedy {
                 cfg.validate()?;
                 Loss::Ldam(Box::new(cfg.init(device)))
             }
-            RemedyKind::LogitAdjust => {
-                let cfg =
-                    LogitAdjustedLossConfig::from_counts(counts)?.with_tau(self.tau.unwrap_or(1.0));
+            Remedy::LogitAdjust { tau } => {
+                let cfg = LogitAdjustedLossConfig::from_counts(counts)?.with_tau(*tau);
                 cfg.validate()?;
                 Loss::LogitAdjust(Box::new(cfg.init(device)))
             }
-            RemedyKind::Poly => {
-                let cfg = Poly1LossConfig::new().with_epsilon(self.epsilon.unwrap_or(1.0));
+            Remedy::Poly { epsilon } => {
+                let cfg = Poly1LossConfig::new().with_epsilon(*epsilon);
                 cfg.validate()?;
                 Loss::Poly(Box::new(cfg.init(device)))
             }
@@ -564,11 +771,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_one_row_and_names_round_trip() {
-        for r in REMEDIES {
-            assert_eq!(REMEDIES.iter().filter(|x| x.kind == r.kind).count(), 1);
+    fn every_kind_has_one_row_in_enum_order_and_names_round_trip() {
+        for (i, r) in REMEDIES.iter().enumerate() {
+            assert_eq!(r.kind as usize, i, "{} is out of order", r.name);
             assert_eq!(r.name.parse::<RemedyKind>().unwrap(), r.kind);
             assert_eq!(r.kind.name(), r.name);
+            let d = Remedy::default_for(r.kind);
+            assert_eq!(d.kind(), r.kind);
+            // The defaults pass the checks, and the parameters a remedy has are those it reads.
+            assert_eq!(RemedyParams::default().check(r.kind).unwrap(), d);
+            let p = d.params();
+            for s in [
+                Setting::Gamma,
+                Setting::Beta,
+                Setting::Tau,
+                Setting::Epsilon,
+            ] {
+                let has = match s {
+                    Setting::Gamma => p.gamma.is_some(),
+                    Setting::Beta => p.beta.is_some(),
+                    Setting::Tau => p.tau.is_some(),
+                    _ => p.epsilon.is_some(),
+                };
+                assert_eq!(has, r.reads.contains(&s), "{} {s}", r.name);
+            }
         }
     }
 
@@ -599,13 +825,12 @@ mod tests {
         assert!("x".parse::<Alpha>().is_err());
         assert!("cb:1.5".parse::<Alpha>().is_err());
         assert!("1.5".parse::<Alpha>().is_err());
-        assert!(
-            Alpha::Scalar(0.25)
-                .resolve(&[1, 2, 3])
-                .unwrap_err()
-                .to_string()
-                .contains("two classes")
-        );
+        let e = Alpha::Scalar(0.25).resolve(&[1, 2, 3]).unwrap_err();
+        assert!(matches!(
+            e,
+            TrainError::ScalarAlphaNeedsTwoClasses { n_classes: 3 }
+        ));
+        assert!(e.to_string().contains("two classes"));
     }
 
     #[test]
@@ -614,15 +839,80 @@ mod tests {
             gamma: Some(2.0),
             ..Default::default()
         };
-        let e = Remedy::new(RemedyKind::Ce, &p).unwrap_err().to_string();
-        assert!(e.contains("--gamma") && e.contains("ce"), "{e}");
-        let r = Remedy::new(RemedyKind::Focal, &p).unwrap();
-        assert_eq!(r.gamma, Some(2.0));
-        assert_eq!(Remedy::default_for(RemedyKind::CbFocal).beta, Some(0.999));
+        let e = p.check(RemedyKind::Ce).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TrainError::NotApplicable {
+                    setting: Setting::Gamma,
+                    remedy: "ce",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            p.check(RemedyKind::Focal).unwrap(),
+            Remedy::Focal {
+                gamma: 2.0,
+                alpha: None
+            }
+        );
+        assert_eq!(p.only_for(RemedyKind::Ce), RemedyParams::default());
+        assert_eq!(
+            Remedy::default_for(RemedyKind::CbFocal),
+            Remedy::CbFocal {
+                gamma: DEFAULT_GAMMA,
+                beta: 0.999
+            }
+        );
         let neg = RemedyParams {
             gamma: Some(-1.0),
             ..Default::default()
         };
-        assert!(Remedy::new(RemedyKind::Focal, &neg).is_err());
+        assert!(matches!(
+            neg.check(RemedyKind::Focal),
+            Err(TrainError::OutOfRange {
+                setting: Setting::Gamma,
+                ..
+            })
+        ));
+        let beta = RemedyParams {
+            beta: Some(1.0),
+            ..Default::default()
+        };
+        assert!(beta.check(RemedyKind::LdamDrw).is_err());
+        assert!(
+            RemedyKind::CbFocal
+                .parameter_help()
+                .contains("beta (default 0.999)")
+        );
+    }
+
+    #[test]
+    fn config_json_keeps_the_flat_record() {
+        // The form every run folder so far has: the name and all five parameters.
+        let r = Remedy::Focal {
+            gamma: 2.0,
+            alpha: Some(Alpha::Scalar(0.25)),
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"focal","gamma":2.0,"alpha":{"type":"scalar","value":0.25},"beta":null,"tau":null,"epsilon":null}"#
+        );
+        assert_eq!(serde_json::from_str::<Remedy>(&json).unwrap(), r);
+        // A record that no valid remedy has is refused on reading.
+        let bad = r#"{"kind":"ce","gamma":2.0,"alpha":null,"beta":null,"tau":null,"epsilon":null}"#;
+        assert!(serde_json::from_str::<Remedy>(bad).is_err());
+    }
+
+    #[test]
+    fn ldam_drw_has_two_loss_stages() {
+        let r = Remedy::default_for(RemedyKind::LdamDrw);
+        // 10 epochs: plain LDAM for 8, weighted for 2.
+        let stages: Vec<usize> = (1..=10).map(|e| r.loss_stage(e, 10)).collect();
+        assert_eq!(stages, [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+        assert_eq!(Remedy::Ce.loss_stage(10, 10), 0);
     }
 }

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use focal_data::split::SplitFractions;
 use focal_data::task::TaskSpec;
-use focal_data::{Dataset, SampleKind};
-use focal_train::run::FinalMetrics;
+use focal_data::{DataFormat, Dataset, SampleKind};
+use focal_train::run::{FinalMetrics, StopReason};
 use focal_train::{
-    ModelKind, NoProgress, PreparedData, REMEDIES, RemedyKind, TrainConfig, TrainError, train,
+    DecisionRule, ModelKind, NoProgress, PreparedData, REMEDIES, RemedyKind, TrainConfig,
+    TrainError, train,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,7 +27,7 @@ fn tabular(n: usize, seed: u64) -> Dataset {
         y.push(label);
     }
     Dataset::new(
-        "generated",
+        DataFormat::Csv,
         None,
         SampleKind::Tabular { n_features: 6 },
         x,
@@ -61,7 +62,7 @@ fn images(n: usize, seed: u64) -> Dataset {
         width: 8,
     };
     Dataset::new(
-        "generated",
+        DataFormat::Csv,
         None,
         kind,
         x,
@@ -103,7 +104,7 @@ fn assert_metrics_match_predictions(dir: &Path) {
     let mut cm = vec![vec![0u64; 2]; 2];
     let tuned = m
         .rules
-        .get("tuned")
+        .get(&DecisionRule::Tuned)
         .map(|r| (r.threshold.unwrap(), &r.confusion_matrix));
     let mut cm_tuned = vec![vec![0u64; 2]; 2];
     let mut skipped = 0u64;
@@ -121,7 +122,7 @@ fn assert_metrics_match_predictions(dir: &Path) {
             }
         }
     }
-    assert_eq!(cm, m.rules["argmax"].confusion_matrix);
+    assert_eq!(cm, m.rules[&DecisionRule::Argmax].confusion_matrix);
     if let Some((_, want)) = tuned {
         let total: u64 = want.iter().flatten().sum();
         let got: u64 = cm_tuned.iter().flatten().sum();
@@ -228,7 +229,7 @@ fn resume_after_a_crash_reaches_the_same_metrics() {
     );
     let msg = err.to_string();
     assert!(
-        msg.contains("epoch 3, step 1") && msg.contains("--clip-grad"),
+        msg.contains("epoch 3, step 1") && msg.contains("gradient clipping"),
         "{msg}"
     );
     assert!(!broken.join("metrics.json").exists());
@@ -295,7 +296,7 @@ fn same_seed_same_bytes_and_early_stopping() {
     c.lr = 0.5; // big steps: validation PR-AUC soon stops improving
     c.early_stop = Some(1);
     let s = train(&c, &data, &tmp.path().join("c"), &NoProgress).unwrap();
-    if s.metrics.stopped == "early-stop" {
+    if s.metrics.stopped == StopReason::EarlyStop {
         assert!(s.metrics.epochs_run < 6);
         assert!(s.metrics.evaluated_epoch < s.metrics.epochs_run);
     } else {
@@ -312,7 +313,7 @@ fn image_models_refuse_tabular_data() {
     let e = train(&c, &data, tmp.path(), &NoProgress)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("--model mlp"), "{e}");
+    assert!(e.contains("use model mlp"), "{e}");
 }
 
 #[test]
@@ -334,7 +335,7 @@ fn multi_class_runs_report_macro_scores_and_argmax_only() {
     }
     let names = vec!["a".into(), "b".into(), "c".into()];
     let ds = Dataset::new(
-        "generated",
+        DataFormat::Csv,
         None,
         SampleKind::Tabular { n_features: 4 },
         x,
@@ -349,8 +350,8 @@ fn multi_class_runs_report_macro_scores_and_argmax_only() {
     let mut c = tiny_config(RemedyKind::CbFocal);
     c.epochs = 2;
     let s = train(&c, &data, tmp.path(), &NoProgress).unwrap();
-    assert!(s.metrics.tuned.is_none() && !s.metrics.rules.contains_key("tuned"));
-    assert_eq!(s.metrics.rules["argmax"].per_class.len(), 3);
+    assert!(s.metrics.tuned.is_none() && !s.metrics.rules.contains_key(&DecisionRule::Tuned));
+    assert_eq!(s.metrics.rules[&DecisionRule::Argmax].per_class.len(), 3);
     assert!(s.metrics.test_pr_auc.unwrap() > 0.5);
     let pr = std::fs::read_to_string(tmp.path().join("curves/pr.csv")).unwrap();
     assert!(
@@ -359,9 +360,12 @@ fn multi_class_runs_report_macro_scores_and_argmax_only() {
     );
     // A single alpha is for two classes.
     let mut bad = tiny_config(RemedyKind::Focal);
-    bad.remedy.alpha = Some(focal_train::Alpha::Scalar(0.25));
+    bad.remedy = focal_train::Remedy::Focal {
+        gamma: 2.0,
+        alpha: Some(focal_train::Alpha::Scalar(0.25)),
+    };
     let e = train(&bad, &data, &tmp.path().join("bad"), &NoProgress)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("--alpha") && e.contains("two classes"), "{e}");
+    assert!(e.contains("alpha") && e.contains("two classes"), "{e}");
 }

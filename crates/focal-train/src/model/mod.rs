@@ -17,7 +17,7 @@ pub use cnn::Cnn;
 pub use mlp::Mlp;
 pub use resnet::{Block, BlockKind, Downsample, ResNet};
 
-use crate::error::TrainError;
+use crate::error::{Setting, TrainError};
 
 /// The model architectures, by their CLI names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -179,12 +179,15 @@ impl Model {
         let device = head.weight.val().device();
         let n_classes = head.weight.val().dims()[1];
         if positive >= n_classes {
-            return Err(TrainError::invalid(format!(
-                "--prior-bias: positive class {positive} is not one of the {n_classes} classes"
-            )));
+            return Err(TrainError::NoSuchClass {
+                setting: Setting::PriorBias,
+                class: positive,
+                n_classes,
+            });
         }
-        let pos = focal_loss::init::prior_bias(prior)
-            .map_err(|e| TrainError::invalid(format!("--prior-bias: {e}")))?;
+        let pos = focal_loss::init::prior_bias(prior).map_err(|_| {
+            TrainError::out_of_range(Setting::PriorBias, prior, "the prior must be in (0, 1)")
+        })?;
         let bias_value = pos + ((n_classes - 1) as f32).ln();
         let mut bias = vec![0.0f32; n_classes];
         bias[positive] = bias_value;

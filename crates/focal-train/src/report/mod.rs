@@ -2,8 +2,11 @@
 //!
 //! Every chart is an inline SVG drawn with plotters, so a report opens offline, in any browser,
 //! from a single file. Reports are rebuilt from the files of the run folders alone
-//! (`metrics.json`, `checkpoint/last/state.json`, `curves/pr.csv`), which is what
+//! (`config.json`, `metrics.json`, `checkpoint/last/state.json`, `curves/pr.csv`), which is what
 //! `focal report DIR` does.
+//!
+//! This module is a leaf: it reads the run-folder formats ([`crate::run`]) and comparisons
+//! ([`crate::experiment`]) and nothing imports it but the orchestration ([`crate::pipeline`]).
 
 pub mod plots;
 
@@ -11,9 +14,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::TrainError;
-use crate::experiment::Comparison;
-use crate::run::{EpochRecord, FinalMetrics, read_json, write_atomic};
-use crate::train::TrainState;
+use crate::evaluate::DecisionRule;
+use crate::experiment::{Comparison, Mark, Table};
+use crate::run::checkpoint::{self, Which};
+use crate::run::files::{read_json, write_atomic};
+use crate::run::record::{EpochRecord, FinalMetrics, read_config};
 use plots::{LineChart, Series, confusion_heatmap, html_escape, line_chart};
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}\
@@ -31,15 +36,17 @@ pub struct RunFiles {
     pub history: Vec<EpochRecord>,
     /// Test precision-recall curve of the positive class: `(recall, precision)` points.
     pub pr_curve: Vec<(f64, f64)>,
+    /// The task's minority class (from `config.json`).
+    pub minority: usize,
 }
 
 impl RunFiles {
     /// Reads the files of the run folder `dir`.
     pub fn read(dir: &Path) -> Result<Self, TrainError> {
         let metrics: FinalMetrics = read_json(&dir.join("metrics.json"))?;
-        let state_path = dir.join("checkpoint").join("last").join("state.json");
-        let history = if state_path.is_file() {
-            read_json::<TrainState>(&state_path)?.history
+        let minority = read_config(dir)?.task.minority.unwrap_or(0);
+        let history = if checkpoint::exists(dir) {
+            checkpoint::read_state(dir, Which::Last)?.history
         } else {
             Vec::new()
         };
@@ -48,6 +55,7 @@ impl RunFiles {
             metrics,
             history,
             pr_curve,
+            minority,
         })
     }
 }
@@ -108,21 +116,54 @@ fn epoch_series(
     }
 }
 
-/// The minority (positive) class of a run: the positive class of a binary task, else the last.
-fn minority(metrics: &FinalMetrics) -> usize {
-    metrics
-        .positive
-        .unwrap_or(metrics.class_names.len().saturating_sub(1))
+/// A line chart; an error names the chart.
+fn line(spec: &LineChart, series: &[Series]) -> Result<String, TrainError> {
+    line_chart(spec, series).map_err(|message| TrainError::Chart {
+        chart: spec.title.clone(),
+        message,
+    })
 }
 
-fn chart_error(e: String) -> TrainError {
-    TrainError::invalid(e)
+/// A confusion-matrix heat map; an error names the chart.
+fn heatmap(
+    title: &str,
+    class_names: &[String],
+    matrix: &[Vec<u64>],
+    size: (u32, u32),
+) -> Result<String, TrainError> {
+    confusion_heatmap(title, class_names, matrix, size).map_err(|message| TrainError::Chart {
+        chart: title.to_string(),
+        message,
+    })
+}
+
+/// A comparison table as HTML; wins in bold, best-within-noise in italics.
+pub fn table_html(table: &Table) -> String {
+    let mut s = String::from("<table><thead><tr>");
+    for h in &table.header {
+        let _ = write!(s, "<th>{}</th>", html_escape(h));
+    }
+    s.push_str("</tr></thead><tbody>\n");
+    for (label, cells) in &table.rows {
+        let _ = write!(s, "<tr><td>{}</td>", html_escape(label));
+        for (text, mark) in cells {
+            let t = html_escape(text);
+            let _ = match mark {
+                Mark::Win => write!(s, "<td><b>{t}</b></td>"),
+                Mark::BestWithinNoise => write!(s, "<td><i>{t}</i></td>"),
+                Mark::None => write!(s, "<td>{t}</td>"),
+            };
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</tbody></table>\n");
+    s
 }
 
 /// The HTML report of one run folder.
 pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
     let m = &run.metrics;
-    let pos = minority(m);
+    let pos = run.minority;
     let pos_name = m.class_names.get(pos).cloned().unwrap_or_default();
     let mut html = page_head(title);
     let _ = write!(
@@ -130,7 +171,7 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         "<p class=\"note\">Evaluated epoch {} of {} ({}); {:.1} s per epoch. Test PR-AUC {}, ROC AUC {}.</p>",
         m.evaluated_epoch,
         m.epochs_run,
-        html_escape(&m.stopped),
+        html_escape(m.stopped.name()),
         m.time_per_epoch_s,
         fmt_opt(m.test_pr_auc),
         fmt_opt(m.test_roc_auc)
@@ -144,10 +185,10 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
             Some(r.val_loss)
         }),
     ];
-    html.push_str(
-        &line_chart(&chart("loss per epoch", "epoch", "loss", None), &losses)
-            .map_err(chart_error)?,
-    );
+    html.push_str(&line(
+        &chart("loss per epoch", "epoch", "loss", None),
+        &losses,
+    )?);
     let val = [
         epoch_series(&format!("F1 of {pos_name}"), &run.history, |r| {
             r.val_per_class.get(pos).map(|c| c[2])
@@ -157,13 +198,10 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         }),
         epoch_series("PR-AUC", &run.history, |r| r.val_pr_auc),
     ];
-    html.push_str(
-        &line_chart(
-            &chart("validation, per epoch", "epoch", "score", Some((0.0, 1.0))),
-            &val,
-        )
-        .map_err(chart_error)?,
-    );
+    html.push_str(&line(
+        &chart("validation, per epoch", "epoch", "score", Some((0.0, 1.0))),
+        &val,
+    )?);
     html.push_str("</div><h2>Test</h2><div class=\"grid\">");
     if !run.pr_curve.is_empty() {
         let pr = [Series {
@@ -177,24 +215,26 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
             Some((0.0, 1.02)),
         );
         spec.x_range = Some((0.0, 1.0));
-        html.push_str(&line_chart(&spec, &pr).map_err(chart_error)?);
+        html.push_str(&line(&spec, &pr)?);
     }
     for (rule, r) in &m.rules {
         let t = match r.threshold {
             Some(t) => format!("{rule} (threshold {t:.3})"),
-            None => rule.clone(),
+            None => rule.to_string(),
         };
-        html.push_str(
-            &confusion_heatmap(&t, &m.class_names, &r.confusion_matrix, (380, 320))
-                .map_err(chart_error)?,
-        );
+        html.push_str(&heatmap(
+            &t,
+            &m.class_names,
+            &r.confusion_matrix,
+            (380, 320),
+        )?);
     }
     html.push_str("</div>");
     for (rule, r) in &m.rules {
         let _ = write!(
             html,
             "<h2>Classification report, {}</h2><pre>{}</pre>",
-            html_escape(rule),
+            html_escape(rule.name()),
             html_escape(&r.report_text)
         );
     }
@@ -232,13 +272,13 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
         "<p class=\"note\">{}</p>",
         html_escape(&cmp.describe_task())
     );
-    for rule in ["argmax", "tuned"] {
+    for rule in DecisionRule::ALL {
         if let Some(table) = cmp.table(rule) {
             let _ = write!(
                 html,
                 "<h2>Test metrics, {}</h2>{}",
                 html_escape(&table.caption),
-                table.to_html()
+                table_html(&table)
             );
         }
     }
@@ -260,59 +300,44 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
         html,
         "<h2>Training curves (seed {seed_note})</h2><div class=\"grid\">"
     );
-    let pos = runs.first().map_or(1, |(_, r)| minority(&r.metrics));
-    let pos_name = runs
-        .first()
-        .and_then(|(_, r)| r.metrics.class_names.get(pos).cloned())
-        .unwrap_or_default();
+    let pos = cmp.task.minority;
+    let pos_name = cmp.task.class_names.get(pos).cloned().unwrap_or_default();
     let series = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<Series> {
         runs.iter()
             .map(|(label, r)| epoch_series(label, &r.history, f))
             .collect()
     };
-    html.push_str(
-        &line_chart(
-            &chart(
-                "training loss (each remedy's own loss)",
-                "epoch",
-                "loss",
-                None,
-            ),
-            &series(&|r| Some(r.train_loss)),
-        )
-        .map_err(chart_error)?,
-    );
-    html.push_str(
-        &line_chart(
-            &chart("validation cross-entropy", "epoch", "loss", None),
-            &series(&|r| Some(r.val_loss)),
-        )
-        .map_err(chart_error)?,
-    );
-    html.push_str(
-        &line_chart(
-            &chart(
-                &format!("validation F1 of {pos_name}"),
-                "epoch",
-                "F1",
-                Some((0.0, 1.0)),
-            ),
-            &series(&|r| r.val_per_class.get(pos).map(|c| c[2])),
-        )
-        .map_err(chart_error)?,
-    );
-    html.push_str(
-        &line_chart(
-            &chart(
-                "validation PR-AUC",
-                "epoch",
-                "average precision",
-                Some((0.0, 1.0)),
-            ),
-            &series(&|r| r.val_pr_auc),
-        )
-        .map_err(chart_error)?,
-    );
+    html.push_str(&line(
+        &chart(
+            "training loss (each remedy's own loss)",
+            "epoch",
+            "loss",
+            None,
+        ),
+        &series(&|r| Some(r.train_loss)),
+    )?);
+    html.push_str(&line(
+        &chart("validation cross-entropy", "epoch", "loss", None),
+        &series(&|r| Some(r.val_loss)),
+    )?);
+    html.push_str(&line(
+        &chart(
+            &format!("validation F1 of {pos_name}"),
+            "epoch",
+            "F1",
+            Some((0.0, 1.0)),
+        ),
+        &series(&|r| r.val_per_class.get(pos).map(|c| c[2])),
+    )?);
+    html.push_str(&line(
+        &chart(
+            "validation PR-AUC",
+            "epoch",
+            "average precision",
+            Some((0.0, 1.0)),
+        ),
+        &series(&|r| r.val_pr_auc),
+    )?);
     html.push_str("</div><h2>Test precision-recall curves</h2><div class=\"grid\">");
     let pr: Vec<Series> = runs
         .iter()
@@ -329,21 +354,18 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
     );
     spec.x_range = Some((0.0, 1.0));
     spec.size = (640, 420);
-    html.push_str(&line_chart(&spec, &pr).map_err(chart_error)?);
+    html.push_str(&line(&spec, &pr)?);
     html.push_str(
         "</div><h2>Confusion matrices (test, argmax and tuned threshold)</h2><div class=\"grid\">",
     );
     for (label, r) in &runs {
         for (rule, m) in &r.metrics.rules {
-            html.push_str(
-                &confusion_heatmap(
-                    &format!("{label}, {rule}"),
-                    &r.metrics.class_names,
-                    &m.confusion_matrix,
-                    (340, 300),
-                )
-                .map_err(chart_error)?,
-            );
+            html.push_str(&heatmap(
+                &format!("{label}, {rule}"),
+                &r.metrics.class_names,
+                &m.confusion_matrix,
+                (340, 300),
+            )?);
         }
     }
     html.push_str("</div>");
@@ -354,18 +376,15 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
                 name: format!("validation {}", sweep.metric),
                 points: stage.points.clone(),
             }];
-            html.push_str(
-                &line_chart(
-                    &chart(
-                        &format!("{} over {}", sweep.metric, stage.parameter),
-                        &stage.parameter,
-                        &sweep.metric,
-                        None,
-                    ),
-                    &s,
-                )
-                .map_err(chart_error)?,
-            );
+            html.push_str(&line(
+                &chart(
+                    &format!("{} over {}", sweep.metric, stage.parameter),
+                    &stage.parameter,
+                    &sweep.metric,
+                    None,
+                ),
+                &s,
+            )?);
         }
         html.push_str("</div>");
     }

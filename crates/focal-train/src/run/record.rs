@@ -1,0 +1,159 @@
+//! The JSON records of a run folder: `config.json` ([`RunConfig`]), `metrics.json`
+//! ([`FinalMetrics`]), `split.json`, and one epoch of `history.csv` ([`EpochRecord`]).
+
+use std::path::Path;
+
+use crate::config::TrainConfig;
+use crate::data::{PreparedData, TaskRecord, minority_class};
+use crate::error::TrainError;
+use crate::evaluate::{DecisionRule, RuleMetrics, Tuned};
+use crate::model::pretrained::PretrainedReport;
+use crate::run::files::{read_json, write_json};
+
+/// `config.json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunConfig {
+    /// The focal version that wrote the run.
+    pub focal_version: String,
+    /// Training settings.
+    pub train: TrainConfig,
+    /// How the task was built.
+    pub task: TaskRecord,
+    /// Fingerprint of the task's data set.
+    pub data_fingerprint: String,
+    /// Number of classes.
+    pub n_classes: usize,
+    /// Class names of the task.
+    pub class_names: Vec<String>,
+    /// The positive class (binary tasks).
+    pub positive: Option<usize>,
+    /// Class counts per split.
+    pub class_counts: SplitCounts,
+    /// Class counts of the training data after the remedy's data side.
+    pub train_counts_after_remedy: Vec<usize>,
+    /// What loading pretrained weights did.
+    pub pretrained: Option<PretrainedReport>,
+}
+
+/// Class counts of each split.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SplitCounts {
+    /// Training split.
+    pub train: Vec<usize>,
+    /// Validation split.
+    pub val: Vec<usize>,
+    /// Test split.
+    pub test: Vec<usize>,
+}
+
+/// One row of `history.csv`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpochRecord {
+    /// Epoch, 1-based.
+    pub epoch: usize,
+    /// Learning rate at the last step.
+    pub lr: f64,
+    /// Mean training loss (the remedy's loss).
+    pub train_loss: f64,
+    /// Validation cross-entropy.
+    pub val_loss: f64,
+    /// Validation accuracy (argmax).
+    pub val_accuracy: f64,
+    /// Validation balanced accuracy (argmax).
+    pub val_balanced_accuracy: f64,
+    /// Validation AP of the positive class (macro OvR for multi-class).
+    pub val_pr_auc: Option<f64>,
+    /// Validation ROC AUC.
+    pub val_roc_auc: Option<f64>,
+    /// Per class (label order): precision, recall, F1 on validation at argmax.
+    pub val_per_class: Vec<[f64; 3]>,
+    /// Wall seconds of the epoch.
+    pub time_s: f64,
+    /// Peak resident memory so far, MiB.
+    pub peak_memory_mb: Option<f64>,
+}
+
+/// `metrics.json`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FinalMetrics {
+    /// The positive class (binary tasks).
+    pub positive: Option<usize>,
+    /// Class names.
+    pub class_names: Vec<String>,
+    /// The epoch whose model was evaluated.
+    pub evaluated_epoch: usize,
+    /// Epochs trained.
+    pub epochs_run: usize,
+    /// Why training ended.
+    pub stopped: StopReason,
+    /// Mean wall seconds per epoch.
+    pub time_per_epoch_s: f64,
+    /// Test AP of the positive class (macro OvR for multi-class).
+    pub test_pr_auc: Option<f64>,
+    /// Test ROC AUC.
+    pub test_roc_auc: Option<f64>,
+    /// Test expected calibration error (top-label, 15 bins).
+    pub test_ece: Option<f64>,
+    /// Test Brier score of the positive class (binary tasks).
+    pub test_brier: Option<f64>,
+    /// The threshold tuned on validation (binary tasks).
+    pub tuned: Option<Tuned>,
+    /// Test metrics at each decision rule.
+    pub rules: std::collections::BTreeMap<DecisionRule, RuleMetrics>,
+}
+
+/// Why training ended (`metrics.json`'s `stopped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// Every epoch ran.
+    Completed,
+    /// Validation PR-AUC stopped improving.
+    EarlyStop,
+}
+
+impl StopReason {
+    /// The name in `metrics.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::EarlyStop => "early-stop",
+        }
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Writes `split.json`.
+pub fn write_split(dir: &Path, data: &PreparedData) -> Result<(), TrainError> {
+    write_json(&dir.join("split.json"), &data.splits)
+}
+
+/// Reads a run's `config.json` (the minority class filled in for runs written before it was
+/// recorded).
+pub fn read_config(run_dir: &Path) -> Result<RunConfig, TrainError> {
+    let mut rc: RunConfig = read_json(&run_dir.join("config.json"))?;
+    if rc.task.minority.is_none() {
+        rc.task.minority = Some(minority_class(rc.positive, &rc.class_counts.train));
+    }
+    Ok(rc)
+}
+
+/// Writes a run's `config.json`.
+pub fn write_config(run_dir: &Path, config: &RunConfig) -> Result<(), TrainError> {
+    write_json(&run_dir.join("config.json"), config)
+}
+
+/// Reads a run's `split.json`.
+pub fn read_split(run_dir: &Path) -> Result<focal_data::Splits, TrainError> {
+    read_json(&run_dir.join("split.json"))
+}
+
+/// Reads a run's `metrics.json`.
+pub fn read_metrics(run_dir: &Path) -> Result<FinalMetrics, TrainError> {
+    read_json(&run_dir.join("metrics.json"))
+}

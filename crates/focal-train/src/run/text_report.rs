@@ -1,0 +1,62 @@
+//! `report.txt`: per decision rule, the scikit-learn classification report and the confusion
+//! matrix of the test split.
+
+use std::path::Path;
+
+use crate::error::TrainError;
+use crate::evaluate::DecisionRule;
+use crate::run::files::write_atomic;
+use crate::run::record::FinalMetrics;
+
+/// Writes `report.txt`: per rule, the classification report and the confusion matrix.
+pub fn write_report(dir: &Path, metrics: &FinalMetrics) -> Result<(), TrainError> {
+    write_atomic(&dir.join("report.txt"), render_report(metrics).as_bytes())
+}
+
+/// The text of `report.txt` (also what `focal train` prints).
+pub fn render_report(metrics: &FinalMetrics) -> String {
+    let mut s = String::new();
+    for rule in DecisionRule::ALL {
+        let Some(m) = metrics.rules.get(&rule) else {
+            continue;
+        };
+        let title = match (rule, m.threshold) {
+            (DecisionRule::Tuned, Some(t)) => format!(
+                "test, threshold {t:.4} on P({}) tuned on validation ({})",
+                metrics
+                    .positive
+                    .map_or(String::new(), |p| metrics.class_names[p].clone()),
+                m.objective.map(|o| o.to_string()).unwrap_or_default()
+            ),
+            _ => "test, argmax".to_string(),
+        };
+        s.push_str(&format!("== {title}\n\n{}\n", m.report_text));
+        s.push_str(&format!(
+            "balanced accuracy {:.4}  MCC {:.4}  PR-AUC {}\n\nconfusion matrix (rows true, columns predicted):\n",
+            m.balanced_accuracy,
+            m.mcc,
+            metrics.test_pr_auc.map_or("n/a".to_string(), |v| format!("{v:.4}"))
+        ));
+        let width = metrics
+            .class_names
+            .iter()
+            .map(|n| n.len())
+            .max()
+            .unwrap_or(1)
+            .max(6);
+        s.push_str(&format!("{:>width$}", ""));
+        for c in 0..metrics.class_names.len() {
+            s.push_str(&format!(" {:>8}", c));
+        }
+        s.push('\n');
+        for (c, row) in m.confusion_matrix.iter().enumerate() {
+            s.push_str(&format!("{:>width$}", metrics.class_names[c]));
+            for v in row {
+                s.push_str(&format!(" {v:>8}"));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+    s
+}

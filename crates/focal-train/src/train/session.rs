@@ -1,0 +1,507 @@
+//! One training run as named steps: set-up (shared by a fresh start and a resume), a training
+//! epoch, validation, the best/early-stop decision, checkpoints, and the final evaluation.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::Device;
+use focal_data::sampling::WeightedRandomSampler;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::{OptimizerKind, TrainConfig};
+use crate::data::PreparedData;
+use crate::device::peak_memory_bytes;
+use crate::error::{Setting, TrainError};
+use crate::evaluate::{DecisionRule, RuleMetrics};
+use crate::model::pretrained::PretrainedReport;
+use crate::model::{Model, ModelKind};
+use crate::progress::Progress;
+use crate::remedy::{DataSide, Loss};
+use crate::run::checkpoint::{self, TrainState, Which};
+use crate::run::curves::write_curves;
+use crate::run::files::write_json;
+use crate::run::history::write_history;
+use crate::run::predictions;
+use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, SplitCounts, write_config};
+use crate::run::text_report::write_report;
+use crate::train::evaluation::{final_metrics, predict};
+
+/// Runs in one process take turns: Burn's CPU random generator (initialisation, dropout) is
+/// process-wide, and a run is reproducible only when no other run draws from it meanwhile.
+static RUN_LOCK: Mutex<()> = Mutex::new(());
+
+fn run_lock() -> MutexGuard<'static, ()> {
+    // A run that panicked leaves nothing behind that the next one depends on.
+    RUN_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The seed of epoch `epoch` (1-based) of a run seeded `seed` (SplitMix64 of both), so a
+/// resumed run draws exactly what the uninterrupted one would have.
+pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// What a finished run returns (and wrote to its folder).
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// The run folder.
+    pub run_dir: std::path::PathBuf,
+    /// Test metrics at each decision rule, as in `metrics.json`.
+    pub metrics: FinalMetrics,
+    /// One record per epoch, as in `history.csv`.
+    pub history: Vec<EpochRecord>,
+}
+
+impl RunSummary {
+    /// Mean wall seconds per epoch.
+    pub fn time_per_epoch_s(&self) -> f64 {
+        self.metrics.time_per_epoch_s
+    }
+}
+
+/// The model and its optimizer, which every step updates together.
+pub(crate) struct Learner {
+    /// The model (on the autodiff device).
+    pub model: Model,
+    /// The optimizer and its state.
+    pub optim: ModuleOptimizer,
+}
+
+/// What one training epoch measured.
+struct EpochStats {
+    /// Mean training loss over the epoch's samples.
+    mean_loss: f64,
+    /// Learning rate at the last step.
+    lr: f64,
+}
+
+/// What the loop does after an epoch, from its validation score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// A new best: keep this model as the best.
+    Improved,
+    /// Not better; go on.
+    Continue,
+    /// Not better for `patience` epochs: stop.
+    Stop,
+}
+
+/// The early-stopping rule: a strictly better score is a new best; otherwise stop once the
+/// best is `patience` epochs old.
+pub(crate) fn decide(
+    best_score: Option<f64>,
+    best_epoch: usize,
+    score: f64,
+    epoch: usize,
+    patience: Option<usize>,
+) -> Decision {
+    if best_score.is_none_or(|b| score > b) {
+        Decision::Improved
+    } else if patience.is_some_and(|p| epoch - best_epoch >= p) {
+        Decision::Stop
+    } else {
+        Decision::Continue
+    }
+}
+
+/// Everything a run needs besides its learner, set up once, the same way for a fresh run and a
+/// resumed one.
+pub(crate) struct Session<'a> {
+    config: &'a TrainConfig,
+    data: &'a PreparedData,
+    dir: &'a Path,
+    progress: &'a dyn Progress,
+    /// The autodiff device.
+    device: Device,
+    /// The training samples after the remedy's data side, flat, and their labels.
+    train_x: Vec<f32>,
+    train_y: Vec<usize>,
+    /// Class counts of `train_y`.
+    counts: Vec<usize>,
+    sampler: Option<WeightedRandomSampler>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl<'a> Session<'a> {
+    /// Checks the configuration against the data, takes the process's run turn, finds the
+    /// device and builds the training set (the remedy's resampling, seeded).
+    pub fn open(
+        config: &'a TrainConfig,
+        data: &'a PreparedData,
+        dir: &'a Path,
+        progress: &'a dyn Progress,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        check_model_fits(config.model, data)?;
+        if config.prior_bias.is_some() && data.positive.is_none() {
+            return Err(TrainError::NeedsBinaryTask {
+                setting: Setting::PriorBias,
+            });
+        }
+        let turn = run_lock();
+        let device = config.device.resolve()?.autodiff();
+        let (train_x, train_y) =
+            data.training_set(config.remedy.data_side(), epoch_seed(config.seed, 0))?;
+        let counts = class_counts(&train_y, data.n_classes());
+        let sampler = match config.remedy.data_side() {
+            DataSide::BalancedSampler => {
+                Some(WeightedRandomSampler::balanced(&train_y, train_y.len())?)
+            }
+            _ => None,
+        };
+        Ok(Session {
+            config,
+            data,
+            dir,
+            progress,
+            device,
+            train_x,
+            train_y,
+            counts,
+            sampler,
+            _turn: turn,
+        })
+    }
+
+    /// A new model, seeded: initialised, with pretrained weights and the prior bias if asked.
+    pub fn new_model(&self) -> Result<(Model, Option<PretrainedReport>), TrainError> {
+        let config = self.config;
+        self.device.seed(config.seed);
+        let mut model = self.empty_model()?;
+        let mut pretrained = None;
+        if let (Some(path), Model::ResNet(net)) = (&config.pretrained, &model) {
+            let (net, report) = crate::model::pretrained::load_resnet(net.clone(), path)?;
+            self.progress.message(&format!(
+                "loaded {} tensors from {}{}{}",
+                report.loaded,
+                path.display(),
+                if report.head_reinitialised {
+                    "; head re-initialised"
+                } else {
+                    ""
+                },
+                if report.first_conv_summed {
+                    "; first convolution summed over colour channels"
+                } else {
+                    ""
+                }
+            ));
+            model = Model::ResNet(net);
+            pretrained = Some(report);
+        }
+        if let (Some(pi), Some(pos)) = (config.prior_bias, self.data.positive) {
+            model = model.with_prior_bias(pos, pi)?;
+        }
+        Ok((model, pretrained))
+    }
+
+    /// The architecture of this run, freshly initialised (weights to be loaded into).
+    pub fn empty_model(&self) -> Result<Model, TrainError> {
+        Model::new(
+            self.config.model,
+            &self.data.dataset.kind,
+            self.data.n_classes(),
+            &self.device,
+        )
+    }
+
+    /// The optimizer of the configuration, without state.
+    pub fn new_optimizer(&self) -> ModuleOptimizer {
+        let config = self.config;
+        let decay =
+            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay));
+        let clip = config.clip_grad.map(GradientClippingConfig::Norm);
+        match config.optimizer {
+            OptimizerKind::Adam => AdamConfig::new()
+                .with_weight_decay(decay)
+                .with_grad_clipping(clip)
+                .init(),
+            OptimizerKind::Sgd => SgdConfig::new()
+                .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
+                .with_weight_decay(decay)
+                .with_gradient_clipping(clip)
+                .init(),
+        }
+    }
+
+    /// Writes `config.json` and `split.json` of a fresh run.
+    pub fn write_run_files(&self, pretrained: Option<PretrainedReport>) -> Result<(), TrainError> {
+        let data = self.data;
+        let run_config = RunConfig {
+            focal_version: env!("CARGO_PKG_VERSION").to_string(),
+            train: self.config.clone(),
+            task: data.task.clone(),
+            data_fingerprint: data.fingerprint.clone(),
+            n_classes: data.n_classes(),
+            class_names: data.dataset.class_names.clone(),
+            positive: data.positive,
+            class_counts: SplitCounts {
+                train: data.dataset.class_counts_of(&data.splits.train),
+                val: data.dataset.class_counts_of(&data.splits.val),
+                test: data.dataset.class_counts_of(&data.splits.test),
+            },
+            train_counts_after_remedy: self.counts.clone(),
+            pretrained,
+        };
+        write_config(self.dir, &run_config)?;
+        crate::run::record::write_split(self.dir, data)
+    }
+
+    /// The loop: epochs from `state` to the end (or an early stop), then the final evaluation.
+    pub fn run(
+        self,
+        mut learner: Learner,
+        mut state: TrainState,
+    ) -> Result<RunSummary, TrainError> {
+        let config = self.config;
+        let mut best_model = if state.best_epoch > 0 {
+            Some(checkpoint::load_model(
+                learner.model.clone(),
+                self.dir,
+                Which::Best,
+            )?)
+        } else {
+            None
+        };
+        let mut loss = None;
+        while state.epoch < config.epochs && !state.stopped_early {
+            let epoch = state.epoch + 1;
+            let started = Instant::now();
+            // The loss is built once per stage (only ldam-drw has two).
+            let stage = config.remedy.loss_stage(epoch, config.epochs);
+            let loss_fn = match loss.take() {
+                Some((s, l)) if s == stage => l,
+                _ => config
+                    .remedy
+                    .loss(&self.counts, epoch, config.epochs, &self.device)?,
+            };
+            let (next, stats) = self.train_epoch(learner, &loss_fn, epoch, state.epoch)?;
+            learner = next;
+            loss = Some((stage, loss_fn));
+            let record = self.validate(&learner.model, epoch, &stats, started)?;
+            self.after_epoch(&mut state, record, &learner, &mut best_model)?;
+        }
+        // With early stopping, the best validation epoch is evaluated; otherwise the last one.
+        let (final_model, evaluated_epoch) = match (config.early_stop, best_model) {
+            (Some(_), Some(b)) => (b, state.best_epoch),
+            _ => (learner.model, state.epoch),
+        };
+        let metrics = self.finish(&final_model, &state, evaluated_epoch)?;
+        Ok(RunSummary {
+            run_dir: self.dir.to_path_buf(),
+            metrics,
+            history: state.history,
+        })
+    }
+
+    /// The sample order of `epoch`: the balanced sampler's draw, or a seeded shuffle.
+    fn epoch_order(&self, seed: u64) -> Vec<usize> {
+        match &self.sampler {
+            Some(s) => s.epoch_indices(seed),
+            None => {
+                let mut o: Vec<usize> = (0..self.train_y.len()).collect();
+                o.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+                o
+            }
+        }
+    }
+
+    /// One pass over the training set. A NaN or infinite loss stops the run (the message names
+    /// the epoch and step; `last_good_epoch`'s checkpoint stays).
+    fn train_epoch(
+        &self,
+        mut learner: Learner,
+        loss_fn: &Loss,
+        epoch: usize,
+        last_good_epoch: usize,
+    ) -> Result<(Learner, EpochStats), TrainError> {
+        let config = self.config;
+        let es = epoch_seed(config.seed, epoch);
+        self.device.seed(es);
+        let order = self.epoch_order(es);
+        let steps = self.train_y.len().div_ceil(config.batch_size);
+        self.progress.epoch_start(epoch, config.epochs, steps);
+        let (mut sum, mut n, mut lr) = (0.0f64, 0usize, config.lr);
+        for (step, chunk) in order.chunks(config.batch_size).enumerate() {
+            let (x, y) = self
+                .data
+                .batch(&self.train_x, &self.train_y, chunk, &self.device);
+            let loss = loss_fn.forward(learner.model.forward(x), y);
+            let mut value = loss.clone().into_scalar::<f32>();
+            if config.inject_nan_at == Some((epoch, step + 1)) {
+                value = f32::NAN;
+            }
+            if !value.is_finite() {
+                return Err(TrainError::NonFinite {
+                    epoch,
+                    step: step + 1,
+                    value,
+                    last_good_epoch,
+                });
+            }
+            lr = config.lr_at(epoch, step, steps);
+            let grads = GradientsParams::from_grads(loss.backward(), &learner.model);
+            learner.model = learner.optim.step(lr, learner.model, grads);
+            sum += value as f64 * chunk.len() as f64;
+            n += chunk.len();
+            self.progress.step(step + 1, value);
+        }
+        let mean_loss = if n > 0 { sum / n as f64 } else { 0.0 };
+        Ok((learner, EpochStats { mean_loss, lr }))
+    }
+
+    /// Validation metrics of `model` after `epoch`.
+    fn validate(
+        &self,
+        model: &Model,
+        epoch: usize,
+        stats: &EpochStats,
+        started: Instant,
+    ) -> Result<EpochRecord, TrainError> {
+        let data = self.data;
+        let val = predict(model, data, &data.splits.val, &self.device)?;
+        let m = RuleMetrics::new(
+            DecisionRule::Argmax,
+            &val.y_true,
+            &val.argmax(),
+            &data.dataset.class_names,
+            None,
+            None,
+        )?;
+        Ok(EpochRecord {
+            epoch,
+            lr: stats.lr,
+            train_loss: stats.mean_loss,
+            val_loss: val.cross_entropy(),
+            val_accuracy: m.accuracy,
+            val_balanced_accuracy: m.balanced_accuracy,
+            val_pr_auc: val.pr_auc(data.positive),
+            val_roc_auc: val.roc_auc(data.positive),
+            val_per_class: m
+                .per_class
+                .iter()
+                .map(|c| [c.precision, c.recall, c.f1])
+                .collect(),
+            time_s: started.elapsed().as_secs_f64(),
+            peak_memory_mb: peak_memory_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
+        })
+    }
+
+    /// Records the epoch, keeps the best model, decides on early stopping and writes the
+    /// checkpoints and `history.csv`.
+    fn after_epoch(
+        &self,
+        state: &mut TrainState,
+        record: EpochRecord,
+        learner: &Learner,
+        best_model: &mut Option<Model>,
+    ) -> Result<(), TrainError> {
+        let config = self.config;
+        let epoch = record.epoch;
+        // Early stopping watches validation PR-AUC (balanced accuracy when it is undefined).
+        let score = record.val_pr_auc.unwrap_or(record.val_balanced_accuracy);
+        state.history.push(record.clone());
+        state.epoch = epoch;
+        match decide(
+            state.best_score,
+            state.best_epoch,
+            score,
+            epoch,
+            config.early_stop,
+        ) {
+            Decision::Improved => {
+                state.best_score = Some(score);
+                state.best_epoch = epoch;
+                checkpoint::save(self.dir, Which::Best, &learner.model, None, state)?;
+                *best_model = Some(learner.model.clone());
+            }
+            Decision::Stop => {
+                state.stopped_early = true;
+                self.progress.message(&format!(
+                    "early stop after epoch {epoch}: validation PR-AUC has not improved for {} epochs (best: epoch {})",
+                    epoch - state.best_epoch,
+                    state.best_epoch
+                ));
+            }
+            Decision::Continue => {}
+        }
+        checkpoint::save(
+            self.dir,
+            Which::Last,
+            &learner.model,
+            Some(&learner.optim),
+            state,
+        )?;
+        write_history(self.dir, &self.data.dataset.class_names, &state.history)?;
+        self.progress.epoch_end(&record, config.epochs);
+        Ok(())
+    }
+
+    /// Evaluates on test at each decision rule and writes metrics.json, report.txt, curves and
+    /// predictions.csv.
+    fn finish(
+        &self,
+        model: &Model,
+        state: &TrainState,
+        evaluated_epoch: usize,
+    ) -> Result<FinalMetrics, TrainError> {
+        let data = self.data;
+        let val = predict(model, data, &data.splits.val, &self.device)?;
+        let test = predict(model, data, &data.splits.test, &self.device)?;
+        let metrics = final_metrics(
+            self.config,
+            data.positive,
+            &data.dataset.class_names,
+            &val,
+            &test,
+            state,
+            evaluated_epoch,
+        )?;
+        predictions::write(self.dir, &test)?;
+        write_curves(self.dir, &test, data.positive)?;
+        write_json(&self.dir.join("metrics.json"), &metrics)?;
+        write_report(self.dir, &metrics)?;
+        Ok(metrics)
+    }
+}
+
+fn check_model_fits(kind: ModelKind, data: &PreparedData) -> Result<(), TrainError> {
+    if kind.needs_images() && !matches!(data.dataset.kind, focal_data::SampleKind::Image { .. }) {
+        return Err(TrainError::ModelNeedsImages { model: kind.name() });
+    }
+    Ok(())
+}
+
+fn class_counts(y: &[usize], n: usize) -> Vec<usize> {
+    let mut c = vec![0; n];
+    for &l in y {
+        c[l] += 1;
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn early_stopping_waits_patience_epochs_after_the_best() {
+        assert_eq!(decide(None, 0, 0.1, 1, Some(2)), Decision::Improved);
+        assert_eq!(decide(Some(0.5), 1, 0.6, 2, Some(2)), Decision::Improved);
+        assert_eq!(decide(Some(0.5), 1, 0.5, 2, Some(2)), Decision::Continue);
+        assert_eq!(decide(Some(0.5), 1, 0.4, 3, Some(2)), Decision::Stop);
+        assert_eq!(decide(Some(0.5), 1, 0.4, 30, None), Decision::Continue);
+    }
+}
