@@ -1,6 +1,6 @@
 //! Numerically careful building blocks shared by the losses.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Bool, Int, Tensor};
 
 /// Floor applied to `1 - p` before it is raised to the power gamma.
 ///
@@ -31,7 +31,7 @@ pub(crate) fn one_minus_softmax(log_probs: Tensor<2>) -> Tensor<2> {
     let [n, c] = log_probs.dims();
     let probs = log_probs.clone().exp();
     let top: Tensor<1, Int> = log_probs.detach().argmax(1).reshape([n]);
-    let top_mask = top.one_hot::<2>(c).equal_elem(1);
+    let top_mask = class_mask(top, c);
     let rest = probs
         .clone()
         .mask_fill(top_mask.clone(), 0.0)
@@ -40,9 +40,25 @@ pub(crate) fn one_minus_softmax(log_probs: Tensor<2>) -> Tensor<2> {
     probs.neg().add_scalar(1.0).mask_where(top_mask, rest)
 }
 
-/// The one-hot matrix `[N, C]` of `targets` as floats.
+/// The mask `[N, C]` that is true where column `c` is `classes[n]`.
+///
+/// A comparison with `0..C`, not Burn's `one_hot`, which reads the indices back to the host to
+/// check them (two device syncs per call, an upload and about a dozen kernels): this is two
+/// kernels and no sync. Indices outside `0..C` give a row of `false`.
+pub(crate) fn class_mask(classes: Tensor<1, Int>, num_classes: usize) -> Tensor<2, Bool> {
+    let [n] = classes.dims();
+    let columns = Tensor::<1, Int>::arange(0..num_classes as i64, &classes.device())
+        .reshape([1, num_classes])
+        .expand([n, num_classes]);
+    classes
+        .reshape([n, 1])
+        .expand([n, num_classes])
+        .equal(columns)
+}
+
+/// The one-hot matrix `[N, C]` of `targets` as floats (see [`class_mask`]).
 pub(crate) fn one_hot_float(targets: Tensor<1, Int>, num_classes: usize) -> Tensor<2> {
-    targets.one_hot::<2>(num_classes).float()
+    class_mask(targets, num_classes).float()
 }
 
 #[cfg(test)]
@@ -52,6 +68,15 @@ mod tests {
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
         t.into_data().iter::<f64>().collect()
+    }
+
+    #[test]
+    fn class_mask_is_one_hot() {
+        let device = Device::default();
+        let t = Tensor::<1, Int>::from_ints([2, 0, 1, 2], &device);
+        let got: Vec<f64> = values(one_hot_float(t.clone(), 3));
+        let want: Vec<f64> = values(t.one_hot::<2>(3).float());
+        assert_eq!(got, want);
     }
 
     #[test]
