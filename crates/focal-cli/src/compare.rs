@@ -56,6 +56,9 @@ pub struct ExperimentArgs {
     /// Where to train.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
+    /// Worker threads of the CPU backend (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Folder of the experiment: one run folder per entry and seed, plus comparison.json,
     /// comparison.md and report.html. Must not hold an experiment already.
     #[arg(long, value_name = "DIR")]
@@ -201,6 +204,7 @@ fn finish(cmp: &Comparison, dir: &Path, started: std::time::Instant) -> anyhow::
 
 /// Runs `focal compare`.
 pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
+    crate::train::set_threads(args.common.threads)?;
     let alpha = match &args.alpha {
         Some(a) => Some(a.parse::<Alpha>().context("--alpha")?),
         None => None,
@@ -260,6 +264,7 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 
 /// Runs `focal sweep`.
 pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
+    crate::train::set_threads(args.common.threads)?;
     let gammas = split_list(&args.gamma)
         .map(|g| {
             let v = g

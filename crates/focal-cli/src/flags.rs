@@ -25,6 +25,8 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::Epsilon => "--epsilon",
         Setting::Ratio => "--ratio",
         Setting::Seeds => "--seeds",
+        Setting::CheckpointEvery => "--checkpoint-every",
+        Setting::Threads => "--threads",
     }
 }
 

@@ -194,6 +194,13 @@ pub struct TrainArgs {
     /// Where to train.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
+    /// Worker threads of the CPU backend (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Write the resumable checkpoint (model and optimizer) every N epochs and at the end; a
+    /// resumed run restarts from the last one. Large models spend seconds per checkpoint.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub checkpoint_every: usize,
     /// Seed of everything random (task, split, initialisation, sampling, shuffling, dropout).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -243,6 +250,7 @@ impl TrainArgs {
             prior_bias: self.prior_bias,
             pretrained: self.pretrained.clone(),
             device: self.device.into(),
+            checkpoint_every: self.checkpoint_every,
             seed: self.seed,
             inject_nan_at: None,
         };
@@ -358,10 +366,10 @@ impl Progress for CliProgress {
             s.reset_eta();
         }
     }
-    fn step(&self, _step: usize, loss: f32) {
+    fn step(&self, step: usize, running_loss: f32) {
         if let Mode::Bars { steps, .. } = &self.mode {
-            steps.inc(1);
-            steps.set_message(format!("{loss:.4}"));
+            steps.set_position(step as u64);
+            steps.set_message(format!("{running_loss:.4} (epoch mean so far)"));
         }
     }
     fn epoch_end(&self, record: &EpochRecord, n: usize) {
@@ -383,8 +391,17 @@ impl Progress for CliProgress {
     }
 }
 
+/// Sets `--threads` (before any tensor work).
+pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(t) = threads {
+        focal_train::device::set_threads(t)?;
+    }
+    Ok(())
+}
+
 /// Runs `focal train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    set_threads(args.threads)?;
     let summary = if let Some(dir) = &args.resume {
         let data = run_data(dir, args.task.data.as_deref())?;
         let rc = focal_train::read_config(dir)?;

@@ -92,11 +92,19 @@ pub struct TrainConfig {
     pub pretrained: Option<PathBuf>,
     /// Where to train.
     pub device: DeviceChoice,
+    /// Write the last checkpoint (model and optimizer) every this many epochs, and at the end;
+    /// a resumed run restarts from it. The best model is written whenever it improves.
+    #[serde(default = "one")]
+    pub checkpoint_every: usize,
     /// The seed of everything random: initialisation, resampling, shuffling, dropout.
     pub seed: u64,
     /// Test hook: replace the loss by NaN at this (epoch, step), both 1-based.
     #[serde(skip)]
     pub inject_nan_at: Option<(usize, usize)>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl TrainConfig {
@@ -123,6 +131,7 @@ impl TrainConfig {
             prior_bias: None,
             pretrained: None,
             device: DeviceChoice::Cpu,
+            checkpoint_every: 1,
             seed: 0,
             inject_nan_at: None,
         }
@@ -168,6 +177,13 @@ impl TrainConfig {
                 warmup: self.warmup_epochs,
                 epochs: self.epochs,
             });
+        }
+        if self.checkpoint_every == 0 {
+            return bad(
+                Setting::CheckpointEvery,
+                &0,
+                "write a checkpoint at least every N >= 1 epochs",
+            );
         }
         if self.early_stop == Some(0) {
             return bad(Setting::EarlyStop, &0, "patience must be at least 1 epoch");

@@ -429,6 +429,19 @@ impl PreparedData {
         }
     }
 
+    /// The samples `x` (flat, as [`training_set`](Self::training_set) gives them) and labels
+    /// `y` on `device`, standardised once: what a training loop selects its batches from, with
+    /// no copy through the host per step.
+    pub fn device_set(&self, x: &[f32], y: &[usize], device: &Device) -> DeviceSet {
+        let all: Vec<usize> = (0..y.len()).collect();
+        let (x, labels) = self.batch(x, y, &all, device);
+        DeviceSet {
+            x,
+            y: labels,
+            len: y.len(),
+        }
+    }
+
     /// A batch of `indices` into flat `x`/`y` as tensors `[N, C, H, W]` and `[N]`.
     pub fn batch(
         &self,
@@ -453,5 +466,29 @@ impl PreparedData {
         let labels: Vec<i64> = indices.iter().map(|&i| y[i] as i64).collect();
         let ys = Tensor::<1, Int>::from_data(TensorData::new(labels, [indices.len()]), device);
         (xs, ys)
+    }
+}
+
+/// Samples and labels on a device, standardised; batches are taken by index on the device.
+#[derive(Debug, Clone)]
+pub struct DeviceSet {
+    /// Samples, `[N, C, H, W]` (`[N, F, 1, 1]` for rows).
+    pub x: Tensor<4>,
+    /// Labels, `[N]`.
+    pub y: Tensor<1, Int>,
+    /// Number of samples.
+    pub len: usize,
+}
+
+impl DeviceSet {
+    /// The samples `indices` (each below `len`), in that order: `[k, C, H, W]` and `[k]`.
+    pub fn batch(&self, indices: &[usize]) -> (Tensor<4>, Tensor<1, Int>) {
+        let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let idx =
+            Tensor::<1, Int>::from_data(TensorData::new(idx, [indices.len()]), &self.y.device());
+        (
+            self.x.clone().select(0, idx.clone()),
+            self.y.clone().select(0, idx),
+        )
     }
 }

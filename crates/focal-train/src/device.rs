@@ -47,6 +47,32 @@ impl FromStr for DeviceChoice {
     }
 }
 
+/// Sets the number of worker threads of the CPU backend (Burn's flex runs its kernels on
+/// rayon's global pool). Call it once, before any tensor work; later calls fail.
+///
+/// # Errors
+/// `threads` is 0, or the pool was already started.
+pub fn set_threads(threads: usize) -> Result<(), TrainError> {
+    if threads == 0 {
+        return Err(TrainError::out_of_range(
+            crate::error::Setting::Threads,
+            0,
+            "give at least 1 thread",
+        ));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| TrainError::Device {
+            message: format!("cannot set {threads} CPU threads: {e}"),
+        })
+}
+
+/// The number of worker threads of the CPU backend.
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
 /// The GPU backends compiled into this build.
 pub fn gpu_features() -> Vec<&'static str> {
     let mut f = Vec::new();

@@ -44,6 +44,10 @@ pub enum Setting {
     Ratio,
     /// The training seeds of an experiment.
     Seeds,
+    /// Epochs between last checkpoints.
+    CheckpointEvery,
+    /// Worker threads of the CPU backend.
+    Threads,
 }
 
 impl Setting {
@@ -67,6 +71,8 @@ impl Setting {
             Setting::Epsilon => "epsilon",
             Setting::Ratio => "ratio",
             Setting::Seeds => "seeds",
+            Setting::CheckpointEvery => "checkpoint_every",
+            Setting::Threads => "threads",
         }
     }
 }

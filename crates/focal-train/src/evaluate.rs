@@ -269,6 +269,39 @@ impl RuleMetrics {
     }
 }
 
+/// The per-epoch validation scores at argmax: no text report rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochScores {
+    /// Accuracy.
+    pub accuracy: f64,
+    /// Balanced accuracy.
+    pub balanced_accuracy: f64,
+    /// Per class: precision, recall, F1.
+    pub per_class: Vec<[f64; 3]>,
+}
+
+/// Accuracy, balanced accuracy and per-class precision/recall/F1 of `y_pred` against
+/// `y_true` (the numbers of [`RuleMetrics`], without its text report).
+pub fn epoch_scores(
+    y_true: &[usize],
+    y_pred: &[usize],
+    n_classes: usize,
+) -> Result<EpochScores, TrainError> {
+    let cm = ConfusionMatrix::new(y_true, y_pred, n_classes)?;
+    let report = ClassificationReport::from_confusion(&cm, &ReportOptions::default())?;
+    Ok(EpochScores {
+        accuracy: cm.accuracy(),
+        balanced_accuracy: balanced_accuracy(&cm),
+        per_class: (0..n_classes)
+            .map(|c| {
+                report
+                    .class(c)
+                    .map_or([0.0; 3], |m| [m.precision, m.recall, m.f1])
+            })
+            .collect(),
+    })
+}
+
 /// A threshold on P(positive) tuned on validation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tuned {

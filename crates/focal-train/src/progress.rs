@@ -6,8 +6,10 @@ use crate::run::EpochRecord;
 pub trait Progress {
     /// An epoch starts with `steps` steps.
     fn epoch_start(&self, _epoch: usize, _epochs: usize, _steps: usize) {}
-    /// A step finished with this batch loss.
-    fn step(&self, _step: usize, _loss: f32) {}
+    /// Steps up to `step` (1-based) finished; `running_loss` is the mean training loss per
+    /// sample of the epoch so far. Called every few steps (each call reads the loss back from
+    /// the device) and after the epoch's last step.
+    fn step(&self, _step: usize, _running_loss: f32) {}
     /// An epoch finished (validation included).
     fn epoch_end(&self, _record: &EpochRecord, _epochs: usize) {}
     /// A free-form note (early stopping, resume, pretrained weights).

@@ -118,13 +118,17 @@ fn records_from_cf3ce54_write_back_unchanged() {
             };
             assert_eq!(old, new, "{}/{file}", run.display());
         }
-        // config.json gains the minority class and nothing else.
+        // config.json gains the fields added since, at their defaults, and nothing else.
         let text = std::fs::read_to_string(run.join("config.json")).unwrap();
-        let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let old: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut new = serde_json::to_value(read_config(&run).unwrap()).unwrap();
-        assert_eq!(new["task"]["minority"], serde_json::json!(1));
-        new["task"].as_object_mut().unwrap().remove("minority");
-        old["task"].as_object_mut().unwrap().remove("minority");
+        for (section, field, default) in [
+            ("task", "minority", serde_json::json!(1)),
+            ("train", "checkpoint_every", serde_json::json!(1)),
+        ] {
+            let added = new[section].as_object_mut().unwrap().remove(field);
+            assert_eq!(added, Some(default), "{section}.{field}");
+        }
         assert_eq!(old, new, "{}/config.json", run.display());
     }
 }

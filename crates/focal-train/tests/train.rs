@@ -269,6 +269,37 @@ fn resume_after_a_crash_reaches_the_same_metrics() {
 }
 
 #[test]
+fn checkpoints_every_second_epoch_resume_from_the_last_one() {
+    let data = prepared(&tabular(300, 3));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = tiny_config(RemedyKind::Ce);
+    c.checkpoint_every = 2;
+    let whole = train(&c, &data, &tmp.path().join("whole"), &NoProgress).unwrap();
+    // Epochs 2 (every second) and 3 (the end) are checkpointed.
+    let state: focal_train::TrainState = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("whole/checkpoint/last/state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state.epoch, 3);
+    for (crash_epoch, last_good) in [(2, 0), (3, 2)] {
+        let dir = tmp.path().join(format!("crash{crash_epoch}"));
+        let mut crash = c.clone();
+        crash.inject_nan_at = Some((crash_epoch, 1));
+        let err = train(&crash, &data, &dir, &NoProgress).unwrap_err();
+        assert!(
+            matches!(err, TrainError::NonFinite { last_good_epoch, .. } if last_good_epoch == last_good),
+            "{err}"
+        );
+        let resumed = focal_train::resume(&dir, &data, &NoProgress).unwrap();
+        assert_eq!(resumed.metrics.rules, whole.metrics.rules);
+        assert_eq!(
+            std::fs::read(tmp.path().join("whole/predictions.csv")).unwrap(),
+            std::fs::read(dir.join("predictions.csv")).unwrap()
+        );
+    }
+}
+
+#[test]
 fn nan_from_a_huge_learning_rate_stops_with_epoch_and_step() {
     let data = prepared(&tabular(200, 4));
     let mut c = tiny_config(RemedyKind::Ce);

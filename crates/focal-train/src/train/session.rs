@@ -9,17 +9,17 @@ use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use focal_data::sampling::WeightedRandomSampler;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{OptimizerKind, TrainConfig};
-use crate::data::PreparedData;
+use crate::data::{DeviceSet, PreparedData};
 use crate::device::peak_memory_bytes;
 use crate::error::{Setting, TrainError};
-use crate::evaluate::{DecisionRule, RuleMetrics};
+use crate::evaluate::{Predictions, epoch_scores};
 use crate::model::pretrained::PretrainedReport;
 use crate::model::{Model, ModelKind};
 use crate::progress::Progress;
@@ -32,6 +32,11 @@ use crate::run::predictions;
 use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, SplitCounts, write_config};
 use crate::run::text_report::write_report;
 use crate::train::evaluation::{final_metrics, predict};
+
+/// Training steps between two reads of the loss back to the host (for the progress display and
+/// the NaN guard). Each read waits for the device, so reading every step would idle a GPU; the
+/// guard still names the exact step, from the values of the steps read together.
+const LOSS_READ_EVERY: usize = 25;
 
 /// Runs in one process take turns: Burn's CPU random generator (initialisation, dropout) is
 /// process-wide, and a run is reproducible only when no other run draws from it meanwhile.
@@ -125,8 +130,8 @@ pub(crate) struct Session<'a> {
     progress: &'a dyn Progress,
     /// The autodiff device.
     device: Device,
-    /// The training samples after the remedy's data side, flat, and their labels.
-    train_x: Vec<f32>,
+    /// The training samples after the remedy's data side, on the device, and their labels.
+    train_set: DeviceSet,
     train_y: Vec<usize>,
     /// Class counts of `train_y`.
     counts: Vec<usize>,
@@ -161,13 +166,14 @@ impl<'a> Session<'a> {
             }
             _ => None,
         };
+        let train_set = data.device_set(&train_x, &train_y, &device);
         Ok(Session {
             config,
             data,
             dir,
             progress,
             device,
-            train_x,
+            train_set,
             train_y,
             counts,
             sampler,
@@ -276,6 +282,10 @@ impl<'a> Session<'a> {
             None
         };
         let mut loss = None;
+        // The last validation predictions, reused by the final evaluation of the same model.
+        let mut last_val: Option<(usize, Predictions)> = None;
+        // The epoch of the last checkpoint on disk, where a crash would resume from.
+        let mut saved_epoch = state.epoch;
         while state.epoch < config.epochs && !state.stopped_early {
             let epoch = state.epoch + 1;
             let started = Instant::now();
@@ -287,18 +297,22 @@ impl<'a> Session<'a> {
                     .remedy
                     .loss(&self.counts, epoch, config.epochs, &self.device)?,
             };
-            let (next, stats) = self.train_epoch(learner, &loss_fn, epoch, state.epoch)?;
+            let (next, stats) = self.train_epoch(learner, &loss_fn, epoch, saved_epoch)?;
             learner = next;
             loss = Some((stage, loss_fn));
-            let record = self.validate(&learner.model, epoch, &stats, started)?;
-            self.after_epoch(&mut state, record, &learner, &mut best_model)?;
+            let (record, val) = self.validate(&learner.model, epoch, &stats, started)?;
+            last_val = Some((epoch, val));
+            if self.after_epoch(&mut state, record, &learner, &mut best_model)? {
+                saved_epoch = epoch;
+            }
         }
         // With early stopping, the best validation epoch is evaluated; otherwise the last one.
         let (final_model, evaluated_epoch) = match (config.early_stop, best_model) {
             (Some(_), Some(b)) => (b, state.best_epoch),
             _ => (learner.model, state.epoch),
         };
-        let metrics = self.finish(&final_model, &state, evaluated_epoch)?;
+        let val = last_val.and_then(|(e, v)| (e == evaluated_epoch).then_some(v));
+        let metrics = self.finish(&final_model, val, &state, evaluated_epoch)?;
         Ok(RunSummary {
             run_dir: self.dir.to_path_buf(),
             metrics,
@@ -333,81 +347,69 @@ impl<'a> Session<'a> {
         let order = self.epoch_order(es);
         let steps = self.train_y.len().div_ceil(config.batch_size);
         self.progress.epoch_start(epoch, config.epochs, steps);
-        let (mut sum, mut n, mut lr) = (0.0f64, 0usize, config.lr);
+        let mut total = LossTotal {
+            epoch,
+            last_good_epoch,
+            inject_nan_at: config.inject_nan_at,
+            sum: 0.0,
+            n: 0,
+            pending: Vec::with_capacity(LOSS_READ_EVERY),
+        };
+        let mut lr = config.lr;
         for (step, chunk) in order.chunks(config.batch_size).enumerate() {
-            let (x, y) = self
-                .data
-                .batch(&self.train_x, &self.train_y, chunk, &self.device);
+            let (x, y) = self.train_set.batch(chunk);
             let loss = loss_fn.forward(learner.model.forward(x), y);
-            let mut value = loss.clone().into_scalar::<f32>();
-            if config.inject_nan_at == Some((epoch, step + 1)) {
-                value = f32::NAN;
-            }
-            if !value.is_finite() {
-                return Err(TrainError::NonFinite {
-                    epoch,
-                    step: step + 1,
-                    value,
-                    last_good_epoch,
-                });
-            }
+            total
+                .pending
+                .push((step + 1, chunk.len(), loss.clone().detach()));
             lr = config.lr_at(epoch, step, steps);
             let grads = GradientsParams::from_grads(loss.backward(), &learner.model);
             learner.model = learner.optim.step(lr, learner.model, grads);
-            sum += value as f64 * chunk.len() as f64;
-            n += chunk.len();
-            self.progress.step(step + 1, value);
+            if total.pending.len() == LOSS_READ_EVERY || step + 1 == steps {
+                total.read()?;
+                self.progress.step(step + 1, total.mean() as f32);
+            }
         }
-        let mean_loss = if n > 0 { sum / n as f64 } else { 0.0 };
+        let mean_loss = total.mean();
         Ok((learner, EpochStats { mean_loss, lr }))
     }
 
-    /// Validation metrics of `model` after `epoch`.
+    /// Validation metrics of `model` after `epoch`, and its validation predictions.
     fn validate(
         &self,
         model: &Model,
         epoch: usize,
         stats: &EpochStats,
         started: Instant,
-    ) -> Result<EpochRecord, TrainError> {
+    ) -> Result<(EpochRecord, Predictions), TrainError> {
         let data = self.data;
         let val = predict(model, data, &data.splits.val, &self.device)?;
-        let m = RuleMetrics::new(
-            DecisionRule::Argmax,
-            &val.y_true,
-            &val.argmax(),
-            &data.dataset.class_names,
-            None,
-            None,
-        )?;
-        Ok(EpochRecord {
+        let scores = epoch_scores(&val.y_true, &val.argmax(), data.n_classes())?;
+        let record = EpochRecord {
             epoch,
             lr: stats.lr,
             train_loss: stats.mean_loss,
             val_loss: val.cross_entropy(),
-            val_accuracy: m.accuracy,
-            val_balanced_accuracy: m.balanced_accuracy,
+            val_accuracy: scores.accuracy,
+            val_balanced_accuracy: scores.balanced_accuracy,
             val_pr_auc: val.pr_auc(data.positive),
             val_roc_auc: val.roc_auc(data.positive),
-            val_per_class: m
-                .per_class
-                .iter()
-                .map(|c| [c.precision, c.recall, c.f1])
-                .collect(),
+            val_per_class: scores.per_class,
             time_s: started.elapsed().as_secs_f64(),
             peak_memory_mb: peak_memory_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
-        })
+        };
+        Ok((record, val))
     }
 
     /// Records the epoch, keeps the best model, decides on early stopping and writes the
-    /// checkpoints and `history.csv`.
+    /// checkpoints and `history.csv`; returns whether the last checkpoint was written.
     fn after_epoch(
         &self,
         state: &mut TrainState,
         record: EpochRecord,
         learner: &Learner,
         best_model: &mut Option<Model>,
-    ) -> Result<(), TrainError> {
+    ) -> Result<bool, TrainError> {
         let config = self.config;
         let epoch = record.epoch;
         // Early stopping watches validation PR-AUC (balanced accuracy when it is undefined).
@@ -437,16 +439,21 @@ impl<'a> Session<'a> {
             }
             Decision::Continue => {}
         }
-        checkpoint::save(
-            self.dir,
-            Which::Last,
-            &learner.model,
-            Some(&learner.optim),
-            state,
-        )?;
+        // The last checkpoint every `checkpoint_every` epochs, and always at the end.
+        let last_epoch = epoch == config.epochs || state.stopped_early;
+        let save = epoch % config.checkpoint_every.max(1) == 0 || last_epoch;
+        if save {
+            checkpoint::save(
+                self.dir,
+                Which::Last,
+                &learner.model,
+                Some(&learner.optim),
+                state,
+            )?;
+        }
         write_history(self.dir, &self.data.dataset.class_names, &state.history)?;
         self.progress.epoch_end(&record, config.epochs);
-        Ok(())
+        Ok(save)
     }
 
     /// Evaluates on test at each decision rule and writes metrics.json, report.txt, curves and
@@ -454,11 +461,15 @@ impl<'a> Session<'a> {
     fn finish(
         &self,
         model: &Model,
+        val: Option<Predictions>,
         state: &TrainState,
         evaluated_epoch: usize,
     ) -> Result<FinalMetrics, TrainError> {
         let data = self.data;
-        let val = predict(model, data, &data.splits.val, &self.device)?;
+        let val = match val {
+            Some(v) => v,
+            None => predict(model, data, &data.splits.val, &self.device)?,
+        };
         let test = predict(model, data, &data.splits.test, &self.device)?;
         let metrics = final_metrics(
             self.config,
@@ -474,6 +485,63 @@ impl<'a> Session<'a> {
         write_json(&self.dir.join("metrics.json"), &metrics)?;
         write_report(self.dir, &metrics)?;
         Ok(metrics)
+    }
+}
+
+/// The running total of an epoch's training loss, read from the device every few steps.
+struct LossTotal {
+    epoch: usize,
+    last_good_epoch: usize,
+    inject_nan_at: Option<(usize, usize)>,
+    /// Sum of loss x batch size over the steps read so far.
+    sum: f64,
+    /// Samples of the steps read so far.
+    n: usize,
+    /// Steps not read yet: (step, batch size, loss on the device).
+    pending: Vec<(usize, usize, Tensor<1>)>,
+}
+
+impl LossTotal {
+    /// Reads the pending steps' losses in one transfer; the first NaN or infinite one stops the
+    /// run, naming its step.
+    fn read(&mut self) -> Result<(), TrainError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let values = Tensor::cat(self.pending.iter().map(|p| p.2.clone()).collect(), 0)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .map_err(|e| TrainError::Device {
+                message: format!("reading the training loss back from the device: {e:?}"),
+            })?;
+        for (&(step, len, _), &v) in self.pending.iter().zip(&values) {
+            let value = if self.inject_nan_at == Some((self.epoch, step)) {
+                f32::NAN
+            } else {
+                v
+            };
+            if !value.is_finite() {
+                return Err(TrainError::NonFinite {
+                    epoch: self.epoch,
+                    step,
+                    value,
+                    last_good_epoch: self.last_good_epoch,
+                });
+            }
+            self.sum += value as f64 * len as f64;
+            self.n += len;
+        }
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Mean loss per sample over the steps read so far.
+    fn mean(&self) -> f64 {
+        if self.n > 0 {
+            self.sum / self.n as f64
+        } else {
+            0.0
+        }
     }
 }
 

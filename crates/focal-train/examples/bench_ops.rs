@@ -1,0 +1,661 @@
+//! Op-level benchmark: every op of a CNN step and of a ResNet-18/50 step, timed alone, then the
+//! whole steps; `scripts/bench_ops.py` times the same list in PyTorch and prints the ratios.
+//!
+//! ```text
+//! cargo run --release -p focal-train --example bench_ops -- [--device cpu|gpu] [--threads N]
+//!     [--batch 32] [--image-size 64] [--models cnn,resnet18,resnet50] [--reps 5]
+//!     [--json FILE]
+//! ```
+//!
+//! Each row is the median wall time of `--reps` runs after one warm-up; a GPU timing ends with a
+//! device sync. Convolutions are timed three ways: forward alone (no autodiff), forward and
+//! backward with only the input tracked (the gradient of the input), and with only the weight
+//! tracked (the gradient of the weight); the backward rows include their forward, as PyTorch's
+//! side does. `--json` writes one object per row with the op's parameters, which the PyTorch
+//! script reads so that both sides time exactly the same list.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::nn::BatchNormConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::module::{conv2d, max_pool2d};
+use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use focal_data::SampleKind;
+use focal_loss::FocalLossConfig;
+use focal_train::{DeviceChoice, Model, ModelKind};
+use serde_json::json;
+
+/// One op to time, with everything the PyTorch side needs to rebuild it.
+#[derive(Debug, Clone, PartialEq)]
+enum Op {
+    /// 2-D convolution, no bias.
+    Conv {
+        n: usize,
+        cin: usize,
+        h: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+    },
+    /// Batch normalisation in training mode.
+    BatchNorm { n: usize, c: usize, h: usize },
+    /// ReLU.
+    Relu { n: usize, c: usize, h: usize },
+    /// Max pooling.
+    MaxPool {
+        n: usize,
+        c: usize,
+        h: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+    },
+    /// Fully connected layer with bias.
+    Linear { n: usize, fin: usize, fout: usize },
+    /// Softmax cross-entropy, or focal loss with gamma 2.
+    Loss { n: usize, c: usize, focal: bool },
+    /// One Adam step over a model's parameters (gradients given).
+    Adam { model: &'static str, params: usize },
+    /// A whole training step: forward, focal loss, backward, Adam.
+    Step {
+        model: &'static str,
+        n: usize,
+        c: usize,
+        h: usize,
+    },
+}
+
+impl Op {
+    fn name(&self) -> &'static str {
+        match self {
+            Op::Conv { .. } => "conv2d",
+            Op::BatchNorm { .. } => "batch_norm",
+            Op::Relu { .. } => "relu",
+            Op::MaxPool { .. } => "max_pool2d",
+            Op::Linear { .. } => "linear",
+            Op::Loss { focal: false, .. } => "cross_entropy",
+            Op::Loss { focal: true, .. } => "focal_loss",
+            Op::Adam { .. } => "adam",
+            Op::Step { .. } => "step",
+        }
+    }
+
+    fn shape(&self) -> String {
+        match self {
+            Op::Conv {
+                n,
+                cin,
+                h,
+                cout,
+                k,
+                stride,
+                pad,
+            } => format!("{n}x{cin}x{h}x{h} -> {cout}, {k}x{k} s{stride} p{pad}"),
+            Op::BatchNorm { n, c, h } | Op::Relu { n, c, h } => format!("{n}x{c}x{h}x{h}"),
+            Op::MaxPool {
+                n,
+                c,
+                h,
+                k,
+                stride,
+                pad,
+            } => format!("{n}x{c}x{h}x{h}, {k}x{k} s{stride} p{pad}"),
+            Op::Linear { n, fin, fout } => format!("{n}x{fin} -> {fout}"),
+            Op::Loss { n, c, .. } => format!("{n}x{c}"),
+            Op::Adam { model, params } => format!("{model}, {params} parameters"),
+            Op::Step { model, n, c, h } => format!("{model}, batch {n}x{c}x{h}x{h}"),
+        }
+    }
+
+    fn params(&self) -> serde_json::Value {
+        match self {
+            Op::Conv {
+                n,
+                cin,
+                h,
+                cout,
+                k,
+                stride,
+                pad,
+            } => {
+                json!({"n": n, "cin": cin, "h": h, "cout": cout, "k": k, "stride": stride, "pad": pad})
+            }
+            Op::BatchNorm { n, c, h } | Op::Relu { n, c, h } => json!({"n": n, "c": c, "h": h}),
+            Op::MaxPool {
+                n,
+                c,
+                h,
+                k,
+                stride,
+                pad,
+            } => json!({"n": n, "c": c, "h": h, "k": k, "stride": stride, "pad": pad}),
+            Op::Linear { n, fin, fout } => json!({"n": n, "fin": fin, "fout": fout}),
+            Op::Loss { n, c, focal } => json!({"n": n, "c": c, "focal": focal}),
+            Op::Adam { model, params } => json!({"model": model, "params": params}),
+            Op::Step { model, n, c, h } => json!({"model": model, "n": n, "c": c, "h": h}),
+        }
+    }
+}
+
+/// The ops of the small CNN (`--model cnn`) at batch `n` on 1x28x28.
+fn cnn_ops(n: usize) -> Vec<Op> {
+    vec![
+        Op::Conv {
+            n,
+            cin: 1,
+            h: 28,
+            cout: 32,
+            k: 3,
+            stride: 1,
+            pad: 1,
+        },
+        Op::Relu { n, c: 32, h: 28 },
+        Op::MaxPool {
+            n,
+            c: 32,
+            h: 28,
+            k: 2,
+            stride: 2,
+            pad: 0,
+        },
+        Op::Conv {
+            n,
+            cin: 32,
+            h: 14,
+            cout: 64,
+            k: 3,
+            stride: 1,
+            pad: 1,
+        },
+        Op::Relu { n, c: 64, h: 14 },
+        Op::MaxPool {
+            n,
+            c: 64,
+            h: 14,
+            k: 2,
+            stride: 2,
+            pad: 0,
+        },
+        Op::Linear {
+            n,
+            fin: 64 * 7 * 7,
+            fout: 128,
+        },
+        Op::Linear {
+            n,
+            fin: 128,
+            fout: 2,
+        },
+    ]
+}
+
+/// The distinct ops of a torchvision ResNet (18: basic blocks, 50: bottlenecks) at batch `n` on
+/// 3x`s`x`s`, in network order.
+fn resnet_ops(bottleneck: bool, n: usize, s: usize) -> Vec<Op> {
+    let mut ops = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut push = |op: Op, ops: &mut Vec<Op>| {
+        if seen.insert(format!("{op:?}")) {
+            ops.push(op);
+        }
+    };
+    let out = |h: usize, k: usize, stride: usize, pad: usize| (h + 2 * pad - k) / stride + 1;
+    let conv = |cin, h, cout, k, stride| Op::Conv {
+        n,
+        cin,
+        h,
+        cout,
+        k,
+        stride,
+        pad: k / 2,
+    };
+    push(conv(3, s, 64, 7, 2), &mut ops);
+    let mut h = out(s, 7, 2, 3);
+    push(Op::BatchNorm { n, c: 64, h }, &mut ops);
+    push(Op::Relu { n, c: 64, h }, &mut ops);
+    push(
+        Op::MaxPool {
+            n,
+            c: 64,
+            h,
+            k: 3,
+            stride: 2,
+            pad: 1,
+        },
+        &mut ops,
+    );
+    h = out(h, 3, 2, 1);
+    let (blocks, expansion) = if bottleneck {
+        ([3, 4, 6, 3], 4)
+    } else {
+        ([2, 2, 2, 2], 1)
+    };
+    let mut inplanes = 64;
+    for (stage, &count) in blocks.iter().enumerate() {
+        let planes = 64 << stage;
+        for b in 0..count {
+            let stride = if stage > 0 && b == 0 { 2 } else { 1 };
+            let ho = out(h, 3, stride, 1);
+            let width = planes * expansion;
+            if stride != 1 || inplanes != width {
+                push(conv(inplanes, h, width, 1, stride), &mut ops);
+                push(Op::BatchNorm { n, c: width, h: ho }, &mut ops);
+            }
+            if bottleneck {
+                push(conv(inplanes, h, planes, 1, 1), &mut ops);
+                push(Op::BatchNorm { n, c: planes, h }, &mut ops);
+                push(Op::Relu { n, c: planes, h }, &mut ops);
+                push(conv(planes, h, planes, 3, stride), &mut ops);
+                push(
+                    Op::BatchNorm {
+                        n,
+                        c: planes,
+                        h: ho,
+                    },
+                    &mut ops,
+                );
+                push(conv(planes, ho, width, 1, 1), &mut ops);
+                push(Op::BatchNorm { n, c: width, h: ho }, &mut ops);
+                push(Op::Relu { n, c: width, h: ho }, &mut ops);
+            } else {
+                push(conv(inplanes, h, planes, 3, stride), &mut ops);
+                push(
+                    Op::BatchNorm {
+                        n,
+                        c: planes,
+                        h: ho,
+                    },
+                    &mut ops,
+                );
+                push(
+                    Op::Relu {
+                        n,
+                        c: planes,
+                        h: ho,
+                    },
+                    &mut ops,
+                );
+                push(conv(planes, ho, planes, 3, 1), &mut ops);
+            }
+            inplanes = width;
+            h = ho;
+        }
+    }
+    push(
+        Op::Linear {
+            n,
+            fin: inplanes,
+            fout: 2,
+        },
+        &mut ops,
+    );
+    ops
+}
+
+struct Args {
+    device: DeviceChoice,
+    threads: Option<usize>,
+    batch: usize,
+    image_size: usize,
+    models: Vec<String>,
+    reps: usize,
+    json: Option<std::path::PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        device: DeviceChoice::Cpu,
+        threads: None,
+        batch: 32,
+        image_size: 64,
+        models: vec!["cnn".into(), "resnet18".into(), "resnet50".into()],
+        reps: 5,
+        json: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{flag} {v}: {e}"));
+        match flag.as_str() {
+            "--device" => a.device = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--threads" => a.threads = Some(num(value()?)?),
+            "--batch" => a.batch = num(value()?)?,
+            "--image-size" => a.image_size = num(value()?)?,
+            "--reps" => a.reps = num(value()?)?.max(1),
+            "--models" => a.models = value()?.split(',').map(str::to_string).collect(),
+            "--json" => a.json = Some(value()?.into()),
+            _ => return Err(format!("unknown flag {flag}; see the example's doc")),
+        }
+    }
+    Ok(a)
+}
+
+/// Median of `reps` timed runs of `f` (after one warm-up), in milliseconds; each run ends with a
+/// device sync.
+fn time_ms(device: &Device, reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let _ = device.sync();
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            let _ = device.sync();
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn random<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+}
+
+/// Consumes a tensor's gradient-bearing result: its sum, backward.
+fn backward<const D: usize>(y: Tensor<D>) {
+    let _ = y.sum().backward();
+}
+
+/// Time rows of one op: `(variant, ms)`.
+fn time_op(op: &Op, device: &Device, reps: usize) -> Vec<(&'static str, f64)> {
+    let plain = device.clone().without_autodiff();
+    let ad = device.clone().autodiff();
+    match *op {
+        Op::Conv {
+            n,
+            cin,
+            h,
+            cout,
+            k,
+            stride,
+            pad,
+        } => {
+            let opts = || ConvOptions::new([stride, stride], [pad, pad], [1, 1], 1);
+            let x = random([n, cin, h, h], &plain);
+            let w = random([cout, cin, k, k], &plain);
+            let fwd = time_ms(device, reps, || {
+                let _ = conv2d(x.clone(), w.clone(), None, opts());
+            });
+            let xa = random([n, cin, h, h], &ad);
+            let wa = random([cout, cin, k, k], &ad);
+            let gin = time_ms(device, reps, || {
+                backward(conv2d(xa.clone().require_grad(), wa.clone(), None, opts()))
+            });
+            let gw = time_ms(device, reps, || {
+                backward(conv2d(xa.clone(), wa.clone().require_grad(), None, opts()))
+            });
+            vec![
+                ("fwd", fwd),
+                ("fwd+grad input", gin),
+                ("fwd+grad weight", gw),
+            ]
+        }
+        Op::BatchNorm { n, c, h } => {
+            let bn = BatchNormConfig::new(c).init(&ad);
+            let x = random([n, c, h, h], &ad);
+            let fwd = time_ms(device, reps, || {
+                let _ = bn.forward(x.clone());
+            });
+            let both = time_ms(device, reps, || {
+                backward(bn.forward(x.clone().require_grad()))
+            });
+            vec![("fwd", fwd), ("fwd+bwd", both)]
+        }
+        Op::Relu { n, c, h } => {
+            let x = random([n, c, h, h], &ad);
+            let fwd = time_ms(device, reps, || {
+                let _ = burn::tensor::activation::relu(x.clone());
+            });
+            let both = time_ms(device, reps, || {
+                backward(burn::tensor::activation::relu(x.clone().require_grad()))
+            });
+            vec![("fwd", fwd), ("fwd+bwd", both)]
+        }
+        Op::MaxPool {
+            n,
+            c,
+            h,
+            k,
+            stride,
+            pad,
+        } => {
+            let opts = || {
+                MaxPoolOptions::new([k, k])
+                    .with_stride([stride, stride])
+                    .with_padding([pad, pad])
+            };
+            let x = random([n, c, h, h], &ad);
+            let fwd = time_ms(device, reps, || {
+                let _ = max_pool2d(x.clone(), opts());
+            });
+            let both = time_ms(device, reps, || {
+                backward(max_pool2d(x.clone().require_grad(), opts()))
+            });
+            vec![("fwd", fwd), ("fwd+bwd", both)]
+        }
+        Op::Linear { n, fin, fout } => {
+            let lin = burn::nn::LinearConfig::new(fin, fout).init(&ad);
+            let x = random([n, fin], &ad);
+            let fwd = time_ms(device, reps, || {
+                let _ = lin.forward(x.clone());
+            });
+            let both = time_ms(device, reps, || {
+                backward(lin.forward(x.clone().require_grad()))
+            });
+            vec![("fwd", fwd), ("fwd+bwd", both)]
+        }
+        Op::Loss { n, c, focal } => {
+            let z = random([n, c], &ad);
+            let t: Vec<i64> = (0..n).map(|i| (i * 7 % c) as i64).collect();
+            let y = Tensor::<1, Int>::from_data(TensorData::new(t, [n]), &ad);
+            let f = FocalLossConfig::new()
+                .with_gamma(if focal { 2.0 } else { 0.0 })
+                .init(&ad);
+            let ce = burn::nn::loss::CrossEntropyLossConfig::new().init(&ad);
+            let both = time_ms(device, reps, || {
+                let l = if focal {
+                    f.forward(z.clone().require_grad(), y.clone())
+                } else {
+                    ce.forward(z.clone().require_grad(), y.clone())
+                };
+                backward(l)
+            });
+            vec![("fwd+bwd", both)]
+        }
+        Op::Adam { model, .. } => {
+            let (m, kind) = model_for(model, &ad);
+            let mut optim = AdamConfig::new().init();
+            let x = random(input_shape(kind, 8, 64), &ad);
+            let mut m = Some(m);
+            // Gradients are made anew (untimed) before each timed step: they are consumed.
+            let mut times: Vec<f64> = (0..=reps)
+                .map(|_| {
+                    let model = m.take().expect("the model is put back after each step");
+                    let grads = model.forward(x.clone()).sum().backward();
+                    let grads = GradientsParams::from_grads(grads, &model);
+                    let _ = device.sync();
+                    let start = Instant::now();
+                    m = Some(optim.step(1e-3, model, grads));
+                    let _ = device.sync();
+                    start.elapsed().as_secs_f64() * 1e3
+                })
+                .skip(1)
+                .collect();
+            times.sort_by(f64::total_cmp);
+            vec![("step", times[times.len() / 2])]
+        }
+        Op::Step { model, n, c, h } => {
+            let (m, _) = model_for(model, &ad);
+            let mut optim = AdamConfig::new().init();
+            let x = random([n, c, h, h], &ad);
+            let t: Vec<i64> = (0..n).map(|i| i64::from(i % 8 == 0)).collect();
+            let y = Tensor::<1, Int>::from_data(TensorData::new(t, [n]), &ad);
+            let loss = FocalLossConfig::new().init(&ad);
+            let mut m = Some(m);
+            let ms = time_ms(device, reps, || {
+                let model = m.take().expect("the model is put back after each step");
+                let l = loss.forward(model.forward(x.clone()), y.clone());
+                let grads = GradientsParams::from_grads(l.backward(), &model);
+                m = Some(optim.step(1e-3, model, grads));
+            });
+            vec![("fwd+bwd+adam", ms)]
+        }
+    }
+}
+
+fn model_for(name: &str, device: &Device) -> (Model, ModelKind) {
+    let kind = match name {
+        "resnet18" => ModelKind::Resnet18,
+        "resnet50" => ModelKind::Resnet50,
+        _ => ModelKind::Cnn,
+    };
+    let sample = match kind {
+        ModelKind::Cnn => SampleKind::Image {
+            channels: 1,
+            height: 28,
+            width: 28,
+        },
+        _ => SampleKind::Image {
+            channels: 3,
+            height: 64,
+            width: 64,
+        },
+    };
+    let model = Model::new(kind, &sample, 2, device).expect("the bench's models are valid");
+    (model, kind)
+}
+
+fn input_shape(kind: ModelKind, n: usize, s: usize) -> [usize; 4] {
+    match kind {
+        ModelKind::Cnn => [n, 1, 28, 28],
+        _ => [n, 3, s, s],
+    }
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(t) = args.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+    {
+        eprintln!("error: --threads {t}: {e}");
+        std::process::exit(2);
+    }
+    let device = match args.device.resolve() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let (n, s) = (args.batch, args.image_size);
+    let mut ops: Vec<(String, Op)> = Vec::new();
+    for m in &args.models {
+        let (list, step) = match m.as_str() {
+            "cnn" => (
+                cnn_ops(n),
+                Op::Step {
+                    model: "cnn",
+                    n,
+                    c: 1,
+                    h: 28,
+                },
+            ),
+            "resnet18" => (
+                resnet_ops(false, n, s),
+                Op::Step {
+                    model: "resnet18",
+                    n,
+                    c: 3,
+                    h: s,
+                },
+            ),
+            "resnet50" => (
+                resnet_ops(true, n, s),
+                Op::Step {
+                    model: "resnet50",
+                    n,
+                    c: 3,
+                    h: s,
+                },
+            ),
+            other => {
+                eprintln!("error: --models: unknown model {other}; give cnn, resnet18, resnet50");
+                std::process::exit(2);
+            }
+        };
+        ops.extend(list.into_iter().map(|o| (m.clone(), o)));
+        ops.push((
+            m.clone(),
+            Op::Loss {
+                n,
+                c: 2,
+                focal: false,
+            },
+        ));
+        ops.push((
+            m.clone(),
+            Op::Loss {
+                n,
+                c: 2,
+                focal: true,
+            },
+        ));
+        let (model, _) = model_for(m, &device.clone().autodiff());
+        ops.push((
+            m.clone(),
+            Op::Adam {
+                model: match m.as_str() {
+                    "resnet18" => "resnet18",
+                    "resnet50" => "resnet50",
+                    _ => "cnn",
+                },
+                params: model.num_params(),
+            },
+        ));
+        ops.push((m.clone(), step));
+    }
+    let threads = rayon::current_num_threads();
+    println!(
+        "focal op benchmark: device {:?}, {threads} rayon threads, batch {n}, ResNet images {s}x{s}, median of {} runs",
+        args.device, args.reps
+    );
+    println!("| model | op | shape | variant | focal ms |");
+    println!("|---|---|---|---|---:|");
+    let mut rows = Vec::new();
+    for (model, op) in &ops {
+        for (variant, ms) in time_op(op, &device, args.reps) {
+            println!(
+                "| {model} | {} | {} | {variant} | {ms:.3} |",
+                op.name(),
+                op.shape()
+            );
+            rows.push(json!({
+                "model": model, "op": op.name(), "shape": op.shape(), "variant": variant,
+                "params": op.params(), "focal_ms": ms,
+            }));
+        }
+    }
+    if let Some(path) = &args.json {
+        let doc = json!({
+            "device": format!("{:?}", args.device), "threads": threads, "batch": n,
+            "image_size": s, "reps": args.reps, "rows": rows,
+        });
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: --json {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
+}

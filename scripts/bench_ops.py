@@ -1,0 +1,178 @@
+"""Op-level benchmark, PyTorch side: times the ops that focal's `bench_ops` example timed (read
+from its --json file), on the same shapes, device and thread count, and prints one table:
+model, op, shape, variant, focal ms, PyTorch ms, PyTorch/focal (above 1: focal is faster).
+
+    cargo run --release -p focal-train --example bench_ops -- --threads 2 --json /tmp/ops.json
+    python scripts/bench_ops.py /tmp/ops.json [--device cpu|cuda] [--out table.md]
+
+Each PyTorch timing is the median of the same number of runs after one warm-up, as focal's;
+on CUDA each run ends with torch.cuda.synchronize(), and cudnn.benchmark is on. Convolutions:
+forward under no_grad; forward + backward of y.sum() with only the input, or only the weight,
+requiring grad (the rows focal calls "fwd+grad input" / "fwd+grad weight"). A "step" is a whole
+training step: forward, focal loss (gamma 2), backward, Adam, on the same network
+(torchvision's ResNets with 2 classes; the CNN of `--model cnn`).
+"""
+import argparse
+import json
+import platform
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Cnn(nn.Module):
+    """focal's `--model cnn`: conv32-pool-conv64-pool-dropout-fc128-dropout-fc2."""
+
+    def __init__(self, n_classes=2):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+        self.fc = nn.Linear(64 * 7 * 7, 128)
+        self.head = nn.Linear(128, n_classes)
+        self.drop = nn.Dropout(0.25)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.fc(self.drop(x.flatten(1))))
+        return self.head(self.drop(x))
+
+
+def focal_loss(logits, targets, gamma=2.0):
+    logp = F.log_softmax(logits, dim=1).gather(1, targets[:, None]).squeeze(1)
+    return (-(1 - logp.exp()) ** gamma * logp).mean()
+
+
+def model_for(name):
+    if name == "cnn":
+        return Cnn()
+    import torchvision
+
+    return getattr(torchvision.models, name)(num_classes=2)
+
+
+def timer(device, reps):
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def run(f):
+        f()
+        sync()
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            f()
+            sync()
+            times.append((time.perf_counter() - start) * 1e3)
+        return statistics.median(times)
+
+    return run
+
+
+def time_row(row, device, reps):
+    op, p, variant = row["op"], row["params"], row["variant"]
+    run = timer(device, reps)
+    rnd = lambda *s: torch.randn(*s, device=device)
+    if op == "conv2d":
+        x = rnd(p["n"], p["cin"], p["h"], p["h"])
+        w = rnd(p["cout"], p["cin"], p["k"], p["k"])
+        conv = lambda x, w: F.conv2d(x, w, None, p["stride"], p["pad"])
+        if variant == "fwd":
+            def f():
+                with torch.no_grad():
+                    conv(x, w)
+            return run(f)
+        track_x = variant == "fwd+grad input"
+        xs, ws = x.clone().requires_grad_(track_x), w.clone().requires_grad_(not track_x)
+        return run(lambda: conv(xs, ws).sum().backward())
+    if op in ("batch_norm", "relu", "max_pool2d"):
+        x = rnd(p["n"], p["c"], p["h"], p["h"])
+        if op == "batch_norm":
+            m = nn.BatchNorm2d(p["c"]).to(device).train()
+            f = m
+        elif op == "relu":
+            f = F.relu
+        else:
+            f = lambda x: F.max_pool2d(x, p["k"], p["stride"], p["pad"])
+        if variant == "fwd":
+            def g():
+                with torch.no_grad():
+                    f(x)
+            return run(g)
+        xs = x.clone().requires_grad_(True)
+        return run(lambda: f(xs).sum().backward())
+    if op == "linear":
+        m = nn.Linear(p["fin"], p["fout"]).to(device)
+        x = rnd(p["n"], p["fin"])
+        if variant == "fwd":
+            def g():
+                with torch.no_grad():
+                    m(x)
+            return run(g)
+        xs = x.clone().requires_grad_(True)
+        return run(lambda: m(xs).sum().backward())
+    if op in ("cross_entropy", "focal_loss"):
+        z = rnd(p["n"], p["c"]).requires_grad_(True)
+        t = torch.tensor([(i * 7) % p["c"] for i in range(p["n"])], device=device)
+        loss = focal_loss if op == "focal_loss" else F.cross_entropy
+        return run(lambda: loss(z, t).backward())
+    if op == "adam":
+        m = model_for(p["model"]).to(device)
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        shape = (8, 1, 28, 28) if p["model"] == "cnn" else (8, 3, 64, 64)
+        m(rnd(*shape)).sum().backward()
+        return run(opt.step)
+    if op == "step":
+        m = model_for(p["model"]).to(device).train()
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        x = rnd(p["n"], p["c"], p["h"], p["h"])
+        t = torch.tensor([int(i % 8 == 0) for i in range(p["n"])], device=device)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            focal_loss(m(x), t).backward()
+            opt.step()
+
+        return run(step)
+    raise ValueError(f"unknown op {op}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("focal_json")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--out", help="also write the table (Markdown) here")
+    args = ap.parse_args()
+    doc = json.load(open(args.focal_json))
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(doc["threads"])
+    else:
+        torch.backends.cudnn.benchmark = True
+    lines = [
+        f"focal: {doc['device']}, {doc['threads']} threads, batch {doc['batch']}, "
+        f"ResNet images {doc['image_size']}; PyTorch {torch.__version__} on {args.device}"
+        f" ({torch.get_num_threads()} threads; {platform.processor() or platform.machine()})",
+        "",
+        "| model | op | shape | variant | focal ms | PyTorch ms | PyTorch/focal |",
+        "|---|---|---|---|---:|---:|---:|",
+    ]
+    print("\n".join(lines), flush=True)
+    for row in doc["rows"]:
+        ms = time_row(row, device, doc["reps"])
+        line = (
+            f"| {row['model']} | {row['op']} | {row['shape']} | {row['variant']} | "
+            f"{row['focal_ms']:.3f} | {ms:.3f} | {ms / row['focal_ms']:.2f} |"
+        )
+        print(line, flush=True)
+        lines.append(line)
+    if args.out:
+        open(args.out, "w").write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
