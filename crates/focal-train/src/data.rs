@@ -442,6 +442,17 @@ impl PreparedData {
         }
     }
 
+    /// The samples `indices` of the task's data set on `device`, standardised (for
+    /// prediction: validation, test, new data).
+    pub fn device_set_of(&self, indices: &[usize], device: &Device) -> DeviceSet {
+        let (x, y) = self.batch(&self.dataset.x, &self.dataset.y, indices, device);
+        DeviceSet {
+            x,
+            y,
+            len: indices.len(),
+        }
+    }
+
     /// A batch of `indices` into flat `x`/`y` as tensors `[N, C, H, W]` and `[N]`.
     pub fn batch(
         &self,

@@ -40,7 +40,7 @@ pub mod run;
 pub mod train;
 
 pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
-pub use data::{DataSource, PreparedData, TaskRecord, minority_class};
+pub use data::{DataSource, DeviceSet, PreparedData, TaskRecord, minority_class};
 pub use device::DeviceChoice;
 pub use error::{Setting, SplitName, TrainError};
 pub use evaluate::{

@@ -7,7 +7,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::TrainConfig;
-use crate::data::PreparedData;
+use crate::data::{DeviceSet, PreparedData};
 use crate::error::TrainError;
 use crate::evaluate::{DecisionRule, Predictions, RuleMetrics, tune};
 use crate::model::Model;
@@ -25,24 +25,40 @@ pub fn predict(
     indices: &[usize],
     device: &Device,
 ) -> Result<Predictions, TrainError> {
-    let model = model.valid();
     let device = device.clone().without_autodiff();
-    let mut probs = Vec::with_capacity(indices.len() * data.n_classes());
-    for chunk in indices.chunks(EVAL_BATCH) {
-        let (x, _) = data.batch(&data.dataset.x, &data.dataset.y, chunk, &device);
-        let p: Tensor<2> = softmax(model.forward(x), 1);
-        let values = p
+    let set = data.device_set_of(indices, &device);
+    let y_true = indices.iter().map(|&i| data.dataset.y[i]).collect();
+    predict_set(model, &set, y_true, data.n_classes())
+}
+
+/// Softmax probabilities of `model` on every sample of `set` (already on the device, in
+/// batches of 256), read back in one transfer; `y_true` are the samples' labels.
+pub fn predict_set(
+    model: &Model,
+    set: &DeviceSet,
+    y_true: Vec<usize>,
+    n_classes: usize,
+) -> Result<Predictions, TrainError> {
+    let model = model.valid();
+    let all: Vec<usize> = (0..set.len).collect();
+    let parts: Vec<Tensor<2>> = all
+        .chunks(EVAL_BATCH)
+        .map(|chunk| softmax(model.forward(set.batch(chunk).0), 1))
+        .collect();
+    let probs = if parts.is_empty() {
+        Vec::new()
+    } else {
+        Tensor::cat(parts, 0)
             .into_data()
             .try_into_vec_as::<f32>()
             .map_err(|e| TrainError::Device {
                 message: format!("reading probabilities back from the device: {e:?}"),
-            })?;
-        probs.extend(values);
-    }
+            })?
+    };
     Ok(Predictions {
-        y_true: indices.iter().map(|&i| data.dataset.y[i]).collect(),
+        y_true,
         probs,
-        n_classes: data.n_classes(),
+        n_classes,
     })
 }
 

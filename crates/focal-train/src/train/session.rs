@@ -31,7 +31,7 @@ use crate::run::history::write_history;
 use crate::run::predictions;
 use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, SplitCounts, write_config};
 use crate::run::text_report::write_report;
-use crate::train::evaluation::{final_metrics, predict};
+use crate::train::evaluation::{final_metrics, predict, predict_set};
 
 /// Training steps between two reads of the loss back to the host (for the progress display and
 /// the NaN guard). Each read waits for the device, so reading every step would idle a GPU; the
@@ -133,6 +133,8 @@ pub(crate) struct Session<'a> {
     /// The training samples after the remedy's data side, on the device, and their labels.
     train_set: DeviceSet,
     train_y: Vec<usize>,
+    /// The validation samples on the device (predicted after every epoch).
+    val_set: DeviceSet,
     /// Class counts of `train_y`.
     counts: Vec<usize>,
     sampler: Option<WeightedRandomSampler>,
@@ -167,6 +169,7 @@ impl<'a> Session<'a> {
             _ => None,
         };
         let train_set = data.device_set(&train_x, &train_y, &device);
+        let val_set = data.device_set_of(&data.splits.val, &device.clone().without_autodiff());
         Ok(Session {
             config,
             data,
@@ -175,6 +178,7 @@ impl<'a> Session<'a> {
             device,
             train_set,
             train_y,
+            val_set,
             counts,
             sampler,
             _turn: turn,
@@ -383,7 +387,7 @@ impl<'a> Session<'a> {
         started: Instant,
     ) -> Result<(EpochRecord, Predictions), TrainError> {
         let data = self.data;
-        let val = predict(model, data, &data.splits.val, &self.device)?;
+        let val = self.predict_val(model)?;
         let scores = epoch_scores(&val.y_true, &val.argmax(), data.n_classes())?;
         let record = EpochRecord {
             epoch,
@@ -399,6 +403,13 @@ impl<'a> Session<'a> {
             peak_memory_mb: peak_memory_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
         };
         Ok((record, val))
+    }
+
+    /// Probabilities of `model` on the validation split.
+    fn predict_val(&self, model: &Model) -> Result<Predictions, TrainError> {
+        let data = self.data;
+        let y = data.splits.val.iter().map(|&i| data.dataset.y[i]).collect();
+        predict_set(model, &self.val_set, y, data.n_classes())
     }
 
     /// Records the epoch, keeps the best model, decides on early stopping and writes the
@@ -468,7 +479,7 @@ impl<'a> Session<'a> {
         let data = self.data;
         let val = match val {
             Some(v) => v,
-            None => predict(model, data, &data.splits.val, &self.device)?,
+            None => self.predict_val(model)?,
         };
         let test = predict(model, data, &data.splits.test, &self.device)?;
         let metrics = final_metrics(
