@@ -12,7 +12,11 @@ PyTorch side: the same loop written the usual way (torch.set_num_threads = numbe
 PyTorch gets random images of the same shape: speed does not depend on pixel values.
 
 Usage: python scripts/bench_train.py --focal target/release/focal --epochs 3
-Needs torch (pip install torch). Prints one JSON line per side and the ratio.
+       [--threads N] [--device cpu|cuda] [--model cnn|resnet18|resnet50 --data IMAGE_FOLDER]
+Needs torch (pip install torch; torchvision and pillow for --data). Prints one JSON line per side
+and the ratio. With --data, both sides train on the folder's images (focal: the images of its
+70% training split; PyTorch: as many) and focal checkpoints only at the end (history.csv's
+time_s never includes the checkpoint write).
 """
 import argparse
 import csv
@@ -50,37 +54,78 @@ def focal_loss(logits, targets, gamma=2.0):
     return (-(1 - logp.exp()) ** gamma * logp).mean()
 
 
-def torch_epochs(epochs, n_train=6406, n_val=1372, batch=32, seed=0):
+def load_folder(path, limit=None):
+    """A folder of class folders of images, as focal reads it: RGB values in [0, 1]."""
+    import numpy as np
+    from PIL import Image
+
+    classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)))
+    xs, ys = [], []
+    for c, name in enumerate(classes):
+        for f in sorted(os.listdir(os.path.join(path, name))):
+            img = Image.open(os.path.join(path, name, f)).convert("RGB")
+            xs.append(np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0)
+            ys.append(c)
+    return torch.from_numpy(np.stack(xs)), torch.tensor(ys)
+
+
+def torch_model(name):
+    if name == "cnn":
+        return Cnn()
+    import torchvision
+
+    return getattr(torchvision.models, name)(num_classes=2)
+
+
+def torch_epochs(epochs, model_name="cnn", data=None, batch=32, device="cpu", seed=0):
+    """The same loop as focal's: data in memory (on the device), standardised per channel once,
+    shuffled each epoch; train on 70%, predict 15% (focal's default split fractions)."""
     torch.manual_seed(seed)
-    x = torch.rand(n_train, 1, 28, 28)
-    y = (torch.rand(n_train) < 0.02).long()
-    xv = torch.rand(n_val, 1, 28, 28)
-    model = Cnn()
+    if data is None:
+        n_train, n_val = 6406, 1372
+        x = torch.rand(n_train + n_val, 1, 28, 28)
+        y = (torch.rand(n_train + n_val) < 0.02).long()
+    else:
+        x, y = load_folder(data)
+        n_train, n_val = round(0.7 * len(y)), round(0.15 * len(y))
+    mean = x[:n_train].mean(dim=(0, 2, 3), keepdim=True)
+    std = x[:n_train].std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+    x = ((x - mean) / std).to(device)
+    y = y.to(device)
+    xt, yt, xv = x[:n_train], y[:n_train], x[n_train : n_train + n_val]
+    model = torch_model(model_name).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    if device == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.cuda.reset_peak_memory_stats()
     times = []
     for _ in range(epochs):
+        sync()
         t0 = time.perf_counter()
         model.train()
-        perm = torch.randperm(n_train)
+        perm = torch.randperm(n_train, device=device)
         for i in range(0, n_train, batch):
             idx = perm[i : i + batch]
-            opt.zero_grad()
-            loss = focal_loss(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss = focal_loss(model(xt[idx]), yt[idx])
             loss.backward()
             opt.step()
         model.eval()
         with torch.no_grad():
             for i in range(0, n_val, 256):
-                F.softmax(model(xv[i : i + 256]), dim=1)
+                F.softmax(model(xv[i : i + 256]), dim=1).cpu()
+        sync()
         times.append(time.perf_counter() - t0)
-    return times
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
+    return times, peak
 
 
-def focal_epochs(binary, epochs):
+def focal_epochs(binary, epochs, extra):
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
             [binary, "train", "--remedy", "focal", "--epochs", str(epochs), "--quiet",
-             "--out", out, "--name", "bench"],
+             "--out", out, "--name", "bench", *extra],
             check=True,
         )
         with open(os.path.join(out, "bench", "history.csv")) as f:
@@ -91,18 +136,41 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--focal", default="target/release/focal")
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--threads", type=int, help="CPU threads on both sides (default: all cores)")
+    ap.add_argument("--model", default="cnn", help="cnn, resnet18 or resnet50")
+    ap.add_argument("--data", help="folder of class folders of images (default: the bundled task)")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--side", default="both", choices=["both", "focal", "pytorch"])
     args = ap.parse_args()
-    threads = os.cpu_count()
+    threads = args.threads or os.cpu_count()
     torch.set_num_threads(threads)
-    f = focal_epochs(args.focal, args.epochs)
-    t = torch_epochs(args.epochs)
+    extra = ["--model", args.model, "--batch-size", str(args.batch_size)]
+    if args.threads:
+        extra += ["--threads", str(args.threads)]
+    if args.device == "cuda":
+        extra += ["--device", "gpu"]
+    if args.data:
+        extra += ["--data", args.data, "--positive", "1", "--checkpoint-every", str(args.epochs)]
+    f = focal_epochs(args.focal, args.epochs, extra) if args.side != "pytorch" else None
+    t, peak = (
+        torch_epochs(args.epochs, args.model, args.data, args.batch_size, args.device)
+        if args.side != "focal"
+        else (None, None)
+    )
     # The first epoch carries start-up costs on both sides; the median is robust to it.
-    fm, tm = statistics.median(f), statistics.median(t)
-    print(json.dumps({"side": "focal", "epoch_s": f, "median_s": fm}))
-    print(json.dumps({"side": "pytorch", "version": torch.__version__, "threads": threads,
-                      "epoch_s": t, "median_s": tm}))
-    print(f"machine: {platform.machine()}, {threads} cores; median seconds per epoch: "
-          f"focal {fm:.2f}, PyTorch {tm:.2f}; PyTorch/focal = {tm / fm:.2f}x")
+    what = f"{args.model}, {args.device}, {threads} threads, batch {args.batch_size}"
+    if f:
+        print(json.dumps({"side": "focal", "work": what, "epoch_s": f,
+                          "median_s": statistics.median(f)}))
+    if t:
+        print(json.dumps({"side": "pytorch", "work": what, "version": torch.__version__,
+                          "epoch_s": t, "median_s": statistics.median(t),
+                          "peak_gpu_mib": peak}))
+    if f and t:
+        fm, tm = statistics.median(f), statistics.median(t)
+        print(f"{what}: median seconds per epoch: focal {fm:.2f}, PyTorch {tm:.2f}; "
+              f"PyTorch/focal = {tm / fm:.2f}x ({platform.machine()}, {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
