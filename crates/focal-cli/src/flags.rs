@@ -3,6 +3,7 @@
 //! The libraries name a setting by its key in `config.json` ([`Setting`]); a user of the CLI
 //! typed a flag, so errors about a setting are printed with the flag instead.
 
+use focal_data::DataError;
 use focal_train::{Setting, TrainError};
 
 /// The flag of `setting`.
@@ -87,6 +88,42 @@ fn cli_message(e: &TrainError) -> Option<String> {
     })
 }
 
+/// The data library's errors in the CLI's words: the flags of the arguments it names.
+fn data_message(e: &DataError) -> Option<String> {
+    Some(match e {
+        DataError::InvalidArgument {
+            what,
+            value,
+            reason,
+        } => {
+            let flag = match what.as_str() {
+                "ratio" => "--ratio",
+                "positive class" => "--positive",
+                "long-tail factor" => "--long-tail",
+                _ => return None,
+            };
+            let reason = reason
+                .replace(
+                    "name the positive class (a name or an index)",
+                    "add --positive NAME|INDEX",
+                )
+                .replace(
+                    "without a positive class and a ratio",
+                    "without --positive and --ratio",
+                );
+            format!("invalid {flag} `{value}`: {reason}")
+        }
+        DataError::CsvNotNumeric { .. } | DataError::MissingLabelColumn { .. } => e
+            .to_string()
+            .replace("name it as such", "choose it with --label-column")
+            .replace(
+                "name one of them as the label column",
+                "pass one of them with --label-column",
+            ),
+        _ => return None,
+    })
+}
+
 /// The whole error chain of `err` on one line (`outer: inner: ...`, as anyhow's `{:#}`), with
 /// every library error about a setting in the CLI's words.
 pub fn render(err: &anyhow::Error) -> String {
@@ -94,7 +131,11 @@ pub fn render(err: &anyhow::Error) -> String {
         .map(|cause| {
             cause
                 .downcast_ref::<TrainError>()
-                .and_then(cli_message)
+                .and_then(|e| match e {
+                    TrainError::Data(d) => data_message(d),
+                    e => cli_message(e),
+                })
+                .or_else(|| cause.downcast_ref::<DataError>().and_then(data_message))
                 .unwrap_or_else(|| cause.to_string())
         })
         .collect::<Vec<_>>()

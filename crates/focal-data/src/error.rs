@@ -101,7 +101,7 @@ pub enum DataError {
     /// A CSV cell is not a number.
     #[error(
         "{path}: line {line}, column {column} (`{header}`): `{value}` is not a number; \
-         features must be numeric (choose the label column with --label-column)"
+         features must be numeric (or this is the label column: name it as such)"
     )]
     CsvNotNumeric {
         /// The CSV file.
@@ -129,7 +129,7 @@ pub enum DataError {
     },
     /// The label column asked for is not in the CSV header.
     #[error(
-        "{path}: no label column `{name}`; the columns are: {available}; pass one of them with --label-column"
+        "{path}: no label column `{name}`; the columns are: {available}; name one of them as the label column"
     )]
     MissingLabelColumn {
         /// The CSV file.
@@ -166,7 +166,7 @@ pub enum DataError {
     /// An argument is out of range or malformed.
     #[error("invalid {what} `{value}`: {reason}")]
     InvalidArgument {
-        /// The argument, e.g. `--ratio`.
+        /// The argument, e.g. `ratio` (named as the library knows it; the CLI names its flag).
         what: String,
         /// The value given.
         value: String,

@@ -31,7 +31,7 @@ impl FromStr for ClassSelector {
         let s = s.trim();
         if s.is_empty() {
             return Err(DataError::arg(
-                "--positive",
+                "positive class",
                 s,
                 "give a class name or index",
             ));
@@ -72,7 +72,7 @@ impl ClassSelector {
 pub fn parse_ratio(s: &str) -> Result<(u32, u32), DataError> {
     let bad = || {
         DataError::arg(
-            "--ratio",
+            "ratio",
             s,
             "expected NEGATIVE:POSITIVE with two positive whole numbers, e.g. 98:2",
         )
@@ -118,7 +118,7 @@ pub fn build_task(ds: &Dataset, spec: &TaskSpec) -> Result<Dataset, DataError> {
         return Err(DataError::arg(
             "task",
             "long-tail with positive/ratio",
-            "a long-tailed profile keeps all classes; use it without --positive and --ratio",
+            "a long-tailed profile keeps all classes; use it without a positive class and a ratio",
         ));
     }
     let mut out = ds.clone();
@@ -127,10 +127,10 @@ pub fn build_task(ds: &Dataset, spec: &TaskSpec) -> Result<Dataset, DataError> {
         None if spec.ratio.is_some() && ds.n_classes() == 2 => Some(1),
         None if spec.ratio.is_some() => {
             return Err(DataError::arg(
-                "--ratio",
+                "ratio",
                 format_ratio(spec.ratio),
                 format!(
-                    "a ratio needs a positive class: the data set has {} classes; add --positive NAME|INDEX",
+                    "a ratio needs a positive class: the data set has {} classes; name the positive class (a name or an index)",
                     ds.n_classes()
                 ),
             ));
@@ -154,14 +154,14 @@ pub fn build_task(ds: &Dataset, spec: &TaskSpec) -> Result<Dataset, DataError> {
         (None, Some(f)) => {
             if !(f.is_finite() && f >= 1.0) {
                 return Err(DataError::arg(
-                    "--long-tail",
+                    "long-tail factor",
                     f,
                     "the imbalance factor must be a finite number >= 1",
                 ));
             }
             if ds.n_classes() < 2 {
                 return Err(DataError::arg(
-                    "--long-tail",
+                    "long-tail factor",
                     f,
                     "needs at least two classes",
                 ));
