@@ -3,9 +3,10 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::error::FocalLossError;
+use crate::fused;
 use crate::numerics::{one_hot_float, one_minus_softmax, safe_pow};
 use crate::reduction::{Reduction, reduce};
 
@@ -54,6 +55,11 @@ pub struct FocalLossConfig {
     /// of their number (PyTorch's `CrossEntropyLoss(weight=...)` semantics).
     #[config(default = false)]
     pub normalize_by_weights: bool,
+    /// Compute the loss and its gradient in one pass (see `fused.rs`) when the logits are on
+    /// Burn's CPU backend and there is no label smoothing; otherwise, and on a GPU, the loss is
+    /// composed of tensor ops. Both give the same values and gradients (tested to 1e-5).
+    #[config(default = true)]
+    pub fused: bool,
 }
 
 impl FocalLossConfig {
@@ -107,6 +113,7 @@ impl FocalLossConfig {
             label_smoothing: self.label_smoothing,
             reduction: self.reduction,
             normalize_by_weights: self.normalize_by_weights,
+            fused: self.fused,
         }
     }
 }
@@ -116,7 +123,7 @@ impl FocalLossConfig {
 /// # Example
 ///
 /// ```
-/// use burn::tensor::{Device, Int, Tensor};
+/// use burn::tensor::{Device, Int, Tensor, TensorData};
 /// use focal_loss::FocalLossConfig;
 ///
 /// let device = Device::default();
@@ -141,6 +148,8 @@ pub struct FocalLoss {
     pub reduction: Reduction,
     /// Mean divides by the total alpha weight instead of the sample count.
     pub normalize_by_weights: bool,
+    /// Use the fused CPU kernel where it applies.
+    pub fused: bool,
 }
 
 impl FocalLoss {
@@ -160,6 +169,9 @@ impl FocalLoss {
     /// When the batch sizes differ, or when `alpha` does not have `num_classes` entries (with the
     /// message of [`FocalLossConfig::validate_for`]).
     pub fn forward(&self, logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+        if self.fused_applies(&logits) {
+            return self.fused(logits, targets, true);
+        }
         let (losses, kept_targets, kept) = self.losses(logits, targets);
         let denominator = match (&kept, &self.alpha, self.normalize_by_weights) {
             (_, Some(alpha), true) => {
@@ -186,7 +198,68 @@ impl FocalLoss {
     ///
     /// As [`forward`](Self::forward).
     pub fn forward_no_reduction(&self, logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+        if self.fused_applies(&logits) {
+            return self.fused(logits, targets, false);
+        }
         self.losses(logits, targets).0
+    }
+
+    /// Whether the fused CPU kernel computes this loss for `logits`.
+    fn fused_applies(&self, logits: &Tensor<2>) -> bool {
+        self.fused
+            && self.label_smoothing.is_none()
+            && logits.device().without_autodiff() == Device::flex()
+    }
+
+    /// The loss (reduced, `[1]`, or per sample, `[n]`) by the fused kernel.
+    fn fused(&self, logits: Tensor<2>, targets: Tensor<1, Int>, reduced: bool) -> Tensor<1> {
+        let [n, c] = logits.dims();
+        check_batch(n, targets.dims()[0]);
+        if let Err(e) = check_len("alpha", self.alpha.as_ref().map(|a| a.dims()[0]), c) {
+            panic!("{e}");
+        }
+        let device = logits.device();
+        let alpha = self.alpha.as_ref().map(|a| {
+            a.clone()
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("converted to f32 above") // invariant
+        });
+        let targets = fused::host_targets(targets);
+        let spec = fused::Spec {
+            gamma: self.gamma,
+            alpha: alpha.as_deref(),
+            ignore_index: self.ignore_index,
+        };
+        let mut out = fused::focal_rows(&fused::host_logits(&logits), &targets, c, &spec);
+        if !reduced {
+            let values = Tensor::<1>::from_data(TensorData::new(out.losses, [n]), &device);
+            return fused::attach(logits, values, out.grad, true);
+        }
+        let total: f64 = out.losses.iter().map(|&l| f64::from(l)).sum();
+        let scale = match self.reduction {
+            Reduction::Sum => 1.0,
+            Reduction::Mean => {
+                let kept = |i: &usize| self.ignore_index.is_none_or(|ig| targets[*i] != ig as i64);
+                let denominator = if self.normalize_by_weights && alpha.is_some() {
+                    (0..n).filter(kept).map(|i| f64::from(out.weights[i])).sum()
+                } else {
+                    (0..n).filter(kept).count() as f64
+                };
+                if denominator > 0.0 {
+                    1.0 / denominator
+                } else {
+                    0.0
+                }
+            }
+        };
+        for g in &mut out.grad {
+            *g = (f64::from(*g) * scale) as f32;
+        }
+        let value =
+            Tensor::<1>::from_data(TensorData::new(vec![(total * scale) as f32], [1]), &device);
+        fused::attach(logits, value, out.grad, false)
     }
 
     /// Per-sample losses, the targets with ignored entries replaced by 0, and the 0/1 mask of the

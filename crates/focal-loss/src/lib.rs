@@ -53,6 +53,7 @@ mod asymmetric;
 pub mod class_weights;
 mod error;
 mod focal;
+mod fused;
 pub mod init;
 mod ldam;
 mod logit_adjust;

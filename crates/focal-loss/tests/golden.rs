@@ -158,8 +158,9 @@ fn report(family: &str, errors: &[(f64, f64)]) {
     );
 }
 
-#[test]
-fn softmax_focal_matches_reference() {
+/// Every softmax focal case, through the fused CPU kernel (`fused`) or the composed tensor ops
+/// that the GPU backends run.
+fn softmax_focal_cases(fused: bool) {
     let dev = device();
     let mut errors = Vec::new();
     for case in &fixtures().focal {
@@ -171,6 +172,7 @@ fn softmax_focal_matches_reference() {
             .with_label_smoothing(case.label_smoothing)
             .with_reduction(red.unwrap_or(Reduction::Mean))
             .with_normalize_by_weights(case.normalize_by_weights)
+            .with_fused(fused)
             .init(&dev);
         let targets = ints(&case.targets, &dev);
         let got = value_and_grad(matrix(&case.logits, &dev), |x| match red {
@@ -180,7 +182,24 @@ fn softmax_focal_matches_reference() {
         errors.push(check("focal", &case.name, got, &case.value, &case.grad));
     }
     assert!(errors.len() > 300);
-    report("focal", &errors);
+    report(
+        if fused {
+            "focal (fused)"
+        } else {
+            "focal (composed)"
+        },
+        &errors,
+    );
+}
+
+#[test]
+fn softmax_focal_matches_reference() {
+    softmax_focal_cases(true);
+}
+
+#[test]
+fn softmax_focal_composed_matches_reference() {
+    softmax_focal_cases(false);
 }
 
 #[test]
