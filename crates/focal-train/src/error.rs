@@ -282,11 +282,49 @@ pub enum TrainError {
     },
     /// A folder that holds neither a run nor an experiment.
     #[error(
-        "{path}: neither a run folder (metrics.json) nor an experiment folder (comparison.json)"
+        "{path}: neither a run folder (metrics.json) nor an experiment folder (plan.json or comparison.json)"
     )]
     NotARunFolder {
         /// The folder.
         path: PathBuf,
+    },
+    /// A folder without `plan.json`.
+    #[error("{path}: no plan.json; plan an experiment with compare or sweep first")]
+    NotAPlan {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A run index beyond the plan.
+    #[error("run {index}: the plan has {runs} runs (indices 0 to {})", runs.saturating_sub(1))]
+    NoSuchRun {
+        /// The index asked for.
+        index: usize,
+        /// Runs in the plan.
+        runs: usize,
+    },
+    /// An experiment folder that holds another plan.
+    #[error(
+        "{dir}: holds the plan of another experiment (plan.json: other task, seeds or runs); choose another folder"
+    )]
+    PlanDiffers {
+        /// The experiment folder.
+        dir: PathBuf,
+    },
+    /// A planned run folder that holds a run of another configuration.
+    #[error("{run}: holds a run of another configuration than the plan's; move it away")]
+    RunFolderTaken {
+        /// The run folder.
+        run: PathBuf,
+    },
+    /// An experiment whose runs are not all complete after training (another process holds some).
+    #[error(
+        "{dir}: {missing} runs are not complete (being trained by another process?); gather them later"
+    )]
+    RunsMissing {
+        /// The experiment folder.
+        dir: PathBuf,
+        /// How many.
+        missing: usize,
     },
     /// An experiment with nothing in it.
     #[error("nothing to run: give at least one remedy (or setting) and one seed")]

@@ -22,8 +22,8 @@ use crate::error::{Setting, TrainError};
 use crate::evaluate::{DecisionRule, RuleMetrics};
 use crate::progress::Progress;
 use crate::remedy::{Alpha, RemedyKind, RemedyParams};
-use crate::run::files::{fresh_run_dir, read_json, write_atomic, write_json};
-use crate::run::record::FinalMetrics;
+use crate::run::files::{read_json, write_atomic, write_json};
+use crate::run::record::{EpochRecord, FinalMetrics};
 use crate::train::RunSummary;
 
 /// Trains one run of an experiment into its folder: [`crate::train::train`], or a caller's
@@ -31,9 +31,12 @@ use crate::train::RunSummary;
 pub type TrainFn =
     fn(&TrainConfig, &PreparedData, &Path, &dyn Progress) -> Result<RunSummary, TrainError>;
 
+/// Continues an interrupted run in its folder: [`crate::train::resume`], or a caller's wrapper.
+pub type ResumeFn = fn(&Path, &PreparedData, &dyn Progress) -> Result<RunSummary, TrainError>;
+
 /// One entry of an experiment: a label and the training configuration (its seed is replaced
 /// by each of the experiment's seeds).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// Name of the entry in tables and folder names (e.g. `focal` or `gamma=2`).
     pub label: String,
@@ -499,13 +502,20 @@ fn rule_summary(m: &RuleMetrics, minority: usize) -> RuleSummary {
     }
 }
 
-fn seed_result(summary: &RunSummary, seed: u64, run_dir: String, minority: usize) -> SeedResult {
-    let m: &FinalMetrics = &summary.metrics;
-    let evaluated = summary
-        .history
+/// The numbers of one finished run, from its `metrics.json` and the history of its last
+/// checkpoint (the files, so that a comparison gathered from run folders written by many
+/// processes is the one a single process writes).
+pub(crate) fn seed_result(
+    m: &FinalMetrics,
+    history: &[EpochRecord],
+    seed: u64,
+    run_dir: String,
+    minority: usize,
+) -> SeedResult {
+    let evaluated = history
         .iter()
         .find(|r| r.epoch == m.evaluated_epoch)
-        .or(summary.history.last());
+        .or(history.last());
     SeedResult {
         seed,
         run_dir,
@@ -523,7 +533,7 @@ fn seed_result(summary: &RunSummary, seed: u64, run_dir: String, minority: usize
 }
 
 /// Labels become folder names: keep them to letters, digits, `-`, `_`, `.` and `=`.
-fn folder_name(label: &str, seed: u64) -> String {
+pub(crate) fn folder_name(label: &str, seed: u64) -> String {
     let clean: String = label
         .chars()
         .map(|c| {
@@ -552,76 +562,25 @@ pub fn budget_line(config: &TrainConfig) -> String {
     )
 }
 
-/// How an experiment trains and reports: the function that trains one run, where progress
-/// goes, and who is told of each run before it starts (`label`, `seed`, index, total).
-#[derive(Clone, Copy)]
-pub struct Runner<'a> {
-    /// Trains one run into its folder.
-    pub train: TrainFn,
-    /// Progress of each run.
-    pub progress: &'a dyn Progress,
-    /// Told of each run before it starts.
-    pub announce: &'a dyn Fn(&str, u64, usize, usize),
-}
-
-/// Trains every plan with every seed on `data`, into `out_dir/<label>-seed<S>/`, and returns
-/// the comparison (not yet written; see [`Comparison::write`]).
-pub fn run_plans(
-    title: &str,
-    data: &PreparedData,
-    plans: &[Plan],
-    seeds: &[u64],
-    out_dir: &Path,
-    runner: Runner<'_>,
-) -> Result<Comparison, TrainError> {
-    if plans.is_empty() || seeds.is_empty() {
-        return Err(TrainError::NothingToRun);
-    }
-    let minority = data.minority();
-    let total = plans.len() * seeds.len();
-    let mut entries = Vec::with_capacity(plans.len());
-    for (p, plan) in plans.iter().enumerate() {
-        let mut results = Vec::with_capacity(seeds.len());
-        for (s, &seed) in seeds.iter().enumerate() {
-            (runner.announce)(&plan.label, seed, p * seeds.len() + s + 1, total);
-            let mut config = plan.config.clone();
-            config.seed = seed;
-            let name = folder_name(&plan.label, seed);
-            let dir = fresh_run_dir(out_dir, &name)?;
-            let summary = (runner.train)(&config, data, &dir, runner.progress)?;
-            let rel = dir
-                .file_name()
-                .map_or(name, |n| n.to_string_lossy().into_owned());
-            results.push(seed_result(&summary, seed, rel, minority));
-        }
-        entries.push(Entry {
-            label: plan.label.clone(),
-            remedy: plan.config.remedy.label(),
-            seeds: results,
-        });
-    }
+/// The task an experiment runs on, as its tables describe it.
+pub fn task_summary(data: &PreparedData, config: &TrainConfig) -> TaskSummary {
     let counts = |idx: &[usize]| data.dataset.class_counts_of(idx);
-    Ok(Comparison {
-        title: title.to_string(),
-        task: TaskSummary {
-            source: data.task.source.to_string(),
-            class_names: data.dataset.class_names.clone(),
-            minority,
-            counts: [
-                counts(&data.splits.train),
-                counts(&data.splits.val),
-                counts(&data.splits.test),
-            ],
-            budget: budget_line(&plans[0].config),
-        },
-        seeds: seeds.to_vec(),
-        entries,
-        sweep: None,
-    })
+    TaskSummary {
+        source: data.task.source.to_string(),
+        class_names: data.dataset.class_names.clone(),
+        minority: data.minority(),
+        counts: [
+            counts(&data.splits.train),
+            counts(&data.splits.val),
+            counts(&data.splits.test),
+        ],
+        budget: budget_line(config),
+    }
 }
 
 /// The validation metric a sweep chooses by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SweepMetric {
     /// Validation average precision of the minority class.
     ValPrAuc,
@@ -646,8 +605,8 @@ impl SweepMetric {
     }
 }
 
-/// What to sweep.
-#[derive(Debug, Clone)]
+/// What to sweep (recorded in `plan.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepSpec {
     /// The gammas to try.
     pub gammas: Vec<f32>,
@@ -660,6 +619,73 @@ pub struct SweepSpec {
     pub grid: bool,
     /// The validation metric that chooses.
     pub metric: SweepMetric,
+}
+
+impl SweepSpec {
+    /// Whether the sweep has a second stage (alpha at the best gamma), which can only be
+    /// planned once the first stage's runs are finished.
+    pub fn two_stage(&self) -> bool {
+        !self.grid && !self.alphas.is_empty()
+    }
+
+    /// The entries of the first stage: every gamma at `base_alpha`, or the whole grid. Every
+    /// gamma is checked (by the remedy's own rule) before the first run starts.
+    pub fn first_stage(&self, base: &TrainConfig) -> Result<Vec<Plan>, TrainError> {
+        if self.gammas.is_empty() {
+            return Err(TrainError::NothingToSweep {
+                setting: Setting::Gamma,
+            });
+        }
+        let plans = self
+            .gammas
+            .iter()
+            .map(|&g| focal_plan(base, g, self.base_alpha.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !self.grid {
+            return Ok(plans);
+        }
+        let alphas: Vec<Option<Alpha>> = if self.alphas.is_empty() {
+            vec![self.base_alpha.clone()]
+        } else {
+            self.alphas.iter().cloned().map(Some).collect()
+        };
+        let mut grid = Vec::new();
+        for &g in &self.gammas {
+            for a in &alphas {
+                grid.push(focal_plan(base, g, a.clone())?);
+            }
+        }
+        Ok(grid)
+    }
+
+    /// The entries of the second stage: every alpha at gamma number `best_gamma`.
+    pub fn second_stage(
+        &self,
+        base: &TrainConfig,
+        best_gamma: usize,
+    ) -> Result<Vec<Plan>, TrainError> {
+        let gamma = self.gammas[best_gamma];
+        self.alphas
+            .iter()
+            .map(|a| focal_plan(base, gamma, Some(a.clone())))
+            .collect()
+    }
+
+    /// The first stage judged on its entries: the stage's table line and the chosen entry.
+    pub fn judge_first(&self, entries: &[Entry]) -> Result<(SweepStage, usize), TrainError> {
+        if self.grid {
+            let xs = (0..entries.len()).map(|i| i as f64).collect();
+            stage("gamma x alpha", entries, xs, self.metric)
+        } else {
+            let xs = self.gammas.iter().map(|&g| f64::from(g)).collect();
+            stage("gamma", entries, xs, self.metric)
+        }
+    }
+
+    /// The second stage judged on its entries.
+    pub fn judge_second(&self, entries: &[Entry]) -> Result<SweepStage, TrainError> {
+        Ok(stage("alpha", entries, alpha_xs(&self.alphas), self.metric)?.0)
+    }
 }
 
 fn focal_plan(base: &TrainConfig, gamma: f32, alpha: Option<Alpha>) -> Result<Plan, TrainError> {
@@ -728,78 +754,6 @@ fn alpha_xs(alphas: &[Alpha]) -> Vec<f64> {
         })
         .collect();
     numeric.unwrap_or_else(|| (0..alphas.len()).map(|i| i as f64).collect())
-}
-
-/// Runs a focal-loss sweep: gamma over `spec.gammas` first, then alpha over `spec.alphas` at
-/// the gamma with the best mean validation metric (the tutorial's tuning order), or the full
-/// grid. Settings are chosen on validation, never on test.
-pub fn run_sweep(
-    data: &PreparedData,
-    base: &TrainConfig,
-    spec: &SweepSpec,
-    seeds: &[u64],
-    out_dir: &Path,
-    runner: Runner<'_>,
-) -> Result<Comparison, TrainError> {
-    if spec.gammas.is_empty() {
-        return Err(TrainError::NothingToSweep {
-            setting: Setting::Gamma,
-        });
-    }
-    // Every gamma is checked (by the remedy's own rule) before the first run starts.
-    let plans = spec
-        .gammas
-        .iter()
-        .map(|&g| focal_plan(base, g, spec.base_alpha.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let title = "focal sweep";
-    if spec.grid {
-        let alphas: Vec<Option<Alpha>> = if spec.alphas.is_empty() {
-            vec![spec.base_alpha.clone()]
-        } else {
-            spec.alphas.iter().cloned().map(Some).collect()
-        };
-        let mut grid = Vec::new();
-        for &g in &spec.gammas {
-            for a in &alphas {
-                grid.push(focal_plan(base, g, a.clone())?);
-            }
-        }
-        let mut cmp = run_plans(title, data, &grid, seeds, out_dir, runner)?;
-        let xs = (0..grid.len()).map(|i| i as f64).collect();
-        let (st, _) = stage("gamma x alpha", &cmp.entries, xs, spec.metric)?;
-        cmp.sweep = Some(SweepInfo {
-            metric: spec.metric.name().to_string(),
-            stages: vec![st],
-        });
-        return Ok(cmp);
-    }
-    let mut cmp = run_plans(title, data, &plans, seeds, out_dir, runner)?;
-    let xs = spec.gammas.iter().map(|&g| f64::from(g)).collect();
-    let (gamma_stage, best) = stage("gamma", &cmp.entries, xs, spec.metric)?;
-    let mut stages = vec![gamma_stage];
-    if !spec.alphas.is_empty() {
-        let best_gamma = spec.gammas[best];
-        let plans = spec
-            .alphas
-            .iter()
-            .map(|a| focal_plan(base, best_gamma, Some(a.clone())))
-            .collect::<Result<Vec<_>, _>>()?;
-        let second = run_plans(title, data, &plans, seeds, out_dir, runner)?;
-        let (alpha_stage, _) = stage(
-            "alpha",
-            &second.entries,
-            alpha_xs(&spec.alphas),
-            spec.metric,
-        )?;
-        stages.push(alpha_stage);
-        cmp.entries.extend(second.entries);
-    }
-    cmp.sweep = Some(SweepInfo {
-        metric: spec.metric.name().to_string(),
-        stages,
-    });
-    Ok(cmp)
 }
 
 /// Reads `comparison.json` from an experiment folder.

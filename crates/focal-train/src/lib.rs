@@ -9,7 +9,8 @@
 //!   guard, early stopping on validation PR-AUC, a checkpoint per epoch), then the run's report;
 //! - [`run`]: the run folder it writes (every file format is defined there), with test metrics
 //!   at two decision rules: argmax, and a threshold tuned on validation;
-//! - [`experiment`] / [`pipeline`]: several runs on one split, their tables and reports.
+//! - [`experiment`] / [`plan`] / [`pipeline`]: several runs on one split (planned, so that
+//!   many processes or machines can train them), their tables and reports.
 //!
 //! ARCHITECTURE.md at the repository root draws the modules and what may import what.
 //!
@@ -33,6 +34,7 @@ mod evaluate;
 pub mod experiment;
 pub mod model;
 pub mod pipeline;
+pub mod plan;
 mod progress;
 mod remedy;
 pub mod report;

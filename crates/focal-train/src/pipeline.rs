@@ -6,9 +6,10 @@
 use std::path::Path;
 
 use crate::config::TrainConfig;
-use crate::data::PreparedData;
+use crate::data::{PreparedData, TaskRecord};
 use crate::error::TrainError;
-use crate::experiment::{self, Comparison, Plan, Runner, SweepSpec};
+use crate::experiment::{self, Comparison, Plan, SweepSpec};
+use crate::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
 use crate::progress::Progress;
 use crate::report;
 use crate::run::files::write_atomic;
@@ -47,8 +48,99 @@ pub fn write_comparison(cmp: &Comparison, out_dir: &Path) -> Result<(), TrainErr
     write_atomic(&out_dir.join("report.html"), html.as_bytes())
 }
 
-/// Trains every plan with every seed (each run with its report) and writes the comparison.
-/// `announce` is told of each run before it starts (`label`, `seed`, index, total).
+/// Writes the plan of a comparison (every entry of `plans` with every seed) into `out_dir`:
+/// `plan.json` and `split.json`, nothing trained. A folder holding this plan already is
+/// continued (see [`crate::plan::create`]).
+pub fn plan_compare(
+    title: &str,
+    data: &PreparedData,
+    plans: &[Plan],
+    seeds: &[u64],
+    out_dir: &Path,
+) -> Result<ExperimentPlan, TrainError> {
+    let plan = ExperimentPlan::compare(title, data, plans, seeds)?;
+    plan::create(out_dir, &plan, data)
+}
+
+/// Writes the plan of a focal-loss sweep into `out_dir` (its first stage; see [`crate::plan`]).
+pub fn plan_sweep(
+    data: &PreparedData,
+    base: &TrainConfig,
+    spec: &SweepSpec,
+    seeds: &[u64],
+    out_dir: &Path,
+) -> Result<ExperimentPlan, TrainError> {
+    let plan = ExperimentPlan::sweep(data, base, spec, seeds)?;
+    plan::create(out_dir, &plan, data)
+}
+
+/// Trains run `index` of the plan in `dir` (see [`crate::plan::run_one`]), each run with its
+/// report; a complete run missing its `report.html` (killed while drawing it) gets it.
+pub fn run_planned(
+    dir: &Path,
+    plan: &ExperimentPlan,
+    index: usize,
+    data: &PreparedData,
+    progress: &dyn Progress,
+) -> Result<Outcome, TrainError> {
+    let outcome = plan::run_one(dir, plan, index, data, train, resume, progress)?;
+    if let Outcome::Skipped = outcome {
+        let run_dir = plan.run_path(dir, index)?;
+        if !run_dir.join("report.html").is_file() {
+            report::write_run_report(&run_dir)?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Gathers the experiment in `dir` (see [`crate::plan::gather`]) and, when every run is
+/// complete, writes `comparison.json`, `comparison.md` and `report.html`.
+pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
+    let gathered = plan::gather(dir)?;
+    if let Gathered::Complete(cmp) = &gathered {
+        write_comparison(cmp, dir)?;
+    }
+    Ok(gathered)
+}
+
+/// Trains, in this process and one after the other, every run of the plan in `dir` that is not
+/// complete (a sweep's second stage once its first is done), then gathers. `announce` is told
+/// of each run before it starts (`label`, `seed`, index from 1, total).
+pub fn run_all(
+    dir: &Path,
+    data: &PreparedData,
+    progress: &dyn Progress,
+    announce: &dyn Fn(&str, u64, usize, usize),
+) -> Result<Gathered, TrainError> {
+    loop {
+        let plan = ExperimentPlan::read(dir)?;
+        plan::check_data(dir, &plan, data)?;
+        for index in plan::pending(dir, &plan)? {
+            let run = plan.run(index)?;
+            announce(&run.label, run.seed, index + 1, plan.runs.len());
+            run_planned(dir, &plan, index, data, progress)?;
+        }
+        match gather(dir)? {
+            Gathered::Incomplete { planned, .. } if !planned.is_empty() => continue,
+            gathered => return Ok(gathered),
+        }
+    }
+}
+
+fn complete(gathered: Gathered, dir: &Path) -> Result<Comparison, TrainError> {
+    match gathered {
+        Gathered::Complete(cmp) => Ok(*cmp),
+        // Only when another process holds a run of this plan.
+        Gathered::Incomplete { missing, .. } => Err(TrainError::RunsMissing {
+            dir: dir.to_path_buf(),
+            missing: missing.len(),
+        }),
+    }
+}
+
+/// Plans a comparison (every plan with every seed), trains every run in this process (each with
+/// its report), and writes the comparison: exactly what planning, `run_planned` in separate
+/// processes and [`gather`] produce.
 pub fn compare(
     title: &str,
     data: &PreparedData,
@@ -58,17 +150,12 @@ pub fn compare(
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
 ) -> Result<Comparison, TrainError> {
-    let runner = Runner {
-        train,
-        progress,
-        announce,
-    };
-    let cmp = experiment::run_plans(title, data, plans, seeds, out_dir, runner)?;
-    write_comparison(&cmp, out_dir)?;
-    Ok(cmp)
+    plan_compare(title, data, plans, seeds, out_dir)?;
+    complete(run_all(out_dir, data, progress, announce)?, out_dir)
 }
 
-/// Runs a focal-loss sweep (see [`crate::experiment::run_sweep`]) and writes it.
+/// Runs a focal-loss sweep in this process (gamma, then alpha at the best gamma on validation,
+/// or the full grid) and writes it.
 pub fn sweep(
     data: &PreparedData,
     base: &TrainConfig,
@@ -78,14 +165,8 @@ pub fn sweep(
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
 ) -> Result<Comparison, TrainError> {
-    let runner = Runner {
-        train,
-        progress,
-        announce,
-    };
-    let cmp = experiment::run_sweep(data, base, spec, seeds, out_dir, runner)?;
-    write_comparison(&cmp, out_dir)?;
-    Ok(cmp)
+    plan_sweep(data, base, spec, seeds, out_dir)?;
+    complete(run_all(out_dir, data, progress, announce)?, out_dir)
 }
 
 /// What [`rebuild_report`] found in a folder.
@@ -93,14 +174,27 @@ pub fn sweep(
 pub enum Rebuilt {
     /// An experiment folder: `comparison.md`, `comparison.json` and `report.html` rewritten.
     Experiment(Box<Comparison>),
+    /// A planned experiment with runs still to train (nothing written but a sweep's grown plan).
+    Incomplete {
+        /// The runs still to train, with where each stands.
+        missing: Vec<(PlannedRun, RunState)>,
+        /// Indices of runs planned by this call (a sweep's second stage).
+        planned: std::ops::Range<usize>,
+    },
     /// A run folder: `report.html` rewritten.
     Run,
 }
 
-/// Rebuilds the report of a run folder (`metrics.json`) or an experiment folder
-/// (`comparison.json`) from its files.
+/// Rebuilds the report of a run folder (`metrics.json`) or an experiment folder from its files:
+/// a planned one (`plan.json`) is gathered from its run folders ([`gather`]), an older one from
+/// its `comparison.json`.
 pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, TrainError> {
-    if dir.join("comparison.json").is_file() {
+    if dir.join(plan::PLAN_FILE).is_file() {
+        Ok(match gather(dir)? {
+            Gathered::Complete(cmp) => Rebuilt::Experiment(cmp),
+            Gathered::Incomplete { missing, planned } => Rebuilt::Incomplete { missing, planned },
+        })
+    } else if dir.join("comparison.json").is_file() {
         let cmp = experiment::read_comparison(dir)?;
         write_comparison(&cmp, dir)?;
         Ok(Rebuilt::Experiment(Box::new(cmp)))
@@ -119,16 +213,35 @@ pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, TrainError> {
 /// against the run's `split.json`.
 pub fn run_data(run_dir: &Path, data: Option<&Path>) -> Result<PreparedData, TrainError> {
     let rc = read_config(run_dir)?;
-    let recorded = rc.task.source.path().filter(|p| p.exists());
-    let source = match data.or(recorded) {
-        Some(p) => focal_data::load(p, &LoadOptions::default())?,
-        None => focal_data::bundled()?,
-    };
-    let prepared = PreparedData::rebuild(&source, &rc.task)?;
+    let prepared = task_data(&rc.task, data)?;
     if prepared.splits != read_split(run_dir)? {
         return Err(TrainError::SplitMismatch {
             run: run_dir.to_path_buf(),
         });
     }
     Ok(prepared)
+}
+
+/// The task `task` rebuilt from `data`, or the source it recorded (when that path still exists),
+/// or the bundled data set.
+fn task_data(task: &TaskRecord, data: Option<&Path>) -> Result<PreparedData, TrainError> {
+    let recorded = task.source.path().filter(|p| p.exists());
+    let source = match data.or(recorded) {
+        Some(p) => focal_data::load(p, &LoadOptions::default())?,
+        None => focal_data::bundled()?,
+    };
+    PreparedData::rebuild(&source, task)
+}
+
+/// The plan of the experiment in `dir` and its task, rebuilt as the plan built it (from `data`,
+/// the recorded source or the bundled data set) and checked against the plan's fingerprint and
+/// `split.json`: what every process that trains runs of the plan starts from.
+pub fn plan_data(
+    dir: &Path,
+    data: Option<&Path>,
+) -> Result<(ExperimentPlan, PreparedData), TrainError> {
+    let plan = ExperimentPlan::read(dir)?;
+    let prepared = task_data(&plan.task, data)?;
+    plan::check_data(dir, &plan, &prepared)?;
+    Ok((plan, prepared))
 }

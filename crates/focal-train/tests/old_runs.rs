@@ -142,7 +142,7 @@ fn reports_of_cf3ce54_folders_rebuild() {
     assert_eq!(cmp.entries.len(), 3);
     match rebuild_report(&dir).unwrap() {
         Rebuilt::Experiment(c) => assert_eq!(*c, cmp),
-        Rebuilt::Run => panic!("an experiment folder"),
+        other => panic!("an experiment folder without a plan: {other:?}"),
     }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.ends_with("</html>\n"));

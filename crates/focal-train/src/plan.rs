@@ -1,0 +1,507 @@
+//! An experiment as a plan: every run of a comparison or sweep written down before any is
+//! trained, so that the runs can be trained by any number of processes, on one machine or many
+//! sharing a file system, in any order, and gathered into the one comparison a single process
+//! writes.
+//!
+//! ```text
+//! <experiment>/
+//!   plan.json     ExperimentPlan: {"focal_version", "title", "task": TaskRecord (to rebuild the
+//!                 task), "data_fingerprint", "summary": TaskSummary (what the tables say of the
+//!                 task), "seeds", "sweep": SweepSpec|null, "base": TrainConfig|null (a sweep's
+//!                 base config), "runs": [{"index", "label", "seed", "stage", "run_dir",
+//!                 "config": TrainConfig}]}
+//!   split.json    the split every run shares (each run folder holds its own copy too)
+//!   <run_dir>/    one run folder per planned run (formats in crate::run), plus
+//!     .lock       held (flock) by the process training the run, released when it exits
+//!     failed.txt  the error that stopped the last attempt (removed when a new attempt starts)
+//! ```
+//!
+//! A run is *complete* when its `metrics.json` exists. Training run `i` again skips a complete
+//! run, resumes an interrupted one from its last checkpoint, and starts a new one; two processes
+//! never train the same run (the second finds the lock taken).
+//!
+//! Sweeps: gamma first, then alpha at the best gamma, chosen on validation. The second stage
+//! depends on the first stage's results, so a plan lists the first stage only;
+//! [`gather`] on a plan whose first stage is complete appends the second stage's runs to
+//! `plan.json` (and says which they are). A `--grid` sweep is fully planned up front.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+use crate::data::{PreparedData, TaskRecord};
+use crate::error::TrainError;
+use crate::experiment::{
+    Comparison, Entry, Plan, ResumeFn, SweepInfo, SweepSpec, TaskSummary, TrainFn, folder_name,
+    seed_result, task_summary,
+};
+use crate::progress::Progress;
+use crate::run::checkpoint::{self, Which};
+use crate::run::files::{read_json, write_atomic, write_json};
+use crate::run::record::{read_config, read_metrics};
+use crate::train::RunSummary;
+
+/// The file name of the plan in an experiment folder.
+pub const PLAN_FILE: &str = "plan.json";
+
+/// One planned run: an entry of the experiment at one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRun {
+    /// Position in the plan, from 0 (a Slurm array task id).
+    pub index: usize,
+    /// The entry's label (remedy name, or sweep setting).
+    pub label: String,
+    /// The training seed (also in `config.seed`).
+    pub seed: u64,
+    /// The sweep stage (0, or 1 for a sweep's alpha stage); 0 for a comparison.
+    pub stage: usize,
+    /// The run folder, relative to the experiment folder.
+    pub run_dir: String,
+    /// The full training configuration.
+    pub config: TrainConfig,
+}
+
+/// `plan.json`: everything needed to train any run of the experiment and to gather them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentPlan {
+    /// The focal version that wrote the plan.
+    pub focal_version: String,
+    /// Title of the report (`focal compare`, `focal sweep`).
+    pub title: String,
+    /// How to rebuild the task and split.
+    pub task: TaskRecord,
+    /// Fingerprint of the task's data set (every run checks it).
+    pub data_fingerprint: String,
+    /// The task and budget, as the tables describe them.
+    pub summary: TaskSummary,
+    /// The training seeds.
+    pub seeds: Vec<u64>,
+    /// What a sweep tries, for a sweep.
+    pub sweep: Option<SweepSpec>,
+    /// A sweep's base configuration (its second stage is built from it).
+    pub base: Option<TrainConfig>,
+    /// The runs, in order (entries in the order asked for, seeds within each entry).
+    pub runs: Vec<PlannedRun>,
+}
+
+impl ExperimentPlan {
+    fn new(title: &str, data: &PreparedData, plans: &[Plan], seeds: &[u64]) -> Self {
+        let mut plan = ExperimentPlan {
+            focal_version: env!("CARGO_PKG_VERSION").to_string(),
+            title: title.to_string(),
+            task: data.task.clone(),
+            data_fingerprint: data.fingerprint.clone(),
+            summary: task_summary(data, &plans[0].config),
+            seeds: seeds.to_vec(),
+            sweep: None,
+            base: None,
+            runs: Vec::new(),
+        };
+        plan.push_stage(plans, 0);
+        plan
+    }
+
+    /// Appends every entry of `plans` at every seed. Folder names come from the labels; a name
+    /// the plan already holds gets `-2`, `-3`... (decided here, not by what is on disk, so that
+    /// every process agrees).
+    fn push_stage(&mut self, plans: &[Plan], stage: usize) {
+        for p in plans {
+            for &seed in &self.seeds {
+                let name = folder_name(&p.label, seed);
+                let taken = |n: &str| self.runs.iter().any(|r| r.run_dir == n);
+                let run_dir = (1..)
+                    .map(|i| {
+                        if i == 1 {
+                            name.clone()
+                        } else {
+                            format!("{name}-{i}")
+                        }
+                    })
+                    .find(|n| !taken(n))
+                    .unwrap_or(name);
+                let mut config = p.config.clone();
+                config.seed = seed;
+                self.runs.push(PlannedRun {
+                    index: self.runs.len(),
+                    label: p.label.clone(),
+                    seed,
+                    stage,
+                    run_dir,
+                    config,
+                });
+            }
+        }
+    }
+
+    /// The plan of a comparison: every entry of `plans` with every seed.
+    pub fn compare(
+        title: &str,
+        data: &PreparedData,
+        plans: &[Plan],
+        seeds: &[u64],
+    ) -> Result<Self, TrainError> {
+        if plans.is_empty() || seeds.is_empty() {
+            return Err(TrainError::NothingToRun);
+        }
+        Ok(Self::new(title, data, plans, seeds))
+    }
+
+    /// The plan of a focal-loss sweep: its first stage (the whole grid for a grid sweep).
+    pub fn sweep(
+        data: &PreparedData,
+        base: &TrainConfig,
+        spec: &SweepSpec,
+        seeds: &[u64],
+    ) -> Result<Self, TrainError> {
+        let plans = spec.first_stage(base)?;
+        if seeds.is_empty() {
+            return Err(TrainError::NothingToRun);
+        }
+        let mut plan = Self::new("focal sweep", data, &plans, seeds);
+        plan.sweep = Some(spec.clone());
+        plan.base = Some(base.clone());
+        Ok(plan)
+    }
+
+    /// Reads `plan.json` of an experiment folder.
+    pub fn read(dir: &Path) -> Result<Self, TrainError> {
+        let path = dir.join(PLAN_FILE);
+        if !path.is_file() {
+            return Err(TrainError::NotAPlan {
+                path: dir.to_path_buf(),
+            });
+        }
+        read_json(&path)
+    }
+
+    /// Writes `plan.json` (atomically).
+    pub fn write(&self, dir: &Path) -> Result<(), TrainError> {
+        write_json(&dir.join(PLAN_FILE), self)
+    }
+
+    /// The folder of run `index`.
+    pub fn run_path(&self, dir: &Path, index: usize) -> Result<PathBuf, TrainError> {
+        Ok(dir.join(&self.run(index)?.run_dir))
+    }
+
+    /// Run `index`.
+    pub fn run(&self, index: usize) -> Result<&PlannedRun, TrainError> {
+        self.runs.get(index).ok_or(TrainError::NoSuchRun {
+            index,
+            runs: self.runs.len(),
+        })
+    }
+
+    /// Whether the plan could still grow: a two-stage sweep whose second stage is not planned.
+    pub fn next_stage_unplanned(&self) -> bool {
+        self.sweep.as_ref().is_some_and(SweepSpec::two_stage)
+            && self.runs.iter().all(|r| r.stage == 0)
+    }
+}
+
+/// Writes `plan` and the shared `split.json` into `dir`, or, when `dir` holds a plan already,
+/// checks that it is this one (a rerun of the same command continues it) and returns the plan
+/// on disk (which may have grown a sweep's second stage).
+pub fn create(
+    dir: &Path,
+    plan: &ExperimentPlan,
+    data: &PreparedData,
+) -> Result<ExperimentPlan, TrainError> {
+    fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
+    if dir.join(PLAN_FILE).is_file() {
+        let old = ExperimentPlan::read(dir)?;
+        let first = |p: &ExperimentPlan| -> Vec<PlannedRun> {
+            p.runs.iter().filter(|r| r.stage == 0).cloned().collect()
+        };
+        let same = old.task == plan.task
+            && old.data_fingerprint == plan.data_fingerprint
+            && old.seeds == plan.seeds
+            && old.sweep == plan.sweep
+            && first(&old) == first(plan)
+            && crate::run::record::read_split(dir)? == data.splits;
+        if !same {
+            return Err(TrainError::PlanDiffers {
+                dir: dir.to_path_buf(),
+            });
+        }
+        return Ok(old);
+    }
+    write_json(&dir.join("split.json"), &data.splits)?;
+    plan.write(dir)?;
+    Ok(plan.clone())
+}
+
+/// Where a planned run stands, from its folder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    /// `metrics.json` is written.
+    Complete,
+    /// Another process holds the run's lock.
+    Running,
+    /// The last attempt failed with this error.
+    Failed(String),
+    /// Started, and stopped after this many epochs (0: before the first checkpoint).
+    Interrupted(usize),
+    /// Nothing written yet.
+    NotStarted,
+}
+
+impl std::fmt::Display for RunState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunState::Complete => f.write_str("complete"),
+            RunState::Running => f.write_str("being trained by another process"),
+            RunState::Failed(e) => write!(f, "failed: {e}"),
+            RunState::Interrupted(0) => f.write_str("interrupted before its first checkpoint"),
+            RunState::Interrupted(n) => write!(f, "interrupted after epoch {n}"),
+            RunState::NotStarted => f.write_str("not started"),
+        }
+    }
+}
+
+fn lock_path(run_dir: &Path) -> PathBuf {
+    run_dir.join(".lock")
+}
+
+/// Takes the run's lock (an advisory `flock`, released when the process exits, however it
+/// exits); `None` when another process holds it.
+fn try_lock(run_dir: &Path) -> Result<Option<fs::File>, TrainError> {
+    fs::create_dir_all(run_dir).map_err(|e| TrainError::io(run_dir, e))?;
+    let path = lock_path(run_dir);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| TrainError::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(TrainError::io(&path, e)),
+    }
+}
+
+/// Where run `run` of the plan in `dir` stands.
+pub fn state(dir: &Path, run: &PlannedRun) -> Result<RunState, TrainError> {
+    let run_dir = dir.join(&run.run_dir);
+    if run_dir.join("metrics.json").is_file() {
+        return Ok(RunState::Complete);
+    }
+    if !run_dir.exists() {
+        return Ok(RunState::NotStarted);
+    }
+    if lock_path(&run_dir).exists() && try_lock(&run_dir)?.is_none() {
+        return Ok(RunState::Running);
+    }
+    let failed = run_dir.join("failed.txt");
+    if failed.is_file() {
+        let text = fs::read_to_string(&failed).map_err(|e| TrainError::io(&failed, e))?;
+        return Ok(RunState::Failed(text.trim().to_string()));
+    }
+    if !run_dir.join("config.json").is_file() {
+        return Ok(RunState::NotStarted);
+    }
+    Ok(RunState::Interrupted(if checkpoint::exists(&run_dir) {
+        checkpoint::read_state(&run_dir, Which::Last)?.epoch
+    } else {
+        0
+    }))
+}
+
+/// What [`run_one`] did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Trained from the start.
+    Trained(Box<RunSummary>),
+    /// Continued from its last checkpoint.
+    Resumed(Box<RunSummary>),
+    /// Complete already; nothing done.
+    Skipped,
+    /// Another process is training it; nothing done.
+    Busy,
+}
+
+/// Trains run `index` of the plan in `dir` on `data` (the plan's task, see
+/// [`check_data`]): skipped when complete, resumed when interrupted, trained otherwise.
+/// `train`/`resume` are the training functions (the pipeline's, which draw the run's report).
+pub fn run_one(
+    dir: &Path,
+    plan: &ExperimentPlan,
+    index: usize,
+    data: &PreparedData,
+    train: TrainFn,
+    resume: ResumeFn,
+    progress: &dyn Progress,
+) -> Result<Outcome, TrainError> {
+    let run = plan.run(index)?;
+    let run_dir = dir.join(&run.run_dir);
+    if run_dir.join("metrics.json").is_file() {
+        return Ok(Outcome::Skipped);
+    }
+    let Some(_lock) = try_lock(&run_dir)? else {
+        return Ok(Outcome::Busy);
+    };
+    // Finished while we looked.
+    if run_dir.join("metrics.json").is_file() {
+        return Ok(Outcome::Skipped);
+    }
+    let failed = run_dir.join("failed.txt");
+    if failed.exists() {
+        fs::remove_file(&failed).map_err(|e| TrainError::io(&failed, e))?;
+    }
+    let started = run_dir.join("config.json").is_file();
+    if started {
+        let recorded = read_config(&run_dir)?.train;
+        if recorded != run.config {
+            return Err(TrainError::RunFolderTaken { run: run_dir });
+        }
+    }
+    let result = if started {
+        resume(&run_dir, data, progress).map(|s| Outcome::Resumed(Box::new(s)))
+    } else {
+        train(&run.config, data, &run_dir, progress).map(|s| Outcome::Trained(Box::new(s)))
+    };
+    if let Err(e) = &result {
+        // Best effort: the error itself is what the caller reports.
+        let _ = write_atomic(&failed, format!("{e}\n").as_bytes());
+    }
+    result
+}
+
+/// Checks that `data` is the task of the plan in `dir`: the same data (by fingerprint) and the
+/// split of the experiment's `split.json`.
+pub fn check_data(
+    dir: &Path,
+    plan: &ExperimentPlan,
+    data: &PreparedData,
+) -> Result<(), TrainError> {
+    if data.fingerprint != plan.data_fingerprint {
+        return Err(TrainError::DataMismatch {
+            run: dir.to_path_buf(),
+            expected: plan.data_fingerprint.clone(),
+            found: data.fingerprint.clone(),
+        });
+    }
+    if crate::run::record::read_split(dir)? != data.splits {
+        return Err(TrainError::SplitMismatch {
+            run: dir.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// What [`gather`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gathered {
+    /// Every run is complete: the comparison (not yet written).
+    Complete(Box<Comparison>),
+    /// Some runs are not complete (index, run folder, state); `planned` is the range of run
+    /// indices this call appended to `plan.json` (a sweep's second stage), empty otherwise.
+    Incomplete {
+        /// The runs still to train.
+        missing: Vec<(PlannedRun, RunState)>,
+        /// Indices of the runs just planned.
+        planned: std::ops::Range<usize>,
+    },
+}
+
+/// The entries of the runs of `stage`, in plan order, read from their folders.
+fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>, TrainError> {
+    let minority = plan.summary.minority;
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut last_label: Option<&str> = None;
+    for run in plan.runs.iter().filter(|r| r.stage == stage) {
+        let run_dir = dir.join(&run.run_dir);
+        let metrics = read_metrics(&run_dir)?;
+        let history = checkpoint::read_state(&run_dir, Which::Last)?.history;
+        let result = seed_result(&metrics, &history, run.seed, run.run_dir.clone(), minority);
+        // Runs of one entry are consecutive (seeds within entries).
+        if last_label == Some(run.label.as_str())
+            && let Some(e) = entries.last_mut()
+        {
+            e.seeds.push(result);
+        } else {
+            entries.push(Entry {
+                label: run.label.clone(),
+                remedy: run.config.remedy.label(),
+                seeds: vec![result],
+            });
+        }
+        last_label = Some(run.label.as_str());
+    }
+    Ok(entries)
+}
+
+/// Gathers the experiment in `dir` from its run folders: the comparison when every planned run
+/// is complete, else the runs still missing. A two-stage sweep whose first stage is complete
+/// gets its second stage appended to `plan.json` here.
+pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
+    let mut plan = ExperimentPlan::read(dir)?;
+    let missing = |plan: &ExperimentPlan| -> Result<Vec<(PlannedRun, RunState)>, TrainError> {
+        let mut missing = Vec::new();
+        for run in &plan.runs {
+            let st = state(dir, run)?;
+            if st != RunState::Complete {
+                missing.push((run.clone(), st));
+            }
+        }
+        Ok(missing)
+    };
+    let first_missing = missing(&plan)?;
+    if !first_missing.is_empty() {
+        return Ok(Gathered::Incomplete {
+            missing: first_missing,
+            planned: 0..0,
+        });
+    }
+    let mut cmp_entries = entries(dir, &plan, 0)?;
+    let mut sweep_info = None;
+    if let Some(spec) = plan.sweep.clone() {
+        let (first, best) = spec.judge_first(&cmp_entries)?;
+        let mut stages = vec![first];
+        if spec.two_stage() {
+            if plan.next_stage_unplanned() {
+                let base = plan.base.clone().ok_or_else(|| TrainError::NotAPlan {
+                    path: dir.to_path_buf(),
+                })?;
+                let start = plan.runs.len();
+                let second = spec.second_stage(&base, best)?;
+                plan.push_stage(&second, 1);
+                plan.write(dir)?;
+                return Ok(Gathered::Incomplete {
+                    missing: missing(&plan)?,
+                    planned: start..plan.runs.len(),
+                });
+            }
+            let second = entries(dir, &plan, 1)?;
+            stages.push(spec.judge_second(&second)?);
+            cmp_entries.extend(second);
+        }
+        sweep_info = Some(SweepInfo {
+            metric: spec.metric.name().to_string(),
+            stages,
+        });
+    }
+    Ok(Gathered::Complete(Box::new(Comparison {
+        title: plan.title.clone(),
+        task: plan.summary.clone(),
+        seeds: plan.seeds.clone(),
+        entries: cmp_entries,
+        sweep: sweep_info,
+    })))
+}
+
+/// The runs of the plan that are not complete and not being trained by another process, in
+/// plan order.
+pub fn pending(dir: &Path, plan: &ExperimentPlan) -> Result<Vec<usize>, TrainError> {
+    let mut out = Vec::new();
+    for run in &plan.runs {
+        match state(dir, run)? {
+            RunState::Complete | RunState::Running => {}
+            _ => out.push(run.index),
+        }
+    }
+    Ok(out)
+}
