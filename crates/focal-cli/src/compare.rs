@@ -1,16 +1,21 @@
 //! `focal compare`, `focal sweep` and `focal report`: which remedy works on my data, side by side.
+//!
+//! Both plan the experiment first (`plan.json`), then train it in this process, with worker
+//! processes (`--jobs`), or not at all (`--plan-only`, `--slurm`): see [`crate::plan`].
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
 use focal_data::split::SplitFractions;
-use focal_train::experiment::{Comparison, Plan, SweepMetric, SweepSpec};
+use focal_train::experiment::{Plan, SweepMetric, SweepSpec};
 use focal_train::pipeline::{self, Rebuilt};
-use focal_train::{Alpha, PreparedData, Progress, Remedy, RemedyKind, RemedyParams, TrainConfig};
+use focal_train::plan::ExperimentPlan;
+use focal_train::{Alpha, PreparedData, Remedy, RemedyKind, RemedyParams, TrainConfig};
 
 use crate::device::DeviceArg;
-use crate::train::{CliProgress, ModelArg, TaskArgs, load_source};
+use crate::plan::{self, Jobs};
+use crate::train::{ModelArg, TaskArgs, load_source};
 
 /// The remedies `focal compare` runs by default.
 pub const DEFAULT_REMEDIES: &str = "ce,weighted-ce,oversample,smote,focal,cb-focal";
@@ -67,11 +72,29 @@ pub struct ExperimentArgs {
     /// line per epoch otherwise.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write the experiment folder's plan.json (every run's full config, index and run folder)
+    /// and split.json, and train nothing: then `focal run-plan DIR --index I` trains run I (on
+    /// any machine sharing the folder) and `focal report DIR` gathers.
+    #[arg(long)]
+    pub plan_only: bool,
+    /// Train the runs with this many worker processes (a number, or auto: cores / 2 for mlp and
+    /// cnn), each with cores / N threads unless --threads says otherwise. Default: every run in
+    /// this process, one after the other. Ctrl-C stops them all; the same command (with --out)
+    /// run again continues.
+    #[arg(long, value_name = "N|auto", conflicts_with_all = ["plan_only", "slurm"])]
+    pub jobs: Option<Jobs>,
+    /// Plan (as --plan-only) and write submit.sbatch (a Slurm job array, task i trains run i)
+    /// and gather.sbatch (`focal report`, after the array); prints the sbatch command.
+    #[arg(long, conflicts_with = "plan_only")]
+    pub slurm: bool,
 }
 
 /// Arguments of `focal compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
+    /// Gather the finished runs of a planned experiment folder (the same as `focal report DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub gather: Option<PathBuf>,
     /// Comma-separated remedies (see `focal train --help` for the list).
     #[arg(long, value_name = "LIST", default_value = DEFAULT_REMEDIES)]
     pub remedies: String,
@@ -148,7 +171,8 @@ fn seeds(c: &ExperimentArgs) -> anyhow::Result<Vec<u64>> {
     Ok((0..c.seeds as u64).map(|i| c.seed + i).collect())
 }
 
-/// The experiment folder: `--out`, or `runs/<what>` (`-2`, `-3`... when taken).
+/// The experiment folder: `--out`, or `runs/<what>` (`-2`, `-3`... when taken). A folder
+/// holding the same plan is continued (checked when the plan is written).
 fn out_dir(c: &ExperimentArgs, what: &str) -> anyhow::Result<PathBuf> {
     match &c.out {
         Some(dir) => {
@@ -185,25 +209,56 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
     PreparedData::new(&source, &spec, SplitFractions::default()).context("building the task")
 }
 
-fn announce(progress: &CliProgress) -> impl Fn(&str, u64, usize, usize) + '_ {
-    move |label: &str, seed: u64, i: usize, n: usize| {
-        progress.message(&format!("[{i}/{n}] training {label}, seed {seed}"));
+/// Trains the planned experiment in `dir` as the flags say (in this process, with worker
+/// processes, or not at all: --plan-only and --slurm), then prints its tables.
+fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Result<()> {
+    let n = plan.runs.len();
+    let shown = dir.display();
+    if c.slurm {
+        let command = plan::write_slurm(dir, 0..n, c.threads, c.task.data.as_deref())?;
+        let more = if plan.next_stage_unplanned() {
+            " (the sweep's first stage; the gather job plans the second and submits it)"
+        } else {
+            ""
+        };
+        println!(
+            "planned {n} runs{more} in {shown}: plan.json, split.json, submit.sbatch, gather.sbatch"
+        );
+        println!("submit them with:\n  {command}");
+        return Ok(());
     }
-}
-
-/// Prints the experiment's tables and wall time (its files are written).
-fn finish(cmp: &Comparison, dir: &Path, started: std::time::Instant) -> anyhow::Result<()> {
-    print!("{}", cmp.to_markdown());
-    println!(
-        "\nwritten: {}/{{comparison.md, comparison.json, report.html}}",
-        dir.display()
-    );
-    println!("wall time: {:.0} s", started.elapsed().as_secs_f64());
-    Ok(())
+    if c.plan_only {
+        let more = if plan.next_stage_unplanned() {
+            " (the sweep's first stage: `focal report` plans the second once it is done)"
+        } else {
+            ""
+        };
+        println!("planned {n} runs{more} in {shown}: plan.json, split.json");
+        println!(
+            "train run I (0 to {}) with `focal run-plan {shown} --index I`, on any machine that sees the folder; or all with `focal run-plan {shown} --all --jobs N`",
+            n - 1
+        );
+        println!("then gather: focal report {shown}");
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    if !c.quiet && c.out.is_none() {
+        eprintln!(
+            "experiment folder: {shown} (after an interruption, the same command with --out {shown} continues)"
+        );
+    }
+    let gathered = match c.jobs {
+        Some(jobs) => plan::run_workers(dir, jobs, c.threads, c.task.data.as_deref(), c.quiet)?,
+        None => plan::run_in_process(dir, c.task.data.as_deref(), c.quiet)?,
+    };
+    plan::finish(dir, gathered, started)
 }
 
 /// Runs `focal compare`.
 pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
+    if let Some(dir) = args.gather {
+        return run_report(ReportArgs { dir });
+    }
     crate::train::set_threads(args.common.threads)?;
     let alpha = match &args.alpha {
         Some(a) => Some(a.parse::<Alpha>().context("--alpha")?),
@@ -242,20 +297,8 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     // Every flag is checked; now the (slow) part.
     let data = prepare(&args.common)?;
     let dir = out_dir(&args.common, "compare")?;
-    let started = std::time::Instant::now();
-    let progress = CliProgress::new(args.common.quiet, args.common.epochs, data.minority());
-    let cmp = pipeline::compare(
-        "focal compare",
-        &data,
-        &plans,
-        &seeds,
-        &dir,
-        &progress,
-        &announce(&progress),
-    );
-    progress.finish();
-    let cmp = cmp?;
-    finish(&cmp, &dir, started)
+    let plan = pipeline::plan_compare("focal compare", &data, &plans, &seeds, &dir)?;
+    execute(&args.common, &dir, &plan)
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
@@ -309,27 +352,52 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     let seeds = seeds(&args.common)?;
     let data = prepare(&args.common)?;
     let dir = out_dir(&args.common, "sweep")?;
-    let started = std::time::Instant::now();
-    let progress = CliProgress::new(args.common.quiet, args.common.epochs, data.minority());
-    let cmp = pipeline::sweep(
-        &data,
-        &base,
-        &spec,
-        &seeds,
-        &dir,
-        &progress,
-        &announce(&progress),
-    );
-    progress.finish();
-    let cmp = cmp?;
-    finish(&cmp, &dir, started)
+    let plan = pipeline::plan_sweep(&data, &base, &spec, &seeds, &dir)?;
+    execute(&args.common, &dir, &plan)
 }
 
-/// Runs `focal report`.
+/// Exit code of `focal report` when it planned a sweep's second stage (runs to train next).
+pub const EXIT_NEXT_STAGE: u8 = 3;
+
+/// Runs `focal report`: rebuilds a run's or an experiment's report; a planned experiment is
+/// gathered from its run folders, and fails listing the runs still missing.
 pub fn run_report(args: ReportArgs) -> anyhow::Result<()> {
     let dir = &args.dir;
-    if let Rebuilt::Experiment(cmp) = pipeline::rebuild_report(dir)? {
-        print!("{}", cmp.to_markdown());
+    match pipeline::rebuild_report(dir)? {
+        Rebuilt::Experiment(cmp) => print!("{}", cmp.to_markdown()),
+        Rebuilt::Run => {}
+        Rebuilt::Incomplete { missing, planned } if !planned.is_empty() => {
+            let shown = dir.display();
+            println!(
+                "the sweep's first stage is complete; planned its second stage (alpha at the chosen gamma): runs {} to {}",
+                planned.start,
+                planned.end - 1
+            );
+            print!("{}", plan::missing_lines(&missing));
+            if plan::retarget_slurm(dir, &planned)? {
+                println!(
+                    "submit.sbatch now covers them: {}",
+                    plan::sbatch_command(dir)
+                );
+            } else {
+                println!(
+                    "train them with `focal run-plan {shown} --index I` (or `--all --jobs N`), then run `focal report {shown}` again"
+                );
+            }
+            return Err(crate::Exit {
+                code: EXIT_NEXT_STAGE,
+                message: format!("{shown}: the sweep's second stage is planned, not trained yet"),
+            }
+            .into());
+        }
+        Rebuilt::Incomplete { missing, .. } => {
+            eprint!("{}", plan::missing_lines(&missing));
+            bail!(
+                "{}: {} runs are not complete (listed above); nothing written",
+                dir.display(),
+                missing.len()
+            );
+        }
     }
     println!("written: {}", dir.join("report.html").display());
     Ok(())

@@ -14,6 +14,7 @@ mod eval;
 mod eval_run;
 mod flags;
 mod info;
+mod plan;
 mod train;
 
 /// Train and judge classifiers on heavily imbalanced data.
@@ -37,11 +38,31 @@ enum Command {
     Compare(Box<compare::CompareArgs>),
     /// Sweep focal loss's gamma, then alpha at the best gamma (or a full grid).
     Sweep(Box<compare::SweepArgs>),
-    /// Rebuild report.html of a run or experiment folder from its files.
+    /// Rebuild report.html of a run or experiment folder from its files (a planned experiment is
+    /// gathered from its run folders; runs still missing are listed, and the exit code is 1).
     Report(compare::ReportArgs),
+    /// Train one run of a planned experiment (--index I or $SLURM_ARRAY_TASK_ID), or all left.
+    RunPlan(plan::RunPlanArgs),
     /// Show the backend, devices, threads and GPU features of this build.
     Info(info::InfoArgs),
 }
+
+/// An outcome that is not a failure but needs its own exit code (printed as is).
+#[derive(Debug)]
+pub struct Exit {
+    /// The process's exit code.
+    pub code: u8,
+    /// What to print on stderr.
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -53,9 +74,15 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run_compare(*args),
         Command::Sweep(args) => compare::run_sweep(*args),
         Command::Report(args) => compare::run_report(args),
+        Command::RunPlan(args) => plan::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<Exit>().is_some() => {
+            let exit = err.downcast_ref::<Exit>().expect("checked above");
+            eprintln!("{}", exit.message);
+            ExitCode::from(exit.code)
+        }
         Err(err) => {
             // The whole context chain on one line ("reading x.csv: line 3: ..."), settings
             // named by their flags.
