@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p focal-train --example bench_ops -- [--device cpu|gpu] [--threads N]
-//!     [--batch 32] [--image-size 64] [--models cnn,resnet18,resnet50] [--reps 5]
+//!     [--batch 32] [--image-size 64] [--models cnn,resnet18,resnet50,losses] [--reps 5]
 //!     [--json FILE]
 //! ```
 //!
@@ -562,6 +562,22 @@ fn main() {
     let (n, s) = (args.batch, args.image_size);
     let mut ops: Vec<(String, Op)> = Vec::new();
     for m in &args.models {
+        if m == "losses" {
+            // The loss alone at the issue's shapes: [65536, 2], [4096, 1000], [256, 10].
+            for (rows, classes) in [(65536, 2), (4096, 1000), (256, 10)] {
+                for focal in [false, true] {
+                    ops.push((
+                        m.clone(),
+                        Op::Loss {
+                            n: rows,
+                            c: classes,
+                            focal,
+                        },
+                    ));
+                }
+            }
+            continue;
+        }
         let (list, step) = match m.as_str() {
             "cnn" => (
                 cnn_ops(n),
@@ -591,7 +607,9 @@ fn main() {
                 },
             ),
             other => {
-                eprintln!("error: --models: unknown model {other}; give cnn, resnet18, resnet50");
+                eprintln!(
+                    "error: --models: unknown model {other}; give cnn, resnet18, resnet50, losses"
+                );
                 std::process::exit(2);
             }
         };

@@ -2,6 +2,7 @@
 //! of a comparison, plus the batching of samples into tensors.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use focal_data::batcher::Normalization;
 use focal_data::sampling::{
     RandomOverSampler, RandomUnderSampler, Resampler, SamplingStrategy, Smote,
 };
@@ -96,10 +97,11 @@ pub struct PreparedData {
     pub splits: Splits,
     /// The positive class for a binary task (always 1), `None` for a multi-class task.
     pub positive: Option<usize>,
-    /// Mean and standard deviation of the training split, one entry per value of a sample:
-    /// per feature for tabular data, per colour channel (repeated over its pixels) for images.
-    /// Batches are standardised with them.
-    pub standardize: Option<(Vec<f32>, Vec<f32>)>,
+    /// Mean and standard deviation of the training split, per feature for tabular data and per
+    /// colour channel for images (focal-data's [`Normalization`], the one zero-variance rule of
+    /// the project: a constant feature keeps its values minus the mean). Every batch, for
+    /// training and prediction, is standardised with it.
+    pub normalization: Normalization,
     /// The fingerprint of `dataset` (see [`Dataset::fingerprint`]).
     pub fingerprint: String,
     /// How the task was built, for `config.json`: positive class name, ratio, seed.
@@ -281,57 +283,7 @@ impl PreparedData {
                 name: dataset.class_names[class].clone(),
             });
         }
-        let standardize = match dataset.kind {
-            SampleKind::Tabular { n_features } => {
-                let n = splits.train.len() as f64;
-                let mut mean = vec![0f64; n_features];
-                let mut sq = vec![0f64; n_features];
-                for &i in &splits.train {
-                    for (j, &v) in dataset.sample(i).iter().enumerate() {
-                        mean[j] += v as f64;
-                        sq[j] += (v as f64) * (v as f64);
-                    }
-                }
-                let mean: Vec<f64> = mean.iter().map(|m| m / n).collect();
-                let std: Vec<f32> = sq
-                    .iter()
-                    .zip(&mean)
-                    .map(|(s, m)| {
-                        let var = (s / n - m * m).max(0.0);
-                        if var > 1e-12 { var.sqrt() as f32 } else { 1.0 }
-                    })
-                    .collect();
-                Some((mean.iter().map(|&m| m as f32).collect(), std))
-            }
-            SampleKind::Image {
-                channels,
-                height,
-                width,
-            } => {
-                // One mean and deviation per colour channel, spread over its pixels.
-                let plane = height * width;
-                let (mut sum, mut sq) = (vec![0f64; channels], vec![0f64; channels]);
-                for &i in &splits.train {
-                    for (j, &v) in dataset.sample(i).iter().enumerate() {
-                        sum[j / plane] += v as f64;
-                        sq[j / plane] += (v as f64) * (v as f64);
-                    }
-                }
-                let n = (splits.train.len() * plane) as f64;
-                let (mut mean, mut std) = (
-                    Vec::with_capacity(channels * plane),
-                    Vec::with_capacity(channels * plane),
-                );
-                for c in 0..channels {
-                    let m = sum[c] / n;
-                    let var = (sq[c] / n - m * m).max(0.0);
-                    let s = if var > 1e-12 { var.sqrt() } else { 1.0 };
-                    mean.extend(std::iter::repeat_n(m as f32, plane));
-                    std.extend(std::iter::repeat_n(s as f32, plane));
-                }
-                Some((mean, std))
-            }
-        };
+        let normalization = Normalization::fit(&dataset, &splits.train)?;
         let positive = (dataset.n_classes() == 2).then_some(1);
         task.minority = Some(minority_class(positive, &counts));
         let fingerprint = dataset.fingerprint();
@@ -339,7 +291,7 @@ impl PreparedData {
             dataset,
             splits,
             positive,
-            standardize,
+            normalization,
             fingerprint,
             task,
         })
@@ -464,13 +416,10 @@ impl PreparedData {
         let len = self.dataset.sample_len();
         let mut flat = Vec::with_capacity(indices.len() * len);
         for &i in indices {
-            let s = &x[i * len..(i + 1) * len];
-            match &self.standardize {
-                Some((m, sd)) => {
-                    flat.extend(s.iter().zip(m).zip(sd).map(|((v, m), s)| (v - m) / s))
-                }
-                None => flat.extend_from_slice(s),
-            }
+            let start = flat.len();
+            flat.extend_from_slice(&x[i * len..(i + 1) * len]);
+            self.normalization
+                .apply(&mut flat[start..], self.dataset.kind);
         }
         let [c, h, w] = self.sample_dims();
         let xs = Tensor::<4>::from_data(TensorData::new(flat, [indices.len(), c, h, w]), device);
