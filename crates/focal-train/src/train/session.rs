@@ -452,7 +452,7 @@ impl<'a> Session<'a> {
         }
         // The last checkpoint every `checkpoint_every` epochs, and always at the end.
         let last_epoch = epoch == config.epochs || state.stopped_early;
-        let save = epoch % config.checkpoint_every.max(1) == 0 || last_epoch;
+        let save = epoch.is_multiple_of(config.checkpoint_every.max(1)) || last_epoch;
         if save {
             checkpoint::save(
                 self.dir,
