@@ -14,8 +14,10 @@ training step: forward, focal loss (gamma 2), backward, Adam, on the same networ
 """
 import argparse
 import json
+import os
 import platform
 import statistics
+import sys
 import time
 
 import torch
@@ -23,27 +25,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class Cnn(nn.Module):
-    """focal's `--model cnn`: conv32-pool-conv64-pool-dropout-fc128-dropout-fc2."""
-
-    def __init__(self, n_classes=2):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
-        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
-        self.fc = nn.Linear(64 * 7 * 7, 128)
-        self.head = nn.Linear(128, n_classes)
-        self.drop = nn.Dropout(0.25)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = F.relu(self.fc(self.drop(x.flatten(1))))
-        return self.head(self.drop(x))
-
-
-def focal_loss(logits, targets, gamma=2.0):
-    logp = F.log_softmax(logits, dim=1).gather(1, targets[:, None]).squeeze(1)
-    return (-(1 - logp.exp()) ** gamma * logp).mean()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_train import Cnn, focal_loss  # noqa: E402  # the same network and loss as the epoch benchmark
 
 
 def model_for(name):
