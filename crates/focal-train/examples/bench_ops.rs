@@ -4,8 +4,11 @@
 //! ```text
 //! cargo run --release -p focal-train --example bench_ops -- [--device cpu|gpu] [--threads N]
 //!     [--batch 32] [--image-size 64] [--models cnn,resnet18,resnet50,losses] [--reps 5]
-//!     [--json FILE]
+//!     [--json FILE] [--burn-kernels]
 //! ```
+//!
+//! Convolution and max pooling go through focal-kernels, as in focal's models;
+//! `--burn-kernels` times Burn's own instead.
 //!
 //! Each row is the median wall time of `--reps` runs after one warm-up; a GPU timing ends with a
 //! device sync. Convolutions are timed three ways: forward alone (no autodiff), forward and
@@ -20,7 +23,6 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::nn::BatchNormConfig;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::module::{conv2d, max_pool2d};
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use focal_data::SampleKind;
@@ -328,6 +330,7 @@ fn parse_args() -> Result<Args, String> {
             "--reps" => a.reps = num(value()?)?.max(1),
             "--models" => a.models = value()?.split(',').map(str::to_string).collect(),
             "--json" => a.json = Some(value()?.into()),
+            "--burn-kernels" => BURN_KERNELS.store(true, std::sync::atomic::Ordering::Relaxed),
             _ => return Err(format!("unknown flag {flag}; see the example's doc")),
         }
     }
@@ -358,6 +361,26 @@ fn random<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
 /// Consumes a tensor's gradient-bearing result: its sum, backward.
 fn backward<const D: usize>(y: Tensor<D>) {
     let _ = y.sum().backward();
+}
+
+/// `--burn-kernels`: time Burn's own conv2d / max_pool2d instead of focal-kernels' (which the
+/// models use).
+static BURN_KERNELS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn conv2d(x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>, o: ConvOptions<2>) -> Tensor<4> {
+    if BURN_KERNELS.load(std::sync::atomic::Ordering::Relaxed) {
+        burn::tensor::module::conv2d(x, w, b, o)
+    } else {
+        focal_kernels::conv2d(x, w, b, o)
+    }
+}
+
+fn max_pool2d(x: Tensor<4>, o: MaxPoolOptions<2>) -> Tensor<4> {
+    if BURN_KERNELS.load(std::sync::atomic::Ordering::Relaxed) {
+        burn::tensor::module::max_pool2d(x, o)
+    } else {
+        focal_kernels::max_pool2d(x, o)
+    }
 }
 
 /// Time rows of one op: `(variant, ms)`.

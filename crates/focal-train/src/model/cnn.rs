@@ -5,6 +5,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::tensor::{Device, Tensor};
+use focal_kernels::{conv2d_layer, max_pool2d_layer};
 
 /// conv3x3(32) - ReLU - maxpool2 - conv3x3(64) - ReLU - maxpool2 - dropout - linear(128) - ReLU -
 /// linear(classes).
@@ -66,8 +67,8 @@ impl Cnn {
 
     /// Logits for a batch of images.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self.pool.forward(self.relu.forward(self.conv1.forward(x)));
-        let x = self.pool.forward(self.relu.forward(self.conv2.forward(x)));
+        let x = max_pool2d_layer(&self.pool, self.relu.forward(conv2d_layer(&self.conv1, x)));
+        let x = max_pool2d_layer(&self.pool, self.relu.forward(conv2d_layer(&self.conv2, x)));
         let x: Tensor<2> = x.flatten(1, 3);
         let x = self.relu.forward(self.fc.forward(self.dropout.forward(x)));
         self.head.forward(self.dropout.forward(x))

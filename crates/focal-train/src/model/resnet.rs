@@ -9,6 +9,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::tensor::{Device, Tensor};
+use focal_kernels::{conv2d_layer, max_pool2d_layer};
 
 /// Which residual block a ResNet is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,13 +111,15 @@ impl Block {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some(d) => d.bn.forward(d.conv.forward(x.clone())),
+            Some(d) => d.bn.forward(conv2d_layer(&d.conv, x.clone())),
             None => x.clone(),
         };
-        let mut y = self.relu.forward(self.bn1.forward(self.conv1.forward(x)));
-        y = self.bn2.forward(self.conv2.forward(y));
+        let mut y = self
+            .relu
+            .forward(self.bn1.forward(conv2d_layer(&self.conv1, x)));
+        y = self.bn2.forward(conv2d_layer(&self.conv2, y));
         if let (Some(c3), Some(b3)) = (&self.conv3, &self.bn3) {
-            y = b3.forward(c3.forward(self.relu.forward(y)));
+            y = b3.forward(conv2d_layer(c3, self.relu.forward(y)));
         }
         self.relu.forward(y + identity)
     }
@@ -233,9 +236,10 @@ impl ResNet {
 
     /// Logits for a batch of images.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = self
-            .maxpool
-            .forward(self.relu.forward(self.bn1.forward(self.conv1.forward(x))));
+        let stem = self
+            .relu
+            .forward(self.bn1.forward(conv2d_layer(&self.conv1, x)));
+        let mut x = max_pool2d_layer(&self.maxpool, stem);
         for block in self
             .layer1
             .iter()

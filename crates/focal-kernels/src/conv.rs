@@ -1,0 +1,558 @@
+//! 2-D convolution (groups = 1) as im2col + one matrix product per group of images, forward and
+//! both gradients, on row-major `f32` slices in NCHW layout.
+//!
+//! ```text
+//! col    [K = C*kh*kw, L = images*Ho*Wo]   (im2col of a group of images)
+//! y      [O, L] = W [O, K] . col                      forward
+//! dW    += dY [O, L] . col^T [L, K]                   weight gradient, summed over groups
+//! dcol   [K, L] = W^T [K, O] . dY [O, L]; dx = col2im(dcol)   input gradient
+//! ```
+//!
+//! The batch is cut into groups of whole images, each group one task for rayon, so the work
+//! spreads over the threads whatever the layer's shape, and each matrix product is large enough
+//! for the `gemm` kernels (burn-flex's own) to run near their speed. A 1x1 convolution with
+//! stride 1 and no padding skips im2col: the image is its own column matrix.
+
+use rayon::prelude::*;
+
+/// Stride, padding (`(begin, end)` per spatial dimension) and dilation of a 2-D convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Conv2dSpec {
+    /// Stride along height and width (non-zero).
+    pub stride: [usize; 2],
+    /// Padding `(begin, end)` along height and width.
+    pub padding: [(usize, usize); 2],
+    /// Dilation along height and width (non-zero).
+    pub dilation: [usize; 2],
+}
+
+/// Every size of one convolution.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geometry {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub ho: usize,
+    pub wo: usize,
+    pub spec: Conv2dSpec,
+}
+
+/// Output length of one spatial dimension (`None` when the kernel does not fit).
+pub(crate) fn out_len(
+    len: usize,
+    kernel: usize,
+    stride: usize,
+    pad: (usize, usize),
+    dil: usize,
+) -> Option<usize> {
+    let span = dil * (kernel - 1) + 1;
+    let padded = len + pad.0 + pad.1;
+    (padded >= span).then(|| (padded - span) / stride + 1)
+}
+
+impl Geometry {
+    /// The geometry of `x [n, c, h, w]` convolved with `w [o, c, kh, kw]`.
+    ///
+    /// # Panics
+    /// Channel counts that differ, or a kernel larger than the padded input.
+    pub fn new(x: [usize; 4], weight: [usize; 4], spec: Conv2dSpec) -> Self {
+        let [n, c, h, w] = x;
+        let [o, wc, kh, kw] = weight;
+        assert_eq!(
+            c, wc,
+            "conv2d: input has {c} channels, the weight expects {wc}"
+        );
+        let ho = out_len(h, kh, spec.stride[0], spec.padding[0], spec.dilation[0])
+            .expect("conv2d: kernel larger than the padded input height");
+        let wo = out_len(w, kw, spec.stride[1], spec.padding[1], spec.dilation[1])
+            .expect("conv2d: kernel larger than the padded input width");
+        Geometry {
+            n,
+            c,
+            h,
+            w,
+            o,
+            kh,
+            kw,
+            ho,
+            wo,
+            spec,
+        }
+    }
+
+    /// Rows of the column matrix: `c * kh * kw`.
+    fn k(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+
+    /// Output positions per image.
+    fn p(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    fn image_len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+
+    /// A 1x1 kernel with stride 1 and no padding: the image is its own column matrix.
+    fn pointwise(&self) -> bool {
+        self.kh == 1
+            && self.kw == 1
+            && self.spec.stride == [1, 1]
+            && self.spec.padding == [(0, 0), (0, 0)]
+    }
+
+    /// Images per task: enough columns for an efficient matrix product (about 512), but at least
+    /// as many tasks as threads.
+    fn group(&self) -> usize {
+        let per_thread = self.n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+        512usize.div_ceil(self.p().max(1)).clamp(1, per_thread)
+    }
+}
+
+/// `dst [m, n] (+)= lhs [m, k] . rhs [k, n]`, each matrix a slice with its (row stride, column
+/// stride) (`dst`'s column stride is 1), single-threaded (the parallelism is over image groups).
+///
+/// # Panics
+/// A matrix that does not fit in its slice under the strides given.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    dst_rs: usize,
+    accumulate: bool,
+    lhs: &[f32],
+    (lhs_rs, lhs_cs): (usize, usize),
+    rhs: &[f32],
+    (rhs_rs, rhs_cs): (usize, usize),
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rows: usize, rs: usize, cols: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(last(m, dst_rs, n, 1) < dst.len(), "matmul: dst too short");
+    if k > 0 {
+        assert!(
+            last(m, lhs_rs, k, lhs_cs) < lhs.len(),
+            "matmul: lhs too short"
+        );
+        assert!(
+            last(k, rhs_rs, n, rhs_cs) < rhs.len(),
+            "matmul: rhs too short"
+        );
+    }
+    // SAFETY: the asserts above keep every element `gemm` addresses inside its slice, and `dst`
+    // is borrowed mutably, so it overlaps neither input.
+    #[allow(unsafe_code)]
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rs as isize,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// The output columns `[lo, hi)` whose input position `col * stride + offset` lies in `0..len`.
+fn valid_range(out: usize, len: usize, stride: usize, offset: isize) -> (usize, usize) {
+    let lo = if offset < 0 {
+        ((-offset) as usize).div_ceil(stride)
+    } else {
+        0
+    };
+    let last = len as isize - 1 - offset;
+    let hi = if last < 0 {
+        0
+    } else {
+        (last as usize / stride + 1).min(out)
+    };
+    (lo.min(hi), hi)
+}
+
+/// Writes the column matrix of one image `x [c, h, w]` into `col` (row length `ld`), at column
+/// offset `at`.
+fn im2col(g: &Geometry, x: &[f32], col: &mut [f32], ld: usize, at: usize) {
+    let [sh, sw] = g.spec.stride;
+    let [dh, dw] = g.spec.dilation;
+    let (pt, pl) = (g.spec.padding[0].0 as isize, g.spec.padding[1].0 as isize);
+    let p = g.p();
+    for ch in 0..g.c {
+        let plane = &x[ch * g.h * g.w..(ch + 1) * g.h * g.w];
+        for i in 0..g.kh {
+            let (oh_lo, oh_hi) = valid_range(g.ho, g.h, sh, (i * dh) as isize - pt);
+            for j in 0..g.kw {
+                let row = (ch * g.kh + i) * g.kw + j;
+                let dst = &mut col[row * ld + at..row * ld + at + p];
+                let off_w = (j * dw) as isize - pl;
+                let (ow_lo, ow_hi) = valid_range(g.wo, g.w, sw, off_w);
+                dst[..oh_lo * g.wo].fill(0.0);
+                dst[oh_hi * g.wo..].fill(0.0);
+                for oh in oh_lo..oh_hi {
+                    let ih = (oh * sh + i * dh) as isize - pt;
+                    let src = &plane[ih as usize * g.w..(ih as usize + 1) * g.w];
+                    let out = &mut dst[oh * g.wo..(oh + 1) * g.wo];
+                    out[..ow_lo].fill(0.0);
+                    out[ow_hi..].fill(0.0);
+                    if ow_lo < ow_hi {
+                        let iw0 = (ow_lo * sw) as isize + off_w;
+                        let iw0 = iw0 as usize;
+                        if sw == 1 {
+                            out[ow_lo..ow_hi].copy_from_slice(&src[iw0..iw0 + (ow_hi - ow_lo)]);
+                        } else {
+                            for (k, v) in out[ow_lo..ow_hi].iter_mut().enumerate() {
+                                *v = src[iw0 + k * sw];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the column matrix `col` (row length `ld`, column offset `at`) back into one image's
+/// gradient `dx [c, h, w]`: the adjoint of [`im2col`].
+fn col2im(g: &Geometry, col: &[f32], ld: usize, at: usize, dx: &mut [f32]) {
+    let [sh, sw] = g.spec.stride;
+    let [dh, dw] = g.spec.dilation;
+    let (pt, pl) = (g.spec.padding[0].0 as isize, g.spec.padding[1].0 as isize);
+    for ch in 0..g.c {
+        let plane = &mut dx[ch * g.h * g.w..(ch + 1) * g.h * g.w];
+        for i in 0..g.kh {
+            let (oh_lo, oh_hi) = valid_range(g.ho, g.h, sh, (i * dh) as isize - pt);
+            for j in 0..g.kw {
+                let row = (ch * g.kh + i) * g.kw + j;
+                let src = &col[row * ld + at..];
+                let off_w = (j * dw) as isize - pl;
+                let (ow_lo, ow_hi) = valid_range(g.wo, g.w, sw, off_w);
+                if ow_lo >= ow_hi {
+                    continue;
+                }
+                let iw0 = ((ow_lo * sw) as isize + off_w) as usize;
+                for oh in oh_lo..oh_hi {
+                    let ih = ((oh * sh + i * dh) as isize - pt) as usize;
+                    let dst = &mut plane[ih * g.w..(ih + 1) * g.w];
+                    let s = &src[oh * g.wo + ow_lo..oh * g.wo + ow_hi];
+                    if sw == 1 {
+                        for (d, v) in dst[iw0..iw0 + s.len()].iter_mut().zip(s) {
+                            *d += v;
+                        }
+                    } else {
+                        for (k, v) in s.iter().enumerate() {
+                            dst[iw0 + k * sw] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The column matrix `[K, images * P]` of the images `x` (consecutive `[c, h, w]` blocks).
+fn columns(g: &Geometry, x: &[f32], images: usize) -> Vec<f32> {
+    let ld = images * g.p();
+    let mut col = vec![0.0f32; g.k() * ld];
+    for q in 0..images {
+        im2col(
+            g,
+            &x[q * g.image_len()..(q + 1) * g.image_len()],
+            &mut col,
+            ld,
+            q * g.p(),
+        );
+    }
+    col
+}
+
+/// `y [n, o, ho, wo]` for `x [n, c, h, w]` and `w [o, c, kh, kw]`.
+pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    let (k, p, o) = (g.k(), g.p(), g.o);
+    let mut y = vec![0.0f32; g.n * o * p];
+    if y.is_empty() {
+        return y;
+    }
+    let group = g.group();
+    y.par_chunks_mut(group * o * p)
+        .enumerate()
+        .for_each(|(t, out)| {
+            let images = out.len() / (o * p);
+            let xs = &x[t * group * g.image_len()..(t * group + images) * g.image_len()];
+            if g.pointwise() {
+                for q in 0..images {
+                    matmul(
+                        o,
+                        p,
+                        k,
+                        &mut out[q * o * p..],
+                        p,
+                        false,
+                        w,
+                        (k, 1),
+                        &xs[q * g.image_len()..],
+                        (p, 1),
+                    );
+                }
+                return;
+            }
+            let ld = images * p;
+            let col = columns(g, xs, images);
+            if images == 1 {
+                matmul(o, p, k, out, p, false, w, (k, 1), &col, (ld, 1));
+                return;
+            }
+            let mut tmp = vec![0.0f32; o * ld];
+            matmul(o, ld, k, &mut tmp, ld, false, w, (k, 1), &col, (ld, 1));
+            for q in 0..images {
+                for oc in 0..o {
+                    out[(q * o + oc) * p..(q * o + oc + 1) * p]
+                        .copy_from_slice(&tmp[oc * ld + q * p..oc * ld + (q + 1) * p]);
+                }
+            }
+        });
+    y
+}
+
+/// The output gradient of a group of images as one `[o, images * p]` matrix (a copy when the
+/// group holds more than one image).
+fn grad_block<'a>(g: &Geometry, dy: &'a [f32], images: usize) -> std::borrow::Cow<'a, [f32]> {
+    let (o, p) = (g.o, g.p());
+    if images == 1 {
+        return std::borrow::Cow::Borrowed(&dy[..o * p]);
+    }
+    let ld = images * p;
+    let mut block = vec![0.0f32; o * ld];
+    for q in 0..images {
+        for oc in 0..o {
+            block[oc * ld + q * p..oc * ld + (q + 1) * p]
+                .copy_from_slice(&dy[(q * o + oc) * p..(q * o + oc + 1) * p]);
+        }
+    }
+    std::borrow::Cow::Owned(block)
+}
+
+/// The gradient of the loss with respect to `w [o, c, kh, kw]`, from `x` and `dy [n, o, ho, wo]`.
+pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, p, o) = (g.k(), g.p(), g.o);
+    if g.n == 0 || p == 0 {
+        return vec![0.0f32; o * k];
+    }
+    let group = g.group();
+    let tasks = g.n.div_ceil(group);
+    (0..tasks)
+        .into_par_iter()
+        .fold(
+            || vec![0.0f32; o * k],
+            |mut acc, t| {
+                let first = t * group;
+                let images = group.min(g.n - first);
+                let xs = &x[first * g.image_len()..(first + images) * g.image_len()];
+                let dys = &dy[first * o * p..(first + images) * o * p];
+                if g.pointwise() {
+                    for q in 0..images {
+                        matmul(
+                            o,
+                            k,
+                            p,
+                            &mut acc,
+                            k,
+                            true,
+                            &dys[q * o * p..],
+                            (p, 1),
+                            &xs[q * g.image_len()..],
+                            (1, p),
+                        );
+                    }
+                    return acc;
+                }
+                let ld = images * p;
+                let col = columns(g, xs, images);
+                let block = grad_block(g, dys, images);
+                matmul(o, k, ld, &mut acc, k, true, &block, (ld, 1), &col, (1, ld));
+                acc
+            },
+        )
+        .reduce(
+            || vec![0.0f32; o * k],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    *x += y;
+                }
+                a
+            },
+        )
+}
+
+/// The gradient of the loss with respect to `x [n, c, h, w]`, from `w` and `dy [n, o, ho, wo]`.
+pub(crate) fn grad_input(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, p, o) = (g.k(), g.p(), g.o);
+    let mut dx = vec![0.0f32; g.n * g.image_len()];
+    if dx.is_empty() || p == 0 {
+        return dx;
+    }
+    let group = g.group();
+    dx.par_chunks_mut(group * g.image_len())
+        .enumerate()
+        .for_each(|(t, dxs)| {
+            let images = dxs.len() / g.image_len();
+            let dys = &dy[t * group * o * p..(t * group + images) * o * p];
+            if g.pointwise() {
+                for q in 0..images {
+                    matmul(
+                        k,
+                        p,
+                        o,
+                        &mut dxs[q * g.image_len()..],
+                        p,
+                        false,
+                        w,
+                        (1, k),
+                        &dys[q * o * p..],
+                        (p, 1),
+                    );
+                }
+                return;
+            }
+            let ld = images * p;
+            let block = grad_block(g, dys, images);
+            let mut dcol = vec![0.0f32; k * ld];
+            matmul(k, ld, o, &mut dcol, ld, false, w, (1, k), &block, (ld, 1));
+            for q in 0..images {
+                col2im(
+                    g,
+                    &dcol,
+                    ld,
+                    q * p,
+                    &mut dxs[q * g.image_len()..(q + 1) * g.image_len()],
+                );
+            }
+        });
+    dx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The convolution by its definition, one output at a time.
+    fn naive(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+        let mut y = vec![0.0f32; g.n * g.o * g.p()];
+        for n in 0..g.n {
+            for o in 0..g.o {
+                for oh in 0..g.ho {
+                    for ow in 0..g.wo {
+                        let mut s = 0.0f64;
+                        for c in 0..g.c {
+                            for i in 0..g.kh {
+                                for j in 0..g.kw {
+                                    let ih = (oh * g.spec.stride[0] + i * g.spec.dilation[0])
+                                        as isize
+                                        - g.spec.padding[0].0 as isize;
+                                    let iw = (ow * g.spec.stride[1] + j * g.spec.dilation[1])
+                                        as isize
+                                        - g.spec.padding[1].0 as isize;
+                                    if ih < 0 || iw < 0 || ih as usize >= g.h || iw as usize >= g.w
+                                    {
+                                        continue;
+                                    }
+                                    let xv =
+                                        x[((n * g.c + c) * g.h + ih as usize) * g.w + iw as usize];
+                                    let wv = w[((o * g.c + c) * g.kh + i) * g.kw + j];
+                                    s += f64::from(xv) * f64::from(wv);
+                                }
+                            }
+                        }
+                        y[((n * g.o + o) * g.ho + oh) * g.wo + ow] = s as f32;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn data(len: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn dot(a: &[f32], b: &[f32]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| f64::from(*x) * f64::from(*y))
+            .sum()
+    }
+
+    /// Forward against the definition, and both gradients by the adjoint identities
+    /// `<conv(x, w), dy> = <x, grad_input(dy)> = <w, grad_weight(dy)>`.
+    fn check(x: [usize; 4], w: [usize; 4], spec: Conv2dSpec) {
+        let g = Geometry::new(x, w, spec);
+        let xs = data(x.iter().product(), 1);
+        let ws = data(w.iter().product(), 2);
+        let y = forward(&g, &xs, &ws);
+        let want = naive(&g, &xs, &ws);
+        for (a, b) in y.iter().zip(&want) {
+            assert!(
+                (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                "{a} vs {b} ({g:?})"
+            );
+        }
+        let dy = data(y.len(), 3);
+        let lhs = dot(&y, &dy);
+        let gi = grad_input(&g, &ws, &dy);
+        let gw = grad_weight(&g, &xs, &dy);
+        let tol = 1e-4 * (1.0 + lhs.abs());
+        assert!((dot(&xs, &gi) - lhs).abs() <= tol, "grad input ({g:?})");
+        assert!((dot(&ws, &gw) - lhs).abs() <= tol, "grad weight ({g:?})");
+    }
+
+    #[test]
+    fn shapes_of_the_models_and_odd_ones() {
+        let s = |stride, pad: usize, dil| Conv2dSpec {
+            stride: [stride; 2],
+            padding: [(pad, pad); 2],
+            dilation: [dil; 2],
+        };
+        check([3, 1, 28, 28], [4, 1, 3, 3], s(1, 1, 1));
+        check([5, 3, 14, 14], [6, 3, 3, 3], s(1, 1, 1));
+        check([2, 3, 17, 15], [4, 3, 7, 7], s(2, 3, 1));
+        check([4, 8, 9, 9], [5, 8, 1, 1], s(1, 0, 1));
+        check([4, 8, 9, 9], [5, 8, 1, 1], s(2, 0, 1));
+        check([3, 2, 10, 11], [3, 2, 3, 3], s(2, 1, 2));
+        check([9, 4, 2, 2], [5, 4, 3, 3], s(1, 1, 1));
+        check([2, 2, 6, 5], [3, 2, 3, 2], s(3, 2, 1));
+        let asymmetric = Conv2dSpec {
+            stride: [1, 2],
+            padding: [(0, 1), (2, 0)],
+            dilation: [1, 1],
+        };
+        check([2, 3, 7, 8], [2, 3, 2, 3], asymmetric);
+    }
+}

@@ -1,0 +1,162 @@
+//! The kernels against Burn's own `conv2d` / `max_pool2d` on flex: values, and the gradients of
+//! the input, the weight and the bias through Burn's autodiff.
+
+use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+use burn::tensor::{Device, Distribution, Tensor, TensorData, Tolerance};
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+fn close(a: Tensor<4>, b: Tensor<4>) {
+    a.into_data()
+        .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(2e-4));
+}
+
+/// `sum(f(x) * r)` for a fixed random `r`, so every output position has its own gradient.
+fn weighted(y: Tensor<4>, r: &Tensor<4>) -> Tensor<1> {
+    (y * r.clone()).sum()
+}
+
+fn conv_case(x: [usize; 4], w: [usize; 4], options: ConvOptions<2>, bias: bool) {
+    let dev = device();
+    let xs = Tensor::<4>::random(x, Distribution::Normal(0.0, 1.0), &dev);
+    let ws = Tensor::<4>::random(w, Distribution::Normal(0.0, 0.5), &dev);
+    let bs = Tensor::<1>::random([w[0]], Distribution::Normal(0.0, 0.5), &dev);
+
+    let run = |ours: bool| {
+        let x = xs.clone().detach().require_grad();
+        let wt = ws.clone().detach().require_grad();
+        let b = bias.then(|| bs.clone().detach().require_grad());
+        let y = if ours {
+            focal_kernels::conv2d(x.clone(), wt.clone(), b.clone(), options.clone())
+        } else {
+            burn::tensor::module::conv2d(x.clone(), wt.clone(), b.clone(), options.clone())
+        };
+        (y, x, wt, b)
+    };
+    let (y1, x1, w1, b1) = run(true);
+    let (y2, x2, w2, b2) = run(false);
+    close(y1.clone(), y2.clone());
+    let r = Tensor::<4>::from_data(
+        TensorData::new(
+            (0..y1.dims().iter().product::<usize>())
+                .map(|i| ((i * 37 % 101) as f32) / 50.0 - 1.0)
+                .collect::<Vec<_>>(),
+            y1.dims(),
+        ),
+        &dev,
+    );
+    let g1 = weighted(y1, &r).backward();
+    let g2 = weighted(y2, &r).backward();
+    close(x1.grad(&g1).unwrap(), x2.grad(&g2).unwrap());
+    close(w1.grad(&g1).unwrap(), w2.grad(&g2).unwrap());
+    if let (Some(b1), Some(b2)) = (b1, b2) {
+        b1.grad(&g1).unwrap().into_data().assert_approx_eq::<f32>(
+            &b2.grad(&g2).unwrap().into_data(),
+            Tolerance::absolute(2e-4),
+        );
+    }
+}
+
+#[test]
+fn conv2d_matches_burn_in_value_and_gradients() {
+    let o = |s: usize, p: usize, d: usize| ConvOptions::new([s, s], [p, p], [d, d], 1);
+    // The CNN's two layers, ResNet's stem, a bottleneck's 1x1s, a strided 3x3, dilation.
+    conv_case([4, 1, 28, 28], [8, 1, 3, 3], o(1, 1, 1), true);
+    conv_case([4, 8, 14, 14], [16, 8, 3, 3], o(1, 1, 1), true);
+    conv_case([2, 3, 32, 32], [8, 3, 7, 7], o(2, 3, 1), false);
+    conv_case([3, 16, 8, 8], [8, 16, 1, 1], o(1, 0, 1), false);
+    conv_case([3, 16, 8, 8], [32, 16, 1, 1], o(2, 0, 1), false);
+    conv_case([5, 4, 9, 9], [6, 4, 3, 3], o(2, 1, 1), false);
+    conv_case([2, 3, 11, 10], [4, 3, 3, 3], o(1, 2, 2), true);
+    conv_case([33, 4, 2, 2], [5, 4, 3, 3], o(1, 1, 1), false);
+    let asymmetric = ConvOptions::new_with_padding([1, 1], [(0, 1), (1, 0)], [1, 1], 1);
+    conv_case([2, 3, 6, 6], [4, 3, 2, 2], asymmetric, true);
+}
+
+#[test]
+fn grouped_convolution_falls_back_to_burn() {
+    conv_case(
+        [2, 4, 6, 6],
+        [4, 2, 3, 3],
+        ConvOptions::new([1, 1], [1, 1], [1, 1], 2),
+        true,
+    );
+}
+
+fn pool_case(x: [usize; 4], kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) {
+    let dev = device();
+    let xs = Tensor::<4>::random(x, Distribution::Normal(0.0, 1.0), &dev);
+    let x1 = xs.clone().detach().require_grad();
+    let x2 = xs.detach().require_grad();
+    let options = MaxPoolOptions::new(kernel)
+        .with_stride(stride)
+        .with_padding(padding);
+    let y1 = focal_kernels::max_pool2d(x1.clone(), options.clone());
+    let y2 = burn::tensor::module::max_pool2d(x2.clone(), options);
+    close(y1.clone(), y2.clone());
+    let r = Tensor::<4>::random(y1.dims(), Distribution::Default, &Device::flex()).to_device(&dev);
+    let g1 = weighted(y1, &r).backward();
+    let g2 = weighted(y2, &r).backward();
+    close(x1.grad(&g1).unwrap(), x2.grad(&g2).unwrap());
+}
+
+#[test]
+fn max_pool2d_matches_burn_in_value_and_gradient() {
+    pool_case([4, 8, 28, 28], [2, 2], [2, 2], [0, 0]);
+    pool_case([2, 4, 15, 13], [3, 3], [2, 2], [1, 1]);
+    pool_case([3, 2, 7, 7], [2, 2], [1, 1], [0, 0]);
+    pool_case([1, 3, 9, 8], [3, 2], [3, 2], [1, 1]);
+}
+
+#[test]
+fn inference_without_autodiff_matches() {
+    let dev = Device::flex();
+    let x = Tensor::<4>::random([3, 5, 12, 12], Distribution::Default, &dev);
+    let w = Tensor::<4>::random([7, 5, 3, 3], Distribution::Default, &dev);
+    let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    close(
+        focal_kernels::conv2d(x.clone(), w.clone(), None, options.clone()),
+        burn::tensor::module::conv2d(x.clone(), w, None, options),
+    );
+    let pool = MaxPoolOptions::new([3, 3])
+        .with_stride([2, 2])
+        .with_padding([1, 1]);
+    close(
+        focal_kernels::max_pool2d(x.clone(), pool.clone()),
+        burn::tensor::module::max_pool2d(x, pool),
+    );
+}
+
+#[test]
+fn burn_nn_layers_give_the_same_output() {
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::nn::pool::MaxPool2dConfig;
+    let dev = device();
+    let x = Tensor::<4>::random([2, 3, 15, 14], Distribution::Default, &dev);
+    for (k, s, padding) in [
+        (3, 1, PaddingConfig2d::Same),
+        (2, 2, PaddingConfig2d::Same),
+        (7, 2, PaddingConfig2d::Explicit(3, 3, 3, 3)),
+        (3, 2, PaddingConfig2d::Valid),
+    ] {
+        let conv = Conv2dConfig::new([3, 4], [k, k])
+            .with_stride([s, s])
+            .with_padding(padding.clone())
+            .init(&dev);
+        close(
+            focal_kernels::conv2d_layer(&conv, x.clone()),
+            conv.forward(x.clone()),
+        );
+    }
+    let pool = MaxPool2dConfig::new([3, 3])
+        .with_strides([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init();
+    close(
+        focal_kernels::max_pool2d_layer(&pool, x.clone()),
+        pool.forward(x),
+    );
+}
