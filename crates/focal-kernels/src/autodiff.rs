@@ -102,4 +102,12 @@ impl<C: CheckpointStrategy> FocalKernels for Autodiff<Flex, C> {
             OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }
+
+    fn focal_attach_gradient(
+        x: FloatTensor<Self>,
+        value: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        crate::gradient::attach::<C>(x, value, grad)
+    }
 }

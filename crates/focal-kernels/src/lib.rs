@@ -27,6 +27,7 @@
 
 mod autodiff;
 mod conv;
+mod gradient;
 mod layers;
 mod pool;
 
@@ -53,6 +54,14 @@ pub trait FocalKernels: Backend {
 
     /// A 2-D max pooling, dilation 1, floor mode: `x [n, c, h, w]`.
     fn focal_max_pool2d(x: FloatTensor<Self>, spec: Pool2dSpec) -> FloatTensor<Self>;
+
+    /// `value` (`[1]` or `[n]`), with `grad` (`[n, c]`) as its gradient with respect to
+    /// `x` (`[n, c]`); see [`attach_gradient`].
+    fn focal_attach_gradient(
+        x: FloatTensor<Self>,
+        value: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 /// The `f32` elements of a flex tensor in row-major order (a copy only when it is strided).
@@ -97,6 +106,10 @@ impl FocalKernels for Flex {
         let (y, _) = pool::forward(values(&x), n * c, [h, w], &spec);
         tensor(y, [n, c, ho, wo])
     }
+
+    fn focal_attach_gradient(_x: FlexTensor, value: FlexTensor, _grad: FlexTensor) -> FlexTensor {
+        value
+    }
 }
 
 /// Whether the kernels here compute an op on `x`: an `f32` tensor on a flex device.
@@ -129,6 +142,46 @@ pub fn conv2d(
             y + b.reshape([1, o, 1, 1])
         }
         None => y,
+    }
+}
+
+/// A tensor equal to `value` whose gradient with respect to `x` (`[n, c]`) is `grad` (row-major
+/// `[n, c]`): for a loss computed outside the graph together with its gradient in closed form
+/// (the fused focal loss). `value` is `[1]` (a reduced loss: the incoming gradient scales `grad`)
+/// or `[n]` (one loss per row: each row of `grad` is scaled by its own incoming gradient).
+///
+/// On flex this is one autodiff node whose backward pass returns `grad` itself when the incoming
+/// gradient is 1 (as in `loss.backward()`), else one scaling pass. Elsewhere it is composed of
+/// tensor ops with the same value and gradient: `value + sum(x * g) - sum(detach(x) * g)`.
+///
+/// # Panics
+/// `grad` not of `x`'s size, or `value` neither `[1]` nor `[n]`.
+pub fn attach_gradient(x: Tensor<2>, value: Tensor<1>, grad: Vec<f32>) -> Tensor<1> {
+    let [n, c] = x.dims();
+    assert_eq!(
+        grad.len(),
+        n * c,
+        "attach_gradient: grad must be [{n}, {c}]"
+    );
+    let per_row = match value.dims()[0] {
+        1 if n != 1 => false,
+        len if len == n => true,
+        len => panic!("attach_gradient: value must be [1] or [{n}], not [{len}]"),
+    };
+    let device = x.device();
+    let g = Tensor::<2>::from_data(TensorData::new(grad, [n, c]), &device);
+    if x.dtype() == DType::F32 && device.without_autodiff() == Device::flex() {
+        return Tensor::<1>::from_dispatch(<Dispatch as FocalKernels>::focal_attach_gradient(
+            x.into_dispatch(),
+            value.into_dispatch(),
+            g.into_dispatch(),
+        ));
+    }
+    let fixed = x.clone().detach();
+    if per_row {
+        value + (x * g.clone()).sum_dim(1).reshape([n]) - (fixed * g).sum_dim(1).reshape([n])
+    } else {
+        value + (x * g.clone()).sum() - (fixed * g).sum()
     }
 }
 

@@ -160,3 +160,37 @@ fn burn_nn_layers_give_the_same_output() {
         pool.forward(x),
     );
 }
+
+#[test]
+fn an_attached_gradient_is_the_gradient_and_scales_with_the_incoming_one() {
+    let dev = device();
+    let x = Tensor::<2>::random([3, 4], Distribution::Default, &dev).require_grad();
+    let grad: Vec<f32> = (0..12).map(|i| i as f32 / 10.0).collect();
+    let g = Tensor::<2>::from_data(TensorData::new(grad.clone(), [3, 4]), &dev);
+    // Reduced: value [1], seeded with 1, then scaled by 3.
+    let value = Tensor::<1>::from_floats([2.5], &dev);
+    let y = focal_kernels::attach_gradient(x.clone(), value, grad.clone());
+    assert_eq!(y.clone().into_scalar::<f32>(), 2.5);
+    let grads = y.clone().backward();
+    x.grad(&grads)
+        .unwrap()
+        .into_data()
+        .assert_approx_eq::<f32>(&g.clone().inner().into_data(), Tolerance::absolute(1e-7));
+    let value = Tensor::<1>::from_floats([2.5], &dev);
+    let y = focal_kernels::attach_gradient(x.clone(), value, grad.clone());
+    let grads = (y * 3.0).backward();
+    x.grad(&grads).unwrap().into_data().assert_approx_eq::<f32>(
+        &(g.clone().inner() * 3.0).into_data(),
+        Tolerance::absolute(1e-6),
+    );
+    // Per row: value [3]; row i's gradient scaled by its weight.
+    let value = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &dev);
+    let y = focal_kernels::attach_gradient(x.clone(), value, grad);
+    let w = Tensor::<1>::from_floats([1.0, -2.0, 0.5], &dev);
+    let grads = (y * w.clone()).sum().backward();
+    let want = g.inner() * w.inner().reshape([3, 1]);
+    x.grad(&grads)
+        .unwrap()
+        .into_data()
+        .assert_approx_eq::<f32>(&want.into_data(), Tolerance::absolute(1e-6));
+}

@@ -235,7 +235,7 @@ impl FocalLoss {
         let mut out = fused::focal_rows(&fused::host_logits(&logits), &targets, c, &spec);
         if !reduced {
             let values = Tensor::<1>::from_data(TensorData::new(out.losses, [n]), &device);
-            return fused::attach(logits, values, out.grad, true);
+            return focal_kernels::attach_gradient(logits, values, out.grad);
         }
         let total: f64 = out.losses.iter().map(|&l| f64::from(l)).sum();
         let scale = match self.reduction {
@@ -259,7 +259,7 @@ impl FocalLoss {
         }
         let value =
             Tensor::<1>::from_data(TensorData::new(vec![(total * scale) as f32], [1]), &device);
-        fused::attach(logits, value, out.grad, false)
+        focal_kernels::attach_gradient(logits, value, out.grad)
     }
 
     /// Per-sample losses, the targets with ignored entries replaced by 0, and the 0/1 mask of the

@@ -6,18 +6,19 @@
 //! dL_i/dz_j = alpha_t (p_j - [j = t]) ((1 - p_t)^g - g p_t (1 - p_t)^(g-1) log p_t)
 //! ```
 //!
-//! Per row, one exponential per logit (in f64): `e_j = exp(z_j - max)`, `s = sum e_j`,
-//! `1 - p_t = (s - e_t) / s` (the other classes' share, no cancellation), and
-//! `log p_t = -ln_1p((s - e_t) / e_t)`. The limits are exact: `g = 0` gives cross-entropy, and
+//! Per row, one exponential per logit (`f32`, vectorised; the target's in `f64`):
+//! `e_j = exp(z_j - max)`, `rest = sum_{j != t} e_j` (summed without e_t), `s = rest + e_t`,
+//! `1 - p_t = rest / s` (the other classes' share, no cancellation), and
+//! `log p_t = -ln_1p(rest / e_t)`. The limits are exact: `g = 0` gives cross-entropy, and
 //! `1 - p_t = 0` gives a zero gradient for every `g` (the term `g p_t u^(g-1) log p_t` tends to 0
 //! as `u -> 0`, for `g < 1` too).
 //!
-//! The autodiff graph sees the result as `L + sum(z * G) - sum(detach(z) * G)`, with `L` and `G`
-//! computed here as constants: its value is `L` exactly (the two sums are the same computation on
-//! the same numbers), and its gradient with respect to the logits is `G`. A GPU would pay a host
-//! round trip for this, so there the loss stays composed of tensor ops (see `focal.rs`).
+//! The autodiff graph sees `L` as one custom node (focal-kernels' `attach_gradient`, a Burn
+//! backend extension) whose backward pass returns `G`, scaled by the incoming gradient. A GPU
+//! would pay a host round trip for this, so there the loss stays composed of tensor ops (see
+//! `focal.rs`).
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor};
 
 /// Rows x classes above which the rows are split over threads.
 const PARALLEL_ELEMENTS: usize = 1 << 15;
@@ -38,36 +39,88 @@ pub(crate) struct Output {
     pub weights: Vec<f32>,
 }
 
+/// `exp(x)` in `f32` for `x <= 0` (Cephes' `expf`: `2^n e^r` with `|r| <= ln 2 / 2` and a
+/// degree-6 polynomial, about 1 ulp), written without branches so that the compiler turns the
+/// loop over a row into vector instructions. Inputs below -87 give `exp(-87)` (1.6e-38, where an
+/// exact result would be subnormal or 0: no probability a loss or gradient can resolve); a NaN
+/// stays NaN.
+#[inline(always)]
+fn exp_nonpositive(x: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding and subtracting it rounds to an integer
+    let x = if x < -87.0 { -87.0 } else { x };
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
+    let mut p = 1.987_569_2e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let y = p * r * r + r + 1.0;
+    // `shifted`'s bits are ROUND's plus n: the exponent field of 2^n from integer operations.
+    y * f32::from_bits(shifted.to_bits().wrapping_sub(0x4B40_0000 - 127) << 23)
+}
+
+/// The sum of a slice in eight `f32` lanes (vectorised), returned as `f64`.
+#[inline(always)]
+fn lane_sum(v: &[f32]) -> f64 {
+    let mut acc = [0.0f32; 8];
+    let chunks = v.chunks_exact(8);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().map(|&a| f64::from(a)).sum::<f64>() + f64::from(rest)
+}
+
+/// `u^g` for `u >= 0`, with integer powers by multiplication.
+#[inline(always)]
+fn power(u: f64, g: f64) -> f64 {
+    if g == 1.0 {
+        u
+    } else if g == 2.0 {
+        u * u
+    } else if g.fract() == 0.0 && g <= 16.0 {
+        u.powi(g as i32)
+    } else {
+        u.powf(g)
+    }
+}
+
 fn row(z: &[f32], t: usize, spec: &Spec<'_>, grad: &mut [f32]) -> (f32, f32) {
     let a = spec.alpha.map_or(1.0, |w| f64::from(w[t]));
     let g = f64::from(spec.gamma);
     let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut s = 0.0f64;
     for (gj, &zj) in grad.iter_mut().zip(z) {
-        let e = f64::from(zj - max).exp();
-        *gj = e as f32;
-        s += e;
+        *gj = exp_nonpositive(zj - max);
     }
-    // e_t again in f64: as f32 it can be subnormal (z_t - max < -87), and log p_t needs it exact.
+    // The other classes' share, summed without e_t: 1 - p_t without cancellation. e_t itself in
+    // f64: as f32 it can be subnormal (z_t - max < -87), and log p_t needs it exact.
+    let rest = lane_sum(&grad[..t]) + lane_sum(&grad[t + 1..]);
     let et = f64::from(z[t] - max).exp();
-    let rest = (s - et).max(0.0);
+    let s = rest + et;
     let u = rest / s; // 1 - p_t
     let pt = et / s;
     let log_pt = -(rest / et).ln_1p();
     let (modulator, coef) = if g == 0.0 {
         (1.0, a)
     } else if u > 0.0 {
-        let ug = u.powf(g);
-        (ug, a * (ug - g * pt * u.powf(g - 1.0) * log_pt))
+        let ug = power(u, g);
+        // u^(g-1) = u^g / u, exact enough and one power fewer.
+        (ug, a * (ug - g * pt * (ug / u) * log_pt))
     } else {
         (0.0, 0.0)
     };
     let loss = -a * modulator * log_pt;
-    for (j, gj) in grad.iter_mut().enumerate() {
-        let p = f64::from(*gj) / s;
-        let delta = if j == t { 1.0 } else { 0.0 };
-        *gj = (coef * (p - delta)) as f32;
+    // dL/dz_j = coef (p_j - [j = t]): coef / s * e_j off the target, -coef (1 - p_t) on it.
+    let scale = (coef / s) as f32;
+    for gj in grad.iter_mut() {
+        *gj *= scale;
     }
+    grad[t] = (-coef * u) as f32;
     (loss as f32, a as f32)
 }
 
@@ -113,30 +166,6 @@ pub(crate) fn focal_rows(z: &[f32], targets: &[i64], c: usize, spec: &Spec<'_>) 
         }
     }
     out
-}
-
-/// `value + sum(z * grad) - sum(detach(z) * grad)`, summed per row when `per_row` (then `value`
-/// is `[n]`), else in total (`value` is `[1]`): a tensor equal to `value` whose gradient with
-/// respect to `logits` is `grad`.
-pub(crate) fn attach(
-    logits: Tensor<2>,
-    value: Tensor<1>,
-    grad: Vec<f32>,
-    per_row: bool,
-) -> Tensor<1> {
-    let [n, c] = logits.dims();
-    let device = logits.device();
-    let g = Tensor::<2>::from_data(TensorData::new(grad, [n, c]), &device);
-    let fixed = logits.clone().detach();
-    let (a, b) = if per_row {
-        (
-            (logits * g.clone()).sum_dim(1).reshape([n]),
-            (fixed * g).sum_dim(1).reshape([n]),
-        )
-    } else {
-        ((logits * g.clone()).sum(), (fixed * g).sum())
-    };
-    value + a - b
 }
 
 /// The targets on the host as `i64`.
