@@ -10,8 +10,9 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex, tensor::FloatTensor};
 
-use crate::{Conv2dSpec, Pool2dSpec};
-use crate::{FocalKernels, conv, dims4, host, pool, tensor, values};
+use crate::conv::{self, Conv2dSpec};
+use crate::extension::{FocalKernels, conv_forward, dims4, host, tensor, values};
+use crate::pool::{self, Pool2dSpec};
 
 #[derive(Debug)]
 struct Conv2dBackward;
@@ -73,7 +74,7 @@ impl<C: CheckpointStrategy> FocalKernels for Autodiff<Flex, C> {
         let guards = [x.node(), weight.node()];
         let xp = host(x.primitive());
         let wp = host(weight.primitive());
-        let y = crate::conv_forward(&xp, &wp, spec);
+        let y = conv_forward(&xp, &wp, spec);
         match Conv2dBackward
             .prepare::<C>(guards)
             .compute_bound()

@@ -11,7 +11,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex, tensor::FloatTensor};
 use burn::tensor::TensorData;
 
-use crate::{host, values};
+use crate::extension::{host, values};
 
 #[derive(Debug)]
 pub(crate) struct AttachBackward;

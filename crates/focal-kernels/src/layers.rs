@@ -40,7 +40,7 @@ pub fn conv2d_layer(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let padding = pairs(&layer.padding, [h, w], layer.kernel_size, layer.stride);
     let options =
         ConvOptions::new_with_padding(layer.stride, padding, layer.dilation, layer.groups);
-    crate::conv2d(
+    crate::api::conv2d(
         x,
         layer.weight.val(),
         layer.bias.as_ref().map(|b| b.val()),
@@ -57,5 +57,5 @@ pub fn max_pool2d_layer(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
         .with_padding_pairs(padding)
         .with_dilation(layer.dilation)
         .with_ceil_mode(layer.ceil_mode);
-    crate::max_pool2d(x, options)
+    crate::api::max_pool2d(x, options)
 }

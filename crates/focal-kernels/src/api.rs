@@ -1,0 +1,120 @@
+//! The functions on `Tensor`s: the kernels on flex, Burn's own ops elsewhere.
+
+use burn::backend::Dispatch;
+use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+use burn::tensor::{DType, Device, Tensor, TensorData};
+
+use crate::conv::Conv2dSpec;
+use crate::extension::FocalKernels;
+use crate::pool::Pool2dSpec;
+
+/// Whether the kernels here compute an op on `x`: an `f32` tensor on a flex device.
+fn applies(x: &Tensor<4>) -> bool {
+    x.dtype() == DType::F32 && x.device().without_autodiff() == Device::flex()
+}
+
+/// A 2-D convolution, as `burn::tensor::module::conv2d`: `x [n, c, h, w]`,
+/// `weight [o, c / groups, kh, kw]`, optional `bias [o]`.
+pub fn conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    options: ConvOptions<2>,
+) -> Tensor<4> {
+    if options.groups != 1 || !applies(&x) || weight.dtype() != DType::F32 {
+        return burn::tensor::module::conv2d(x, weight, bias, options);
+    }
+    let spec = Conv2dSpec {
+        stride: options.stride,
+        padding: options.padding,
+        dilation: options.dilation,
+    };
+    let y =
+        <Dispatch as FocalKernels>::focal_conv2d(x.into_dispatch(), weight.into_dispatch(), spec);
+    let y = Tensor::<4>::from_dispatch(y);
+    match bias {
+        Some(b) => {
+            let o = b.dims()[0];
+            y + b.reshape([1, o, 1, 1])
+        }
+        None => y,
+    }
+}
+
+/// A tensor equal to `value` whose gradient with respect to `x` (`[n, c]`) is `grad` (row-major
+/// `[n, c]`): for a loss computed outside the graph together with its gradient in closed form
+/// (the fused focal loss). `value` is `[1]` (a reduced loss: the incoming gradient scales `grad`)
+/// or `[n]` (one loss per row: each row of `grad` is scaled by its own incoming gradient).
+///
+/// On flex this is one autodiff node whose backward pass returns `grad` itself when the incoming
+/// gradient is 1 (as in `loss.backward()`), else one scaling pass. Elsewhere it is composed of
+/// tensor ops with the same value and gradient: `value + sum(x * g) - sum(detach(x) * g)`.
+///
+/// # Panics
+/// `grad` not of `x`'s size, or `value` neither `[1]` nor `[n]`.
+pub fn attach_gradient(x: Tensor<2>, value: Tensor<1>, grad: Vec<f32>) -> Tensor<1> {
+    let [n, c] = x.dims();
+    assert_eq!(
+        grad.len(),
+        n * c,
+        "attach_gradient: grad must be [{n}, {c}]"
+    );
+    let per_row = match value.dims()[0] {
+        1 if n != 1 => false,
+        len if len == n => true,
+        len => panic!("attach_gradient: value must be [1] or [{n}], not [{len}]"),
+    };
+    let device = x.device();
+    let g = Tensor::<2>::from_data(TensorData::new(grad, [n, c]), &device);
+    if x.dtype() == DType::F32 && device.without_autodiff() == Device::flex() {
+        return Tensor::<1>::from_dispatch(<Dispatch as FocalKernels>::focal_attach_gradient(
+            x.into_dispatch(),
+            value.into_dispatch(),
+            g.into_dispatch(),
+        ));
+    }
+    let fixed = x.clone().detach();
+    if per_row {
+        value + (x * g.clone()).sum_dim(1).reshape([n]) - (fixed * g).sum_dim(1).reshape([n])
+    } else {
+        value + (x * g.clone()).sum() - (fixed * g).sum()
+    }
+}
+
+/// A 2-D max pooling, as `burn::tensor::module::max_pool2d`.
+pub fn max_pool2d(x: Tensor<4>, options: MaxPoolOptions<2>) -> Tensor<4> {
+    let [(pt, pb), (pl, pr)] = options.padding;
+    let fits = pt == pb
+        && pl == pr
+        && pt * 2 <= options.kernel_size[0]
+        && pl * 2 <= options.kernel_size[1];
+    if !applies(&x) || !fits || options.dilation != [1, 1] || options.ceil_mode {
+        return burn::tensor::module::max_pool2d(x, options);
+    }
+    let spec = Pool2dSpec {
+        kernel: options.kernel_size,
+        stride: options.stride,
+        padding: [pt, pl],
+    };
+    Tensor::<4>::from_dispatch(<Dispatch as FocalKernels>::focal_max_pool2d(
+        x.into_dispatch(),
+        spec,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flex_f32_tensors_take_the_kernels_others_do_not() {
+        let shape = [1, 1, 2, 2];
+        assert!(applies(&Tensor::<4>::zeros(shape, &Device::flex())));
+        assert!(applies(&Tensor::<4>::zeros(
+            shape,
+            &Device::flex().autodiff()
+        )));
+        let f64s = Tensor::<4>::zeros(shape, (&Device::flex(), DType::F64));
+        assert!(!applies(&f64s));
+    }
+}
