@@ -11,21 +11,27 @@ use focal_data::split::SplitFractions;
 use focal_train::experiment::{Plan, SweepMetric, SweepSpec};
 use focal_train::pipeline::{self, Rebuilt};
 use focal_train::plan::ExperimentPlan;
-use focal_train::{Alpha, PreparedData, Remedy, RemedyKind, RemedyParams, TrainConfig};
+use focal_train::{Alpha, PreparedData, Remedy, RemedyKind, RemedyParams};
 
-use crate::device::DeviceArg;
 use crate::plan::{self, Jobs};
-use crate::train::{ModelArg, TaskArgs, load_source};
+use crate::training::{TrainingArgs, set_threads};
 
 /// The remedies `focal compare` runs by default.
 pub const DEFAULT_REMEDIES: &str = "ce,weighted-ce,oversample,smote,focal,cb-focal";
 
-/// The task and budget shared by `compare` and `sweep`.
+/// The gammas `focal sweep` tries by default.
+pub const DEFAULT_SWEEP_GAMMAS: &str = "0,0.5,1,2,3,5";
+
+/// The epochs of each run of `compare` and `sweep` when --epochs is absent (keeps `focal
+/// compare` on the bundled data under 5 minutes on two CPU cores).
+pub const EXPERIMENT_EPOCHS: usize = 4;
+
+/// What `compare` and `sweep` share: the training flags and the experiment's own.
 #[derive(Debug, Args)]
 pub struct ExperimentArgs {
-    /// The data and the task.
+    /// The data, task, model, budget, optimizer and remedy parameters (as `focal train`).
     #[command(flatten)]
-    pub task: TaskArgs,
+    pub training: TrainingArgs,
     /// Pool every sample of the data (its own splits ignored) and draw a training split of
     /// exactly this many samples at --ratio (with --val-size and --test-size; needs --positive
     /// and --ratio). The tutorial's protocol: 19600 / 10000 / 10000 at 98:2.
@@ -41,37 +47,10 @@ pub struct ExperimentArgs {
     /// cell is mean ± std and wins inside the noise are not called.
     #[arg(long, default_value_t = 1)]
     pub seeds: usize,
-    /// The first training seed; it also fixes the task and the split, which every entry and
-    /// seed share.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// The model.
-    #[arg(long, value_enum, default_value = "cnn")]
-    pub model: ModelArg,
-    /// Epochs per run (the default keeps `focal compare` on the bundled data under 5 minutes on
-    /// two CPU cores).
-    #[arg(long, default_value_t = 4)]
-    pub epochs: usize,
-    /// Samples per step.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Learning rate (Adam).
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// Where to train.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceArg,
-    /// Worker threads of the CPU backend (default: one per core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
     /// Folder of the experiment: one run folder per entry and seed, plus comparison.json,
     /// comparison.md and report.html. Must not hold an experiment already.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// No progress on stderr (the table is still printed). Progress is bars on a terminal, one
-    /// line per epoch otherwise.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Write the experiment folder's plan.json (every run's full config, index and run folder)
     /// and split.json, and train nothing: then `focal run-plan DIR --index I` trains run I (on
     /// any machine sharing the folder) and `focal report DIR` gathers.
@@ -95,16 +74,11 @@ pub struct CompareArgs {
     /// Gather the finished runs of a planned experiment folder (the same as `focal report DIR`).
     #[arg(long, value_name = "DIR")]
     pub gather: Option<PathBuf>,
-    /// Comma-separated remedies (see `focal train --help` for the list).
+    /// Comma-separated remedies (see `focal train --help` for the list). --gamma, --alpha,
+    /// --beta, --tau and --epsilon go to the remedies that read them (a parameter that no
+    /// listed remedy reads is refused).
     #[arg(long, value_name = "LIST", default_value = DEFAULT_REMEDIES)]
     pub remedies: String,
-    /// Focusing parameter of focal and cb-focal (their default: 2).
-    #[arg(long)]
-    pub gamma: Option<f32>,
-    /// Class weights of focal and weighted-ce: a number (two classes: weight on the POSITIVE
-    /// class), a list, `auto` or cb:BETA (default: focal none, weighted-ce auto).
-    #[arg(long, allow_hyphen_values = true)]
-    pub alpha: Option<String>,
     /// The task, budget and output.
     #[command(flatten)]
     pub common: ExperimentArgs,
@@ -113,16 +87,10 @@ pub struct CompareArgs {
 /// Arguments of `focal sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Gammas to try, comma-separated.
-    #[arg(long, value_name = "LIST", default_value = "0,0.5,1,2,3,5")]
-    pub gamma: String,
     /// Alphas to try at the best gamma (or crossed with every gamma with --grid), separated by
     /// `/` or `,` (e.g. auto,0.25,0.5,0.75 or cb:0.999/auto). None: alpha is not swept.
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub then_alpha: Option<String>,
-    /// Alpha used while gamma is swept (default: none).
-    #[arg(long, allow_hyphen_values = true)]
-    pub alpha: Option<String>,
     /// The full gamma x alpha grid instead of gamma first, then alpha.
     #[arg(long)]
     pub grid: bool,
@@ -152,23 +120,11 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
-fn base_config(c: &ExperimentArgs, remedy: Remedy) -> anyhow::Result<TrainConfig> {
-    let mut config = TrainConfig::new(remedy);
-    config.model = c.model.0;
-    config.epochs = c.epochs;
-    config.batch_size = c.batch_size;
-    config.lr = c.lr;
-    config.device = c.device.into();
-    config.seed = c.seed;
-    config.validate()?;
-    Ok(config)
-}
-
 fn seeds(c: &ExperimentArgs) -> anyhow::Result<Vec<u64>> {
     if c.seeds == 0 {
         bail!("--seeds 0: give at least 1");
     }
-    Ok((0..c.seeds as u64).map(|i| c.seed + i).collect())
+    Ok((0..c.seeds as u64).map(|i| c.training.seed + i).collect())
 }
 
 /// The experiment folder: `--out`, or `runs/<what>` (`-2`, `-3`... when taken). A folder
@@ -191,8 +147,10 @@ fn out_dir(c: &ExperimentArgs, what: &str) -> anyhow::Result<PathBuf> {
 
 /// Loads the data and builds the task and split every entry shares.
 fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
-    let spec = c.task.spec(c.seed)?;
-    let source = load_source(c.task.data.as_deref())?;
+    let t = &c.training;
+    let spec = t.task.spec(t.seed)?;
+    let source = t.load()?;
+    let label_column = t.task.label_column.clone();
     if let (Some(train), Some(val), Some(test)) = (c.train_size, c.val_size, c.test_size) {
         let (Some(positive), Some(ratio)) = (&spec.positive, spec.ratio) else {
             bail!("--train-size needs --positive and --ratio");
@@ -202,11 +160,14 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
             positive,
             ratio,
             [train, val, test],
-            c.seed,
+            t.seed,
         )
+        .map(|d| d.with_label_column(label_column))
         .context("building the task with --train-size/--val-size/--test-size");
     }
-    PreparedData::new(&source, &spec, SplitFractions::default()).context("building the task")
+    PreparedData::new(&source, &spec, SplitFractions::default())
+        .map(|d| d.with_label_column(label_column))
+        .context("building the task")
 }
 
 /// Trains the planned experiment in `dir` as the flags say (in this process, with worker
@@ -215,7 +176,12 @@ fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Res
     let n = plan.runs.len();
     let shown = dir.display();
     if c.slurm {
-        let command = plan::write_slurm(dir, 0..n, c.threads, c.task.data.as_deref())?;
+        let command = plan::write_slurm(
+            dir,
+            0..n,
+            c.training.threads,
+            c.training.task.data.as_deref(),
+        )?;
         let more = if plan.next_stage_unplanned() {
             " (the sweep's first stage; the gather job plans the second and submits it)"
         } else {
@@ -242,14 +208,19 @@ fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Res
         return Ok(());
     }
     let started = std::time::Instant::now();
-    if !c.quiet && c.out.is_none() {
+    let (quiet, threads, data) = (
+        c.training.quiet,
+        c.training.threads,
+        c.training.task.data.as_deref(),
+    );
+    if !quiet && c.out.is_none() {
         eprintln!(
             "experiment folder: {shown} (after an interruption, the same command with --out {shown} continues)"
         );
     }
     let gathered = match c.jobs {
-        Some(jobs) => plan::run_workers(dir, jobs, c.threads, c.task.data.as_deref(), c.quiet)?,
-        None => plan::run_in_process(dir, c.task.data.as_deref(), c.quiet)?,
+        Some(jobs) => plan::run_workers(dir, jobs, threads, data, quiet)?,
+        None => plan::run_in_process(dir, data, quiet)?,
     };
     plan::finish(dir, gathered, started)
 }
@@ -259,12 +230,11 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     if let Some(dir) = args.gather {
         return run_report(ReportArgs { dir });
     }
-    crate::train::set_threads(args.common.threads)?;
-    let alpha = match &args.alpha {
-        Some(a) => Some(a.parse::<Alpha>().context("--alpha")?),
-        None => None,
-    };
+    let t = &args.common.training;
+    set_threads(t.threads)?;
+    let params = t.remedy_params()?;
     let mut plans = Vec::new();
+    let mut kinds = Vec::new();
     for name in args
         .remedies
         .split(',')
@@ -272,12 +242,7 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
         .filter(|s| !s.is_empty())
     {
         let kind: RemedyKind = name.parse().context("--remedies")?;
-        // --gamma and --alpha go to the remedies that read them.
-        let params = RemedyParams {
-            gamma: args.gamma,
-            alpha: alpha.clone(),
-            ..RemedyParams::default()
-        };
+        // The remedy parameters go to the remedies that read them.
         let remedy = params
             .only_for(kind)
             .check(kind)
@@ -285,13 +250,30 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
         if plans.iter().any(|p: &Plan| p.label == name) {
             bail!("--remedies: {name} is listed twice");
         }
+        kinds.push(kind);
         plans.push(Plan {
             label: name.to_string(),
-            config: base_config(&args.common, remedy)?,
+            config: t.config(remedy, EXPERIMENT_EPOCHS)?,
         });
     }
     if plans.is_empty() {
         bail!("--remedies: give at least one remedy, e.g. {DEFAULT_REMEDIES}");
+    }
+    // A parameter no listed remedy reads would be silently ignored: refuse it.
+    for (setting, given) in params.given() {
+        if given && !kinds.iter().any(|k| k.reads().contains(&setting)) {
+            let readers: Vec<&str> = focal_train::REMEDIES
+                .iter()
+                .filter(|r| r.kind.reads().contains(&setting))
+                .map(|r| r.name)
+                .collect();
+            bail!(
+                "{} applies to none of --remedies {}; it is read by: {}",
+                crate::flags::flag(setting),
+                args.remedies,
+                readers.join(", ")
+            );
+        }
     }
     let seeds = seeds(&args.common)?;
     // Every flag is checked; now the (slow) part.
@@ -307,8 +289,22 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 
 /// Runs `focal sweep`.
 pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
-    crate::train::set_threads(args.common.threads)?;
-    let gammas = split_list(&args.gamma)
+    let t = &args.common.training;
+    set_threads(t.threads)?;
+    // The sweep trains the focal remedy, which reads gamma and alpha only.
+    for (flag, given) in [
+        ("--beta", t.beta.is_some()),
+        ("--tau", t.tau.is_some()),
+        ("--epsilon", t.epsilon.is_some()),
+    ] {
+        if given {
+            bail!(
+                "{flag} does not apply to focal sweep: it trains the focal remedy, which reads --gamma and --alpha"
+            );
+        }
+    }
+    let gamma_list = t.gamma.as_deref().unwrap_or(DEFAULT_SWEEP_GAMMAS);
+    let gammas = split_list(gamma_list)
         .map(|g| {
             let v = g
                 .parse::<f32>()
@@ -333,12 +329,9 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<Vec<Alpha>>>()?,
         None => Vec::new(),
     };
-    let base_alpha = match &args.alpha {
-        Some(a) => Some(a.parse::<Alpha>().context("--alpha")?),
-        None => None,
-    };
+    let base_alpha = t.alpha().context("--alpha")?;
     let remedy = Remedy::default_for(RemedyKind::Focal);
-    let base = base_config(&args.common, remedy)?;
+    let base = t.config(remedy, EXPERIMENT_EPOCHS)?;
     let spec = SweepSpec {
         gammas,
         alphas,

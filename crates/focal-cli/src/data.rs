@@ -6,6 +6,8 @@ use clap::{Args, Subcommand};
 use focal_data::task::{ClassSelector, TaskSpec, build_task, parse_ratio};
 use focal_data::{Dataset, LoadOptions, SampleKind};
 
+use crate::training::{IMAGE_SIZE_HELP, ModelArg, parse_size};
+
 /// Subcommands of `focal data`.
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
@@ -29,9 +31,11 @@ pub struct InspectArgs {
     /// CSV only: the label column (default: `label` if present, else the last column).
     #[arg(long, value_name = "NAME")]
     label_column: Option<String>,
-    /// Image folders only: resize every image to WIDTHxHEIGHT (default: the first image's size).
-    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, value_name = "WxH", value_parser = parse_size, help = IMAGE_SIZE_HELP)]
     image_size: Option<(u32, u32)>,
+    /// The model whose default image size applies when --image-size is absent (see there).
+    #[arg(long, value_enum, default_value = "cnn")]
+    model: ModelArg,
     /// Describe the binary task with this positive (rare) class, by name or index: label 1 is
     /// the positive class, label 0 every other class.
     #[arg(long, value_name = "NAME|INDEX")]
@@ -48,21 +52,6 @@ pub struct InspectArgs {
     seed: u64,
 }
 
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("`{s}`: expected WIDTHxHEIGHT, e.g. 28x28"))?;
-    let w = w
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}`: width is not a whole number"))?;
-    let h = h
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}`: height is not a whole number"))?;
-    Ok((w, h))
-}
-
 /// Runs `focal data ...`.
 pub fn run(cmd: DataCommand) -> anyhow::Result<()> {
     match cmd {
@@ -76,7 +65,8 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             let opts = LoadOptions {
                 label_column: args.label_column.clone(),
                 image_size: args.image_size,
-                grayscale: None,
+                default_image_size: Some(focal_train::default_image_size(args.model.0)),
+                ..LoadOptions::default()
             };
             focal_data::load(path, &opts)
                 .with_context(|| format!("loading --data {}", path.display()))?

@@ -28,6 +28,8 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::Seeds => "--seeds",
         Setting::CheckpointEvery => "--checkpoint-every",
         Setting::Threads => "--threads",
+        Setting::ImageSize => "--image-size",
+        Setting::Rule => "--rule",
     }
 }
 
@@ -100,6 +102,7 @@ fn data_message(e: &DataError) -> Option<String> {
                 "ratio" => "--ratio",
                 "positive class" => "--positive",
                 "long-tail factor" => "--long-tail",
+                "image size" => "--image-size",
                 _ => return None,
             };
             let reason = reason
@@ -113,6 +116,10 @@ fn data_message(e: &DataError) -> Option<String> {
                 );
             format!("invalid {flag} `{value}`: {reason}")
         }
+        DataError::TooLarge { .. } => e.to_string().replace(
+            "load them at a smaller image size, e.g.",
+            "pass a smaller --image-size, e.g.",
+        ),
         DataError::CsvNotNumeric { .. } | DataError::MissingLabelColumn { .. } => e
             .to_string()
             .replace("name it as such", "choose it with --label-column")

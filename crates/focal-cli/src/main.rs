@@ -15,7 +15,9 @@ mod eval_run;
 mod flags;
 mod info;
 mod plan;
+mod predict;
 mod train;
+mod training;
 
 /// Train and judge classifiers on heavily imbalanced data.
 #[derive(Debug, Parser)]
@@ -38,6 +40,9 @@ enum Command {
     Compare(Box<compare::CompareArgs>),
     /// Sweep focal loss's gamma, then alpha at the best gamma (or a full grid).
     Sweep(Box<compare::SweepArgs>),
+    /// Apply a trained run to new data (image files, a folder, a CSV, any data train reads):
+    /// one CSV row per input with each class's probability and the decision.
+    Predict(Box<predict::PredictArgs>),
     /// Rebuild report.html of a run or experiment folder from its files (a planned experiment is
     /// gathered from its run folders; runs still missing are listed, and the exit code is 1).
     Report(compare::ReportArgs),
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run_compare(*args),
         Command::Sweep(args) => compare::run_sweep(*args),
         Command::Report(args) => compare::run_report(args),
+        Command::Predict(args) => predict::run(*args),
         Command::RunPlan(args) => plan::run(args),
     };
     match result {

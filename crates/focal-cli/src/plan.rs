@@ -108,7 +108,7 @@ pub fn run(args: RunPlanArgs) -> anyhow::Result<()> {
         let gathered = match args.jobs {
             Some(jobs) => run_workers(dir, jobs, args.threads, args.data.as_deref(), args.quiet)?,
             None => {
-                crate::train::set_threads(args.threads)?;
+                crate::training::set_threads(args.threads)?;
                 run_in_process(dir, args.data.as_deref(), args.quiet)?
             }
         };
@@ -126,7 +126,7 @@ pub fn run(args: RunPlanArgs) -> anyhow::Result<()> {
             }
         },
     };
-    crate::train::set_threads(args.threads)?;
+    crate::training::set_threads(args.threads)?;
     let (plan, data) = pipeline::plan_data(dir, args.data.as_deref())
         .with_context(|| format!("rebuilding the task of {}", dir.display()))?;
     let run = plan.run(index)?.clone();

@@ -4,20 +4,15 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use anyhow::Context;
+use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use focal_data::split::SplitFractions;
-use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
-use focal_data::{Dataset, LoadOptions};
 use focal_train::run::{EpochRecord, render_report};
-use focal_train::{
-    Alpha, ModelKind, OptimizerKind, PreparedData, Progress, REMEDIES, RemedyKind, RemedyParams,
-    ScheduleKind, TrainConfig,
-};
+use focal_train::{PreparedData, Progress, REMEDIES, RemedyKind, TrainConfig};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::device::DeviceArg;
+use crate::training::{TrainingArgs, set_threads};
 
 /// A remedy name, with the descriptions of focal-train's remedy table as help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,234 +39,66 @@ impl ValueEnum for RemedyArg {
     }
 }
 
-/// A model name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModelArg(pub ModelKind);
-static MODEL_ARGS: [ModelArg; 4] = [
-    ModelArg(ModelKind::ALL[0]),
-    ModelArg(ModelKind::ALL[1]),
-    ModelArg(ModelKind::ALL[2]),
-    ModelArg(ModelKind::ALL[3]),
-];
-
-impl ValueEnum for ModelArg {
-    fn value_variants<'a>() -> &'a [Self] {
-        &MODEL_ARGS
-    }
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        let help = match self.0 {
-            ModelKind::Mlp => "multi-layer perceptron (tabular rows, or images flattened)",
-            ModelKind::Cnn => "small CNN for images around 28x28 (conv32-conv64-fc128)",
-            ModelKind::Resnet18 => "torchvision ResNet-18",
-            ModelKind::Resnet50 => "torchvision ResNet-50",
-        };
-        Some(PossibleValue::new(self.0.name()).help(help))
-    }
-}
-
-/// A value of one of the library's named enums (optimizer, schedule): clap lists and checks
-/// the names the library's own table gives, and the library parses them.
-fn named<T>(all: &'static [T], name: fn(T) -> &'static str) -> impl TypedValueParser<Value = T>
-where
-    T: std::str::FromStr<Err = focal_train::TrainError> + Copy + Send + Sync + 'static,
-{
-    PossibleValuesParser::new(all.iter().map(|&v| name(v))).try_map(|s| s.parse::<T>())
-}
-
-/// The data and the task built from it, shared by `train`, `compare` and `sweep`.
-#[derive(Debug, Args)]
-pub struct TaskArgs {
-    /// Data set: a folder of IDX files, a .npz, a CSV, or a folder of class folders of images.
-    /// Default: the bundled Fashion-MNIST test split as a binary task, Shirt vs the rest at 98:2.
-    #[arg(long, value_name = "PATH")]
-    pub data: Option<PathBuf>,
-    /// The rare (positive) class, by name or index: the task becomes binary, label 1 = this
-    /// class. Default with the bundled data: Shirt.
-    #[arg(long, value_name = "NAME|INDEX")]
-    pub positive: Option<String>,
-    /// Imposed NEGATIVE:POSITIVE ratio, by subsampling (e.g. 98:2). Default with the bundled
-    /// data: 98:2.
-    #[arg(long, value_name = "N:P")]
-    pub ratio: Option<String>,
-}
-
-impl TaskArgs {
-    /// The task, from the flags (bundled data: Shirt at 98:2 unless told otherwise).
-    pub fn spec(&self, seed: u64) -> anyhow::Result<TaskSpec> {
-        let positive = match (&self.positive, &self.data) {
-            (Some(p), _) => Some(p.parse::<ClassSelector>().context("--positive")?),
-            (None, None) => Some(ClassSelector::Name(
-                focal_train::DEFAULT_POSITIVE.to_string(),
-            )),
-            (None, Some(_)) => None,
-        };
-        let ratio = match (&self.ratio, &self.data) {
-            (Some(r), _) => Some(parse_ratio(r).context("--ratio")?),
-            (None, None) => Some(focal_train::DEFAULT_RATIO),
-            (None, Some(_)) => None,
-        };
-        Ok(TaskSpec {
-            positive,
-            ratio,
-            long_tail: None,
-            seed,
-        })
-    }
-}
-
 /// Arguments of `focal train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The data and the task.
+    /// The data, task, model, budget, optimizer and remedy parameters.
     #[command(flatten)]
-    pub task: TaskArgs,
+    pub training: TrainingArgs,
     /// The imbalance remedy.
     #[arg(long, value_enum, default_value = "ce")]
     pub remedy: RemedyArg,
-    /// Focusing parameter of focal and cb-focal (default 2; 0 is cross-entropy).
-    #[arg(long)]
-    pub gamma: Option<f32>,
-    /// Class weights of focal and weighted-ce: a number (two classes: weight on the POSITIVE
-    /// class, 1 - a on the other, torchvision's reading: 0.25 down-weights the rare class), a
-    /// comma-separated list (one per class), `auto` (inverse frequency) or cb:BETA (effective
-    /// number).
-    #[arg(long, allow_hyphen_values = true)]
-    pub alpha: Option<String>,
-    /// Effective-number beta of cb-focal (default 0.999) and ldam-drw (default 0.9999).
-    #[arg(long)]
-    pub beta: Option<f64>,
-    /// Temperature of logit-adjust (default 1).
-    #[arg(long)]
-    pub tau: Option<f32>,
-    /// Epsilon of poly (default 1).
-    #[arg(long, allow_hyphen_values = true)]
-    pub epsilon: Option<f32>,
-    /// The model.
-    #[arg(long, value_enum, default_value = "cnn")]
-    pub model: ModelArg,
-    /// torchvision ResNet weights (.pth or .safetensors) to start from; read without executing
-    /// code. The head is re-initialised when the class count differs; greyscale input sums the
-    /// first convolution over colour channels.
-    #[arg(long, value_name = "FILE")]
-    pub pretrained: Option<PathBuf>,
-    /// RetinaNet prior-probability initialisation: the head's bias gives the positive class
-    /// probability PI at the start (the paper uses 0.01).
-    #[arg(long, value_name = "PI")]
-    pub prior_bias: Option<f64>,
-    /// Number of epochs.
-    #[arg(long, default_value_t = TrainConfig::DEFAULT_EPOCHS)]
-    pub epochs: usize,
-    /// Samples per step.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// The optimizer: adam (beta 0.9, 0.999) or sgd (momentum 0.9).
-    #[arg(long, default_value = "adam", value_parser = named(&OptimizerKind::ALL, OptimizerKind::name))]
-    pub optimizer: OptimizerKind,
-    /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f32,
-    /// Learning-rate schedule: constant, step (x0.1 at half and again at three quarters of the
-    /// epochs) or cosine (decay to 0).
-    #[arg(long, default_value = "constant", value_parser = named(&ScheduleKind::ALL, ScheduleKind::name))]
-    pub schedule: ScheduleKind,
-    /// Linear learning-rate warm-up over this many epochs.
-    #[arg(long, default_value_t = 0)]
-    pub warmup_epochs: usize,
-    /// Clip each parameter's gradient to this L2 norm (the tutorial's cure for NaN losses).
-    #[arg(long, value_name = "NORM")]
-    pub clip_grad: Option<f32>,
-    /// Stop when validation PR-AUC has not improved for this many epochs (the best epoch's
-    /// model is then evaluated).
-    #[arg(long, value_name = "PATIENCE")]
-    pub early_stop: Option<usize>,
-    /// Tune the decision threshold on validation for this recall of the positive class
-    /// (default: the best F1).
-    #[arg(long, value_name = "R")]
-    pub target_recall: Option<f64>,
-    /// Where to train.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceArg,
-    /// Worker threads of the CPU backend (default: one per core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Write the resumable checkpoint (model and optimizer) every N epochs and at the end; a
-    /// resumed run restarts from the last one. Large models spend seconds per checkpoint.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub checkpoint_every: usize,
-    /// Seed of everything random (task, split, initialisation, sampling, shuffling, dropout).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
     /// Folder that receives the run folder.
     #[arg(long, default_value = "runs")]
     pub out: PathBuf,
     /// Name of the run folder (default: REMEDY-MODEL-seedSEED; -2, -3... when taken).
     #[arg(long)]
     pub name: Option<String>,
-    /// Continue the interrupted run in this folder (its config.json gives every setting; --data
-    /// overrides where the data are read from).
-    #[arg(long, value_name = "DIR")]
+    /// Continue the interrupted run in this folder (its config.json gives every setting;
+    /// --data overrides where the data are read from; a flag that would change a setting is
+    /// refused).
+    #[arg(long, value_name = "DIR", conflicts_with_all = RESUME_CONFLICTS)]
     pub resume: Option<PathBuf>,
-    /// No progress and no report on the terminal (the run folder is still written).
-    #[arg(long, short)]
-    pub quiet: bool,
 }
+
+/// The flags `--resume` refuses: the run's config.json sets what they would.
+const RESUME_CONFLICTS: [&str; 29] = [
+    "positive",
+    "ratio",
+    "long_tail",
+    "label_column",
+    "image_size",
+    "model",
+    "gamma",
+    "alpha",
+    "beta",
+    "tau",
+    "epsilon",
+    "pretrained",
+    "prior_bias",
+    "epochs",
+    "batch_size",
+    "lr",
+    "optimizer",
+    "weight_decay",
+    "schedule",
+    "warmup_epochs",
+    "clip_grad",
+    "early_stop",
+    "target_recall",
+    "device",
+    "checkpoint_every",
+    "seed",
+    "remedy",
+    "out",
+    "name",
+];
 
 impl TrainArgs {
     /// The training configuration, every flag checked (before any data is read).
     fn config(&self) -> anyhow::Result<TrainConfig> {
-        let alpha = match &self.alpha {
-            Some(a) => Some(a.parse::<Alpha>()?),
-            None => None,
-        };
-        let params = RemedyParams {
-            gamma: self.gamma,
-            alpha,
-            beta: self.beta,
-            tau: self.tau,
-            epsilon: self.epsilon,
-        };
-        let remedy = params.check(self.remedy.0)?;
-        let config = TrainConfig {
-            model: self.model.0,
-            remedy,
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            lr: self.lr,
-            optimizer: self.optimizer,
-            weight_decay: self.weight_decay,
-            schedule: self.schedule,
-            warmup_epochs: self.warmup_epochs,
-            clip_grad: self.clip_grad,
-            early_stop: self.early_stop,
-            target_recall: self.target_recall,
-            prior_bias: self.prior_bias,
-            pretrained: self.pretrained.clone(),
-            device: self.device.into(),
-            checkpoint_every: self.checkpoint_every,
-            seed: self.seed,
-            inject_nan_at: None,
-        };
-        config.validate()?;
-        // A missing GPU is reported now, not after minutes of loading data.
-        config.device.resolve()?;
-        if let Some(p) = &self.pretrained
-            && !p.is_file()
-        {
-            bail!("--pretrained {}: no such file", p.display());
-        }
-        Ok(config)
-    }
-}
-
-/// Loads `--data`, or the bundled data set.
-pub fn load_source(data: Option<&Path>) -> anyhow::Result<Dataset> {
-    match data {
-        Some(p) => focal_data::load(p, &LoadOptions::default())
-            .with_context(|| format!("--data {}", p.display())),
-        None => focal_data::bundled().context("loading the bundled data set"),
+        let remedy = self.training.remedy_params()?.check(self.remedy.0)?;
+        self.training.config(remedy, TrainConfig::DEFAULT_EPOCHS)
     }
 }
 
@@ -391,31 +218,26 @@ impl Progress for CliProgress {
     }
 }
 
-/// Sets `--threads` (before any tensor work).
-pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
-    if let Some(t) = threads {
-        focal_train::device::set_threads(t)?;
-    }
-    Ok(())
-}
-
 /// Runs `focal train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    set_threads(args.threads)?;
+    let t = &args.training;
+    set_threads(t.threads)?;
     let summary = if let Some(dir) = &args.resume {
-        let data = run_data(dir, args.task.data.as_deref())?;
+        let data = run_data(dir, t.task.data.as_deref())?;
         let rc = focal_train::read_config(dir)?;
-        let progress = CliProgress::new(args.quiet, rc.train.epochs, data.minority());
+        let progress = CliProgress::new(t.quiet, rc.train.epochs, data.minority());
         let s = focal_train::resume(dir, &data, &progress)
             .with_context(|| format!("--resume {}", dir.display()));
         progress.finish();
         s?
     } else {
         let config = args.config()?;
-        let spec = args.task.spec(args.seed)?;
-        let source = load_source(args.task.data.as_deref())?;
+        let spec = t.task.spec(t.seed)?;
+        let source = t.load()?;
         let data = PreparedData::new(&source, &spec, SplitFractions::default())
-            .context("building the task")?;
+            .context("building the task")?
+            .with_label_column(t.task.label_column.clone());
+        drop(source);
         let name = args.name.clone().unwrap_or_else(|| {
             format!(
                 "{}-{}-seed{}",
@@ -425,8 +247,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             )
         });
         let dir = focal_train::run::fresh_run_dir(&args.out, &name)?;
-        let progress = CliProgress::new(args.quiet, config.epochs, data.minority());
-        if !args.quiet {
+        let progress = CliProgress::new(t.quiet, config.epochs, data.minority());
+        if !t.quiet {
             let c = |s: &[usize]| data.dataset.class_counts_of(s);
             progress.message(&format!(
                 "task: {} classes {:?}; train {:?}, val {:?}, test {:?}; remedy {}; run folder {}",
@@ -443,7 +265,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         progress.finish();
         s.with_context(|| format!("training into {}", dir.display()))?
     };
-    if !args.quiet {
+    if !t.quiet {
         print!("{}", render_report(&summary.metrics));
         println!(
             "time per epoch: {:.1} s over {} epochs ({}); run folder: {}",

@@ -139,6 +139,39 @@ pub enum DataError {
         /// The header's column names, comma-separated.
         available: String,
     },
+    /// Decoding the data set would take more memory than the budget allows.
+    #[error(
+        "{path}: {n_samples} images of {shape} take {needed} as f32, above the budget of {budget} \
+         (a share of physical memory); load them at a smaller image size, e.g. 64x64 (or 224x224 \
+         for a ResNet)",
+        shape = shape_text(shape),
+        needed = crate::memory::human_bytes(*needed),
+        budget = crate::memory::human_bytes(*budget)
+    )]
+    TooLarge {
+        /// The folder or file.
+        path: PathBuf,
+        /// Number of images.
+        n_samples: usize,
+        /// The shape of one decoded image, `[channels, height, width]`.
+        shape: Vec<usize>,
+        /// Bytes the decoded set would take.
+        needed: u64,
+        /// Bytes it may take.
+        budget: u64,
+    },
+    /// Input for a trained model does not have the shape the model expects.
+    #[error("{path}: {found}, but the run expects {expected}; {fix}")]
+    ShapeMismatch {
+        /// The file (or folder) read.
+        path: PathBuf,
+        /// What the file holds.
+        found: String,
+        /// What the model expects.
+        expected: String,
+        /// How to fix the input.
+        fix: String,
+    },
     /// A data set's parts do not fit together.
     #[error("invalid data set: {reason}")]
     InvalidDataset {
@@ -173,6 +206,15 @@ pub enum DataError {
         /// What is expected.
         reason: String,
     },
+}
+
+/// `[3, 224, 224]` as `3x224x224`.
+fn shape_text(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("x")
 }
 
 impl DataError {

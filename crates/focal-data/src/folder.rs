@@ -8,17 +8,23 @@ use image::imageops::FilterType;
 
 use crate::dataset::{DataFormat, Dataset, SampleKind};
 use crate::error::DataError;
+use crate::memory;
 
 /// What the folder loader reads from the caller's options (`load` builds it from
 /// [`LoadOptions`](crate::LoadOptions)); its own type so that this module does not depend on
 /// `load`, which depends on it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct FolderOptions {
-    /// Resize every image to `(width, height)`; `None`: the size of the first image.
+    /// Resize every image to `(width, height)`; `None`: see `default_image_size`.
     pub(crate) image_size: Option<(u32, u32)>,
+    /// With no `image_size`: images that all share one size within this one keep it, any other
+    /// folder is resized to it; `None`: the size of the first image.
+    pub(crate) default_image_size: Option<(u32, u32)>,
     /// `Some(true)` converts to greyscale, `Some(false)` to RGB; `None`: greyscale when every
     /// image is greyscale, else RGB.
     pub(crate) grayscale: Option<bool>,
+    /// Most bytes the decoded set may take; `None`: [`crate::memory::default_budget`].
+    pub(crate) memory_budget: Option<u64>,
 }
 
 const EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "bmp"];
@@ -50,14 +56,142 @@ pub(crate) fn class_dirs(root: &Path) -> Result<Vec<PathBuf>, DataError> {
         .collect())
 }
 
+/// The image files of `dir` (by extension, sorted by name; hidden files skipped).
+pub(crate) fn image_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    Ok(sorted_entries(dir)?
+        .into_iter()
+        .filter(|p| p.is_file() && is_image(p))
+        .collect())
+}
+
+/// Whether `path` names an image file by its extension (.png, .jpg, .jpeg, .bmp).
+pub(crate) fn is_image_file(path: &Path) -> bool {
+    is_image(path)
+}
+
+fn reader(path: &Path) -> Result<image::ImageReader<std::io::BufReader<fs::File>>, DataError> {
+    image::ImageReader::open(path)
+        .map_err(|e| DataError::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| DataError::io(path, e))
+}
+
+fn unreadable(path: &Path, e: image::ImageError) -> DataError {
+    DataError::UnreadableImage {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Width, height and whether the colour type has colour, from the file's header alone.
+pub(crate) fn probe(path: &Path) -> Result<(u32, u32, bool), DataError> {
+    use image::ImageDecoder;
+    let decoder = reader(path)?
+        .into_decoder()
+        .map_err(|e| unreadable(path, e))?;
+    let (w, h) = decoder.dimensions();
+    Ok((w, h, decoder.color_type().has_color()))
+}
+
+/// Decodes one image file.
+pub(crate) fn decode(path: &Path) -> Result<DynamicImage, DataError> {
+    reader(path)?.decode().map_err(|e| unreadable(path, e))
+}
+
+/// The size every image is loaded at: `explicit` when given; else, with a `default`, the size
+/// all images share when they share one no larger than `default` in either dimension, and
+/// `default` otherwise (mixed sizes, or larger ones); with neither, the first image's size.
+pub(crate) fn resolve_size(
+    sizes: &[(u32, u32)],
+    explicit: Option<(u32, u32)>,
+    default: Option<(u32, u32)>,
+) -> Result<(u32, u32), DataError> {
+    let check = |(w, h): (u32, u32)| {
+        if w > 0 && h > 0 {
+            Ok((w, h))
+        } else {
+            Err(DataError::arg(
+                "image size",
+                format!("{w}x{h}"),
+                "width and height must be positive",
+            ))
+        }
+    };
+    if let Some(size) = explicit {
+        return check(size);
+    }
+    let first = sizes.first().copied().unwrap_or((1, 1));
+    match default {
+        None => Ok(first),
+        Some(d) => {
+            let d = check(d)?;
+            let shared = sizes.iter().all(|&s| s == first);
+            Ok(if shared && first.0 <= d.0 && first.1 <= d.1 {
+                first
+            } else {
+                d
+            })
+        }
+    }
+}
+
+/// Fails when `n` samples of `shape` (`[C, H, W]`) would take more than `budget` bytes as
+/// `f32` (`None`: the default budget, a share of physical memory).
+pub(crate) fn check_budget(
+    path: &Path,
+    n: usize,
+    shape: [usize; 3],
+    budget: Option<u64>,
+) -> Result<(), DataError> {
+    let needed = memory::f32_bytes(n, shape.iter().product());
+    match budget.or_else(memory::default_budget) {
+        Some(budget) if needed > budget => Err(DataError::TooLarge {
+            path: path.to_path_buf(),
+            n_samples: n,
+            shape: shape.to_vec(),
+            needed,
+            budget,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Appends `img`, resized (bilinear, the `image` crate's `Triangle` filter) to `size` when it
+/// has another size, as channel-first values in `[0, 1]`: one luma plane, or three RGB planes.
+pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, x: &mut Vec<f32>) {
+    let (width, height) = size;
+    let img = if img.width() != width || img.height() != height {
+        img.resize_exact(width, height, FilterType::Triangle)
+    } else {
+        img
+    };
+    if grayscale {
+        x.extend(
+            img.to_luma8()
+                .as_raw()
+                .iter()
+                .map(|&v| f32::from(v) / 255.0),
+        );
+    } else {
+        let plane = width as usize * height as usize;
+        let rgb = img.to_rgb8();
+        let raw = rgb.as_raw();
+        for c in 0..3 {
+            x.extend((0..plane).map(|p| f32::from(raw[p * 3 + c]) / 255.0));
+        }
+    }
+}
+
 /// Loads an image folder.
 ///
 /// Classes are the sub-folders of `root`, sorted by name; label `i` is the `i`-th folder. Files
-/// with other extensions are ignored; a class folder without any image is an error. Every image
-/// is resized (bilinear) to `opts.image_size` (width, height) or, by default, to the size of the
-/// first image (first class, first file in name order). With `opts.grayscale` unset, the set is
-/// greyscale when every image is (PNG/JPEG/BMP colour type L or LA), else RGB; `Some(true)`
-/// converts to greyscale (luma), `Some(false)` to RGB. No predefined splits.
+/// with other extensions are ignored; a class folder without any image is an error. The size
+/// (see [`resolve_size`]) and colour are decided from the files' headers first; the memory the
+/// decoded set will take is checked against the budget (an error naming both, before any
+/// decoding); then the images are decoded one at a time and resized (bilinear) as needed.
+/// With `opts.grayscale` unset, the set is greyscale when every image is (colour type L or
+/// LA), else RGB; `Some(true)` converts to greyscale (luma), `Some(false)` to RGB. No
+/// predefined splits.
 pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, DataError> {
     let dirs = class_dirs(root)?;
     if dirs.is_empty() {
@@ -66,73 +200,37 @@ pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, 
             reason: "a folder with no class sub-folders and no IDX files".into(),
         });
     }
-    let mut images: Vec<(DynamicImage, usize)> = Vec::new();
+    let mut files: Vec<(PathBuf, usize)> = Vec::new();
     let mut class_names = Vec::with_capacity(dirs.len());
     for (label, dir) in dirs.iter().enumerate() {
-        let files: Vec<PathBuf> = sorted_entries(dir)?
-            .into_iter()
-            .filter(|p| p.is_file() && is_image(p))
-            .collect();
-        if files.is_empty() {
+        let in_class = image_files(dir)?;
+        if in_class.is_empty() {
             return Err(DataError::EmptyClassFolder { path: dir.clone() });
         }
-        for f in files {
-            let img = image::ImageReader::open(&f)
-                .map_err(|e| DataError::io(&f, e))?
-                .with_guessed_format()
-                .map_err(|e| DataError::io(&f, e))?
-                .decode()
-                .map_err(|e| DataError::UnreadableImage {
-                    path: f.clone(),
-                    reason: e.to_string(),
-                })?;
-            images.push((img, label));
-        }
+        files.extend(in_class.into_iter().map(|f| (f, label)));
         class_names.push(
             dir.file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default(),
         );
     }
-    let (width, height) = match opts.image_size {
-        Some((w, h)) if w > 0 && h > 0 => (w, h),
-        Some((w, h)) => {
-            return Err(DataError::arg(
-                "image size",
-                format!("{w}x{h}"),
-                "width and height must be positive",
-            ));
-        }
-        None => (images[0].0.width(), images[0].0.height()),
-    };
-    let grayscale = opts
-        .grayscale
-        .unwrap_or_else(|| images.iter().all(|(i, _)| !i.color().has_color()));
+    let mut sizes = Vec::with_capacity(files.len());
+    let mut any_color = false;
+    for (f, _) in &files {
+        let (w, h, color) = probe(f)?;
+        sizes.push((w, h));
+        any_color |= color;
+    }
+    let (width, height) = resolve_size(&sizes, opts.image_size, opts.default_image_size)?;
+    let grayscale = opts.grayscale.unwrap_or(!any_color);
     let channels = if grayscale { 1 } else { 3 };
-    let plane = width as usize * height as usize;
-    let mut x = Vec::with_capacity(images.len() * plane * channels);
-    let mut y = Vec::with_capacity(images.len());
-    for (img, label) in images {
-        let img = if img.width() != width || img.height() != height {
-            img.resize_exact(width, height, FilterType::Triangle)
-        } else {
-            img
-        };
-        if grayscale {
-            x.extend(
-                img.to_luma8()
-                    .as_raw()
-                    .iter()
-                    .map(|&v| f32::from(v) / 255.0),
-            );
-        } else {
-            let rgb = img.to_rgb8();
-            let raw = rgb.as_raw();
-            for c in 0..3 {
-                x.extend((0..plane).map(|p| f32::from(raw[p * 3 + c]) / 255.0));
-            }
-        }
-        y.push(label);
+    let shape = [channels, height as usize, width as usize];
+    check_budget(root, files.len(), shape, opts.memory_budget)?;
+    let mut x = Vec::with_capacity(files.len() * shape.iter().product::<usize>());
+    let mut y = Vec::with_capacity(files.len());
+    for (f, label) in &files {
+        push_values(decode(f)?, (width, height), grayscale, &mut x);
+        y.push(*label);
     }
     let kind = SampleKind::Image {
         channels,
@@ -148,4 +246,28 @@ pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, 
         class_names,
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_size_rule() {
+        let d = Some((64, 64));
+        // Explicit wins; shared sizes within the default stay; larger or mixed ones take it.
+        assert_eq!(resolve_size(&[(10, 10)], Some((5, 7)), d).unwrap(), (5, 7));
+        assert_eq!(
+            resolve_size(&[(28, 28), (28, 28)], None, d).unwrap(),
+            (28, 28)
+        );
+        assert_eq!(
+            resolve_size(&[(28, 28), (30, 28)], None, d).unwrap(),
+            (64, 64)
+        );
+        assert_eq!(resolve_size(&[(630, 630)], None, d).unwrap(), (64, 64));
+        assert_eq!(resolve_size(&[(64, 80)], None, d).unwrap(), (64, 64));
+        assert_eq!(resolve_size(&[(9, 4), (3, 3)], None, None).unwrap(), (9, 4));
+        assert!(resolve_size(&[(9, 4)], Some((0, 3)), d).is_err());
+    }
 }

@@ -4,10 +4,10 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::dataset::Dataset;
+use crate::dataset::{DataFormat, Dataset, SampleKind};
 use crate::error::DataError;
 use crate::folder::FolderOptions;
-use crate::{folder, idx, npz, table};
+use crate::{folder, idx, npz, resize, table};
 
 /// Options for [`load`]; every field is optional and `Default` picks the documented default.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -15,12 +15,22 @@ pub struct LoadOptions {
     /// CSV only: the label column. Default: the column named `label` when there is one, else
     /// the last column.
     pub label_column: Option<String>,
-    /// Image folders only: resize every image to `(width, height)`. Default: the size of the
-    /// first image (first class folder, first file by name). IDX and NPZ keep their size.
+    /// Resize every image to `(width, height)`: image folders while decoding, IDX and NPZ
+    /// images after (bilinear in both). Default: see `default_image_size`; IDX and NPZ keep
+    /// their size.
     pub image_size: Option<(u32, u32)>,
+    /// Image folders without `image_size`: a folder whose images all share one size no larger
+    /// than this (in either dimension) keeps it; any other folder (mixed sizes, or larger) is
+    /// resized to this. `None`: the size of the first image (first class folder, first file by
+    /// name), the rule before image sizes were recorded.
+    pub default_image_size: Option<(u32, u32)>,
     /// Image folders only: `Some(true)` converts to greyscale, `Some(false)` to RGB. Default:
     /// greyscale when every image is greyscale, else RGB.
     pub grayscale: Option<bool>,
+    /// Most bytes the decoded images may take as `f32`, checked before decoding (image folders)
+    /// or resizing (IDX, NPZ). `None`: a quarter of physical memory
+    /// ([`memory::default_budget`](crate::memory::default_budget)).
+    pub memory_budget: Option<u64>,
 }
 
 impl LoadOptions {
@@ -28,7 +38,9 @@ impl LoadOptions {
     fn folder_options(&self) -> FolderOptions {
         FolderOptions {
             image_size: self.image_size,
+            default_image_size: self.default_image_size,
             grayscale: self.grayscale,
+            memory_budget: self.memory_budget,
         }
     }
 }
@@ -58,6 +70,33 @@ impl LoadOptions {
 /// [`DataFormat::ImageFolder`]: crate::DataFormat::ImageFolder
 /// [`DataFormat::Csv`]: crate::DataFormat::Csv
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
+    let ds = load_as_stored(path, opts)?;
+    match (opts.image_size, ds.kind) {
+        (Some(size), SampleKind::Image { channels, .. })
+            if ds.format != DataFormat::ImageFolder =>
+        {
+            folder::check_budget(
+                path,
+                ds.n_samples(),
+                [channels, size.1 as usize, size.0 as usize],
+                opts.memory_budget,
+            )?;
+            folder::resolve_size(&[], Some(size), None)?;
+            Ok(resize::resize_images(ds, size))
+        }
+        (Some(size), SampleKind::Tabular { .. }) => Err(DataError::arg(
+            "image size",
+            format!("{}x{}", size.0, size.1),
+            format!(
+                "{} holds feature rows, not images; leave the image size out",
+                path.display()
+            ),
+        )),
+        _ => Ok(ds),
+    }
+}
+
+fn load_as_stored(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
     if meta.is_dir() {
         if idx::dir_has_idx(path) {

@@ -13,6 +13,32 @@ use crate::error::DataError;
 /// sorted numerically when every label is a number (`2 < 10`), else as text, and label `i` is
 /// the `i`-th class. No predefined splits.
 pub(crate) fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, DataError> {
+    read_csv(path, Some(label_column))
+}
+
+/// The header of a CSV file (its column names).
+pub(crate) fn csv_header(path: &Path) -> Result<Vec<String>, DataError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| csv_error(path, e))?;
+    Ok(rdr
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(String::from)
+        .collect())
+}
+
+/// Loads a CSV file whose every column is a feature (no label column): a data set of one
+/// class, `unlabelled`, every row labelled 0.
+pub(crate) fn load_csv_features(path: &Path) -> Result<Dataset, DataError> {
+    read_csv(path, None)
+}
+
+/// `label`: `None`, no label column; `Some(column)`, the label column as [`load_csv`] picks it.
+fn read_csv(path: &Path, label: Option<Option<&str>>) -> Result<Dataset, DataError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -31,21 +57,23 @@ pub(crate) fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Datase
             reason: "empty header".into(),
         });
     }
-    let label_idx =
-        match label_column {
-            Some(name) => headers.iter().position(|h| h == name).ok_or_else(|| {
-                DataError::MissingLabelColumn {
-                    path: path.to_path_buf(),
-                    name: name.to_string(),
-                    available: headers.join(", "),
-                }
-            })?,
-            None => headers
+    let label_idx = match label {
+        None => None,
+        Some(Some(name)) => Some(headers.iter().position(|h| h == name).ok_or_else(|| {
+            DataError::MissingLabelColumn {
+                path: path.to_path_buf(),
+                name: name.to_string(),
+                available: headers.join(", "),
+            }
+        })?),
+        Some(None) => Some(
+            headers
                 .iter()
                 .position(|h| h == "label")
                 .unwrap_or(headers.len() - 1),
-        };
-    if headers.len() < 2 {
+        ),
+    };
+    if label_idx.is_some() && headers.len() < 2 {
         return Err(DataError::CsvMalformed {
             path: path.to_path_buf(),
             line: 1,
@@ -53,14 +81,17 @@ pub(crate) fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Datase
                 .into(),
         });
     }
-    let n_features = headers.len() - 1;
+    let n_features = headers.len() - usize::from(label_idx.is_some());
     let mut x = Vec::new();
     let mut labels_text = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error(path, e))?;
         let line = rec.position().map_or(0, |p| p.line());
+        if label_idx.is_none() {
+            labels_text.push(String::from("unlabelled"));
+        }
         for (col, cell) in rec.iter().enumerate() {
-            if col == label_idx {
+            if Some(col) == label_idx {
                 labels_text.push(cell.to_string());
                 continue;
             }

@@ -432,3 +432,125 @@ fn breastmnist_when_present() {
     assert_eq!(ds.class_counts_of(&s.test), vec![42, 114]);
     assert_eq!(ds.class_names, vec!["malignant", "normal, benign"]);
 }
+
+// ---------- image sizes and the memory budget ----------
+
+/// Two classes of greyscale PNGs in three sizes.
+fn mixed_size_folder(root: &Path) {
+    for (class, value) in [("normal", 60u8), ("tumour", 180)] {
+        fs::create_dir(root.join(class)).unwrap();
+        for (i, (w, h)) in [(300u32, 280u32), (630, 630), (120, 90)].iter().enumerate() {
+            write_png_gray(&root.join(class).join(format!("{i}.png")), *w, *h, value);
+        }
+    }
+}
+
+#[test]
+fn a_mixed_size_folder_loads_at_the_default_or_the_explicit_size() {
+    let d = tempfile::tempdir().unwrap();
+    mixed_size_folder(d.path());
+    let o = LoadOptions {
+        default_image_size: Some((64, 64)),
+        ..opts()
+    };
+    let ds = load(d.path(), &o).unwrap();
+    let kind = |c, h, w| SampleKind::Image {
+        channels: c,
+        height: h,
+        width: w,
+    };
+    assert_eq!(ds.kind, kind(1, 64, 64));
+    assert_eq!(ds.n_samples(), 6);
+    assert_eq!(ds.x.len(), 6 * 64 * 64);
+    // Uniform images stay uniform through the resize.
+    assert!(
+        ds.sample(4)
+            .iter()
+            .all(|v| (v - 180.0 / 255.0).abs() < 1.0 / 255.0 + 1e-6)
+    );
+    let o = LoadOptions {
+        image_size: Some((40, 30)),
+        default_image_size: Some((64, 64)),
+        ..opts()
+    };
+    assert_eq!(load(d.path(), &o).unwrap().kind, kind(1, 30, 40));
+    // One shared size within the default is kept; a larger shared size takes the default.
+    let same = tempfile::tempdir().unwrap();
+    for (class, value) in [("a", 10u8), ("b", 200)] {
+        fs::create_dir(same.path().join(class)).unwrap();
+        write_png_gray(&same.path().join(class).join("x.png"), 20, 10, value);
+    }
+    let o = LoadOptions {
+        default_image_size: Some((64, 64)),
+        ..opts()
+    };
+    assert_eq!(load(same.path(), &o).unwrap().kind, kind(1, 10, 20));
+    let o = LoadOptions {
+        default_image_size: Some((16, 16)),
+        ..opts()
+    };
+    assert_eq!(load(same.path(), &o).unwrap().kind, kind(1, 16, 16));
+}
+
+#[test]
+fn the_memory_budget_fails_before_decoding_and_names_the_need() {
+    let d = tempfile::tempdir().unwrap();
+    mixed_size_folder(d.path());
+    // The first image's size (the rule without a default) is 300x280: 6 x 84,000 x 4 bytes.
+    let o = LoadOptions {
+        memory_budget: Some(1_000_000),
+        ..opts()
+    };
+    let e = load(d.path(), &o).unwrap_err();
+    match &e {
+        DataError::TooLarge {
+            n_samples,
+            shape,
+            needed,
+            budget,
+            ..
+        } => {
+            assert_eq!(*n_samples, 6);
+            assert_eq!(shape, &vec![1, 280, 300]);
+            assert_eq!(*needed, 6 * 280 * 300 * 4);
+            assert_eq!(*budget, 1_000_000);
+        }
+        other => panic!("expected TooLarge, got {other}"),
+    }
+    let msg = e.to_string();
+    assert!(msg.contains("2.0 MB") && msg.contains("1.0 MB"), "{msg}");
+    assert!(msg.contains("image size"), "{msg}");
+    // At a size that fits, the same budget loads.
+    let o = LoadOptions {
+        image_size: Some((64, 64)),
+        memory_budget: Some(1_000_000),
+        ..opts()
+    };
+    assert!(load(d.path(), &o).is_ok());
+    // IDX and NPZ images are checked before they are resized.
+    let n = tempfile::tempdir().unwrap();
+    write_idx_dir(n.path(), 6, 3, false);
+    let o = LoadOptions {
+        image_size: Some((100, 100)),
+        memory_budget: Some(100_000),
+        ..opts()
+    };
+    assert!(matches!(
+        load(n.path(), &o),
+        Err(DataError::TooLarge { .. })
+    ));
+    let o = LoadOptions {
+        image_size: Some((5, 4)),
+        ..opts()
+    };
+    let resized = load(n.path(), &o).unwrap();
+    assert_eq!(
+        resized.kind,
+        SampleKind::Image {
+            channels: 1,
+            height: 4,
+            width: 5
+        }
+    );
+    assert_eq!(resized.n_samples(), 9);
+}

@@ -13,6 +13,7 @@ use focal_data::{Dataset, SampleKind, Splits};
 use std::path::PathBuf;
 
 use crate::error::{Setting, SplitName, TrainError};
+use crate::model::ModelKind;
 use crate::remedy::DataSide;
 
 /// Where a task's data came from, as `config.json` records it: the bundled data set, a path,
@@ -76,6 +77,17 @@ impl From<String> for DataSource {
     }
 }
 
+/// The size (width, height) at which `model` reads an image folder when none is asked for: a
+/// folder whose images share one size no larger than this keeps it, any other folder (mixed
+/// sizes, or larger images) is resized to it. 224x224 for the ResNets (the size torchvision's
+/// weights were trained at), 64x64 for the CNN and the MLP.
+pub fn default_image_size(model: ModelKind) -> (u32, u32) {
+    match model {
+        ModelKind::Resnet18 | ModelKind::Resnet50 => (224, 224),
+        ModelKind::Cnn | ModelKind::Mlp => (64, 64),
+    }
+}
+
 /// The minority class of a task: the positive class of a binary task, else the class with the
 /// fewest training samples (the first of them on a tie). The one definition; reports, tables
 /// and the CLI read it from [`TaskRecord::minority`].
@@ -131,6 +143,36 @@ pub struct TaskRecord {
     /// where [`crate::run::read_config`] fills it in.
     #[serde(default)]
     pub minority: Option<usize>,
+    /// The size (width, height) the task's images were loaded at, read again at this size by
+    /// `resume`, `eval --run` and `predict`; `None` for feature rows and in runs written before
+    /// it was recorded (whose image folders were read at their first image's size).
+    #[serde(default)]
+    pub image_size: Option<(u32, u32)>,
+    /// The CSV label column the data were read with (`None`: the loader's default).
+    #[serde(default)]
+    pub label_column: Option<String>,
+    /// The long-tail imbalance factor of a multi-class task, when one was imposed.
+    #[serde(default)]
+    pub long_tail: Option<f64>,
+}
+
+impl TaskRecord {
+    /// The load options that read the task's source as the run read it.
+    pub fn load_options(&self) -> focal_data::LoadOptions {
+        focal_data::LoadOptions {
+            label_column: self.label_column.clone(),
+            image_size: self.image_size,
+            ..focal_data::LoadOptions::default()
+        }
+    }
+}
+
+/// The image size (width, height) of a data set of images.
+fn image_size_of(ds: &Dataset) -> Option<(u32, u32)> {
+    match ds.kind {
+        SampleKind::Image { height, width, .. } => Some((width as u32, height as u32)),
+        SampleKind::Tabular { .. } => None,
+    }
 }
 
 impl PreparedData {
@@ -161,6 +203,9 @@ impl PreparedData {
             class_names: dataset.class_names.clone(),
             split_sizes: None,
             minority: None,
+            image_size: image_size_of(source),
+            label_column: None,
+            long_tail: spec.long_tail,
         };
         Self::from_parts(dataset, splits, task)
     }
@@ -249,6 +294,9 @@ impl PreparedData {
             class_names: dataset.class_names.clone(),
             split_sizes: Some(sizes),
             minority: None,
+            image_size: image_size_of(source),
+            label_column: None,
+            long_tail: None,
         };
         Self::from_parts(dataset, Splits { train, val, test }, task)
     }
@@ -302,6 +350,13 @@ impl PreparedData {
         self.dataset.n_classes()
     }
 
+    /// Records the CSV label column the source was read with, so that the run reads it again
+    /// the same way.
+    pub fn with_label_column(mut self, label_column: Option<String>) -> Self {
+        self.task.label_column = label_column;
+        self
+    }
+
     /// The minority class of the task (see [`minority_class`]).
     pub fn minority(&self) -> usize {
         self.task
@@ -317,7 +372,7 @@ impl PreparedData {
     /// Rebuilds the task a run recorded (`task`) from its `source` data set, as the run built
     /// it: the same classes, ratio, split sizes or fractions, and seed.
     pub fn rebuild(source: &Dataset, task: &TaskRecord) -> Result<Self, TrainError> {
-        match (task.split_sizes, &task.positive_name, task.ratio) {
+        let rebuilt = match (task.split_sizes, &task.positive_name, task.ratio) {
             (Some(sizes), Some(positive), Some(ratio)) => Self::with_split_sizes(
                 source,
                 &ClassSelector::Name(positive.clone()),
@@ -329,12 +384,13 @@ impl PreparedData {
                 let spec = TaskSpec {
                     positive: task.positive_name.clone().map(ClassSelector::Name),
                     ratio: task.ratio,
-                    long_tail: None,
+                    long_tail: task.long_tail,
                     seed: task.seed,
                 };
                 Self::new(source, &spec, task.fractions)
             }
-        }
+        }?;
+        Ok(rebuilt.with_label_column(task.label_column.clone()))
     }
 
     /// The training samples after the remedy's data side, as flat values and labels.

@@ -48,6 +48,10 @@ pub enum Setting {
     CheckpointEvery,
     /// Worker threads of the CPU backend.
     Threads,
+    /// The size images are loaded at.
+    ImageSize,
+    /// The decision rule of predictions.
+    Rule,
 }
 
 impl Setting {
@@ -73,6 +77,8 @@ impl Setting {
             Setting::Seeds => "seeds",
             Setting::CheckpointEvery => "checkpoint_every",
             Setting::Threads => "threads",
+            Setting::ImageSize => "image_size",
+            Setting::Rule => "rule",
         }
     }
 }
@@ -432,6 +438,19 @@ pub enum TrainError {
         chart: String,
         /// What went wrong.
         message: String,
+    },
+    /// Labelled data given to judge a run's predictions hold classes the run does not know.
+    #[error(
+        "{path}: class {class:?} is not among the run's classes ({expected}); give data with the \
+         classes the run was trained on, or predict without judging"
+    )]
+    UnknownLabel {
+        /// The data.
+        path: PathBuf,
+        /// The data's class that the run lacks.
+        class: String,
+        /// The run's classes (or its positive class), comma-separated.
+        expected: String,
     },
     /// The data set or task could not be prepared.
     #[error(transparent)]

@@ -35,6 +35,7 @@ pub mod experiment;
 pub mod model;
 pub mod pipeline;
 pub mod plan;
+pub mod predict;
 mod progress;
 mod remedy;
 pub mod report;
@@ -42,7 +43,9 @@ pub mod run;
 pub mod train;
 
 pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
-pub use data::{DataSource, DeviceSet, PreparedData, TaskRecord, minority_class};
+pub use data::{
+    DataSource, DeviceSet, PreparedData, TaskRecord, default_image_size, minority_class,
+};
 pub use device::DeviceChoice;
 pub use error::{Setting, SplitName, TrainError};
 pub use evaluate::{

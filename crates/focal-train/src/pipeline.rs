@@ -15,7 +15,6 @@ use crate::report;
 use crate::run::files::write_atomic;
 use crate::run::record::{read_config, read_split};
 use crate::train::{self as train_loop, RunSummary};
-use focal_data::LoadOptions;
 
 /// Trains `config` on `data` into the run folder `out_dir` and draws its `report.html`.
 /// See [`crate::train::train`] for what is written and when it fails.
@@ -227,7 +226,7 @@ pub fn run_data(run_dir: &Path, data: Option<&Path>) -> Result<PreparedData, Tra
 fn task_data(task: &TaskRecord, data: Option<&Path>) -> Result<PreparedData, TrainError> {
     let recorded = task.source.path().filter(|p| p.exists());
     let source = match data.or(recorded) {
-        Some(p) => focal_data::load(p, &LoadOptions::default())?,
+        Some(p) => focal_data::load(p, &task.load_options())?,
         None => focal_data::bundled()?,
     };
     PreparedData::rebuild(&source, task)

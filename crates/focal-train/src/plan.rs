@@ -215,7 +215,13 @@ pub fn create(
         let first = |p: &ExperimentPlan| -> Vec<PlannedRun> {
             p.runs.iter().filter(|r| r.stage == 0).cloned().collect()
         };
-        let same = old.task == plan.task
+        // A plan written before image sizes were recorded holds none: the size then is the
+        // one its data were read at, which the fingerprint checks.
+        let mut task = plan.task.clone();
+        if old.task.image_size.is_none() {
+            task.image_size = None;
+        }
+        let same = old.task == task
             && old.data_fingerprint == plan.data_fingerprint
             && old.seeds == plan.seeds
             && old.sweep == plan.sweep

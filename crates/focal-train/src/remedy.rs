@@ -408,8 +408,8 @@ pub struct RemedyParams {
 }
 
 impl RemedyParams {
-    /// Which parameters are given.
-    fn given(&self) -> [(Setting, bool); 5] {
+    /// Which parameters are given, each with its setting.
+    pub fn given(&self) -> [(Setting, bool); 5] {
         [
             (Setting::Gamma, self.gamma.is_some()),
             (Setting::Alpha, self.alpha.is_some()),

@@ -125,10 +125,15 @@ fn records_from_cf3ce54_write_back_unchanged() {
         for (section, field, default) in [
             ("task", "minority", serde_json::json!(1)),
             ("train", "checkpoint_every", serde_json::json!(1)),
+            ("task", "image_size", serde_json::Value::Null),
+            ("task", "label_column", serde_json::Value::Null),
+            ("task", "long_tail", serde_json::Value::Null),
         ] {
             let added = new[section].as_object_mut().unwrap().remove(field);
             assert_eq!(added, Some(default), "{section}.{field}");
         }
+        let added = new.as_object_mut().unwrap().remove("preprocessing");
+        assert_eq!(added, Some(serde_json::Value::Null), "preprocessing");
         assert_eq!(old, new, "{}/config.json", run.display());
     }
 }

@@ -33,6 +33,20 @@ pub struct RunConfig {
     pub train_counts_after_remedy: Vec<usize>,
     /// What loading pretrained weights did.
     pub pretrained: Option<PretrainedReport>,
+    /// How a sample enters the model; absent in runs written before it was recorded (then
+    /// rebuilt from the run's data).
+    #[serde(default)]
+    pub preprocessing: Option<Preprocessing>,
+}
+
+/// How a sample enters the model: its shape, and the standardisation fitted on the training
+/// split. With the task's image size, what `predict` needs to treat new data as the run did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Preprocessing {
+    /// The shape of one sample (channels and size of an image, or the feature count).
+    pub sample: focal_data::SampleKind,
+    /// Mean and standard deviation per channel (images) or feature (rows).
+    pub normalization: focal_data::batcher::Normalization,
 }
 
 /// Class counts of each split.

@@ -96,6 +96,17 @@ pub fn resume(
     session.run(Learner { model, optim }, state)
 }
 
+/// The checkpoint whose model a finished run evaluated (and wrote `predictions.csv` from), and
+/// its epoch: the best validation epoch's with early stopping, else the last one's. `last` is
+/// the state of the last checkpoint.
+pub fn evaluated_checkpoint(config: &TrainConfig, last: &TrainState) -> (Which, usize) {
+    if config.early_stop.is_some() && last.best_epoch > 0 {
+        (Which::Best, last.best_epoch)
+    } else {
+        (Which::Last, last.epoch)
+    }
+}
+
 /// Re-evaluates a finished run on `data` (the run's data, checked by fingerprint): the model of
 /// the evaluated epoch (best with early stopping, else last), both decision rules, without
 /// writing anything. What `focal eval --run` prints.
@@ -105,11 +116,7 @@ pub fn evaluate_run(run_dir: &Path, data: &PreparedData) -> Result<FinalMetrics,
     let config = rc.train;
     let device = config.device.resolve()?;
     let last = checkpoint::read_state(run_dir, Which::Last)?;
-    let (which, evaluated) = if config.early_stop.is_some() && last.best_epoch > 0 {
-        (Which::Best, last.best_epoch)
-    } else {
-        (Which::Last, last.epoch)
-    };
+    let (which, evaluated) = evaluated_checkpoint(&config, &last);
     let model = Model::new(config.model, &data.dataset.kind, data.n_classes(), &device)?;
     let model = checkpoint::load_model(model, run_dir, which)?;
     let val = predict(&model, data, &data.splits.val, &device)?;

@@ -29,7 +29,9 @@ use crate::run::curves::write_curves;
 use crate::run::files::write_json;
 use crate::run::history::write_history;
 use crate::run::predictions;
-use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, SplitCounts, write_config};
+use crate::run::record::{
+    EpochRecord, FinalMetrics, Preprocessing, RunConfig, SplitCounts, write_config,
+};
 use crate::run::text_report::write_report;
 use crate::train::evaluation::{final_metrics, predict, predict_set};
 
@@ -264,6 +266,10 @@ impl<'a> Session<'a> {
             },
             train_counts_after_remedy: self.counts.clone(),
             pretrained,
+            preprocessing: Some(Preprocessing {
+                sample: data.dataset.kind,
+                normalization: data.normalization.clone(),
+            }),
         };
         write_config(self.dir, &run_config)?;
         crate::run::record::write_split(self.dir, data)

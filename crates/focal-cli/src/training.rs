@@ -1,0 +1,350 @@
+//! The flags `train`, `compare` and `sweep` share ([`TrainingArgs`]): the data and task, the
+//! model, the budget, the optimizer and schedule, clipping, early stopping, pretrained weights,
+//! the prior bias, the threshold objective, the remedies' parameters, the device and threads.
+//! Each command reads all of them or refuses, by name, the ones that make no sense for it.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, ValueEnum};
+use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
+use focal_data::{Dataset, LoadOptions};
+use focal_train::{
+    Alpha, ModelKind, OptimizerKind, Remedy, RemedyParams, ScheduleKind, TrainConfig,
+    default_image_size,
+};
+
+use crate::device::DeviceArg;
+
+/// A model name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelArg(pub ModelKind);
+static MODEL_ARGS: [ModelArg; 4] = [
+    ModelArg(ModelKind::ALL[0]),
+    ModelArg(ModelKind::ALL[1]),
+    ModelArg(ModelKind::ALL[2]),
+    ModelArg(ModelKind::ALL[3]),
+];
+
+impl ValueEnum for ModelArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &MODEL_ARGS
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self.0 {
+            ModelKind::Mlp => "multi-layer perceptron (tabular rows, or images flattened)",
+            ModelKind::Cnn => "small CNN for images around 28x28 (conv32-conv64-fc128)",
+            ModelKind::Resnet18 => "torchvision ResNet-18",
+            ModelKind::Resnet50 => "torchvision ResNet-50",
+        };
+        Some(PossibleValue::new(self.0.name()).help(help))
+    }
+}
+
+/// A value of one of the library's named enums (optimizer, schedule): clap lists and checks
+/// the names the library's own table gives, and the library parses them.
+fn named<T>(all: &'static [T], name: fn(T) -> &'static str) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = focal_train::TrainError> + Copy + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(all.iter().map(|&v| name(v))).try_map(|s| s.parse::<T>())
+}
+
+/// `WIDTHxHEIGHT`, e.g. `224x224`.
+pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("`{s}`: expected WIDTHxHEIGHT, e.g. 64x64"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: width is not a whole number"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: height is not a whole number"))?;
+    if w == 0 || h == 0 {
+        return Err(format!("`{s}`: width and height must be at least 1"));
+    }
+    Ok((w, h))
+}
+
+/// The help of `--image-size`, shared by every command that reads images.
+pub const IMAGE_SIZE_HELP: &str = "Load images at WIDTHxHEIGHT (image folders while decoding, \
+IDX and NPZ after; bilinear). Default for image folders: a folder whose images all share one \
+size no larger than the model's size keeps it; any other folder (mixed sizes, or larger \
+images) is resized to the model's size: 224x224 for resnet18 and resnet50, 64x64 for cnn and \
+mlp. IDX and NPZ keep their size. Loading fails, naming the memory needed, when the images \
+would take more than a quarter of physical memory as f32.";
+
+/// The data and the task built from it.
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    /// Data set: a folder of IDX files, a .npz, a CSV, or a folder of class folders of images.
+    /// Default: the bundled Fashion-MNIST test split as a binary task, Shirt vs the rest at 98:2.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// The rare (positive) class, by name or index: the task becomes binary, label 1 = this
+    /// class. Default with the bundled data: Shirt.
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub positive: Option<String>,
+    /// Imposed NEGATIVE:POSITIVE ratio, by subsampling (e.g. 98:2). Default with the bundled
+    /// data: 98:2.
+    #[arg(long, value_name = "N:P")]
+    pub ratio: Option<String>,
+    /// A long-tailed multi-class task with this imbalance factor (n_max / n_min), every class
+    /// kept (instead of --positive and --ratio).
+    #[arg(long, value_name = "IF", conflicts_with_all = ["positive", "ratio"])]
+    pub long_tail: Option<f64>,
+    /// CSV only: the label column (default: `label` if present, else the last column).
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    #[arg(long, value_name = "WxH", value_parser = parse_size, help = IMAGE_SIZE_HELP)]
+    pub image_size: Option<(u32, u32)>,
+}
+
+impl TaskArgs {
+    /// The task, from the flags (bundled data: Shirt at 98:2 unless told otherwise).
+    pub fn spec(&self, seed: u64) -> anyhow::Result<TaskSpec> {
+        let bundled_default = self.data.is_none() && self.long_tail.is_none();
+        let positive = match &self.positive {
+            Some(p) => Some(p.parse::<ClassSelector>().context("--positive")?),
+            None if bundled_default => Some(ClassSelector::Name(
+                focal_train::DEFAULT_POSITIVE.to_string(),
+            )),
+            None => None,
+        };
+        let ratio = match &self.ratio {
+            Some(r) => Some(parse_ratio(r).context("--ratio")?),
+            None if bundled_default => Some(focal_train::DEFAULT_RATIO),
+            None => None,
+        };
+        if let Some(f) = self.long_tail
+            && !(f.is_finite() && f >= 1.0)
+        {
+            bail!("--long-tail {f}: the imbalance factor must be a number >= 1");
+        }
+        Ok(TaskSpec {
+            positive,
+            ratio,
+            long_tail: self.long_tail,
+            seed,
+        })
+    }
+
+    /// Loads `--data` (as `model` reads images by default), or the bundled data set.
+    pub fn load(&self, model: ModelKind) -> anyhow::Result<Dataset> {
+        match &self.data {
+            Some(p) => {
+                let opts = LoadOptions {
+                    label_column: self.label_column.clone(),
+                    image_size: self.image_size,
+                    default_image_size: Some(default_image_size(model)),
+                    ..LoadOptions::default()
+                };
+                focal_data::load(p, &opts).with_context(|| format!("--data {}", p.display()))
+            }
+            None => {
+                if self.label_column.is_some() {
+                    bail!(
+                        "--label-column: the bundled data set is not a CSV; give --data FILE.csv"
+                    );
+                }
+                if let Some((w, h)) = self.image_size {
+                    bail!(
+                        "--image-size {w}x{h}: the bundled data set keeps its 28x28 images; give --data"
+                    );
+                }
+                focal_data::bundled().context("loading the bundled data set")
+            }
+        }
+    }
+}
+
+/// The flags of `train`, `compare` and `sweep`.
+#[derive(Debug, Args)]
+pub struct TrainingArgs {
+    /// The data and the task.
+    #[command(flatten)]
+    pub task: TaskArgs,
+    /// The model.
+    #[arg(long, value_enum, default_value = "cnn")]
+    pub model: ModelArg,
+    /// Focusing parameter of focal and cb-focal (default 2; 0 is cross-entropy). `focal
+    /// sweep`: the gammas to try, comma-separated (default 0,0.5,1,2,3,5).
+    #[arg(long, value_name = "GAMMA")]
+    pub gamma: Option<String>,
+    /// Class weights of focal and weighted-ce: a number (two classes: weight on the POSITIVE
+    /// class, 1 - a on the other, torchvision's reading: 0.25 down-weights the rare class), a
+    /// comma-separated list (one per class), `auto` (inverse frequency) or cb:BETA (effective
+    /// number). Default: focal none, weighted-ce auto. `focal sweep`: the alpha used while
+    /// gamma is swept.
+    #[arg(long, allow_hyphen_values = true)]
+    pub alpha: Option<String>,
+    /// Effective-number beta of cb-focal (default 0.999) and ldam-drw (default 0.9999).
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// Temperature of logit-adjust (default 1).
+    #[arg(long)]
+    pub tau: Option<f32>,
+    /// Epsilon of poly (default 1).
+    #[arg(long, allow_hyphen_values = true)]
+    pub epsilon: Option<f32>,
+    /// torchvision ResNet weights (.pth or .safetensors) to start from; read without executing
+    /// code. The head is re-initialised when the class count differs; greyscale input sums the
+    /// first convolution over colour channels.
+    #[arg(long, value_name = "FILE")]
+    pub pretrained: Option<PathBuf>,
+    /// RetinaNet prior-probability initialisation: the head's bias gives the positive class
+    /// probability PI at the start (the paper uses 0.01).
+    #[arg(long, value_name = "PI")]
+    pub prior_bias: Option<f64>,
+    /// Number of epochs (default: 10 for train; 4 per run for compare and sweep, which keeps
+    /// `focal compare` on the bundled data under 5 minutes on two CPU cores).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Samples per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// The optimizer: adam (beta 0.9, 0.999) or sgd (momentum 0.9).
+    #[arg(long, default_value = "adam", value_parser = named(&OptimizerKind::ALL, OptimizerKind::name))]
+    pub optimizer: OptimizerKind,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f32,
+    /// Learning-rate schedule: constant, step (x0.1 at half and again at three quarters of the
+    /// epochs) or cosine (decay to 0).
+    #[arg(long, default_value = "constant", value_parser = named(&ScheduleKind::ALL, ScheduleKind::name))]
+    pub schedule: ScheduleKind,
+    /// Linear learning-rate warm-up over this many epochs.
+    #[arg(long, default_value_t = 0)]
+    pub warmup_epochs: usize,
+    /// Clip each parameter's gradient to this L2 norm (the tutorial's cure for NaN losses).
+    #[arg(long, value_name = "NORM")]
+    pub clip_grad: Option<f32>,
+    /// Stop when validation PR-AUC has not improved for this many epochs (the best epoch's
+    /// model is then evaluated).
+    #[arg(long, value_name = "PATIENCE")]
+    pub early_stop: Option<usize>,
+    /// Tune the decision threshold on validation for this recall of the positive class
+    /// (default: the best F1).
+    #[arg(long, value_name = "R")]
+    pub target_recall: Option<f64>,
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+    /// Worker threads of the CPU backend (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Write the resumable checkpoint (model and optimizer) every N epochs and at the end; a
+    /// resumed run restarts from the last one. Large models spend seconds per checkpoint.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub checkpoint_every: usize,
+    /// Seed of everything random (task, split, initialisation, sampling, shuffling, dropout);
+    /// compare and sweep: the first training seed, which also fixes the task and the split
+    /// every entry and seed share.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress on stderr (train: and no report on the terminal; compare and sweep still
+    /// print the table). The run folders are written as always.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl TrainingArgs {
+    /// `--gamma` as one number (train, compare).
+    pub fn one_gamma(&self) -> anyhow::Result<Option<f32>> {
+        match &self.gamma {
+            None => Ok(None),
+            Some(g) => g.trim().parse::<f32>().map(Some).map_err(|_| {
+                anyhow::anyhow!(
+                    "--gamma {g}: give one number (a list of gammas is for `focal sweep`)"
+                )
+            }),
+        }
+    }
+
+    /// `--alpha`, parsed.
+    pub fn alpha(&self) -> anyhow::Result<Option<Alpha>> {
+        match &self.alpha {
+            Some(a) => Ok(Some(a.parse::<Alpha>()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The remedy parameters given (one gamma).
+    pub fn remedy_params(&self) -> anyhow::Result<RemedyParams> {
+        Ok(RemedyParams {
+            gamma: self.one_gamma()?,
+            alpha: self.alpha()?,
+            beta: self.beta,
+            tau: self.tau,
+            epsilon: self.epsilon,
+        })
+    }
+
+    /// The training configuration of `remedy`, every flag checked (before any data is read);
+    /// `default_epochs` when --epochs is absent.
+    pub fn config(&self, remedy: Remedy, default_epochs: usize) -> anyhow::Result<TrainConfig> {
+        let config = TrainConfig {
+            model: self.model.0,
+            remedy,
+            epochs: self.epochs.unwrap_or(default_epochs),
+            batch_size: self.batch_size,
+            lr: self.lr,
+            optimizer: self.optimizer,
+            weight_decay: self.weight_decay,
+            schedule: self.schedule,
+            warmup_epochs: self.warmup_epochs,
+            clip_grad: self.clip_grad,
+            early_stop: self.early_stop,
+            target_recall: self.target_recall,
+            prior_bias: self.prior_bias,
+            pretrained: self.pretrained.clone(),
+            device: self.device.into(),
+            checkpoint_every: self.checkpoint_every,
+            seed: self.seed,
+            inject_nan_at: None,
+        };
+        config.validate()?;
+        // A missing GPU is reported now, not after minutes of loading data.
+        config.device.resolve()?;
+        if let Some(p) = &self.pretrained
+            && !p.is_file()
+        {
+            bail!("--pretrained {}: no such file", p.display());
+        }
+        Ok(config)
+    }
+
+    /// Loads the data as the model reads it (see [`TaskArgs::load`]).
+    pub fn load(&self) -> anyhow::Result<Dataset> {
+        self.task.load(self.model.0)
+    }
+}
+
+/// Sets `--threads` (before any tensor work).
+pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(t) = threads {
+        focal_train::device::set_threads(t)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_or_say_why_not() {
+        assert_eq!(parse_size("224x224"), Ok((224, 224)));
+        assert_eq!(parse_size("64X32"), Ok((64, 32)));
+        assert!(parse_size("64").unwrap_err().contains("WIDTHxHEIGHT"));
+        assert!(parse_size("0x5").unwrap_err().contains("at least 1"));
+        assert!(parse_size("ax5").unwrap_err().contains("width"));
+    }
+}

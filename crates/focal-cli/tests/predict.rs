@@ -1,0 +1,310 @@
+//! `focal predict`: a trained run on new images gives the probabilities of its own
+//! predictions.csv; wrong inputs are refused naming the file and what the run expects.
+
+mod common;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{focal, stderr, write_csv};
+
+/// A two-class folder of greyscale PNGs in two sizes: `common` (40, darker, a gradient) and
+/// `rare` (12, brighter). File names carry the class, so that copies keep it.
+fn write_folder(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for (class, n, base) in [("common", 40u32, 40u8), ("rare", 12, 150)] {
+        let dir = root.join(class);
+        fs::create_dir_all(&dir).unwrap();
+        for i in 0..n {
+            let (w, h) = if i % 2 == 0 { (20, 20) } else { (24, 18) };
+            let img = image::GrayImage::from_fn(w, h, |x, y| {
+                image::Luma([base.wrapping_add(((x * 3 + y * 5 + i * 7) % 60) as u8)])
+            });
+            let path = dir.join(format!("{class}_{i:03}.png"));
+            img.save(&path).unwrap();
+            files.push(path);
+        }
+    }
+    // The loader's order: class folders by name, files by name.
+    files.sort();
+    files
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn predict_on_new_images_matches_the_runs_own_test_predictions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("scans");
+    let files = write_folder(&data);
+    let out = tmp.path().join("runs");
+    let o = focal(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--model",
+        "mlp",
+        "--image-size",
+        "12x10",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+        "--name",
+        "r",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = out.join("r");
+    let config: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["task"]["image_size"], serde_json::json!([12, 10]));
+    assert_eq!(
+        config["preprocessing"]["sample"],
+        serde_json::json!({"type": "image", "channels": 1, "height": 10, "width": 12})
+    );
+
+    // The test split's images, copied into a flat folder (no class folders).
+    let split: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("split.json")).unwrap()).unwrap();
+    let test: Vec<usize> = split["test"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    assert!(test.len() >= 5, "{test:?}");
+    let new = tmp.path().join("new");
+    fs::create_dir(&new).unwrap();
+    for &i in &test {
+        fs::copy(&files[i], new.join(files[i].file_name().unwrap())).unwrap();
+    }
+    let preds = tmp.path().join("preds.csv");
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        new.to_str().unwrap(),
+        "--out",
+        preds.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rule tuned threshold"),
+        "{}",
+        stderr(&o)
+    );
+    let (header, rows) = read_csv(&preds);
+    assert_eq!(header, vec!["id", "p_common", "p_rare", "prediction"]);
+    assert_eq!(rows.len(), test.len());
+    let (own_header, own) = read_csv(&run.join("predictions.csv"));
+    assert_eq!(own_header, vec!["y_true", "y_pred", "p_0", "p_1"]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    let threshold = metrics["tuned"]["threshold"].as_f64().unwrap();
+    for row in &rows {
+        let name = Path::new(&row[0]).file_name().unwrap();
+        let k = test
+            .iter()
+            .position(|&i| files[i].file_name().unwrap() == name)
+            .unwrap_or_else(|| panic!("{} is not a test image", row[0]));
+        for c in 0..2 {
+            let mine: f64 = row[1 + c].parse().unwrap();
+            let theirs: f64 = own[k][2 + c].parse().unwrap();
+            // Both are written to 6 decimals; allow one unit of the last digit for rounding.
+            assert!(
+                (mine - theirs).abs() <= 1.01e-6,
+                "{}: p_{c} {mine} vs predictions.csv {theirs}",
+                row[0]
+            );
+        }
+        let p_rare: f64 = row[2].parse().unwrap();
+        let expected = if p_rare >= threshold {
+            "rare"
+        } else {
+            "common"
+        };
+        assert_eq!(row[3], expected, "{row:?} at threshold {threshold}");
+    }
+
+    // One file alone, at a given threshold and batch size.
+    let one = new.join(files[test[0]].file_name().unwrap());
+    let single = tmp.path().join("single.csv");
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        one.to_str().unwrap(),
+        "--out",
+        single.to_str().unwrap(),
+        "--rule",
+        "0",
+        "--batch-size",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, rows1) = read_csv(&single);
+    assert_eq!(rows1.len(), 1);
+    assert_eq!(rows1[0][0], one.display().to_string());
+    assert_eq!(rows1[0][3], "rare", "threshold 0 takes the positive class");
+
+    // The labelled class folder, judged.
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        tmp.path().join("all.csv").to_str().unwrap(),
+        "--rule",
+        "argmax",
+        "--eval",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("precision") && stdout.contains("rare") && stdout.contains("support"),
+        "{stdout}"
+    );
+    assert_eq!(read_csv(&tmp.path().join("all.csv")).1.len(), files.len());
+
+    // Wrong inputs: a clear error naming the file and what the run expects; no panic.
+    let csv = tmp.path().join("rows.csv");
+    write_csv(&csv, 10);
+    let red = tmp.path().join("red.png");
+    image::RgbImage::from_pixel(5, 5, image::Rgb([255, 0, 0]))
+        .save(&red)
+        .unwrap();
+    let cases: [(Vec<&str>, &[&str]); 4] = [
+        (
+            vec!["--data", csv.to_str().unwrap()],
+            &["rows.csv", "the run expects greyscale images of 12x10"],
+        ),
+        (
+            vec!["--data", red.to_str().unwrap()],
+            &["red.png", "colour", "greyscale"],
+        ),
+        (
+            vec!["--data", new.to_str().unwrap(), "--eval"],
+            &["--eval", "no labels"],
+        ),
+        (
+            vec!["--data", new.to_str().unwrap(), "--rule", "1.5"],
+            &["--rule 1.5"],
+        ),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["predict", "--run", run.to_str().unwrap(), "--out"];
+        let bad = tmp.path().join("bad.csv");
+        args.push(bad.to_str().unwrap());
+        args.extend(extra.iter().copied());
+        let o = focal(&args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let e = stderr(&o);
+        assert!(!e.contains("panicked"), "{e}");
+        for n in needles {
+            assert!(e.contains(n), "{args:?}: {e}");
+        }
+        assert!(!bad.exists(), "{args:?} wrote its output");
+    }
+}
+
+#[test]
+fn predict_on_a_csv_run_takes_rows_with_or_without_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("blobs.csv");
+    write_csv(&csv, 200);
+    let out = tmp.path().join("runs");
+    let o = focal(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--model",
+        "mlp",
+        "--epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--name",
+        "r",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = out.join("r");
+    // Without the label column.
+    let text = fs::read_to_string(&csv).unwrap();
+    let bare: String = text
+        .lines()
+        .take(6)
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    let bare_path = tmp.path().join("bare.csv");
+    fs::write(&bare_path, bare).unwrap();
+    let preds = tmp.path().join("p.csv");
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        bare_path.to_str().unwrap(),
+        "--out",
+        preds.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&preds);
+    // Two source classes: the task's negative class keeps its name.
+    assert_eq!(header, vec!["id", "p_common", "p_rare", "prediction"]);
+    assert_eq!(
+        rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
+        ["0", "1", "2", "3", "4"]
+    );
+    // With it, judged: the source's classes map onto the run's binary task.
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        csv.to_str().unwrap(),
+        "--out",
+        preds.to_str().unwrap(),
+        "--eval",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("common") && stdout.contains("support"),
+        "{stdout}"
+    );
+    // A wrong feature count names the file and the count the run expects.
+    let three = tmp.path().join("three.csv");
+    fs::write(&three, "a,b,c\n1,2,3\n").unwrap();
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        three.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("three.csv") && e.contains("4 features"), "{e}");
+}

@@ -1,0 +1,66 @@
+//! How much memory a decoded data set takes, and how much it may take.
+
+/// The share of physical memory a decoded image set may take by default: a quarter, because
+/// training holds about three copies of it (the set, the task built from it, and the device's).
+pub const DEFAULT_MEMORY_SHARE: f64 = 0.25;
+
+/// Physical memory in bytes (`MemTotal` of `/proc/meminfo`); `None` where it cannot be read
+/// (off Linux), and then no budget is enforced.
+pub fn physical_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_total(&text)
+}
+
+fn parse_mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line
+        .trim_start_matches("MemTotal:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// The default budget of a decoded image set: [`DEFAULT_MEMORY_SHARE`] of physical memory,
+/// `None` where physical memory is unknown.
+pub fn default_budget() -> Option<u64> {
+    physical_memory().map(|b| (b as f64 * DEFAULT_MEMORY_SHARE) as u64)
+}
+
+/// Bytes of `n` samples of `len` values each, stored as `f32`.
+pub fn f32_bytes(n: usize, len: usize) -> u64 {
+    (n as u64)
+        .saturating_mul(len as u64)
+        .saturating_mul(std::mem::size_of::<f32>() as u64)
+}
+
+/// A byte count for people: `14.8 GB`, `512.0 MB`, `3.0 kB` (powers of 1000).
+pub fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_mem_total_and_formats_sizes() {
+        let text = "MemTotal:       24522104 kB\nMemFree:         1000 kB\n";
+        assert_eq!(parse_mem_total(text), Some(24_522_104 * 1024));
+        assert_eq!(parse_mem_total("nothing"), None);
+        assert_eq!(f32_bytes(3000, 3 * 630 * 630), 14_288_400_000);
+        assert_eq!(human_bytes(14_288_400_000), "14.3 GB");
+        assert_eq!(human_bytes(999), "999 B");
+    }
+}

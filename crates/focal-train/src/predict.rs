@@ -1,0 +1,302 @@
+//! A finished run applied to new data: the model it evaluated, the preprocessing it trained
+//! with (sample shape, image size, standardisation) and its decision rule, read from the run
+//! folder alone; the predictions written as a CSV.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use focal_data::{InputLabels, InputOptions, Inputs, SampleKind};
+
+use crate::data::DeviceSet;
+use crate::device::DeviceChoice;
+use crate::error::{Setting, TrainError};
+use crate::evaluate::Predictions;
+use crate::model::Model;
+use crate::pipeline::run_data;
+use crate::run::checkpoint::{self, Which};
+use crate::run::files::{csv_bytes, write_atomic};
+use crate::run::record::{Preprocessing, RunConfig, read_config, read_metrics};
+use crate::train::{evaluated_checkpoint, predict_set};
+
+/// How a class is chosen from a sample's probabilities.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rule {
+    /// The most probable class.
+    Argmax,
+    /// The positive class when its probability reaches the threshold the run tuned on
+    /// validation (binary runs).
+    Tuned,
+    /// The positive class when its probability reaches this threshold (binary runs).
+    Threshold(f64),
+}
+
+impl std::str::FromStr for Rule {
+    type Err = TrainError;
+
+    /// `argmax`, `tuned`, or a threshold in `[0, 1]`.
+    fn from_str(s: &str) -> Result<Self, TrainError> {
+        match s {
+            "argmax" => Ok(Rule::Argmax),
+            "tuned" => Ok(Rule::Tuned),
+            _ => match s.parse::<f64>() {
+                Ok(t) if (0.0..=1.0).contains(&t) => Ok(Rule::Threshold(t)),
+                _ => Err(TrainError::out_of_range(
+                    Setting::Rule,
+                    s,
+                    "give argmax, tuned, or a threshold between 0 and 1",
+                )),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Argmax => f.write_str("argmax"),
+            Rule::Tuned => f.write_str("tuned"),
+            Rule::Threshold(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+/// A finished run, ready to predict.
+pub struct Predictor {
+    /// The run folder.
+    pub run_dir: PathBuf,
+    /// The run's `config.json`.
+    pub config: RunConfig,
+    /// How a sample enters the model.
+    pub preprocessing: Preprocessing,
+    /// The threshold the run tuned on validation (binary runs).
+    pub tuned_threshold: Option<f64>,
+    /// The epoch whose model predicts.
+    pub epoch: usize,
+    model: Model,
+    device: Device,
+}
+
+impl std::fmt::Debug for Predictor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Predictor")
+            .field("run_dir", &self.run_dir)
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Predictor {
+    /// Opens the finished run in `run_dir` on `device`: the model of the epoch it evaluated
+    /// (the best validation epoch's with early stopping, else the last one's: the model
+    /// behind its `predictions.csv`), its preprocessing (from `config.json`; runs written before
+    /// it was recorded rebuild it from their data), and its tuned threshold (`metrics.json`).
+    pub fn open(run_dir: &Path, device: DeviceChoice) -> Result<Self, TrainError> {
+        let config = read_config(run_dir)?;
+        let metrics = read_metrics(run_dir)?;
+        let preprocessing = match &config.preprocessing {
+            Some(p) => p.clone(),
+            None => {
+                let data = run_data(run_dir, None)?;
+                Preprocessing {
+                    sample: data.dataset.kind,
+                    normalization: data.normalization,
+                }
+            }
+        };
+        let last = checkpoint::read_state(run_dir, Which::Last)?;
+        let (which, epoch) = evaluated_checkpoint(&config.train, &last);
+        let device = device.resolve()?;
+        let model = Model::new(
+            config.train.model,
+            &preprocessing.sample,
+            config.n_classes,
+            &device,
+        )?;
+        let model = checkpoint::load_model(model, run_dir, which)?;
+        Ok(Predictor {
+            run_dir: run_dir.to_path_buf(),
+            tuned_threshold: metrics.tuned.map(|t| t.threshold),
+            config,
+            preprocessing,
+            epoch,
+            model,
+            device,
+        })
+    }
+
+    /// The run's class names, indexed by label.
+    pub fn class_names(&self) -> &[String] {
+        &self.config.class_names
+    }
+
+    /// The rule used when none is asked for: the tuned threshold of a binary run, else argmax.
+    pub fn default_rule(&self) -> Rule {
+        match (self.config.positive, self.tuned_threshold) {
+            (Some(_), Some(_)) => Rule::Tuned,
+            _ => Rule::Argmax,
+        }
+    }
+
+    /// Reads the samples at `path` (see [`focal_data::load_inputs`]) at the run's sample
+    /// shape; a CSV's label column defaults to the one the run was trained with.
+    pub fn read(&self, path: &Path, label_column: Option<String>) -> Result<Inputs, TrainError> {
+        let opts = InputOptions {
+            label_column: label_column.or_else(|| self.config.task.label_column.clone()),
+            memory_budget: None,
+        };
+        Ok(focal_data::load_inputs(
+            path,
+            self.preprocessing.sample,
+            &opts,
+        )?)
+    }
+
+    /// Softmax probabilities of every sample of `inputs`, row-major `[n, n_classes]`: the
+    /// samples standardised as in training, moved to the device `batch_size` at a time.
+    pub fn probabilities(
+        &self,
+        inputs: &Inputs,
+        batch_size: usize,
+    ) -> Result<Vec<f32>, TrainError> {
+        if batch_size == 0 {
+            return Err(TrainError::out_of_range(
+                Setting::BatchSize,
+                0,
+                "must be at least 1",
+            ));
+        }
+        let kind = self.preprocessing.sample;
+        if inputs.kind != kind {
+            return Err(TrainError::Data(focal_data::DataError::InvalidDataset {
+                reason: format!(
+                    "samples of shape {:?} for a model of shape {:?}",
+                    inputs.kind.shape(),
+                    kind.shape()
+                ),
+            }));
+        }
+        let device = self.device.clone().without_autodiff();
+        let len = kind.len();
+        let dims = match kind {
+            SampleKind::Image {
+                channels,
+                height,
+                width,
+            } => [channels, height, width],
+            SampleKind::Tabular { n_features } => [n_features, 1, 1],
+        };
+        let n_classes = self.config.n_classes;
+        let mut probs = Vec::with_capacity(inputs.len() * n_classes);
+        for chunk in inputs.x.chunks(batch_size * len) {
+            let n = chunk.len() / len;
+            let mut flat = chunk.to_vec();
+            for sample in flat.chunks_mut(len) {
+                self.preprocessing.normalization.apply(sample, kind);
+            }
+            let set = DeviceSet {
+                x: Tensor::<4>::from_data(
+                    TensorData::new(flat, [n, dims[0], dims[1], dims[2]]),
+                    &device,
+                ),
+                y: Tensor::<1, Int>::from_data(TensorData::new(vec![0i64; n], [n]), &device),
+                len: n,
+            };
+            probs.extend(predict_set(&self.model, &set, vec![0; n], n_classes)?.probs);
+        }
+        Ok(probs)
+    }
+
+    /// The class of each sample under `rule`, from `probs` (`[n, n_classes]`).
+    pub fn decide(&self, probs: &[f32], rule: Rule) -> Result<Vec<usize>, TrainError> {
+        let n_classes = self.config.n_classes;
+        let p = Predictions {
+            y_true: vec![0; probs.len() / n_classes],
+            probs: probs.to_vec(),
+            n_classes,
+        };
+        let threshold = match rule {
+            Rule::Argmax => return Ok(p.argmax()),
+            Rule::Tuned => self.tuned_threshold.ok_or_else(|| {
+                TrainError::out_of_range(
+                    Setting::Rule,
+                    "tuned",
+                    "the run has no tuned threshold (it is not a binary run): use argmax",
+                )
+            })?,
+            Rule::Threshold(t) => t,
+        };
+        match self.config.positive {
+            Some(positive) => Ok(p.at_threshold(positive, threshold)),
+            None => Err(TrainError::out_of_range(
+                Setting::Rule,
+                rule,
+                "a threshold needs a binary run (two classes): use argmax",
+            )),
+        }
+    }
+
+    /// The labels of judged inputs in the run's classes: a binary run's positive class is
+    /// label 1 and every other class of the source label 0 (as the task was built); a
+    /// multi-class run's classes are matched by name.
+    pub fn task_labels(&self, path: &Path, labels: &InputLabels) -> Result<Vec<usize>, TrainError> {
+        let run_names = self.class_names();
+        let index: Vec<usize> = if labels.class_names.as_slice() == run_names {
+            (0..run_names.len()).collect()
+        } else if let (Some(positive), Some(name)) =
+            (self.config.positive, &self.config.task.positive_name)
+        {
+            labels
+                .class_names
+                .iter()
+                .map(|c| if c == name { positive } else { 1 - positive })
+                .collect()
+        } else {
+            labels
+                .class_names
+                .iter()
+                .map(|c| {
+                    run_names
+                        .iter()
+                        .position(|r| r == c)
+                        .ok_or_else(|| TrainError::UnknownLabel {
+                            path: path.to_path_buf(),
+                            class: c.clone(),
+                            expected: run_names.join(", "),
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        Ok(labels.y.iter().map(|&l| index[l]).collect())
+    }
+}
+
+/// Writes predictions as a CSV, atomically: a header `id,p_<class>...,prediction`, then one row
+/// per sample: its id, the probability of each class (6 decimals, as `predictions.csv`), and
+/// the name of the class chosen.
+pub fn write_predictions(
+    path: &Path,
+    ids: &[String],
+    class_names: &[String],
+    probs: &[f32],
+    prediction: &[usize],
+) -> Result<(), TrainError> {
+    let n_classes = class_names.len();
+    let mut header = vec!["id".to_string()];
+    header.extend(class_names.iter().map(|c| format!("p_{c}")));
+    header.push("prediction".to_string());
+    let rows: Vec<Vec<String>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut row = vec![id.clone()];
+            row.extend(
+                probs[i * n_classes..(i + 1) * n_classes]
+                    .iter()
+                    .map(|p| format!("{p:.6}")),
+            );
+            row.push(class_names[prediction[i]].clone());
+            row
+        })
+        .collect();
+    write_atomic(path, &csv_bytes(path, &header, &rows)?)
+}
