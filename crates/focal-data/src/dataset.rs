@@ -53,6 +53,19 @@ impl SampleKind {
             SampleKind::Tabular { n_features } => vec![n_features],
         }
     }
+
+    /// The tensor shape of one sample as the models take it: `[C, H, W]`, or `[F, 1, 1]` for
+    /// rows.
+    pub fn tensor_dims(&self) -> [usize; 3] {
+        match *self {
+            SampleKind::Image {
+                channels,
+                height,
+                width,
+            } => [channels, height, width],
+            SampleKind::Tabular { n_features } => [n_features, 1, 1],
+        }
+    }
 }
 
 /// The format a data set was read from.

@@ -360,8 +360,11 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     }
     let group = g.group();
     let tasks = g.n.div_ceil(group);
+    // About one accumulator per thread: each is an [o, k] matrix (9 MB for a 512 -> 512 3x3).
+    let per_thread = tasks.div_ceil(rayon::current_num_threads().max(1)).max(1);
     (0..tasks)
         .into_par_iter()
+        .with_min_len(per_thread)
         .fold(
             || vec![0.0f32; o * k],
             |mut acc, t| {

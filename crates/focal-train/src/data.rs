@@ -427,14 +427,7 @@ impl PreparedData {
 
     /// The tensor shape of one sample: `[C, H, W]`, or `[F, 1, 1]` for rows.
     pub fn sample_dims(&self) -> [usize; 3] {
-        match self.dataset.kind {
-            SampleKind::Image {
-                channels,
-                height,
-                width,
-            } => [channels, height, width],
-            SampleKind::Tabular { n_features } => [n_features, 1, 1],
-        }
+        self.dataset.kind.tensor_dims()
     }
 
     /// The samples `x` (flat, as [`training_set`](Self::training_set) gives them) and labels

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use focal_data::{InputLabels, InputOptions, Inputs, SampleKind};
+use focal_data::{InputLabels, InputOptions, Inputs};
 
 use crate::data::DeviceSet;
 use crate::device::DeviceChoice;
@@ -177,14 +177,7 @@ impl Predictor {
         }
         let device = self.device.clone().without_autodiff();
         let len = kind.len();
-        let dims = match kind {
-            SampleKind::Image {
-                channels,
-                height,
-                width,
-            } => [channels, height, width],
-            SampleKind::Tabular { n_features } => [n_features, 1, 1],
-        };
+        let dims = kind.tensor_dims();
         let n_classes = self.config.n_classes;
         let mut probs = Vec::with_capacity(inputs.len() * n_classes);
         for chunk in inputs.x.chunks(batch_size * len) {
