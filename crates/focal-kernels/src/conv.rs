@@ -360,11 +360,16 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     }
     let group = g.group();
     let tasks = g.n.div_ceil(group);
-    // About one accumulator per thread: each is an [o, k] matrix (9 MB for a 512 -> 512 3x3).
-    let per_thread = tasks.div_ceil(rayon::current_num_threads().max(1)).max(1);
+    // Each split of the fold holds an [o, k] accumulator (9 MB for a 512 -> 512 3x3): for large
+    // ones, about one split per thread; small ones split freely (the CNN's layers).
+    let min_len = if o * k >= 1 << 20 {
+        (tasks / rayon::current_num_threads().max(1)).max(1)
+    } else {
+        1
+    };
     (0..tasks)
         .into_par_iter()
-        .with_min_len(per_thread)
+        .with_min_len(min_len)
         .fold(
             || vec![0.0f32; o * k],
             |mut acc, t| {
@@ -551,6 +556,8 @@ mod tests {
         check([3, 2, 10, 11], [3, 2, 3, 3], s(2, 1, 2));
         check([9, 4, 2, 2], [5, 4, 3, 3], s(1, 1, 1));
         check([2, 2, 6, 5], [3, 2, 3, 2], s(3, 2, 1));
+        // An [o, k] weight of over 2^20 entries: the weight gradient's fold splits per thread.
+        check([3, 256, 4, 4], [512, 256, 3, 3], s(1, 1, 1));
         let asymmetric = Conv2dSpec {
             stride: [1, 2],
             padding: [(0, 1), (2, 0)],
