@@ -17,7 +17,7 @@ pub(crate) fn resize_sample(values: &[f32], shape: [usize; 3], size: (u32, u32))
             h as u32,
             values[ch * plane..(ch + 1) * plane].to_vec(),
         )
-        .expect("a plane of h * w values");
+        .expect("a plane of h * w values"); // invariant: the slice is exactly one plane
         out.extend(imageops::resize(&buf, size.0, size.1, FilterType::Triangle).into_raw());
     }
     out

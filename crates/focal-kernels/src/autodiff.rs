@@ -11,7 +11,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex, tensor::FloatTensor};
 
 use crate::conv::{self, Conv2dSpec};
-use crate::extension::{FocalKernels, conv_forward, dims4, host, tensor, values};
+use crate::extension::{FocalKernels, conv_forward, dims4, host, pool_forward, tensor, values};
 use crate::pool::{self, Pool2dSpec};
 
 #[derive(Debug)]
@@ -87,19 +87,14 @@ impl<C: CheckpointStrategy> FocalKernels for Autodiff<Flex, C> {
 
     fn focal_max_pool2d(x: FloatTensor<Self>, spec: Pool2dSpec) -> FloatTensor<Self> {
         let guards = [x.node()];
-        let xp = host(x.primitive());
-        let [n, c, h, w] = dims4(&xp);
-        let [ho, wo] = spec
-            .output(h, w)
-            .expect("max_pool2d: kernel larger than input");
-        let (y, idx) = pool::forward(values(&xp), n * c, [h, w], &spec);
-        let y = tensor(y, [n, c, ho, wo]);
+        let shape = dims4(x.primitive());
+        let (y, idx) = pool_forward(x.primitive(), &spec);
         match MaxPool2dBackward
             .prepare::<C>(guards)
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish((Argmax(Arc::new(idx)), [n, c, h, w]), y),
+            OpsKind::Tracked(prep) => prep.finish((Argmax(Arc::new(idx)), shape), y),
             OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }

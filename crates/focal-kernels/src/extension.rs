@@ -32,14 +32,15 @@ pub trait FocalKernels: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// The `f32` elements of a flex tensor in row-major order (a copy only when it is strided).
+/// `t` in row-major layout (a copy only when it is strided or a view).
 pub(crate) fn host(t: &FlexTensor) -> FlexTensor {
     t.to_contiguous()
 }
 
+/// The `f32` elements of a tensor that [`host`] made contiguous.
 pub(crate) fn values(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>()
-        .expect("focal-kernels: an f32 tensor in contiguous layout")
+        .expect("focal-kernels: an f32 tensor in contiguous layout") // invariant: api.rs checks the dtype, host() the layout
 }
 
 pub(crate) fn dims4(t: &FlexTensor) -> [usize; 4] {
@@ -60,19 +61,21 @@ pub(crate) fn conv_forward(x: &FlexTensor, w: &FlexTensor, spec: Conv2dSpec) -> 
     )
 }
 
+/// The max pooling of `x` and, per output, the position of its maximum in its input plane.
+pub(crate) fn pool_forward(x: &FlexTensor, spec: &Pool2dSpec) -> (FlexTensor, Vec<u32>) {
+    let x = host(x);
+    let [n, c, h, w] = dims4(&x);
+    let (y, idx, [ho, wo]) = pool::forward(values(&x), n * c, [h, w], spec);
+    (tensor(y, [n, c, ho, wo]), idx)
+}
+
 impl FocalKernels for Flex {
     fn focal_conv2d(x: FlexTensor, weight: FlexTensor, spec: Conv2dSpec) -> FlexTensor {
         conv_forward(&x, &weight, spec)
     }
 
     fn focal_max_pool2d(x: FlexTensor, spec: Pool2dSpec) -> FlexTensor {
-        let x = host(&x);
-        let [n, c, h, w] = dims4(&x);
-        let [ho, wo] = spec
-            .output(h, w)
-            .expect("max_pool2d: kernel larger than input");
-        let (y, _) = pool::forward(values(&x), n * c, [h, w], &spec);
-        tensor(y, [n, c, ho, wo])
+        pool_forward(&x, &spec).0
     }
 
     fn focal_attach_gradient(_x: FlexTensor, value: FlexTensor, _grad: FlexTensor) -> FlexTensor {

@@ -34,14 +34,15 @@ fn planes_per_task(plane: usize) -> usize {
     (1usize << 16).div_ceil(plane.max(1)).max(1)
 }
 
-/// The pooled planes `[planes, ho, wo]` and, per output, the index of its maximum in its input
+/// The pooled planes `[planes, ho, wo]`, `[ho, wo]`, and, per output, the index of its maximum in its input
 /// plane (the first maximum in row-major order; a NaN wins, the last of them, as in PyTorch).
 pub(crate) fn forward(
     x: &[f32],
     planes: usize,
     [h, w]: [usize; 2],
     spec: &Pool2dSpec,
-) -> (Vec<f32>, Vec<u32>) {
+) -> (Vec<f32>, Vec<u32>, [usize; 2]) {
+    // invariant: the models' layers never pool a plane smaller than the kernel
     let [ho, wo] = spec
         .output(h, w)
         .expect("max_pool2d: kernel larger than input");
@@ -49,7 +50,7 @@ pub(crate) fn forward(
     let mut y = vec![0.0f32; planes * plane_out];
     let mut idx = vec![0u32; planes * plane_out];
     if y.is_empty() {
-        return (y, idx);
+        return (y, idx, [ho, wo]);
     }
     let per = planes_per_task(plane_in);
     let [kh, kw] = spec.kernel;
@@ -94,7 +95,7 @@ pub(crate) fn forward(
                 }
             }
         });
-    (y, idx)
+    (y, idx, [ho, wo])
 }
 
 /// The 2x2, stride 2 pooling of one plane (the CNN's), two input rows at a time.
@@ -159,7 +160,7 @@ mod tests {
             stride: [2, 2],
             padding: [1, 1],
         };
-        let (y, idx) = forward(&x, 1, [4, 5], &spec);
+        let (y, idx, _) = forward(&x, 1, [4, 5], &spec);
         assert_eq!(spec.output(4, 5), Some([2, 3]));
         for (o, (&v, &i)) in y.iter().zip(&idx).enumerate() {
             let (oh, ow) = (o / 3, o % 3);
@@ -185,7 +186,7 @@ mod tests {
             stride: [2, 2],
             padding: [0, 0],
         };
-        let (y, idx) = forward(&x, 1, [2, 2], &spec);
+        let (y, idx, _) = forward(&x, 1, [2, 2], &spec);
         assert!(y[0].is_nan());
         assert_eq!(idx[0], 1);
     }
