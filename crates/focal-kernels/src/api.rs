@@ -5,7 +5,7 @@ use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
 use crate::conv::Conv2dSpec;
-use crate::extension::FocalKernels;
+use crate::extension::{FocalKernels, HostValues};
 use crate::pool::Pool2dSpec;
 
 /// Whether the kernels here compute an op on `x`: an `f32` tensor on a flex device.
@@ -79,6 +79,23 @@ pub fn attach_gradient(x: Tensor<2>, value: Tensor<1>, grad: Vec<f32>) -> Tensor
     } else {
         value + (x * g.clone()).sum() - (fixed * g).sum()
     }
+}
+
+/// The elements of `x` in row-major order, readable on the host. On flex, for `f32`, this
+/// shares the tensor's storage (no copy unless `x` is strided or a view); elsewhere it reads the
+/// tensor back (`into_data`) and converts to `f32`. For kernels that read a tensor computed by
+/// the graph, such as the fused losses' logits.
+pub fn host_values<const D: usize>(x: &Tensor<D>) -> HostValues {
+    if x.dtype() == DType::F32 && x.device().without_autodiff() == Device::flex() {
+        return <Dispatch as FocalKernels>::focal_host_values(x.clone().into_dispatch());
+    }
+    HostValues::owned(
+        x.clone()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("converted to f32 above"), // invariant
+    )
 }
 
 /// A 2-D max pooling, as `burn::tensor::module::max_pool2d`.

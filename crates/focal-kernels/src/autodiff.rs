@@ -11,7 +11,9 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, Flex, tensor::FloatTensor};
 
 use crate::conv::{self, Conv2dSpec};
-use crate::extension::{FocalKernels, conv_forward, dims4, host, pool_forward, tensor, values};
+use crate::extension::{
+    FocalKernels, HostValues, conv_forward, dims4, host, pool_forward, tensor, values,
+};
 use crate::pool::{self, Pool2dSpec};
 
 #[derive(Debug)]
@@ -105,5 +107,9 @@ impl<C: CheckpointStrategy> FocalKernels for Autodiff<Flex, C> {
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
         crate::gradient::attach::<C>(x, value, grad)
+    }
+
+    fn focal_host_values(x: FloatTensor<Self>) -> HostValues {
+        HostValues::shared(x.primitive())
     }
 }

@@ -30,6 +30,46 @@ pub trait FocalKernels: Backend {
         value: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
+
+    /// The elements of an `f32` tensor, row-major, sharing its storage (a copy only when it is
+    /// strided or a view); see [`crate::host_values`].
+    fn focal_host_values(x: FloatTensor<Self>) -> HostValues;
+}
+
+/// The elements of an `f32` tensor in row-major order, readable on the host: on flex a shared
+/// reference to the tensor's own storage (no copy), elsewhere a copy. Dereferences to `[f32]`.
+pub struct HostValues(Repr);
+
+enum Repr {
+    Shared(FlexTensor),
+    Owned(Vec<f32>),
+}
+
+impl HostValues {
+    pub(crate) fn shared(t: &FlexTensor) -> Self {
+        Self(Repr::Shared(host(t)))
+    }
+
+    pub(crate) fn owned(v: Vec<f32>) -> Self {
+        Self(Repr::Owned(v))
+    }
+}
+
+impl std::ops::Deref for HostValues {
+    type Target = [f32];
+
+    fn deref(&self) -> &[f32] {
+        match &self.0 {
+            Repr::Shared(t) => values(t),
+            Repr::Owned(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Debug for HostValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HostValues({} elements)", self.len())
+    }
 }
 
 /// `t` in row-major layout (a copy only when it is strided or a view).
@@ -80,5 +120,9 @@ impl FocalKernels for Flex {
 
     fn focal_attach_gradient(_x: FlexTensor, value: FlexTensor, _grad: FlexTensor) -> FlexTensor {
         value
+    }
+
+    fn focal_host_values(x: FlexTensor) -> HostValues {
+        HostValues::shared(&x)
     }
 }

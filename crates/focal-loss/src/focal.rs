@@ -227,38 +227,31 @@ impl FocalLoss {
                 .expect("converted to f32 above") // invariant
         });
         let targets = fused::host_targets(targets);
-        let spec = fused::Spec {
+        let mut spec = fused::Spec {
             gamma: self.gamma,
             alpha: alpha.as_deref(),
             ignore_index: self.ignore_index,
+            grad_scale: 1.0,
         };
-        let mut out = fused::focal_rows(&fused::host_logits(&logits), &targets, c, &spec);
+        if reduced && self.reduction == Reduction::Mean {
+            let by_weights = self.normalize_by_weights && alpha.is_some();
+            let denominator = fused::mean_denominator(&targets, c, &spec, by_weights);
+            spec.grad_scale = if denominator > 0.0 {
+                1.0 / denominator
+            } else {
+                0.0
+            };
+        }
+        let out = fused::focal_rows(&fused::host_logits(&logits), &targets, c, &spec);
         if !reduced {
             let values = Tensor::<1>::from_data(TensorData::new(out.losses, [n]), &device);
             return focal_kernels::attach_gradient(logits, values, out.grad);
         }
         let total: f64 = out.losses.iter().map(|&l| f64::from(l)).sum();
-        let scale = match self.reduction {
-            Reduction::Sum => 1.0,
-            Reduction::Mean => {
-                let kept = |i: &usize| self.ignore_index.is_none_or(|ig| targets[*i] != ig as i64);
-                let denominator = if self.normalize_by_weights && alpha.is_some() {
-                    (0..n).filter(kept).map(|i| f64::from(out.weights[i])).sum()
-                } else {
-                    (0..n).filter(kept).count() as f64
-                };
-                if denominator > 0.0 {
-                    1.0 / denominator
-                } else {
-                    0.0
-                }
-            }
-        };
-        for g in &mut out.grad {
-            *g = (f64::from(*g) * scale) as f32;
-        }
-        let value =
-            Tensor::<1>::from_data(TensorData::new(vec![(total * scale) as f32], [1]), &device);
+        let value = Tensor::<1>::from_data(
+            TensorData::new(vec![(total * spec.grad_scale) as f32], [1]),
+            &device,
+        );
         focal_kernels::attach_gradient(logits, value, out.grad)
     }
 
