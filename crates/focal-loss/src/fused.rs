@@ -437,8 +437,7 @@ mod tests {
                         "gamma {gamma}, d {}: {got} vs {want}",
                         gaps[i]
                     );
-                    for j in 0..2 {
-                        let (a, b) = (fast.grad[2 * i + j], grad[j]);
+                    for (j, (&a, &b)) in fast.grad[2 * i..2 * i + 2].iter().zip(&grad).enumerate() {
                         assert!(
                             close(a, b),
                             "gamma {gamma}, d {}, grad {j}: {a} vs {b}",
