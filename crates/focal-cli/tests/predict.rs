@@ -113,26 +113,24 @@ fn predict_on_new_images_matches_the_runs_own_test_predictions() {
     assert_eq!(header, vec!["id", "p_common", "p_rare", "prediction"]);
     assert_eq!(rows.len(), test.len());
     let (own_header, own) = read_csv(&run.join("predictions.csv"));
-    assert_eq!(own_header, vec!["y_true", "y_pred", "p_0", "p_1"]);
+    assert_eq!(own_header, vec!["id", "y_true", "y_pred", "p_0", "p_1"]);
     let metrics: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     let threshold = metrics["tuned"]["threshold"].as_f64().unwrap();
     for row in &rows {
         let name = Path::new(&row[0]).file_name().unwrap();
-        let k = test
+        let i = test
             .iter()
-            .position(|&i| files[i].file_name().unwrap() == name)
+            .copied()
+            .find(|&i| files[i].file_name().unwrap() == name)
             .unwrap_or_else(|| panic!("{} is not a test image", row[0]));
-        for c in 0..2 {
-            let mine: f64 = row[1 + c].parse().unwrap();
-            let theirs: f64 = own[k][2 + c].parse().unwrap();
-            // Both are written to 6 decimals; allow one unit of the last digit for rounding.
-            assert!(
-                (mine - theirs).abs() <= 1.01e-6,
-                "{}: p_{c} {mine} vs predictions.csv {theirs}",
-                row[0]
-            );
-        }
+        // predictions.csv names the sample by its row in the folder (the loader's order).
+        let theirs = own
+            .iter()
+            .find(|r| r[0] == i.to_string())
+            .unwrap_or_else(|| panic!("sample {i} is not in predictions.csv"));
+        // Both files write the f32 exactly: equal text is equal probability.
+        assert_eq!(row[1..3], theirs[3..5], "{}", row[0]);
         let p_rare: f64 = row[2].parse().unwrap();
         let expected = if p_rare >= threshold {
             "rare"
@@ -307,4 +305,102 @@ fn predict_on_a_csv_run_takes_rows_with_or_without_labels() {
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(e.contains("three.csv") && e.contains("4 features"), "{e}");
+}
+
+/// Writes `n` greyscale `side`x`side` images of three classes as an IDX pair
+/// (`toy-images-idx3-ubyte`, `toy-labels-idx1-ubyte`) in `dir`; returns the images' path and
+/// the pixels of each image.
+fn write_idx(dir: &Path, n: usize, side: usize) -> (PathBuf, Vec<Vec<u8>>) {
+    let mut images = Vec::with_capacity(n);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let label = (i % 3) as u8;
+        let px: Vec<u8> = (0..side * side)
+            .map(|k| {
+                let base = 30 + 70 * u32::from(label);
+                (base + ((k * 13 + i * 29) % 61) as u32) as u8
+            })
+            .collect();
+        images.push(px);
+        labels.push(label);
+    }
+    let mut img_bytes = vec![0, 0, 8, 3];
+    for d in [n, side, side] {
+        img_bytes.extend_from_slice(&(d as u32).to_be_bytes());
+    }
+    img_bytes.extend(images.iter().flatten());
+    let mut label_bytes = vec![0, 0, 8, 1];
+    label_bytes.extend_from_slice(&(n as u32).to_be_bytes());
+    label_bytes.extend(&labels);
+    let path = dir.join("toy-images-idx3-ubyte");
+    fs::write(&path, img_bytes).unwrap();
+    fs::write(dir.join("toy-labels-idx1-ubyte"), label_bytes).unwrap();
+    (path, images)
+}
+
+/// The issue's "done when": 20 test images of a trained task, written as PNG files named by
+/// their id in predictions.csv (the row of the source), give the very same probabilities
+/// under `focal predict`. The task subsamples the source (a ratio), so ids are source rows,
+/// not positions in the task.
+#[test]
+fn twenty_test_images_as_png_files_predict_exactly_as_predictions_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (idx, images) = write_idx(tmp.path(), 300, 12);
+    let out = tmp.path().join("runs");
+    let o = focal(&[
+        "train",
+        "--data",
+        idx.to_str().unwrap(),
+        "--positive",
+        "2",
+        "--ratio",
+        "4:1",
+        "--model",
+        "mlp",
+        "--epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--name",
+        "r",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = out.join("r");
+    let (_, own) = read_csv(&run.join("predictions.csv"));
+    assert!(own.len() >= 20, "{} test samples", own.len());
+    let pngs = tmp.path().join("pngs");
+    fs::create_dir(&pngs).unwrap();
+    for row in &own[..20] {
+        let id: usize = row[0].parse().unwrap();
+        image::GrayImage::from_raw(12, 12, images[id].clone())
+            .unwrap()
+            .save(pngs.join(format!("{id}.png")))
+            .unwrap();
+    }
+    // The source's own labels agree with the ids: label 1 (the positive) only for class 2.
+    for row in &own {
+        let id: usize = row[0].parse().unwrap();
+        assert_eq!(row[1] == "1", id % 3 == 2, "{row:?}");
+    }
+    let preds = tmp.path().join("p.csv");
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        pngs.to_str().unwrap(),
+        "--out",
+        preds.to_str().unwrap(),
+        "--batch-size",
+        "7",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, rows) = read_csv(&preds);
+    assert_eq!(rows.len(), 20);
+    for row in &rows {
+        let id = Path::new(&row[0]).file_stem().unwrap().to_str().unwrap();
+        let theirs = own.iter().find(|r| r[0] == id).unwrap();
+        assert_eq!(row[1..3], theirs[3..5], "image {id}");
+    }
 }

@@ -7,7 +7,7 @@ use focal_data::sampling::{
     RandomOverSampler, RandomUnderSampler, Resampler, SamplingStrategy, Smote,
 };
 use focal_data::split::SplitFractions;
-use focal_data::task::{ClassSelector, TaskSpec, build_task};
+use focal_data::task::{ClassSelector, TaskSpec, build_task, build_task_rows};
 use focal_data::{Dataset, SampleKind, Splits};
 
 use std::path::PathBuf;
@@ -118,6 +118,10 @@ pub struct PreparedData {
     pub fingerprint: String,
     /// How the task was built, for `config.json`: positive class name, ratio, seed.
     pub task: TaskRecord,
+    /// The row of the source data set (as loaded) each sample of `dataset` came from: the
+    /// sample's identifier in `predictions.csv`, and the row number `focal predict` gives the
+    /// same sample when it reads the source.
+    pub source_rows: Vec<usize>,
 }
 
 /// How the task was built.
@@ -187,12 +191,12 @@ impl PreparedData {
             Some(sel) => Some(source.class_names[sel.resolve(&source.class_names)?].clone()),
             None => None,
         };
-        let dataset = if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some()
-        {
-            build_task(source, spec)?
-        } else {
-            source.clone()
-        };
+        let (dataset, source_rows) =
+            if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some() {
+                build_task_rows(source, spec)?
+            } else {
+                (source.clone(), (0..source.n_samples()).collect())
+            };
         let splits = dataset.resolve_splits(fractions, spec.seed)?;
         let task = TaskRecord {
             source: DataSource::of(source),
@@ -207,7 +211,7 @@ impl PreparedData {
             label_column: None,
             long_tail: spec.long_tail,
         };
-        Self::from_parts(dataset, splits, task)
+        Ok(Self::from_parts(dataset, splits, task)?.with_source_rows(source_rows))
     }
 
     /// The tutorial's protocol: pool every sample of `source` (its predefined splits ignored),
@@ -301,7 +305,20 @@ impl PreparedData {
         Self::from_parts(dataset, Splits { train, val, test }, task)
     }
 
-    /// A prepared set from a data set and splits given as they are (tests, resume).
+    /// Names the source row of each sample (see [`PreparedData::source_rows`]): `rows` from
+    /// [`build_task_rows`], one per sample.
+    fn with_source_rows(mut self, rows: Vec<usize>) -> Self {
+        self.source_rows = rows;
+        self
+    }
+
+    /// The source rows of the samples `indices` of the task (e.g. the test split).
+    pub fn source_rows_of(&self, indices: &[usize]) -> Vec<usize> {
+        indices.iter().map(|&i| self.source_rows[i]).collect()
+    }
+
+    /// A prepared set from a data set and splits given as they are (tests, resume); each
+    /// sample's source row is its own index.
     pub fn from_parts(
         dataset: Dataset,
         splits: Splits,
@@ -335,7 +352,9 @@ impl PreparedData {
         let positive = (dataset.n_classes() == 2).then_some(1);
         task.minority = Some(minority_class(positive, &counts));
         let fingerprint = dataset.fingerprint();
+        let source_rows = (0..samples).collect();
         Ok(PreparedData {
+            source_rows,
             dataset,
             splits,
             positive,

@@ -264,8 +264,8 @@ impl Predictor {
 }
 
 /// Writes predictions as a CSV, atomically: a header `id,p_<class>...,prediction`, then one row
-/// per sample: its id, the probability of each class (6 decimals, as `predictions.csv`), and
-/// the name of the class chosen.
+/// per sample: its id, the probability of each class (the shortest decimal that reads back to
+/// the same `f32`, as in `predictions.csv`), and the name of the class chosen.
 pub fn write_predictions(
     path: &Path,
     ids: &[String],
@@ -285,7 +285,7 @@ pub fn write_predictions(
             row.extend(
                 probs[i * n_classes..(i + 1) * n_classes]
                     .iter()
-                    .map(|p| format!("{p:.6}")),
+                    .map(|p| p.to_string()),
             );
             row.push(class_names[prediction[i]].clone());
             row

@@ -497,7 +497,7 @@ impl<'a> Session<'a> {
             state,
             evaluated_epoch,
         )?;
-        predictions::write(self.dir, &test)?;
+        predictions::write(self.dir, &data.source_rows_of(&data.splits.test), &test)?;
         write_curves(self.dir, &test, data.positive)?;
         write_json(&self.dir.join("metrics.json"), &metrics)?;
         write_report(self.dir, &metrics)?;
