@@ -235,6 +235,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let spec = t.task.spec(t.seed)?;
         let source = t.load()?;
         let data = PreparedData::new(&source, &spec, SplitFractions::default())
+            .and_then(|d| d.with_input_normalization(t.input_normalization()))
             .context("building the task")?
             .with_label_column(t.task.label_column.clone());
         drop(source);

@@ -99,6 +99,35 @@ pub fn minority_class(positive: Option<usize>, train_counts: &[usize]) -> usize 
     })
 }
 
+/// How samples are normalised before they enter the model, as `config.json` records it.
+///
+/// Serialised as `"training-split"` and `"imagenet"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputNormalization {
+    /// Standardised per colour channel (images) or feature (rows) with the mean and standard
+    /// deviation of the training split: models trained from scratch (and every run written
+    /// before this was recorded).
+    #[default]
+    TrainingSplit,
+    /// As torchvision's pretrained weights expect: images as RGB (greyscale repeated over the
+    /// three channels), pixel values in `[0, 1]` normalised with ImageNet's mean
+    /// `[0.485, 0.456, 0.406]` and standard deviation `[0.229, 0.224, 0.225]`.
+    Imagenet,
+}
+
+impl InputNormalization {
+    /// The normalisation a run needs: ImageNet's with pretrained weights, else the training
+    /// split's.
+    pub fn for_pretrained(pretrained: bool) -> Self {
+        if pretrained {
+            InputNormalization::Imagenet
+        } else {
+            InputNormalization::TrainingSplit
+        }
+    }
+}
+
 /// A task's data set with its resolved splits: build it once and train every remedy and seed on
 /// it, so that they all see the same split.
 #[derive(Debug, Clone)]
@@ -158,6 +187,10 @@ pub struct TaskRecord {
     /// The long-tail imbalance factor of a multi-class task, when one was imposed.
     #[serde(default)]
     pub long_tail: Option<f64>,
+    /// How the samples are normalised (and, for ImageNet's, made RGB); runs written before it
+    /// was recorded standardised with the training split.
+    #[serde(default)]
+    pub input_normalization: InputNormalization,
 }
 
 impl TaskRecord {
@@ -210,6 +243,7 @@ impl PreparedData {
             image_size: image_size_of(source),
             label_column: None,
             long_tail: spec.long_tail,
+            input_normalization: InputNormalization::TrainingSplit,
         };
         Ok(Self::from_parts(dataset, splits, task)?.with_source_rows(source_rows))
     }
@@ -301,6 +335,7 @@ impl PreparedData {
             image_size: image_size_of(source),
             label_column: None,
             long_tail: None,
+            input_normalization: InputNormalization::TrainingSplit,
         };
         Self::from_parts(dataset, Splits { train, val, test }, task)
     }
@@ -369,6 +404,42 @@ impl PreparedData {
         self.dataset.n_classes()
     }
 
+    /// The task's inputs normalised as `norm` says: for [`InputNormalization::Imagenet`], the
+    /// images made RGB and normalised with ImageNet's mean and standard deviation (what
+    /// torchvision's pretrained weights expect); the training split's standardisation (fitted
+    /// by every constructor) otherwise.
+    ///
+    /// # Errors
+    /// ImageNet normalisation of feature rows, or of images that are neither greyscale nor RGB.
+    pub fn with_input_normalization(self, norm: InputNormalization) -> Result<Self, TrainError> {
+        if norm == self.task.input_normalization {
+            return Ok(self);
+        }
+        let mut task = self.task;
+        task.input_normalization = norm;
+        let (dataset, normalization) = match norm {
+            InputNormalization::Imagenet => {
+                if !matches!(self.dataset.kind, SampleKind::Image { .. }) {
+                    return Err(TrainError::ModelNeedsImages {
+                        model: "resnet18 or resnet50 with pretrained weights",
+                    });
+                }
+                (self.dataset.to_rgb()?, Normalization::imagenet())
+            }
+            InputNormalization::TrainingSplit => {
+                let n = Normalization::fit(&self.dataset, &self.splits.train)?;
+                (self.dataset, n)
+            }
+        };
+        Ok(PreparedData {
+            fingerprint: dataset.fingerprint(),
+            dataset,
+            normalization,
+            task,
+            ..self
+        })
+    }
+
     /// Records the CSV label column the source was read with, so that the run reads it again
     /// the same way.
     pub fn with_label_column(mut self, label_column: Option<String>) -> Self {
@@ -409,7 +480,9 @@ impl PreparedData {
                 Self::new(source, &spec, task.fractions)
             }
         }?;
-        Ok(rebuilt.with_label_column(task.label_column.clone()))
+        rebuilt
+            .with_label_column(task.label_column.clone())
+            .with_input_normalization(task.input_normalization)
     }
 
     /// The training samples after the remedy's data side, as flat values and labels.

@@ -44,7 +44,8 @@ pub mod train;
 
 pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
 pub use data::{
-    DataSource, DeviceSet, PreparedData, TaskRecord, default_image_size, minority_class,
+    DataSource, DeviceSet, InputNormalization, PreparedData, TaskRecord, default_image_size,
+    minority_class,
 };
 pub use device::DeviceChoice;
 pub use error::{Setting, SplitName, TrainError};

@@ -100,6 +100,7 @@ impl Predictor {
                 Preprocessing {
                     sample: data.dataset.kind,
                     normalization: data.normalization,
+                    input_normalization: data.task.input_normalization,
                 }
             }
         };

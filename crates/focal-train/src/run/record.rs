@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::config::TrainConfig;
-use crate::data::{PreparedData, TaskRecord, minority_class};
+use crate::data::{InputNormalization, PreparedData, TaskRecord, minority_class};
 use crate::error::TrainError;
 use crate::evaluate::{DecisionRule, RuleMetrics, Tuned};
 use crate::model::pretrained::PretrainedReport;
@@ -47,6 +47,10 @@ pub struct Preprocessing {
     pub sample: focal_data::SampleKind,
     /// Mean and standard deviation per channel (images) or feature (rows).
     pub normalization: focal_data::batcher::Normalization,
+    /// Where `normalization` comes from: the training split, or ImageNet's (pretrained
+    /// weights; the images then RGB). Runs written before it was recorded: the training split.
+    #[serde(default)]
+    pub input_normalization: InputNormalization,
 }
 
 /// Class counts of each split.

@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::config::TrainConfig;
-use crate::data::PreparedData;
+use crate::data::{InputNormalization, PreparedData};
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::progress::Progress;
@@ -37,6 +37,10 @@ pub fn train(
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
+    if config.pretrained.is_some() && data.task.input_normalization != InputNormalization::Imagenet
+    {
+        return Err(TrainError::PretrainedNeedsImagenetInputs);
+    }
     let session = Session::open(config, data, out_dir, progress)?;
     fs::create_dir_all(out_dir).map_err(|e| TrainError::io(out_dir, e))?;
     let (model, pretrained) = session.new_model()?;

@@ -269,6 +269,7 @@ impl<'a> Session<'a> {
             preprocessing: Some(Preprocessing {
                 sample: data.dataset.kind,
                 normalization: data.normalization.clone(),
+                input_normalization: data.task.input_normalization,
             }),
         };
         write_config(self.dir, &run_config)?;
