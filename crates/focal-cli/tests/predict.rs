@@ -305,6 +305,85 @@ fn predict_on_a_csv_run_takes_rows_with_or_without_labels() {
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(e.contains("three.csv") && e.contains("4 features"), "{e}");
+
+    // --logits: the logits beside the probabilities, which are their softmax.
+    let o = focal(&[
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        bare_path.to_str().unwrap(),
+        "--out",
+        preds.to_str().unwrap(),
+        "--logits",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&preds);
+    assert_eq!(
+        header,
+        [
+            "id",
+            "p_common",
+            "p_rare",
+            "logit_common",
+            "logit_rare",
+            "prediction"
+        ]
+    );
+    for row in &rows {
+        let v: Vec<f64> = row[1..5].iter().map(|c| c.parse().unwrap()).collect();
+        let p_rare = 1.0 / (1.0 + (v[2] - v[3]).exp());
+        assert!((p_rare - v[1]).abs() < 1e-6, "{row:?}");
+    }
+
+    // Export: safetensors in PyTorch's layout with its sidecar, and Burn's record.
+    let file = tmp.path().join("out").join("mlp.safetensors");
+    let o = focal(&[
+        "export",
+        "--run",
+        run.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let side: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(tmp.path().join("out").join("mlp.safetensors.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(side["model"], "mlp");
+    assert_eq!(side["class_names"], serde_json::json!(["common", "rare"]));
+    assert_eq!(side["input"]["sample"]["n_features"], 4);
+    assert_eq!(side["input"]["normalization"], "training-split");
+    assert!(side["layout"].as_str().unwrap().contains("[out, in]"));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(side["threshold"], metrics["tuned"]["threshold"]);
+    let fc1 = side["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "fc1.weight")
+        .unwrap();
+    assert_eq!(
+        fc1["shape"],
+        serde_json::json!([128, 4]),
+        "PyTorch's [out, in]"
+    );
+    let bytes = fs::read(&file).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let head: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    assert_eq!(head["fc1.weight"]["shape"], serde_json::json!([128, 4]));
+    let o = focal(&["export", "--run", run.to_str().unwrap(), "--format", "burn"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(run.join("model.bpk").is_file() && run.join("model.bpk.json").is_file());
+    // A format it does not write, and a folder that is no run: refused by name.
+    let o = focal(&["export", "--run", run.to_str().unwrap(), "--format", "onnx"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+    let o = focal(&["export", "--run", tmp.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("--run") && !e.contains("panicked"), "{e}");
 }
 
 /// Writes `n` greyscale `side`x`side` images of three classes as an IDX pair

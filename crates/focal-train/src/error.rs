@@ -52,6 +52,8 @@ pub enum Setting {
     ImageSize,
     /// The decision rule of predictions.
     Rule,
+    /// The weight-file format of an export.
+    ExportFormat,
 }
 
 impl Setting {
@@ -79,6 +81,7 @@ impl Setting {
             Setting::Threads => "threads",
             Setting::ImageSize => "image_size",
             Setting::Rule => "rule",
+            Setting::ExportFormat => "export format",
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod device;
 mod error;
 mod evaluate;
 pub mod experiment;
+pub mod export;
 pub mod model;
 pub mod pipeline;
 pub mod plan;

@@ -62,6 +62,26 @@ pub fn predict_set(
     })
 }
 
+/// The logits (before the softmax) of `model` on every sample of `set`, row-major
+/// `[set.len, n_classes]`, in batches of 256, read back in one transfer.
+pub fn logits_set(model: &Model, set: &DeviceSet) -> Result<Vec<f32>, TrainError> {
+    let model = model.valid();
+    let all: Vec<usize> = (0..set.len).collect();
+    let parts: Vec<Tensor<2>> = all
+        .chunks(EVAL_BATCH)
+        .map(|chunk| model.forward(set.batch(chunk).0))
+        .collect();
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    Tensor::cat(parts, 0)
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .map_err(|e| TrainError::Device {
+            message: format!("reading logits back from the device: {e:?}"),
+        })
+}
+
 /// The final metrics from validation and test predictions (also used by `focal eval --run`).
 pub fn final_metrics(
     config: &TrainConfig,

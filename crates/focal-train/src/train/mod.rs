@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::run::checkpoint::{self, TrainState, Which};
 use crate::run::record::{FinalMetrics, RunConfig, read_config};
 
-pub use evaluation::{final_metrics, predict, predict_set};
+pub use evaluation::{final_metrics, logits_set, predict, predict_set};
 use session::{Learner, Session};
 pub use session::{RunSummary, epoch_seed};
 
