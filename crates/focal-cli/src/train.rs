@@ -62,7 +62,7 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 29] = [
+const RESUME_CONFLICTS: [&str; 30] = [
     "positive",
     "ratio",
     "long_tail",
@@ -89,6 +89,7 @@ const RESUME_CONFLICTS: [&str; 29] = [
     "device",
     "checkpoint_every",
     "seed",
+    "calibrate",
     "remedy",
     "out",
     "name",

@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
 use focal_data::{Dataset, LoadOptions};
 use focal_train::{
-    Alpha, InputNormalization, ModelKind, OptimizerKind, Remedy, RemedyParams, ScheduleKind,
-    TrainConfig, default_image_size,
+    Alpha, Calibration, InputNormalization, ModelKind, OptimizerKind, Remedy, RemedyParams,
+    ScheduleKind, TrainConfig, default_image_size,
 };
 
 use crate::device::DeviceArg;
@@ -242,6 +242,13 @@ pub struct TrainingArgs {
     /// (default: the best F1).
     #[arg(long, value_name = "R")]
     pub target_recall: Option<f64>,
+    /// Calibrate the probabilities after training by temperature scaling (Guo et al. 2017):
+    /// T fitted on validation by NLL, softmax(logits / T), applied before the threshold is
+    /// tuned; metrics.json and the report give ECE and Brier before and after on test, and
+    /// predict and export use T. auto: binary runs, kept only when it lowers the validation
+    /// ECE (and T is inside [0.01, 100]); temperature: always; none: never.
+    #[arg(long, default_value = "auto", value_parser = named(&Calibration::ALL, Calibration::name))]
+    pub calibrate: Calibration,
     /// Where to train.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
@@ -316,6 +323,7 @@ impl TrainingArgs {
             device: self.device.into(),
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
+            calibrate: self.calibrate,
             inject_nan_at: None,
         };
         config.validate()?;

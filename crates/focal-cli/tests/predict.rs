@@ -240,6 +240,8 @@ fn predict_on_a_csv_run_takes_rows_with_or_without_labels() {
         "mlp",
         "--epochs",
         "1",
+        "--calibrate",
+        "none",
         "--out",
         out.to_str().unwrap(),
         "--name",
@@ -438,6 +440,8 @@ fn twenty_test_images_as_png_files_predict_exactly_as_predictions_csv() {
         "mlp",
         "--epochs",
         "1",
+        "--calibrate",
+        "temperature",
         "--out",
         out.to_str().unwrap(),
         "--name",
@@ -448,6 +452,35 @@ fn twenty_test_images_as_png_files_predict_exactly_as_predictions_csv() {
     let run = out.join("r");
     let (_, own) = read_csv(&run.join("predictions.csv"));
     assert!(own.len() >= 20, "{} test samples", own.len());
+    // Temperature scaling was fitted, applied, and reported before and after.
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    let cal = &metrics["calibration"];
+    let t = cal["temperature"].as_f64().unwrap();
+    assert!(t > 0.0 && t.is_finite() && (t - 1.0).abs() > 1e-3, "{cal}");
+    assert_eq!(cal["applied"], true);
+    for k in [
+        "val_ece_before",
+        "val_ece_after",
+        "test_ece_before",
+        "test_ece_after",
+        "test_brier_before",
+        "test_brier_after",
+    ] {
+        assert!(cal[k].as_f64().is_some(), "{k}: {cal}");
+    }
+    assert_eq!(metrics["test_brier"], cal["test_brier_after"]);
+    assert!(run.join("curves/calibration_uncalibrated.csv").is_file());
+    let html = fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(
+        html.contains("reliability diagram") && html.contains("before calibration"),
+        "report.html has no reliability diagram"
+    );
+    assert!(
+        fs::read_to_string(run.join("report.txt"))
+            .unwrap()
+            .contains("calibration: temperature")
+    );
     let pngs = tmp.path().join("pngs");
     fs::create_dir(&pngs).unwrap();
     for row in &own[..20] {
@@ -473,6 +506,7 @@ fn twenty_test_images_as_png_files_predict_exactly_as_predictions_csv() {
         preds.to_str().unwrap(),
         "--batch-size",
         "7",
+        "--logits",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let (_, rows) = read_csv(&preds);
@@ -481,5 +515,16 @@ fn twenty_test_images_as_png_files_predict_exactly_as_predictions_csv() {
         let id = Path::new(&row[0]).file_stem().unwrap().to_str().unwrap();
         let theirs = own.iter().find(|r| r[0] == id).unwrap();
         assert_eq!(row[1..3], theirs[3..5], "image {id}");
+        // The probabilities are softmax(logits / T).
+        let v: Vec<f64> = row[1..5].iter().map(|c| c.parse().unwrap()).collect();
+        let p1 = 1.0 / (1.0 + ((v[2] - v[3]) / t).exp());
+        assert!((p1 - v[1]).abs() < 1e-5, "image {id}: {v:?} at T {t}");
     }
+    // The export's sidecar carries the temperature.
+    let o = focal(&["export", "--run", run.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let side: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("model.safetensors.json")).unwrap())
+            .unwrap();
+    assert_eq!(side["temperature"].as_f64(), Some(t));
 }

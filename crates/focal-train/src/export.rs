@@ -334,7 +334,7 @@ pub fn export_run(
         class_names: config.class_names.clone(),
         positive: config.positive,
         threshold: predictor.tuned_threshold,
-        temperature: None,
+        temperature: predictor.temperature,
         input: InputSpec {
             sample: pre.sample,
             normalization: pre.input_normalization,

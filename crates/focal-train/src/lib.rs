@@ -43,7 +43,7 @@ pub mod report;
 pub mod run;
 pub mod train;
 
-pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
+pub use config::{Calibration, OptimizerKind, ScheduleKind, TrainConfig};
 pub use data::{
     DataSource, DeviceSet, InputNormalization, PreparedData, TaskRecord, default_image_size,
     minority_class,

@@ -70,6 +70,8 @@ pub struct Predictor {
     pub preprocessing: Preprocessing,
     /// The threshold the run tuned on validation (binary runs).
     pub tuned_threshold: Option<f64>,
+    /// The temperature of the run's probabilities, when it calibrated (`softmax(logits / T)`).
+    pub temperature: Option<f64>,
     /// The epoch whose model predicts.
     pub epoch: usize,
     model: Model,
@@ -116,6 +118,7 @@ impl Predictor {
         let model = checkpoint::load_model(model, run_dir, which)?;
         Ok(Predictor {
             run_dir: run_dir.to_path_buf(),
+            temperature: metrics.temperature(),
             tuned_threshold: metrics.tuned.map(|t| t.threshold),
             config,
             preprocessing,
@@ -157,8 +160,9 @@ impl Predictor {
         )?)
     }
 
-    /// Softmax probabilities of every sample of `inputs`, row-major `[n, n_classes]`: the
-    /// samples standardised as in training, moved to the device `batch_size` at a time.
+    /// Probabilities of every sample of `inputs`, row-major `[n, n_classes]`: the samples
+    /// standardised as in training, moved to the device `batch_size` at a time; the softmax of
+    /// the logits, divided by the run's temperature when it calibrated.
     pub fn probabilities(
         &self,
         inputs: &Inputs,
@@ -168,7 +172,9 @@ impl Predictor {
         let mut probs = Vec::with_capacity(inputs.len() * n_classes);
         self.for_each_batch(inputs, batch_size, |set| {
             let n = set.len;
-            probs.extend(predict_set(&self.model, set, vec![0; n], n_classes)?.probs);
+            probs.extend(
+                predict_set(&self.model, set, vec![0; n], n_classes, self.temperature)?.probs,
+            );
             Ok(())
         })?;
         Ok(probs)
