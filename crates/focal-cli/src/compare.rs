@@ -162,10 +162,12 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
             [train, val, test],
             t.seed,
         )
+        .and_then(|d| d.with_input_normalization(t.input_normalization()))
         .map(|d| d.with_label_column(label_column))
         .context("building the task with --train-size/--val-size/--test-size");
     }
     PreparedData::new(&source, &spec, SplitFractions::default())
+        .and_then(|d| d.with_input_normalization(t.input_normalization()))
         .map(|d| d.with_label_column(label_column))
         .context("building the task")
 }

@@ -22,8 +22,9 @@ use serde::Serialize;
 pub struct EvalArgs {
     // ---- What to evaluate: exactly one input. ----
     /// CSV of predictions: header `y_true,y_pred`, optionally followed by `p_0,...,p_{C-1}`
-    /// (class probabilities, each row summing to 1). Classes are 0..C-1, where C is the number
-    /// of `p_` columns, or 1 + the largest label when there are none.
+    /// (class probabilities, each row summing to 1) and optionally preceded by a sample `id`
+    /// column (as a run's predictions.csv has). Classes are 0..C-1, where C is the number of
+    /// `p_` columns, or 1 + the largest label when there are none.
     #[arg(long, value_name = "FILE.csv")]
     pub predictions: Option<PathBuf>,
 

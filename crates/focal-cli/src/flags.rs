@@ -30,6 +30,7 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::Threads => "--threads",
         Setting::ImageSize => "--image-size",
         Setting::Rule => "--rule",
+        Setting::ExportFormat => "--format",
     }
 }
 

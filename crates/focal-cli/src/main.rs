@@ -12,6 +12,7 @@ mod data;
 mod device;
 mod eval;
 mod eval_run;
+mod export;
 mod flags;
 mod info;
 mod plan;
@@ -43,6 +44,9 @@ enum Command {
     /// Apply a trained run to new data (image files, a folder, a CSV, any data train reads):
     /// one CSV row per input with each class's probability and the decision.
     Predict(Box<predict::PredictArgs>),
+    /// Export a trained run's model: safetensors in PyTorch's layout (torchvision's keys for
+    /// the ResNets) or Burn's record, with a JSON sidecar (preprocessing, classes, threshold).
+    Export(export::ExportArgs),
     /// Rebuild report.html of a run or experiment folder from its files (a planned experiment is
     /// gathered from its run folders; runs still missing are listed, and the exit code is 1).
     Report(compare::ReportArgs),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => compare::run_sweep(*args),
         Command::Report(args) => compare::run_report(args),
         Command::Predict(args) => predict::run(*args),
+        Command::Export(args) => export::run(args),
         Command::RunPlan(args) => plan::run(args),
     };
     match result {

@@ -43,6 +43,10 @@ pub struct PredictArgs {
     /// CSV only: the label column, when the file has one (default: the run's).
     #[arg(long, value_name = "NAME")]
     pub label_column: Option<String>,
+    /// Also write each class's logit (before the softmax) as `logit_<class>` columns, e.g. to
+    /// compare with an exported model in another framework (scripts/check_export.py).
+    #[arg(long)]
+    pub logits: bool,
     /// Judge the predictions against the data's labels (class folders, IDX, NPZ, a CSV with its
     /// label column) and print the classification report and confusion matrix.
     #[arg(long)]
@@ -84,8 +88,20 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let probs = predictor.probabilities(&inputs, args.batch_size)?;
     let pred = predictor.decide(&probs, rule)?;
     let names = predictor.class_names();
-    write_predictions(&args.out, &inputs.ids, names, &probs, &pred)
-        .with_context(|| format!("--out {}", args.out.display()))?;
+    let logits = if args.logits {
+        Some(predictor.logits(&inputs, args.batch_size)?)
+    } else {
+        None
+    };
+    write_predictions(
+        &args.out,
+        &inputs.ids,
+        names,
+        &probs,
+        logits.as_deref(),
+        &pred,
+    )
+    .with_context(|| format!("--out {}", args.out.display()))?;
     let rule_text = match (rule, predictor.tuned_threshold) {
         (Rule::Tuned, Some(t)) => format!("tuned threshold {t:.4}"),
         (r, _) => r.to_string(),

@@ -62,7 +62,7 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 29] = [
+const RESUME_CONFLICTS: [&str; 30] = [
     "positive",
     "ratio",
     "long_tail",
@@ -89,6 +89,7 @@ const RESUME_CONFLICTS: [&str; 29] = [
     "device",
     "checkpoint_every",
     "seed",
+    "calibrate",
     "remedy",
     "out",
     "name",
@@ -235,6 +236,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let spec = t.task.spec(t.seed)?;
         let source = t.load()?;
         let data = PreparedData::new(&source, &spec, SplitFractions::default())
+            .and_then(|d| d.with_input_normalization(t.input_normalization()))
             .context("building the task")?
             .with_label_column(t.task.label_column.clone());
         drop(source);

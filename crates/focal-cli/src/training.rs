@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
 use focal_data::{Dataset, LoadOptions};
 use focal_train::{
-    Alpha, ModelKind, OptimizerKind, Remedy, RemedyParams, ScheduleKind, TrainConfig,
-    default_image_size,
+    Alpha, Calibration, InputNormalization, ModelKind, OptimizerKind, Remedy, RemedyParams,
+    ScheduleKind, TrainConfig, default_image_size,
 };
 
 use crate::device::DeviceArg;
@@ -75,7 +75,8 @@ pub const IMAGE_SIZE_HELP: &str = "Load images at WIDTHxHEIGHT (image folders wh
 IDX and NPZ after; bilinear). Default for image folders: a folder whose images all share one \
 size no larger than the model's size keeps it; any other folder (mixed sizes, or larger \
 images) is resized to the model's size: 224x224 for resnet18 and resnet50, 64x64 for cnn and \
-mlp. IDX and NPZ keep their size. Loading fails, naming the memory needed, when the images \
+mlp. IDX, NPZ and the bundled set keep their size. With --pretrained every image is resized, by \
+default to 224x224. Loading fails, naming the memory needed, when the images \
 would take more than a quarter of physical memory as f32.";
 
 /// The data and the task built from it.
@@ -133,16 +134,21 @@ impl TaskArgs {
         })
     }
 
-    /// Loads `--data` (as `model` reads images by default), or the bundled data set.
-    pub fn load(&self, model: ModelKind) -> anyhow::Result<Dataset> {
+    /// Loads `--data` (as `model` reads images by default), or the bundled data set. With
+    /// `pretrained` weights every image is resized to `--image-size`, by default the model's
+    /// size (224x224 for the ResNets, torchvision's).
+    pub fn load(&self, model: ModelKind, pretrained: bool) -> anyhow::Result<Dataset> {
+        let image_size = self
+            .image_size
+            .or(pretrained.then(|| default_image_size(model)));
+        let opts = LoadOptions {
+            label_column: self.label_column.clone(),
+            image_size,
+            default_image_size: Some(default_image_size(model)),
+            ..LoadOptions::default()
+        };
         match &self.data {
             Some(p) => {
-                let opts = LoadOptions {
-                    label_column: self.label_column.clone(),
-                    image_size: self.image_size,
-                    default_image_size: Some(default_image_size(model)),
-                    ..LoadOptions::default()
-                };
                 focal_data::load(p, &opts).with_context(|| format!("--data {}", p.display()))
             }
             None => {
@@ -151,12 +157,13 @@ impl TaskArgs {
                         "--label-column: the bundled data set is not a CSV; give --data FILE.csv"
                     );
                 }
-                if let Some((w, h)) = self.image_size {
+                if let (Some((w, h)), false) = (self.image_size, pretrained) {
                     bail!(
-                        "--image-size {w}x{h}: the bundled data set keeps its 28x28 images; give --data"
+                        "--image-size {w}x{h}: the bundled data set keeps its 28x28 images (only \
+                         --pretrained resizes them); give --data"
                     );
                 }
-                focal_data::bundled().context("loading the bundled data set")
+                focal_data::load_bundled(&opts).context("loading the bundled data set")
             }
         }
     }
@@ -192,8 +199,9 @@ pub struct TrainingArgs {
     #[arg(long, allow_hyphen_values = true)]
     pub epsilon: Option<f32>,
     /// torchvision ResNet weights (.pth or .safetensors) to start from; read without executing
-    /// code. The head is re-initialised when the class count differs; greyscale input sums the
-    /// first convolution over colour channels.
+    /// code. The head is re-initialised when the class count differs. Inputs are then prepared
+    /// as torchvision's weights expect: resized to --image-size (default 224x224), made RGB
+    /// (grey repeated), normalised with ImageNet's mean and standard deviation.
     #[arg(long, value_name = "FILE")]
     pub pretrained: Option<PathBuf>,
     /// RetinaNet prior-probability initialisation: the head's bias gives the positive class
@@ -234,6 +242,13 @@ pub struct TrainingArgs {
     /// (default: the best F1).
     #[arg(long, value_name = "R")]
     pub target_recall: Option<f64>,
+    /// Calibrate the probabilities after training by temperature scaling (Guo et al. 2017):
+    /// T fitted on validation by NLL, softmax(logits / T), applied before the threshold is
+    /// tuned; metrics.json and the report give ECE and Brier before and after on test, and
+    /// predict and export use T. auto: binary runs, kept only when it lowers the validation
+    /// ECE (and T is inside [0.01, 100]); temperature: always; none: never.
+    #[arg(long, default_value = "auto", value_parser = named(&Calibration::ALL, Calibration::name))]
+    pub calibrate: Calibration,
     /// Where to train.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
@@ -308,6 +323,7 @@ impl TrainingArgs {
             device: self.device.into(),
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
+            calibrate: self.calibrate,
             inject_nan_at: None,
         };
         config.validate()?;
@@ -323,7 +339,13 @@ impl TrainingArgs {
 
     /// Loads the data as the model reads it (see [`TaskArgs::load`]).
     pub fn load(&self) -> anyhow::Result<Dataset> {
-        self.task.load(self.model.0)
+        self.task.load(self.model.0, self.pretrained.is_some())
+    }
+
+    /// How the inputs are normalised: ImageNet's with `--pretrained`, else the training
+    /// split's.
+    pub fn input_normalization(&self) -> InputNormalization {
+        InputNormalization::for_pretrained(self.pretrained.is_some())
     }
 }
 

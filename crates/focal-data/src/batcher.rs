@@ -23,7 +23,22 @@ pub struct Normalization {
     pub std: Vec<f32>,
 }
 
+/// ImageNet's per-channel mean of pixel values in `[0, 1]` (R, G, B), as torchvision's
+/// pretrained weights expect their inputs normalised.
+pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+/// ImageNet's per-channel standard deviation (R, G, B), with [`IMAGENET_MEAN`].
+pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
 impl Normalization {
+    /// torchvision's normalisation of RGB images for its pretrained weights:
+    /// `(v - IMAGENET_MEAN[c]) / IMAGENET_STD[c]` on pixel values in `[0, 1]`.
+    pub fn imagenet() -> Self {
+        Normalization {
+            mean: IMAGENET_MEAN.to_vec(),
+            std: IMAGENET_STD.to_vec(),
+        }
+    }
+
     /// Computes mean and (population) standard deviation over the samples `indices` of `ds`,
     /// normally the training split only, so that no statistic leaks from validation or test.
     pub fn fit(ds: &Dataset, indices: &[usize]) -> Result<Self, DataError> {

@@ -121,6 +121,17 @@ pub struct Splits {
     pub test: Vec<usize>,
 }
 
+/// Greyscale images (`plane` values each, flat) as RGB: each plane repeated three times.
+pub fn grey_to_rgb(x: &[f32], plane: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len() * 3);
+    for s in x.chunks(plane) {
+        for _ in 0..3 {
+            out.extend_from_slice(s);
+        }
+    }
+    out
+}
+
 /// An in-memory classification data set.
 ///
 /// Conventions: labels are `0..n_classes`, indexing `class_names`; samples are stored flat and
@@ -244,6 +255,34 @@ impl Dataset {
     pub fn sample(&self, i: usize) -> &[f32] {
         let n = self.sample_len();
         &self.x[i * n..(i + 1) * n]
+    }
+
+    /// The data set with greyscale images as RGB (each grey plane repeated three times, as
+    /// torchvision's `Grayscale(3)` does); RGB images are returned unchanged.
+    ///
+    /// # Errors
+    /// Feature rows, or images of another channel count than 1 or 3.
+    pub fn to_rgb(self) -> Result<Self, DataError> {
+        match self.kind {
+            SampleKind::Image { channels: 3, .. } => Ok(self),
+            SampleKind::Image {
+                channels: 1,
+                height,
+                width,
+            } => Ok(Dataset {
+                x: grey_to_rgb(&self.x, height * width),
+                kind: SampleKind::Image {
+                    channels: 3,
+                    height,
+                    width,
+                },
+                ..self
+            }),
+            kind => Err(DataError::invalid(format!(
+                "samples of shape {:?} cannot be made RGB images (greyscale or RGB images only)",
+                kind.shape()
+            ))),
+        }
     }
 
     /// Number of samples of each class, indexed by label.

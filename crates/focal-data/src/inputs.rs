@@ -148,16 +148,7 @@ fn labelled(path: &Path, ds: Dataset, expected: SampleKind) -> Result<Inputs, Da
                 height: h,
                 width: w,
             },
-        ) if (height, width) == (h, w) => {
-            let plane = h * w;
-            let mut x = Vec::with_capacity(ds.x.len() * 3);
-            for s in ds.x.chunks(plane) {
-                for _ in 0..3 {
-                    x.extend_from_slice(s);
-                }
-            }
-            x
-        }
+        ) if (height, width) == (h, w) => crate::dataset::grey_to_rgb(&ds.x, h * w),
         (found, SampleKind::Image { channels: 1, .. })
             if matches!(found, SampleKind::Image { .. }) =>
         {

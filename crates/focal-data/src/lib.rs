@@ -32,9 +32,11 @@ pub mod split;
 pub mod task;
 
 pub use bundled::{BUNDLED_DESCRIPTION, bundled};
-pub use dataset::{DataFormat, Dataset, SampleKind, Splits, class_counts, imbalance_ratio};
+pub use dataset::{
+    DataFormat, Dataset, SampleKind, Splits, class_counts, grey_to_rgb, imbalance_ratio,
+};
 pub use error::DataError;
 pub use idx::FASHION_MNIST_CLASSES;
 pub use inputs::{InputLabels, InputOptions, Inputs, load_inputs};
-pub use load::{LoadOptions, load};
+pub use load::{LoadOptions, load, load_bundled};
 pub use split::SplitFractions;

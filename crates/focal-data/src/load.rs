@@ -71,6 +71,18 @@ impl LoadOptions {
 /// [`DataFormat::Csv`]: crate::DataFormat::Csv
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
     let ds = load_as_stored(path, opts)?;
+    sized(path, ds, opts)
+}
+
+/// The bundled data set ([`crate::bundled`]) at `opts.image_size` (resized bilinear, as IDX
+/// files are, after the memory check); its stored 28x28 without one.
+pub fn load_bundled(opts: &LoadOptions) -> Result<Dataset, DataError> {
+    sized(Path::new("<bundled>"), crate::bundled()?, opts)
+}
+
+/// `ds`, read from `path`, at `opts.image_size` (IDX, NPZ and the bundled set; image folders
+/// were sized while decoding).
+fn sized(path: &Path, ds: Dataset, opts: &LoadOptions) -> Result<Dataset, DataError> {
     match (opts.image_size, ds.kind) {
         (Some(size), SampleKind::Image { channels, .. })
             if ds.format != DataFormat::ImageFolder =>

@@ -114,6 +114,14 @@ pub struct TaskSpec {
 /// Kept samples stay in their original order. A ratio or profile that cannot be met (a class
 /// that would keep no sample) is an [`DataError::Unmeetable`] naming the counts.
 pub fn build_task(ds: &Dataset, spec: &TaskSpec) -> Result<Dataset, DataError> {
+    build_task_rows(ds, spec).map(|(task, _)| task)
+}
+
+/// [`build_task`], with the row of `ds` each sample of the task came from (increasing: kept
+/// samples stay in their original order), so that a task's sample can be named by its row in
+/// the source.
+pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<usize>), DataError> {
+    let every_row = || (0..ds.n_samples()).collect::<Vec<_>>();
     if spec.long_tail.is_some() && (spec.positive.is_some() || spec.ratio.is_some()) {
         return Err(DataError::arg(
             "task",
@@ -168,7 +176,7 @@ pub fn build_task(ds: &Dataset, spec: &TaskSpec) -> Result<Dataset, DataError> {
             }
             Box::new(move |counts: &[usize], part: &str| long_tail_targets(counts, f, part))
         }
-        (None, None) => return Ok(out),
+        (None, None) => return Ok((out, every_row())),
     };
     let n_classes = out.n_classes();
     let parts: Vec<(&str, Vec<usize>)> = match &out.splits {
@@ -219,7 +227,7 @@ pub fn build_task(ds: &Dataset, spec: &TaskSpec) -> Result<Dataset, DataError> {
             test: remap(&kept_parts[2]),
         });
     }
-    Ok(result)
+    Ok((result, all))
 }
 
 /// Per-class target counts from the class counts of one part (and the part's name).

@@ -172,6 +172,63 @@ pub fn top_label(
         .unzip())
 }
 
+/// Smallest and largest temperature [`fit_temperature`] searches (`T` in `[1/100, 100]`).
+pub const TEMPERATURE_RANGE: (f64, f64) = (0.01, 100.0);
+
+/// Mean negative log-likelihood of `y_true` under `softmax(logits / t)` (`logits` row-major,
+/// `n x n_classes`), computed with the log-sum-exp shift.
+pub fn nll_at_temperature(y_true: &[usize], logits: &[f64], n_classes: usize, t: f64) -> f64 {
+    let row = |i: usize| {
+        let z = &logits[i * n_classes..(i + 1) * n_classes];
+        let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v / t));
+        let lse = max + z.iter().map(|&v| (v / t - max).exp()).sum::<f64>().ln();
+        lse - z[y_true[i]] / t
+    };
+    sum::pairwise_sum_by(y_true.len(), &row) / y_true.len() as f64
+}
+
+/// Temperature scaling (Guo et al. 2017): the `T > 0` that minimises the mean negative
+/// log-likelihood of `y_true` under `softmax(logits / T)` (`logits` row-major, `n x
+/// n_classes`), fitted on held-out (validation) logits.
+///
+/// The search is a golden-section search on `log T` over [`TEMPERATURE_RANGE`] (the NLL is
+/// unimodal in `log T`: convex in `1 / T`), to a bracket of `1e-10` in `log T`. A minimum at an
+/// end of the range (e.g. perfectly separable data, whose NLL keeps falling as `T -> 0`)
+/// returns that end.
+///
+/// # Errors
+/// [`MetricsError::ShapeMismatch`], [`MetricsError::LabelOutOfRange`], [`MetricsError::Empty`],
+/// [`MetricsError::NoClasses`] for malformed inputs, [`MetricsError::NonFinite`] for a logit
+/// that is not finite.
+pub fn fit_temperature(y_true: &[usize], logits: &[f64], n_classes: usize) -> Result<f64> {
+    crate::confusion::check_prob_matrix_shape(y_true, logits, n_classes)?;
+    if let Some((index, &value)) = logits.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(MetricsError::NonFinite { index, value });
+    }
+    let f = |log_t: f64| nll_at_temperature(y_true, logits, n_classes, log_t.exp());
+    let inv_phi = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut a, mut b) = (TEMPERATURE_RANGE.0.ln(), TEMPERATURE_RANGE.1.ln());
+    let mut c = b - inv_phi * (b - a);
+    let mut d = a + inv_phi * (b - a);
+    let (mut fc, mut fd) = (f(c), f(d));
+    while b - a > 1e-10 {
+        if fc <= fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - inv_phi * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + inv_phi * (b - a);
+            fd = f(d);
+        }
+    }
+    Ok(((a + b) / 2.0).exp())
+}
+
 fn check_matrix(y_true: &[usize], probs: &[f64], n_classes: usize) -> Result<()> {
     crate::confusion::check_prob_matrix_shape(y_true, probs, n_classes)?;
     check_probs(probs)
@@ -205,6 +262,24 @@ mod tests {
         let (correct, conf) = top_label(&[1, 0], &[0.5, 0.5, 0.2, 0.8], 2).unwrap();
         assert_eq!(correct, vec![false, false]);
         assert_eq!(conf, vec![0.5, 0.8]);
+    }
+
+    #[test]
+    fn temperature_undoes_a_known_scaling() {
+        // Logits whose NLL-optimal temperature is 1, multiplied by 3: the fit finds T = 3.
+        // Optimal at T = 1: for every row the softmax equals the label frequencies given z.
+        let base = [2f64.ln(), 0.0];
+        let (mut y, mut logits) = (Vec::new(), Vec::new());
+        for label in [0, 0, 1] {
+            y.push(label);
+            logits.extend(base.iter().map(|v| v * 3.0));
+        }
+        let t = fit_temperature(&y, &logits, 2).unwrap();
+        assert!((t - 3.0).abs() < 1e-6, "{t}");
+        let at = |t| nll_at_temperature(&y, &logits, 2, t);
+        assert!(at(t) <= at(t * 1.01) && at(t) <= at(t / 1.01));
+        assert!(fit_temperature(&[0], &[f64::NAN, 0.0], 2).is_err());
+        assert!(fit_temperature(&[2], &[0.0, 0.0], 2).is_err());
     }
 
     #[test]

@@ -344,3 +344,26 @@ fn threshold_tuning_matches_brute_force() {
         json_close(&got, &case["expected"], &format!("{objective:?}"));
     }
 }
+
+/// Temperature scaling against PyTorch (float64 L-BFGS on log T,
+/// `scripts/gen_calibration_fixture.py`): the same temperature and NLL.
+#[test]
+fn fitted_temperature_matches_pytorch() {
+    use focal_metrics::calibration::{fit_temperature, nll_at_temperature};
+    for case in fixture("temperature.json") {
+        let name = case["name"].as_str().unwrap();
+        let (y, logits) = (usizes(&case["y"]), nums(&case["logits"]));
+        let c = case["n_classes"].as_u64().unwrap() as usize;
+        let t = fit_temperature(&y, &logits, c).unwrap();
+        let want = num(&case["temperature"]);
+        assert!(
+            ((t - want) / want).abs() < 1e-6,
+            "{name}: T {t} vs PyTorch {want}"
+        );
+        close(
+            nll_at_temperature(&y, &logits, c, t),
+            num(&case["nll"]),
+            name,
+        );
+    }
+}

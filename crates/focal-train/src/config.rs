@@ -98,9 +98,66 @@ pub struct TrainConfig {
     pub checkpoint_every: usize,
     /// The seed of everything random: initialisation, resampling, shuffling, dropout.
     pub seed: u64,
+    /// Calibration of the probabilities after training (temperature scaling on validation);
+    /// runs written before it was recorded did not calibrate.
+    #[serde(default = "Calibration::not_recorded")]
+    pub calibrate: Calibration,
     /// Test hook: replace the loss by NaN at this (epoch, step), both 1-based.
     #[serde(skip)]
     pub inject_nan_at: Option<(usize, usize)>,
+}
+
+/// Calibration of a run's probabilities after training: temperature scaling (Guo et al. 2017),
+/// `softmax(logits / T)` with `T` fitted on the validation split, applied before the threshold
+/// is tuned. Serialised as `"auto"`, `"none"`, `"temperature"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Calibration {
+    /// Binary runs: fit `T` and apply it when it lowers the validation ECE; multi-class runs:
+    /// none.
+    #[default]
+    Auto,
+    /// Probabilities are the softmax of the logits.
+    None,
+    /// Fit `T` and apply it (any class count).
+    Temperature,
+}
+
+impl Calibration {
+    /// Every choice, in the order `--help` lists them.
+    pub const ALL: [Calibration; 3] = [
+        Calibration::Auto,
+        Calibration::None,
+        Calibration::Temperature,
+    ];
+
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Calibration::Auto => "auto",
+            Calibration::None => "none",
+            Calibration::Temperature => "temperature",
+        }
+    }
+
+    /// What a config.json written before calibration existed did: nothing.
+    fn not_recorded() -> Self {
+        Calibration::None
+    }
+}
+
+impl std::str::FromStr for Calibration {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self, TrainError> {
+        Calibration::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| TrainError::UnknownName {
+                what: "calibration",
+                name: s.to_string(),
+                valid: Calibration::ALL.map(Calibration::name).join(", "),
+            })
+    }
 }
 
 fn one() -> usize {
@@ -133,6 +190,7 @@ impl TrainConfig {
             device: DeviceChoice::Cpu,
             checkpoint_every: 1,
             seed: 0,
+            calibrate: Calibration::Auto,
             inject_nan_at: None,
         }
     }

@@ -7,7 +7,7 @@ use focal_data::sampling::{
     RandomOverSampler, RandomUnderSampler, Resampler, SamplingStrategy, Smote,
 };
 use focal_data::split::SplitFractions;
-use focal_data::task::{ClassSelector, TaskSpec, build_task};
+use focal_data::task::{ClassSelector, TaskSpec, build_task, build_task_rows};
 use focal_data::{Dataset, SampleKind, Splits};
 
 use std::path::PathBuf;
@@ -99,6 +99,35 @@ pub fn minority_class(positive: Option<usize>, train_counts: &[usize]) -> usize 
     })
 }
 
+/// How samples are normalised before they enter the model, as `config.json` records it.
+///
+/// Serialised as `"training-split"` and `"imagenet"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputNormalization {
+    /// Standardised per colour channel (images) or feature (rows) with the mean and standard
+    /// deviation of the training split: models trained from scratch (and every run written
+    /// before this was recorded).
+    #[default]
+    TrainingSplit,
+    /// As torchvision's pretrained weights expect: images as RGB (greyscale repeated over the
+    /// three channels), pixel values in `[0, 1]` normalised with ImageNet's mean
+    /// `[0.485, 0.456, 0.406]` and standard deviation `[0.229, 0.224, 0.225]`.
+    Imagenet,
+}
+
+impl InputNormalization {
+    /// The normalisation a run needs: ImageNet's with pretrained weights, else the training
+    /// split's.
+    pub fn for_pretrained(pretrained: bool) -> Self {
+        if pretrained {
+            InputNormalization::Imagenet
+        } else {
+            InputNormalization::TrainingSplit
+        }
+    }
+}
+
 /// A task's data set with its resolved splits: build it once and train every remedy and seed on
 /// it, so that they all see the same split.
 #[derive(Debug, Clone)]
@@ -118,6 +147,10 @@ pub struct PreparedData {
     pub fingerprint: String,
     /// How the task was built, for `config.json`: positive class name, ratio, seed.
     pub task: TaskRecord,
+    /// The row of the source data set (as loaded) each sample of `dataset` came from: the
+    /// sample's identifier in `predictions.csv`, and the row number `focal predict` gives the
+    /// same sample when it reads the source.
+    pub source_rows: Vec<usize>,
 }
 
 /// How the task was built.
@@ -154,6 +187,10 @@ pub struct TaskRecord {
     /// The long-tail imbalance factor of a multi-class task, when one was imposed.
     #[serde(default)]
     pub long_tail: Option<f64>,
+    /// How the samples are normalised (and, for ImageNet's, made RGB); runs written before it
+    /// was recorded standardised with the training split.
+    #[serde(default)]
+    pub input_normalization: InputNormalization,
 }
 
 impl TaskRecord {
@@ -187,12 +224,12 @@ impl PreparedData {
             Some(sel) => Some(source.class_names[sel.resolve(&source.class_names)?].clone()),
             None => None,
         };
-        let dataset = if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some()
-        {
-            build_task(source, spec)?
-        } else {
-            source.clone()
-        };
+        let (dataset, source_rows) =
+            if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some() {
+                build_task_rows(source, spec)?
+            } else {
+                (source.clone(), (0..source.n_samples()).collect())
+            };
         let splits = dataset.resolve_splits(fractions, spec.seed)?;
         let task = TaskRecord {
             source: DataSource::of(source),
@@ -206,8 +243,9 @@ impl PreparedData {
             image_size: image_size_of(source),
             label_column: None,
             long_tail: spec.long_tail,
+            input_normalization: InputNormalization::TrainingSplit,
         };
-        Self::from_parts(dataset, splits, task)
+        Ok(Self::from_parts(dataset, splits, task)?.with_source_rows(source_rows))
     }
 
     /// The tutorial's protocol: pool every sample of `source` (its predefined splits ignored),
@@ -297,11 +335,25 @@ impl PreparedData {
             image_size: image_size_of(source),
             label_column: None,
             long_tail: None,
+            input_normalization: InputNormalization::TrainingSplit,
         };
         Self::from_parts(dataset, Splits { train, val, test }, task)
     }
 
-    /// A prepared set from a data set and splits given as they are (tests, resume).
+    /// Names the source row of each sample (see [`PreparedData::source_rows`]): `rows` from
+    /// [`build_task_rows`], one per sample.
+    fn with_source_rows(mut self, rows: Vec<usize>) -> Self {
+        self.source_rows = rows;
+        self
+    }
+
+    /// The source rows of the samples `indices` of the task (e.g. the test split).
+    pub fn source_rows_of(&self, indices: &[usize]) -> Vec<usize> {
+        indices.iter().map(|&i| self.source_rows[i]).collect()
+    }
+
+    /// A prepared set from a data set and splits given as they are (tests, resume); each
+    /// sample's source row is its own index.
     pub fn from_parts(
         dataset: Dataset,
         splits: Splits,
@@ -335,7 +387,9 @@ impl PreparedData {
         let positive = (dataset.n_classes() == 2).then_some(1);
         task.minority = Some(minority_class(positive, &counts));
         let fingerprint = dataset.fingerprint();
+        let source_rows = (0..samples).collect();
         Ok(PreparedData {
+            source_rows,
             dataset,
             splits,
             positive,
@@ -348,6 +402,42 @@ impl PreparedData {
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
         self.dataset.n_classes()
+    }
+
+    /// The task's inputs normalised as `norm` says: for [`InputNormalization::Imagenet`], the
+    /// images made RGB and normalised with ImageNet's mean and standard deviation (what
+    /// torchvision's pretrained weights expect); the training split's standardisation (fitted
+    /// by every constructor) otherwise.
+    ///
+    /// # Errors
+    /// ImageNet normalisation of feature rows, or of images that are neither greyscale nor RGB.
+    pub fn with_input_normalization(self, norm: InputNormalization) -> Result<Self, TrainError> {
+        if norm == self.task.input_normalization {
+            return Ok(self);
+        }
+        let mut task = self.task;
+        task.input_normalization = norm;
+        let (dataset, normalization) = match norm {
+            InputNormalization::Imagenet => {
+                if !matches!(self.dataset.kind, SampleKind::Image { .. }) {
+                    return Err(TrainError::ModelNeedsImages {
+                        model: "resnet18 or resnet50 with pretrained weights",
+                    });
+                }
+                (self.dataset.to_rgb()?, Normalization::imagenet())
+            }
+            InputNormalization::TrainingSplit => {
+                let n = Normalization::fit(&self.dataset, &self.splits.train)?;
+                (self.dataset, n)
+            }
+        };
+        Ok(PreparedData {
+            fingerprint: dataset.fingerprint(),
+            dataset,
+            normalization,
+            task,
+            ..self
+        })
     }
 
     /// Records the CSV label column the source was read with, so that the run reads it again
@@ -390,7 +480,9 @@ impl PreparedData {
                 Self::new(source, &spec, task.fractions)
             }
         }?;
-        Ok(rebuilt.with_label_column(task.label_column.clone()))
+        rebuilt
+            .with_label_column(task.label_column.clone())
+            .with_input_normalization(task.input_normalization)
     }
 
     /// The training samples after the remedy's data side, as flat values and labels.

@@ -52,6 +52,8 @@ pub enum Setting {
     ImageSize,
     /// The decision rule of predictions.
     Rule,
+    /// The weight-file format of an export.
+    ExportFormat,
 }
 
 impl Setting {
@@ -79,6 +81,7 @@ impl Setting {
             Setting::Threads => "threads",
             Setting::ImageSize => "image_size",
             Setting::Rule => "rule",
+            Setting::ExportFormat => "export format",
         }
     }
 }
@@ -190,6 +193,12 @@ pub enum TrainError {
         /// The model asked for.
         model: &'static str,
     },
+    /// Pretrained weights with inputs not normalised as torchvision's weights expect.
+    #[error(
+        "pretrained weights expect RGB inputs normalised with ImageNet's mean and standard \
+         deviation; prepare the data with PreparedData::with_input_normalization(InputNormalization::Imagenet)"
+    )]
+    PretrainedNeedsImagenetInputs,
     /// A class-weight text that cannot be read.
     #[error("alpha {text:?}: {reason}; give a number, a comma-separated list, `auto` or cb:BETA")]
     BadAlpha {
@@ -488,7 +497,8 @@ impl TrainError {
             | TrainError::NoSuchClass { setting, .. }
             | TrainError::NothingToSweep { setting } => Some(*setting),
             TrainError::WarmupTooLong { .. } => Some(Setting::WarmupEpochs),
-            TrainError::PretrainedNeedsResnet { .. } => Some(Setting::Pretrained),
+            TrainError::PretrainedNeedsResnet { .. }
+            | TrainError::PretrainedNeedsImagenetInputs => Some(Setting::Pretrained),
             TrainError::BadAlpha { .. }
             | TrainError::ScalarAlphaNeedsTwoClasses { .. }
             | TrainError::AlphaLength { .. } => Some(Setting::Alpha),

@@ -32,6 +32,7 @@ pub mod device;
 mod error;
 mod evaluate;
 pub mod experiment;
+pub mod export;
 pub mod model;
 pub mod pipeline;
 pub mod plan;
@@ -42,9 +43,10 @@ pub mod report;
 pub mod run;
 pub mod train;
 
-pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
+pub use config::{Calibration, OptimizerKind, ScheduleKind, TrainConfig};
 pub use data::{
-    DataSource, DeviceSet, PreparedData, TaskRecord, default_image_size, minority_class,
+    DataSource, DeviceSet, InputNormalization, PreparedData, TaskRecord, default_image_size,
+    minority_class,
 };
 pub use device::DeviceChoice;
 pub use error::{Setting, SplitName, TrainError};

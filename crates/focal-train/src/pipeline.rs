@@ -227,7 +227,7 @@ fn task_data(task: &TaskRecord, data: Option<&Path>) -> Result<PreparedData, Tra
     let recorded = task.source.path().filter(|p| p.exists());
     let source = match data.or(recorded) {
         Some(p) => focal_data::load(p, &task.load_options())?,
-        None => focal_data::bundled()?,
+        None => focal_data::load_bundled(&task.load_options())?,
     };
     PreparedData::rebuild(&source, task)
 }

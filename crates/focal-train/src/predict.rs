@@ -16,7 +16,7 @@ use crate::pipeline::run_data;
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{csv_bytes, write_atomic};
 use crate::run::record::{Preprocessing, RunConfig, read_config, read_metrics};
-use crate::train::{evaluated_checkpoint, predict_set};
+use crate::train::{evaluated_checkpoint, logits_set, predict_set};
 
 /// How a class is chosen from a sample's probabilities.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,6 +70,8 @@ pub struct Predictor {
     pub preprocessing: Preprocessing,
     /// The threshold the run tuned on validation (binary runs).
     pub tuned_threshold: Option<f64>,
+    /// The temperature of the run's probabilities, when it calibrated (`softmax(logits / T)`).
+    pub temperature: Option<f64>,
     /// The epoch whose model predicts.
     pub epoch: usize,
     model: Model,
@@ -100,6 +102,7 @@ impl Predictor {
                 Preprocessing {
                     sample: data.dataset.kind,
                     normalization: data.normalization,
+                    input_normalization: data.task.input_normalization,
                 }
             }
         };
@@ -115,6 +118,7 @@ impl Predictor {
         let model = checkpoint::load_model(model, run_dir, which)?;
         Ok(Predictor {
             run_dir: run_dir.to_path_buf(),
+            temperature: metrics.temperature(),
             tuned_threshold: metrics.tuned.map(|t| t.threshold),
             config,
             preprocessing,
@@ -122,6 +126,11 @@ impl Predictor {
             model,
             device,
         })
+    }
+
+    /// The model that predicts.
+    pub fn model(&self) -> &Model {
+        &self.model
     }
 
     /// The run's class names, indexed by label.
@@ -151,13 +160,45 @@ impl Predictor {
         )?)
     }
 
-    /// Softmax probabilities of every sample of `inputs`, row-major `[n, n_classes]`: the
-    /// samples standardised as in training, moved to the device `batch_size` at a time.
+    /// Probabilities of every sample of `inputs`, row-major `[n, n_classes]`: the samples
+    /// standardised as in training, moved to the device `batch_size` at a time; the softmax of
+    /// the logits, divided by the run's temperature when it calibrated.
     pub fn probabilities(
         &self,
         inputs: &Inputs,
         batch_size: usize,
     ) -> Result<Vec<f32>, TrainError> {
+        let n_classes = self.config.n_classes;
+        let mut probs = Vec::with_capacity(inputs.len() * n_classes);
+        self.for_each_batch(inputs, batch_size, |set| {
+            let n = set.len;
+            probs.extend(
+                predict_set(&self.model, set, vec![0; n], n_classes, self.temperature)?.probs,
+            );
+            Ok(())
+        })?;
+        Ok(probs)
+    }
+
+    /// The model's logits (before the softmax) on every sample of `inputs`, row-major
+    /// `[n, n_classes]`, prepared as [`probabilities`](Self::probabilities) prepares them.
+    pub fn logits(&self, inputs: &Inputs, batch_size: usize) -> Result<Vec<f32>, TrainError> {
+        let mut out = Vec::with_capacity(inputs.len() * self.config.n_classes);
+        self.for_each_batch(inputs, batch_size, |set| {
+            out.extend(logits_set(&self.model, set)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with the samples of `inputs`, standardised, on the device, `batch_size` at a
+    /// time.
+    fn for_each_batch(
+        &self,
+        inputs: &Inputs,
+        batch_size: usize,
+        mut f: impl FnMut(&DeviceSet) -> Result<(), TrainError>,
+    ) -> Result<(), TrainError> {
         if batch_size == 0 {
             return Err(TrainError::out_of_range(
                 Setting::BatchSize,
@@ -178,8 +219,6 @@ impl Predictor {
         let device = self.device.clone().without_autodiff();
         let len = kind.len();
         let dims = kind.tensor_dims();
-        let n_classes = self.config.n_classes;
-        let mut probs = Vec::with_capacity(inputs.len() * n_classes);
         for chunk in inputs.x.chunks(batch_size * len) {
             let n = chunk.len() / len;
             let mut flat = chunk.to_vec();
@@ -194,9 +233,9 @@ impl Predictor {
                 y: Tensor::<1, Int>::from_data(TensorData::new(vec![0i64; n], [n]), &device),
                 len: n,
             };
-            probs.extend(predict_set(&self.model, &set, vec![0; n], n_classes)?.probs);
+            f(&set)?;
         }
-        Ok(probs)
+        Ok(())
     }
 
     /// The class of each sample under `rule`, from `probs` (`[n, n_classes]`).
@@ -263,30 +302,40 @@ impl Predictor {
     }
 }
 
-/// Writes predictions as a CSV, atomically: a header `id,p_<class>...,prediction`, then one row
-/// per sample: its id, the probability of each class (6 decimals, as `predictions.csv`), and
-/// the name of the class chosen.
+/// Writes predictions as a CSV, atomically: a header `id,p_<class>...[,logit_<class>...],
+/// prediction`, then one row per sample: its id, the probability of each class (the shortest
+/// decimal that reads back to the same `f32`, as in `predictions.csv`), the logits when given
+/// (row-major `[n, n_classes]`, as exactly), and the name of the class chosen.
 pub fn write_predictions(
     path: &Path,
     ids: &[String],
     class_names: &[String],
     probs: &[f32],
+    logits: Option<&[f32]>,
     prediction: &[usize],
 ) -> Result<(), TrainError> {
     let n_classes = class_names.len();
     let mut header = vec!["id".to_string()];
     header.extend(class_names.iter().map(|c| format!("p_{c}")));
+    if logits.is_some() {
+        header.extend(class_names.iter().map(|c| format!("logit_{c}")));
+    }
     header.push("prediction".to_string());
+    let row_of = |values: &[f32], i: usize| -> Vec<String> {
+        values[i * n_classes..(i + 1) * n_classes]
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    };
     let rows: Vec<Vec<String>> = ids
         .iter()
         .enumerate()
         .map(|(i, id)| {
             let mut row = vec![id.clone()];
-            row.extend(
-                probs[i * n_classes..(i + 1) * n_classes]
-                    .iter()
-                    .map(|p| format!("{p:.6}")),
-            );
+            row.extend(row_of(probs, i));
+            if let Some(l) = logits {
+                row.extend(row_of(l, i));
+            }
             row.push(class_names[prediction[i]].clone());
             row
         })

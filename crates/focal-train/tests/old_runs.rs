@@ -128,6 +128,12 @@ fn records_from_cf3ce54_write_back_unchanged() {
             ("task", "image_size", serde_json::Value::Null),
             ("task", "label_column", serde_json::Value::Null),
             ("task", "long_tail", serde_json::Value::Null),
+            (
+                "task",
+                "input_normalization",
+                serde_json::json!("training-split"),
+            ),
+            ("train", "calibrate", serde_json::json!("none")),
         ] {
             let added = new[section].as_object_mut().unwrap().remove(field);
             assert_eq!(added, Some(default), "{section}.{field}");

@@ -158,3 +158,92 @@ fn a_pickle_that_would_run_code_is_refused_without_running_it() {
     assert!(load_resnet(net, &evil).is_err());
     assert!(!marker.exists(), "the pickle ran code");
 }
+
+/// Issue 12, item 3: with pretrained weights, real greyscale images enter the model as
+/// torchvision's recipe makes them (RGB, `[0, 1]`, ImageNet mean/std), checked by value against
+/// torchvision (`scripts/gen_imagenet_inputs_fixture.py`): the normalised pixels, and the tiny
+/// ResNet's logits on them. The training split's standardisation gives other logits.
+#[test]
+fn pretrained_inputs_are_normalised_as_torchvision_does_on_real_images() {
+    use focal_data::task::TaskSpec;
+    use focal_train::{InputNormalization, PreparedData};
+    let device = Device::flex();
+    let g: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("imagenet_inputs_golden.json")).unwrap(),
+    )
+    .unwrap();
+    let rows: Vec<usize> = g["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let spec = TaskSpec {
+        positive: None,
+        ratio: None,
+        long_tail: None,
+        seed: 0,
+    };
+    let scratch =
+        PreparedData::new(&focal_data::bundled().unwrap(), &spec, Default::default()).unwrap();
+    assert_eq!(
+        scratch.task.input_normalization,
+        InputNormalization::TrainingSplit
+    );
+    let data = scratch
+        .clone()
+        .with_input_normalization(InputNormalization::Imagenet)
+        .unwrap();
+    assert_eq!(data.task.input_normalization, InputNormalization::Imagenet);
+    let x = data.device_set_of(&rows, &device).x;
+    assert_eq!(x.dims(), shape4(&g["shape"]));
+    let values = x.clone().into_data().try_into_vec_as::<f32>().unwrap();
+    let at = |i: usize, c: usize, r: usize, q: usize| values[((i * 3 + c) * 28 + r) * 28 + q];
+    for probe in g["probes"].as_array().unwrap() {
+        let p: Vec<f64> = probe
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let got = at(p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize);
+        assert!((f64::from(got) - p[4]).abs() < 1e-6, "{p:?}: {got}");
+    }
+    for (i, sums) in g["channel_sums"].as_array().unwrap().iter().enumerate() {
+        for (c, want) in floats(sums).into_iter().enumerate() {
+            let got: f32 = (0..28 * 28).map(|k| at(i, c, k / 28, k % 28)).sum();
+            assert!(
+                (got - want).abs() < 1e-2,
+                "image {i} channel {c}: {got} vs {want}"
+            );
+        }
+    }
+    let net = ResNet::with_width(BlockKind::Basic, [1, 1, 1, 1], 3, 10, 2, &device);
+    let (net, report) = load_resnet(net, &fixture("resnet_basic.pth")).unwrap();
+    assert!(!report.first_conv_summed);
+    let want: Vec<f32> = g["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(floats)
+        .collect();
+    let got = net.forward(x).into_data().try_into_vec_as::<f32>().unwrap();
+    assert_close(&got, &want);
+    // Per-channel standardisation of the greyscale images (the scratch path), repeated over
+    // RGB, gives logits far from torchvision's: the test tells the two apart.
+    let grey = scratch.device_set_of(&rows, &device).x;
+    let other = net
+        .forward(grey.repeat_dim(1, 3))
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    let gap = other
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        gap > 1e-2,
+        "standardised inputs gave torchvision's logits too ({gap})"
+    );
+}

@@ -38,6 +38,12 @@ pub struct RunFiles {
     pub pr_curve: Vec<(f64, f64)>,
     /// The task's minority class (from `config.json`).
     pub minority: usize,
+    /// Test reliability diagram, `(mean confidence, accuracy)` of each non-empty bin: of the
+    /// run's probabilities (`curves/calibration.csv`), and at T = 1 when the run applied a
+    /// temperature (`curves/calibration_uncalibrated.csv`).
+    pub reliability: Vec<(f64, f64)>,
+    /// See `reliability`.
+    pub reliability_uncalibrated: Vec<(f64, f64)>,
 }
 
 impl RunFiles {
@@ -51,11 +57,16 @@ impl RunFiles {
             Vec::new()
         };
         let pr_curve = read_pr_curve(&dir.join("curves").join("pr.csv"), metrics.positive)?;
+        let curves = dir.join("curves");
         Ok(RunFiles {
             metrics,
             history,
             pr_curve,
             minority,
+            reliability: read_reliability(&curves.join("calibration.csv"))?,
+            reliability_uncalibrated: read_reliability(
+                &curves.join("calibration_uncalibrated.csv"),
+            )?,
         })
     }
 }
@@ -86,6 +97,34 @@ fn read_pr_curve(path: &Path, class: Option<usize>) -> Result<Vec<(f64, f64)>, T
         };
         if field(0)? as usize == class {
             points.push((field(2)?, field(1)?));
+        }
+    }
+    Ok(points)
+}
+
+/// Reads a reliability diagram (`lower,upper,count,mean_confidence,accuracy`): the
+/// `(mean_confidence, accuracy)` of each bin that holds samples; an absent file gives none.
+fn read_reliability(path: &Path) -> Result<Vec<(f64, f64)>, TrainError> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let mut reader = csv::Reader::from_path(path).map_err(|e| TrainError::format(path, e))?;
+    let mut points = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| TrainError::format(path, e))?;
+        let field = |k: usize| -> Result<f64, TrainError> {
+            record
+                .get(k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .ok_or_else(|| {
+                    TrainError::format(
+                        path,
+                        format!("line {}: column {} is not a number", i + 2, k + 1),
+                    )
+                })
+        };
+        if field(2)? > 0.0 {
+            points.push((field(3)?, field(4)?));
         }
     }
     Ok(points)
@@ -217,6 +256,34 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         spec.x_range = Some((0.0, 1.0));
         html.push_str(&line(&spec, &pr)?);
     }
+    if !run.reliability.is_empty() {
+        let mut series = vec![Series {
+            name: "perfect calibration".to_string(),
+            points: vec![(0.0, 0.0), (1.0, 1.0)],
+        }];
+        let after = match m.temperature() {
+            Some(t) => format!("calibrated, T = {t:.3}"),
+            None => "the run's probabilities".to_string(),
+        };
+        if !run.reliability_uncalibrated.is_empty() {
+            series.push(Series {
+                name: "before calibration (T = 1)".to_string(),
+                points: run.reliability_uncalibrated.clone(),
+            });
+        }
+        series.push(Series {
+            name: after,
+            points: run.reliability.clone(),
+        });
+        let mut spec = chart(
+            "reliability diagram (test, top label)",
+            "mean confidence",
+            "accuracy",
+            Some((0.0, 1.02)),
+        );
+        spec.x_range = Some((0.0, 1.0));
+        html.push_str(&line(&spec, &series)?);
+    }
     for (rule, r) in &m.rules {
         let t = match r.threshold {
             Some(t) => format!("{rule} (threshold {t:.3})"),
@@ -230,6 +297,40 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         )?);
     }
     html.push_str("</div>");
+    if let Some(c) = &m.calibration {
+        let _ = write!(
+            html,
+            "<h2>Calibration</h2><p class=\"note\">Temperature scaling fitted on validation: \
+             T = {:.4}, {}. Validation ECE {:.4} at T = 1, {:.4} at T.</p>",
+            c.temperature,
+            if c.applied {
+                "applied to every probability of the run"
+            } else {
+                "not applied (it did not lower the validation ECE)"
+            },
+            c.val_ece_before,
+            c.val_ece_after
+        );
+        html.push_str(&plots::html_table(
+            &[
+                "test".to_string(),
+                "T = 1".to_string(),
+                "fitted T".to_string(),
+            ],
+            &[
+                vec![
+                    "ECE (top label)".to_string(),
+                    fmt_opt(c.test_ece_before),
+                    fmt_opt(c.test_ece_after),
+                ],
+                vec![
+                    "Brier score".to_string(),
+                    fmt_opt(c.test_brier_before),
+                    fmt_opt(c.test_brier_after),
+                ],
+            ],
+        ));
+    }
     for (rule, r) in &m.rules {
         let _ = write!(
             html,

@@ -66,6 +66,28 @@ pub fn write_curves(
         &p,
         &csv_bytes(&p, &h(&["class", "fpr", "tpr", "threshold"]), &roc_rows)?,
     )?;
+    write_calibration(&dir.join("curves/calibration.csv"), test)
+}
+
+/// The test split's reliability diagram at T = 1 as `curves/calibration_uncalibrated.csv`,
+/// when the run applied a temperature (`calibration.csv` then holds the calibrated one);
+/// without, a stale file from an earlier training of the folder is removed.
+pub fn write_uncalibrated_curve(
+    dir: &Path,
+    uncalibrated: Option<&Predictions>,
+) -> Result<(), TrainError> {
+    let path = dir.join("curves/calibration_uncalibrated.csv");
+    match uncalibrated {
+        Some(test) => write_calibration(&path, test),
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(TrainError::io(&path, e)),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// The top-label reliability diagram of `test` as a CSV at `path`.
+fn write_calibration(path: &Path, test: &Predictions) -> Result<(), TrainError> {
     let (outcomes, conf) = top_label(test);
     let bins = reliability_diagram(&outcomes, &conf, CALIBRATION_BINS)?;
     let rows: Vec<Vec<String>> = bins
@@ -80,15 +102,11 @@ pub fn write_curves(
             ]
         })
         .collect();
-    let p = dir.join("curves/calibration.csv");
-    write_atomic(
-        &p,
-        &csv_bytes(
-            &p,
-            &h(&["lower", "upper", "count", "mean_confidence", "accuracy"]),
-            &rows,
-        )?,
-    )
+    let header: Vec<String> = ["lower", "upper", "count", "mean_confidence", "accuracy"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    write_atomic(path, &csv_bytes(path, &header, &rows)?)
 }
 
 /// Top-label calibration data: whether the argmax is right, and its probability.

@@ -57,7 +57,7 @@ pub use files::{fresh_run_dir, read_json, write_atomic, write_json};
 pub use history::write_history;
 pub use predictions::PredictionsFile;
 pub use record::{
-    EpochRecord, FinalMetrics, Preprocessing, RunConfig, SplitCounts, StopReason, read_config,
-    read_metrics, read_split, write_config, write_split,
+    CalibrationRecord, EpochRecord, FinalMetrics, Preprocessing, RunConfig, SplitCounts,
+    StopReason, read_config, read_metrics, read_split, write_config, write_split,
 };
 pub use text_report::{render_report, write_report};

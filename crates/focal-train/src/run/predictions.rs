@@ -1,5 +1,11 @@
-//! `predictions.csv`: one row per test sample, `y_true,y_pred,p_0,...,p_{C-1}`, the format
+//! `predictions.csv`: one row per test sample, `id,y_true,y_pred,p_0,...,p_{C-1}`, the format
 //! `focal eval --predictions` reads. Its writer and its reader live here, side by side.
+//!
+//! `id` is the sample's index in the task's data set (as in `split.json`); the probabilities are
+//! written as the shortest decimal that reads back to the same `f32` (Rust's `Display`), so that
+//! `focal predict` on the same samples can be checked for equality. Files without the `id`
+//! column, and files with probabilities rounded to 6 decimals (focal before 0.1's issue 12),
+//! still read.
 
 use std::path::Path;
 
@@ -12,16 +18,27 @@ pub const MAX_CLASSES: usize = 1000;
 /// How far a row of probabilities may sum from 1.
 pub const PROB_SUM_TOLERANCE: f64 = 1e-3;
 
-/// Writes `predictions.csv` (`y_true,y_pred,p_0,...`), `y_pred` the argmax.
-pub fn write(dir: &Path, test: &Predictions) -> Result<(), TrainError> {
+/// Writes `predictions.csv` (`id,y_true,y_pred,p_0,...`), `ids[i]` the data-set index of test
+/// sample `i`, `y_pred` the argmax, each probability exactly (the shortest `f32` repr).
+pub fn write(dir: &Path, ids: &[usize], test: &Predictions) -> Result<(), TrainError> {
     let path = dir.join("predictions.csv");
-    let mut header = vec!["y_true".to_string(), "y_pred".to_string()];
+    if ids.len() != test.len() {
+        return Err(TrainError::format(
+            &path,
+            format!("{} sample ids for {} predictions", ids.len(), test.len()),
+        ));
+    }
+    let mut header = vec!["id".to_string(), "y_true".to_string(), "y_pred".to_string()];
     header.extend((0..test.n_classes).map(|c| format!("p_{c}")));
     let pred = test.argmax();
     let rows: Vec<Vec<String>> = (0..test.len())
         .map(|i| {
-            let mut r = vec![test.y_true[i].to_string(), pred[i].to_string()];
-            r.extend(test.row(i).iter().map(|p| format!("{p:.6}")));
+            let mut r = vec![
+                ids[i].to_string(),
+                test.y_true[i].to_string(),
+                pred[i].to_string(),
+            ];
+            r.extend(test.row(i).iter().map(|p| p.to_string()));
             r
         })
         .collect();
@@ -32,6 +49,8 @@ pub fn write(dir: &Path, test: &Predictions) -> Result<(), TrainError> {
 /// model's, not only focal's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PredictionsFile {
+    /// The sample identifiers of the optional leading `id` column.
+    pub ids: Option<Vec<String>>,
     /// True class per sample.
     pub y_true: Vec<usize>,
     /// Predicted class per sample.
@@ -42,7 +61,7 @@ pub struct PredictionsFile {
     pub n_classes: usize,
 }
 
-const HEADER_HINT: &str = "the header must be `y_true,y_pred[,p_0,...,p_{C-1}]`";
+const HEADER_HINT: &str = "the header must be `[id,]y_true,y_pred[,p_0,...,p_{C-1}]`";
 
 fn at(path: &Path, line: u64, column: usize, message: impl Into<String>) -> TrainError {
     TrainError::Csv {
@@ -53,11 +72,26 @@ fn at(path: &Path, line: u64, column: usize, message: impl Into<String>) -> Trai
     }
 }
 
-/// Checks the header line; returns the column names.
-fn read_header(path: &Path, header: &csv::StringRecord) -> Result<Vec<String>, TrainError> {
+/// The columns of a predictions file: their names, and whether the first is `id`.
+struct Columns {
+    names: Vec<String>,
+    /// 1 when the file starts with an `id` column, else 0: the index of `y_true`.
+    first: usize,
+}
+
+impl Columns {
+    fn n_prob(&self) -> usize {
+        self.names.len() - self.first - 2
+    }
+}
+
+/// Checks the header line; returns the columns.
+fn read_header(path: &Path, header: &csv::StringRecord) -> Result<Columns, TrainError> {
     let line = header.position().map_or(1, |p| p.line());
     let names: Vec<String> = header.iter().map(str::to_string).collect();
-    for (i, expected) in ["y_true", "y_pred"].iter().enumerate() {
+    let first = usize::from(names.first().is_some_and(|n| n == "id"));
+    for (k, expected) in ["y_true", "y_pred"].iter().enumerate() {
+        let i = first + k;
         match names.get(i) {
             Some(found) if found == expected => {}
             Some(found) => {
@@ -78,8 +112,8 @@ fn read_header(path: &Path, header: &csv::StringRecord) -> Result<Vec<String>, T
             }
         }
     }
-    for (c, found) in names.iter().enumerate().skip(2) {
-        let expected = format!("p_{}", c - 2);
+    for (c, found) in names.iter().enumerate().skip(first + 2) {
+        let expected = format!("p_{}", c - first - 2);
         if *found != expected {
             return Err(at(
                 path,
@@ -91,25 +125,28 @@ fn read_header(path: &Path, header: &csv::StringRecord) -> Result<Vec<String>, T
             ));
         }
     }
-    let n_prob = names.len() - 2;
+    let columns = Columns { names, first };
+    let n_prob = columns.n_prob();
     if n_prob > MAX_CLASSES {
         return Err(TrainError::format(
             path,
             format!("{n_prob} probability columns; at most {MAX_CLASSES} classes are supported"),
         ));
     }
-    Ok(names)
+    Ok(columns)
 }
 
 /// One data row: the two labels and the probabilities (appended to `probs`).
 fn read_row(
     path: &Path,
-    columns: &[String],
+    cols: &Columns,
     record: &csv::StringRecord,
     probs: &mut Vec<f64>,
 ) -> Result<[usize; 2], TrainError> {
     let line = record.position().map_or(0, |p| p.line());
-    let n_prob = columns.len() - 2;
+    let columns = &cols.names;
+    let first = cols.first;
+    let n_prob = cols.n_prob();
     if record.len() != columns.len() {
         let message = if record.len() < columns.len() {
             format!(
@@ -127,7 +164,8 @@ fn read_row(
         return Err(at(path, line, record.len().min(columns.len()) + 1, message));
     }
     let mut labels = [0usize; 2];
-    for (c, label) in labels.iter_mut().enumerate() {
+    for (k, label) in labels.iter_mut().enumerate() {
+        let c = first + k;
         let cell = &record[c];
         *label = cell.parse().map_err(|_| {
             at(
@@ -159,7 +197,7 @@ fn read_row(
         }
     }
     let mut sum = 0.0;
-    for c in 2..columns.len() {
+    for c in first + 2..columns.len() {
         let cell = &record[c];
         let p: f64 = cell.parse().map_err(|_| {
             at(
@@ -184,7 +222,7 @@ fn read_row(
         return Err(at(
             path,
             line,
-            3,
+            first + 3,
             format!(
                 "probabilities p_0..p_{} sum to {sum}, expected 1 within {PROB_SUM_TOLERANCE}",
                 n_prob - 1
@@ -195,8 +233,8 @@ fn read_row(
 }
 
 impl PredictionsFile {
-    /// Reads the `y_true,y_pred[,p_0,...,p_{C-1}]` CSV format; errors name the file, line and
-    /// column.
+    /// Reads the `[id,]y_true,y_pred[,p_0,...,p_{C-1}]` CSV format; errors name the file, line
+    /// and column.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
         let file = std::fs::File::open(path).map_err(|e| TrainError::io(path, e))?;
         let mut reader = csv::ReaderBuilder::new()
@@ -216,9 +254,13 @@ impl PredictionsFile {
         };
         let columns = read_header(path, &header)?;
         let (mut y_true, mut y_pred, mut probs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut ids = Vec::new();
         for record in records {
             let record = record.map_err(|e| TrainError::format(path, e))?;
             let [t, p] = read_row(path, &columns, &record, &mut probs)?;
+            if columns.first == 1 {
+                ids.push(record[0].to_string());
+            }
             y_true.push(t);
             y_pred.push(p);
         }
@@ -228,13 +270,14 @@ impl PredictionsFile {
                 "no predictions after the header line",
             ));
         }
-        let n_prob = columns.len() - 2;
+        let n_prob = columns.n_prob();
         let n_classes = if n_prob > 0 {
             n_prob
         } else {
             1 + y_true.iter().chain(&y_pred).copied().max().unwrap_or(0)
         };
         Ok(Self {
+            ids: (columns.first == 1).then_some(ids),
             y_true,
             y_pred,
             probs: (n_prob > 0).then_some(probs),
@@ -255,15 +298,50 @@ mod tests {
             probs: vec![0.9, 0.1, 0.25, 0.75, 0.6, 0.4],
             n_classes: 2,
         };
-        write(dir.path(), &test).unwrap();
+        let test = Predictions {
+            probs: vec![0.9, 0.1, 0.25, 0.75, 0.6f32.next_up(), 0.4f32.next_down()],
+            ..test
+        };
+        write(dir.path(), &[7, 3, 12], &test).unwrap();
         let back = PredictionsFile::read(&dir.path().join("predictions.csv")).unwrap();
+        assert_eq!(back.ids, Some(vec!["7".into(), "3".into(), "12".into()]));
         assert_eq!(back.y_true, test.y_true);
         assert_eq!(back.y_pred, test.argmax());
         assert_eq!(back.n_classes, 2);
         let probs = back.probs.unwrap();
+        // Exactly the f32 written, even one ulp away from a short decimal.
         for (a, b) in probs.iter().zip(&test.probs) {
-            assert!((a - f64::from(*b)).abs() < 1e-6);
+            assert_eq!(*a as f32, *b);
         }
+    }
+
+    #[test]
+    fn files_without_ids_and_rounded_to_six_decimals_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.csv");
+        std::fs::write(
+            &p,
+            "y_true,y_pred,p_0,p_1\n0,0,0.900000,0.100000\n1,1,0.250001,0.749999\n",
+        )
+        .unwrap();
+        let back = PredictionsFile::read(&p).unwrap();
+        assert_eq!(back.ids, None);
+        assert_eq!(back.y_true, vec![0, 1]);
+        assert_eq!(back.probs.unwrap()[3], 0.749999);
+        // With ids, errors still name the right column.
+        std::fs::write(&p, "id,y_true,y_pred,p_0,p_1\n4,0,0,0.5,x\n").unwrap();
+        let e = PredictionsFile::read(&p).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TrainError::Csv {
+                    line: 2,
+                    column: 5,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::config::TrainConfig;
-use crate::data::{PreparedData, TaskRecord, minority_class};
+use crate::data::{InputNormalization, PreparedData, TaskRecord, minority_class};
 use crate::error::TrainError;
 use crate::evaluate::{DecisionRule, RuleMetrics, Tuned};
 use crate::model::pretrained::PretrainedReport;
@@ -47,6 +47,43 @@ pub struct Preprocessing {
     pub sample: focal_data::SampleKind,
     /// Mean and standard deviation per channel (images) or feature (rows).
     pub normalization: focal_data::batcher::Normalization,
+    /// Where `normalization` comes from: the training split, or ImageNet's (pretrained
+    /// weights; the images then RGB). Runs written before it was recorded: the training split.
+    #[serde(default)]
+    pub input_normalization: InputNormalization,
+}
+
+/// Temperature scaling of a run (Guo et al. 2017): `T` fitted on validation logits by NLL,
+/// whether the run's probabilities (predictions.csv, the tuned threshold, `predict`) use it, and
+/// the calibration before and after, on validation (the `auto` rule's evidence) and test.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CalibrationRecord {
+    /// The fitted temperature.
+    pub temperature: f64,
+    /// Whether the probabilities are `softmax(logits / temperature)`.
+    pub applied: bool,
+    /// Top-label ECE on validation at T = 1.
+    pub val_ece_before: f64,
+    /// Top-label ECE on validation at the fitted T.
+    pub val_ece_after: f64,
+    /// Top-label ECE on test at T = 1.
+    pub test_ece_before: Option<f64>,
+    /// Top-label ECE on test at the fitted T.
+    pub test_ece_after: Option<f64>,
+    /// Brier score of the positive class on test at T = 1 (binary tasks).
+    pub test_brier_before: Option<f64>,
+    /// Brier score of the positive class on test at the fitted T (binary tasks).
+    pub test_brier_after: Option<f64>,
+}
+
+impl FinalMetrics {
+    /// The temperature the run's probabilities are computed with, if it applied one.
+    pub fn temperature(&self) -> Option<f64> {
+        self.calibration
+            .as_ref()
+            .filter(|c| c.applied)
+            .map(|c| c.temperature)
+    }
 }
 
 /// Class counts of each split.
@@ -112,6 +149,10 @@ pub struct FinalMetrics {
     pub test_brier: Option<f64>,
     /// The threshold tuned on validation (binary tasks).
     pub tuned: Option<Tuned>,
+    /// Temperature scaling fitted on validation, with ECE and Brier before and after; absent
+    /// when the run did not calibrate (and in runs written before calibration existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationRecord>,
     /// Test metrics at each decision rule.
     pub rules: std::collections::BTreeMap<DecisionRule, RuleMetrics>,
 }

@@ -58,5 +58,19 @@ pub fn render_report(metrics: &FinalMetrics) -> String {
         }
         s.push('\n');
     }
+    if let Some(c) = &metrics.calibration {
+        let f = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.4}"));
+        s.push_str(&format!(
+            "calibration: temperature {:.4} fitted on validation, {} (validation ECE {:.4} -> {:.4}); test ECE {} -> {}, Brier {} -> {}\n",
+            c.temperature,
+            if c.applied { "applied" } else { "not applied" },
+            c.val_ece_before,
+            c.val_ece_after,
+            f(c.test_ece_before),
+            f(c.test_ece_after),
+            f(c.test_brier_before),
+            f(c.test_brier_after)
+        ));
+    }
     s
 }

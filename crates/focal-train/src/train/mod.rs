@@ -11,14 +11,14 @@ use std::fs;
 use std::path::Path;
 
 use crate::config::TrainConfig;
-use crate::data::PreparedData;
+use crate::data::{InputNormalization, PreparedData};
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::run::checkpoint::{self, TrainState, Which};
 use crate::run::record::{FinalMetrics, RunConfig, read_config};
 
-pub use evaluation::{final_metrics, predict, predict_set};
+pub use evaluation::{Evaluated, evaluate_model, final_metrics, logits_set, predict, predict_set};
 use session::{Learner, Session};
 pub use session::{RunSummary, epoch_seed};
 
@@ -37,6 +37,10 @@ pub fn train(
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
+    if config.pretrained.is_some() && data.task.input_normalization != InputNormalization::Imagenet
+    {
+        return Err(TrainError::PretrainedNeedsImagenetInputs);
+    }
     let session = Session::open(config, data, out_dir, progress)?;
     fs::create_dir_all(out_dir).map_err(|e| TrainError::io(out_dir, e))?;
     let (model, pretrained) = session.new_model()?;
@@ -119,15 +123,5 @@ pub fn evaluate_run(run_dir: &Path, data: &PreparedData) -> Result<FinalMetrics,
     let (which, evaluated) = evaluated_checkpoint(&config, &last);
     let model = Model::new(config.model, &data.dataset.kind, data.n_classes(), &device)?;
     let model = checkpoint::load_model(model, run_dir, which)?;
-    let val = predict(&model, data, &data.splits.val, &device)?;
-    let test = predict(&model, data, &data.splits.test, &device)?;
-    final_metrics(
-        &config,
-        data.positive,
-        &data.dataset.class_names,
-        &val,
-        &test,
-        &last,
-        evaluated,
-    )
+    Ok(evaluate_model(&config, data, &model, &device, None, &last, evaluated)?.metrics)
 }

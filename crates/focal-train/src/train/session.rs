@@ -25,7 +25,7 @@ use crate::model::{Model, ModelKind};
 use crate::progress::Progress;
 use crate::remedy::{DataSide, Loss};
 use crate::run::checkpoint::{self, TrainState, Which};
-use crate::run::curves::write_curves;
+use crate::run::curves::{write_curves, write_uncalibrated_curve};
 use crate::run::files::write_json;
 use crate::run::history::write_history;
 use crate::run::predictions;
@@ -33,7 +33,7 @@ use crate::run::record::{
     EpochRecord, FinalMetrics, Preprocessing, RunConfig, SplitCounts, write_config,
 };
 use crate::run::text_report::write_report;
-use crate::train::evaluation::{final_metrics, predict, predict_set};
+use crate::train::evaluation::{evaluate_model, predict_set};
 
 /// Training steps between two reads of the loss back to the host (for the progress display and
 /// the NaN guard). Each read waits for the device, so reading every step would idle a GPU; the
@@ -269,6 +269,7 @@ impl<'a> Session<'a> {
             preprocessing: Some(Preprocessing {
                 sample: data.dataset.kind,
                 normalization: data.normalization.clone(),
+                input_normalization: data.task.input_normalization,
             }),
         };
         write_config(self.dir, &run_config)?;
@@ -415,7 +416,7 @@ impl<'a> Session<'a> {
     fn predict_val(&self, model: &Model) -> Result<Predictions, TrainError> {
         let data = self.data;
         let y = data.splits.val.iter().map(|&i| data.dataset.y[i]).collect();
-        predict_set(model, &self.val_set, y, data.n_classes())
+        predict_set(model, &self.val_set, y, data.n_classes(), None)
     }
 
     /// Records the epoch, keeps the best model, decides on early stopping and writes the
@@ -483,22 +484,19 @@ impl<'a> Session<'a> {
         evaluated_epoch: usize,
     ) -> Result<FinalMetrics, TrainError> {
         let data = self.data;
-        let val = match val {
-            Some(v) => v,
-            None => self.predict_val(model)?,
-        };
-        let test = predict(model, data, &data.splits.test, &self.device)?;
-        let metrics = final_metrics(
+        let evaluated = evaluate_model(
             self.config,
-            data.positive,
-            &data.dataset.class_names,
-            &val,
-            &test,
+            data,
+            model,
+            &self.device,
+            val,
             state,
             evaluated_epoch,
         )?;
-        predictions::write(self.dir, &test)?;
+        let (metrics, test) = (evaluated.metrics, evaluated.test);
+        predictions::write(self.dir, &data.source_rows_of(&data.splits.test), &test)?;
         write_curves(self.dir, &test, data.positive)?;
+        write_uncalibrated_curve(self.dir, evaluated.test_uncalibrated.as_ref())?;
         write_json(&self.dir.join("metrics.json"), &metrics)?;
         write_report(self.dir, &metrics)?;
         Ok(metrics)
