@@ -56,10 +56,11 @@ pub struct ExperimentArgs {
     /// any machine sharing the folder) and `focal report DIR` gathers.
     #[arg(long)]
     pub plan_only: bool,
-    /// Train the runs with this many worker processes (a number, or auto: cores / 2 for mlp and
-    /// cnn), each with cores / N threads unless --threads says otherwise. Default: every run in
-    /// this process, one after the other. Ctrl-C stops them all; the same command (with --out)
-    /// run again continues.
+    /// Train the runs with this many worker processes (a number, or auto: one per core for mlp
+    /// and cnn, cores / 4 for resnet18, cores / 8 for resnet50; never more than the runs), each
+    /// with cores / N threads unless --threads says otherwise. Default: auto where that gives
+    /// two or more workers, else every run in this process, one after the other. Ctrl-C stops
+    /// them all; the same command (with --out) run again continues.
     #[arg(long, value_name = "N|auto", conflicts_with_all = ["plan_only", "slurm"])]
     pub jobs: Option<Jobs>,
     /// Plan (as --plan-only) and write submit.sbatch (a Slurm job array, task i trains run i)
@@ -222,6 +223,9 @@ fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Res
     }
     let gathered = match c.jobs {
         Some(jobs) => plan::run_workers(dir, jobs, threads, data, quiet)?,
+        None if plan::auto_workers(threads, plan) > 1 => {
+            plan::run_workers(dir, Jobs::Auto, threads, data, quiet)?
+        }
         None => plan::run_in_process(dir, data, quiet)?,
     };
     plan::finish(dir, gathered, started)

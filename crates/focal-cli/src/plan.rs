@@ -26,8 +26,11 @@ pub const SLURM_TASK_ENV: &str = "SLURM_ARRAY_TASK_ID";
 pub enum Jobs {
     /// Exactly this many.
     N(usize),
-    /// Cores divided by the threads one run uses well (2 for mlp and cnn, 4 for resnet18, 8
-    /// for resnet50), at most one per run.
+    /// Cores divided by the threads one run uses well (1 for mlp and cnn, 4 for resnet18, 8
+    /// for resnet50), at most one per run. One thread a run for the small models: the default
+    /// `focal compare` (six cnn runs) took 119 s as two processes of one thread and 197 s as
+    /// one process of two threads on a 2-core AMD EPYC (BENCHMARKS.md, 2026-11-28): a batch of
+    /// 32 small images is too little work to share between threads without losing time.
     Auto,
 }
 
@@ -62,12 +65,17 @@ fn workers_and_threads(
             let per_run = threads.unwrap_or(match plan.runs.first().map(|r| r.config.model) {
                 Some(ModelKind::Resnet50) => 8,
                 Some(ModelKind::Resnet18) => 4,
-                _ => 2,
+                _ => 1,
             });
             (cores / per_run.max(1)).clamp(1, runs)
         }
     };
     (n, threads.unwrap_or((cores / n).max(1)))
+}
+
+/// The number of worker processes `--jobs auto` gives for `plan`.
+pub fn auto_workers(threads: Option<usize>, plan: &ExperimentPlan) -> usize {
+    workers_and_threads(Jobs::Auto, threads, plan).0
 }
 
 /// Arguments of `focal run-plan`.
@@ -85,7 +93,7 @@ pub struct RunPlanArgs {
     #[arg(long)]
     pub all: bool,
     /// With --all: this many worker processes, each a `focal run-plan DIR --index I` (a number,
-    /// or auto: cores / 2 for mlp and cnn).
+    /// or auto: one per core for mlp and cnn, cores / 4 for resnet18, cores / 8 for resnet50).
     #[arg(long, value_name = "N|auto", requires = "all")]
     pub jobs: Option<Jobs>,
     /// Worker threads of the CPU backend (default: one per core; with --jobs, cores / N each).

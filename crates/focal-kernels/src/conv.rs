@@ -106,11 +106,11 @@ impl Geometry {
             && self.spec.padding == [(0, 0), (0, 0)]
     }
 
-    /// Images per task: enough columns for an efficient matrix product (about 512), but at least
-    /// as many tasks as threads.
+    /// Images per task: enough columns for an efficient matrix product (about 256). It depends
+    /// on the shapes only, never on the number of threads, so that every sum is taken in the
+    /// same order on any machine: results are the same bits with 1 thread or 16, run after run.
     fn group(&self) -> usize {
-        let per_thread = self.n.div_ceil(rayon::current_num_threads().max(1)).max(1);
-        512usize.div_ceil(self.p().max(1)).clamp(1, per_thread)
+        256usize.div_ceil(self.p().max(1)).clamp(1, self.n.max(1))
     }
 }
 
@@ -360,19 +360,17 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     }
     let group = g.group();
     let tasks = g.n.div_ceil(group);
-    // Each split of the fold holds an [o, k] accumulator (9 MB for a 512 -> 512 3x3): for large
-    // ones, about one split per thread; small ones split freely (the CNN's layers).
-    let min_len = if o * k >= 1 << 20 {
-        (tasks / rayon::current_num_threads().max(1)).max(1)
-    } else {
-        1
-    };
-    (0..tasks)
+    // The tasks fall into a fixed number of parts (by the shapes alone), each summed in task
+    // order into its own [o, k] accumulator, and the parts are added in order: the same bits
+    // whatever the threads and however rayon splits the work. Fewer parts for large
+    // accumulators (9 MB for a 512 -> 512 3x3).
+    let parts = tasks.min(if o * k >= 1 << 20 { 4 } else { 8 });
+    let per_part = tasks.div_ceil(parts);
+    let partial: Vec<Vec<f32>> = (0..parts)
         .into_par_iter()
-        .with_min_len(min_len)
-        .fold(
-            || vec![0.0f32; o * k],
-            |mut acc, t| {
+        .map(|part| {
+            let mut acc = vec![0.0f32; o * k];
+            for t in part * per_part..((part + 1) * per_part).min(tasks) {
                 let first = t * group;
                 let images = group.min(g.n - first);
                 let xs = &x[first * g.image_len()..(first + images) * g.image_len()];
@@ -392,24 +390,24 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
                             (1, p),
                         );
                     }
-                    return acc;
+                    continue;
                 }
                 let ld = images * p;
                 let col = columns(g, xs, images);
                 let block = grad_block(g, dys, images);
                 matmul(o, k, ld, &mut acc, k, true, &block, (ld, 1), &col, (1, ld));
-                acc
-            },
-        )
-        .reduce(
-            || vec![0.0f32; o * k],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(&b) {
-                    *x += y;
-                }
-                a
-            },
-        )
+            }
+            acc
+        })
+        .collect();
+    let mut parts = partial.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| vec![0.0f32; o * k]);
+    for part in parts {
+        for (a, b) in total.iter_mut().zip(&part) {
+            *a += b;
+        }
+    }
+    total
 }
 
 /// The gradient of the loss with respect to `x [n, c, h, w]`, from `w` and `dy [n, o, ho, wo]`.
@@ -539,6 +537,41 @@ mod tests {
         let tol = 1e-4 * (1.0 + lhs.abs());
         assert!((dot(&xs, &gi) - lhs).abs() <= tol, "grad input ({g:?})");
         assert!((dot(&ws, &gw) - lhs).abs() <= tol, "grad weight ({g:?})");
+    }
+
+    /// The same bits from 1, 2 and 5 threads, and from two runs on the same pool: the tasks and
+    /// the order of every sum depend on the shapes alone (a run once gave other predictions
+    /// each time, from a weight-gradient fold split as rayon stole work).
+    #[test]
+    fn results_do_not_depend_on_the_threads() {
+        let spec = Conv2dSpec {
+            stride: [1, 1],
+            padding: [(1, 1), (1, 1)],
+            dilation: [1, 1],
+        };
+        let (x, w) = ([32, 8, 14, 14], [16, 8, 3, 3]);
+        let g = Geometry::new(x, w, spec);
+        let xs = data(x.iter().product(), 1);
+        let ws = data(w.iter().product(), 2);
+        let dy = data(32 * 16 * 14 * 14, 3);
+        let all = || {
+            (
+                forward(&g, &xs, &ws),
+                grad_input(&g, &ws, &dy),
+                grad_weight(&g, &xs, &dy),
+            )
+        };
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a thread pool")
+                .install(all)
+        };
+        let one = on(1);
+        for threads in [2, 5, 5] {
+            assert!(on(threads) == one, "{threads} threads differ from 1");
+        }
     }
 
     #[test]
