@@ -219,13 +219,7 @@ impl FocalLoss {
             panic!("{e}");
         }
         let device = logits.device();
-        let alpha = self.alpha.as_ref().map(|a| {
-            a.clone()
-                .into_data()
-                .convert::<f32>()
-                .try_into_vec::<f32>()
-                .expect("converted to f32 above") // invariant
-        });
+        let alpha = self.alpha.as_ref().map(focal_kernels::host_values);
         let targets = fused::host_targets(targets);
         let mut spec = fused::Spec {
             gamma: self.gamma,
@@ -242,7 +236,7 @@ impl FocalLoss {
                 0.0
             };
         }
-        let out = fused::focal_rows(&fused::host_logits(&logits), &targets, c, &spec);
+        let out = fused::focal_rows(&focal_kernels::host_values(&logits), &targets, c, &spec);
         if !reduced {
             let values = Tensor::<1>::from_data(TensorData::new(out.losses, [n]), &device);
             return focal_kernels::attach_gradient(logits, values, out.grad);

@@ -390,11 +390,6 @@ pub(crate) fn host_targets(targets: Tensor<1, Int>) -> Vec<i64> {
         .expect("converted to i64 above") // invariant
 }
 
-/// The logits on the host as `f32`: on flex the tensor's own storage, shared, not copied.
-pub(crate) fn host_logits(logits: &Tensor<2>) -> focal_kernels::HostValues {
-    focal_kernels::host_values(logits)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,34 +77,34 @@ fn read_pr_curve(path: &Path, class: Option<usize>) -> Result<Vec<(f64, f64)>, T
     let Some(class) = class else {
         return Ok(Vec::new());
     };
-    if !path.is_file() {
-        return Ok(Vec::new());
-    }
-    let mut reader = csv::Reader::from_path(path).map_err(|e| TrainError::format(path, e))?;
-    let mut points = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| TrainError::format(path, e))?;
-        let field = |k: usize| -> Result<f64, TrainError> {
-            record
-                .get(k)
-                .and_then(|v| v.parse::<f64>().ok())
-                .ok_or_else(|| {
-                    TrainError::format(
-                        path,
-                        format!("line {}: column {} is not a number", i + 2, k + 1),
-                    )
-                })
-        };
-        if field(0)? as usize == class {
-            points.push((field(2)?, field(1)?));
-        }
-    }
-    Ok(points)
+    read_points(path, |field| {
+        Ok(if field(0)? as usize == class {
+            Some((field(2)?, field(1)?))
+        } else {
+            None
+        })
+    })
 }
 
 /// Reads a reliability diagram (`lower,upper,count,mean_confidence,accuracy`): the
 /// `(mean_confidence, accuracy)` of each bin that holds samples; an absent file gives none.
 fn read_reliability(path: &Path) -> Result<Vec<(f64, f64)>, TrainError> {
+    read_points(path, |field| {
+        Ok(if field(2)? > 0.0 {
+            Some((field(3)?, field(4)?))
+        } else {
+            None
+        })
+    })
+}
+
+/// The points `pick` takes from the rows of a numeric CSV file with a header; `pick` reads a
+/// row's columns through the function it is given (an error names the file, line and column).
+/// An absent file gives no points.
+fn read_points(
+    path: &Path,
+    pick: impl Fn(&dyn Fn(usize) -> Result<f64, TrainError>) -> Result<Option<(f64, f64)>, TrainError>,
+) -> Result<Vec<(f64, f64)>, TrainError> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
@@ -123,9 +123,7 @@ fn read_reliability(path: &Path) -> Result<Vec<(f64, f64)>, TrainError> {
                     )
                 })
         };
-        if field(2)? > 0.0 {
-            points.push((field(3)?, field(4)?));
-        }
+        points.extend(pick(&field)?);
     }
     Ok(points)
 }
