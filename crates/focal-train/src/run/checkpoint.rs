@@ -128,7 +128,8 @@ pub fn save(
     if let Err(e) = write_folder(&tmp, model, optim, state) {
         // Best effort: the failed write is what the caller reports.
         let _ = remove_dir(&tmp);
-        let kept = read_state(run_dir, which).ok().map(|s| s.epoch);
+        // The resume point: the last checkpoint, whichever of the two failed.
+        let kept = read_state(run_dir, Which::Last).ok().map(|s| s.epoch);
         return Err(TrainError::CheckpointWrite {
             run: run_dir.to_path_buf(),
             epoch: state.epoch,

@@ -74,14 +74,14 @@ pub fn try_acquire(run_dir: &Path) -> Result<Acquired, TrainError> {
         .canonicalize()
         .map_err(|e| TrainError::io(run_dir, e))?;
     let mut map = held();
-    if let Some((thread, weak)) = map.get(&key) {
-        if let Some(held) = weak.upgrade() {
-            return Ok(if *thread == std::thread::current().id() {
-                Acquired::Locked(RunLock { _held: held })
-            } else {
-                Acquired::Busy(Some(std::process::id()))
-            });
-        }
+    if let Some((thread, weak)) = map.get(&key)
+        && let Some(held) = weak.upgrade()
+    {
+        return Ok(if *thread == std::thread::current().id() {
+            Acquired::Locked(RunLock { _held: held })
+        } else {
+            Acquired::Busy(Some(std::process::id()))
+        });
     }
     let path = path(&key);
     loop {
