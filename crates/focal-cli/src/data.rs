@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use focal_data::task::{ClassSelector, TaskSpec, build_task, parse_ratio};
 use focal_data::{Dataset, LoadOptions, SampleKind};
 
-use crate::training::{IMAGE_SIZE_HELP, ModelArg, parse_size};
+use crate::training::{IMAGE_SIZE_HELP, MAX_MEMORY_HELP, ModelArg, parse_memory, parse_size};
 
 /// Subcommands of `focal data`.
 #[derive(Debug, Subcommand)]
@@ -33,6 +33,8 @@ pub struct InspectArgs {
     label_column: Option<String>,
     #[arg(long, value_name = "WxH", value_parser = parse_size, help = IMAGE_SIZE_HELP)]
     image_size: Option<(u32, u32)>,
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory, help = MAX_MEMORY_HELP)]
+    max_memory: Option<u64>,
     /// The model whose default image size applies when --image-size is absent (see there).
     #[arg(long, value_enum, default_value = "cnn")]
     model: ModelArg,
@@ -66,6 +68,7 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
                 label_column: args.label_column.clone(),
                 image_size: args.image_size,
                 default_image_size: Some(focal_train::default_image_size(args.model.0)),
+                memory_budget: args.max_memory,
                 ..LoadOptions::default()
             };
             focal_data::load(path, &opts)

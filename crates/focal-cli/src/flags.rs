@@ -117,9 +117,19 @@ fn data_message(e: &DataError) -> Option<String> {
                 );
             format!("invalid {flag} `{value}`: {reason}")
         }
-        DataError::TooLarge { .. } => e.to_string().replace(
-            "load them at a smaller image size, e.g.",
-            "pass a smaller --image-size, e.g.",
+        DataError::TooLarge { .. } => e
+            .to_string()
+            .replace(
+                "(a share of physical memory)",
+                "(--max-memory; default a quarter of physical memory)",
+            )
+            .replace(
+                "load them at a smaller image size, e.g.",
+                "pass a smaller --image-size, e.g.",
+            ),
+        DataError::OverBudget { .. } => e.to_string().replace(
+            "raise the memory budget",
+            "raise --max-memory (default a quarter of physical memory)",
         ),
         DataError::CsvNotNumeric { .. } | DataError::MissingLabelColumn { .. } => e
             .to_string()
@@ -146,6 +156,8 @@ pub fn render(err: &anyhow::Error) -> String {
                 .or_else(|| cause.downcast_ref::<DataError>().and_then(data_message))
                 .unwrap_or_else(|| cause.to_string())
         })
+        // One line, whatever a decoder's message holds.
+        .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join(": ")
 }

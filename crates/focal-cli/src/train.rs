@@ -68,6 +68,7 @@ const RESUME_CONFLICTS: [&str; 30] = [
     "long_tail",
     "label_column",
     "image_size",
+    "max_memory",
     "model",
     "gamma",
     "alpha",
@@ -219,6 +220,20 @@ impl Progress for CliProgress {
     }
 }
 
+/// Removes the run folder of a fresh run that failed before it wrote `config.json` (nothing
+/// there can be resumed: bad pretrained weights, a model that does not fit the data), and
+/// `--out` when this run created it and it is empty again. Best effort: the training error is
+/// what the user sees.
+fn remove_unstarted(run_dir: &Path, out: &Path, out_existed: bool) {
+    if run_dir.join("config.json").exists() {
+        return;
+    }
+    let _ = std::fs::remove_dir_all(run_dir);
+    if !out_existed {
+        let _ = std::fs::remove_dir(out);
+    }
+}
+
 /// Runs `focal train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let t = &args.training;
@@ -237,7 +252,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let source = t.load()?;
         let data = PreparedData::new(&source, &spec, SplitFractions::default())
             .and_then(|d| d.with_input_normalization(t.input_normalization()))
-            .context("building the task")?
+            .with_context(|| match &t.task.data {
+                Some(p) => format!("building the task from --data {}", p.display()),
+                None => "building the task".to_string(),
+            })?
             .with_label_column(t.task.label_column.clone());
         drop(source);
         let name = args.name.clone().unwrap_or_else(|| {
@@ -248,6 +266,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 config.seed
             )
         });
+        let out_existed = args.out.exists();
         let dir = focal_train::run::fresh_run_dir(&args.out, &name)?;
         let progress = CliProgress::new(t.quiet, config.epochs, data.minority());
         if !t.quiet {
@@ -265,6 +284,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
         let s = focal_train::train(&config, &data, &dir, &progress);
         progress.finish();
+        if s.is_err() {
+            remove_unstarted(&dir, &args.out, out_existed);
+        }
         s.with_context(|| format!("training into {}", dir.display()))?
     };
     if !t.quiet {

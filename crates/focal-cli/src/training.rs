@@ -79,6 +79,17 @@ mlp. IDX, NPZ and the bundled set keep their size. With --pretrained every image
 default to 224x224. Loading fails, naming the memory needed, when the images \
 would take more than a quarter of physical memory as f32.";
 
+/// `--max-memory`: a size such as 512MB, 2GB or 4GiB.
+pub fn parse_memory(s: &str) -> Result<u64, String> {
+    focal_data::memory::parse_size(s)
+}
+
+/// The help of `--max-memory`, shared by every command that loads data.
+pub const MAX_MEMORY_HELP: &str = "The most memory the loaded data set may take (its values as \
+f32), e.g. 512MB, 2GB, 4GiB. Every file's declared size is checked against it before anything \
+is read or decoded, and loading stops with the amount needed when it is exceeded. Default: a \
+quarter of physical memory (training holds about three copies of the set).";
+
 /// The data and the task built from it.
 #[derive(Debug, Args)]
 pub struct TaskArgs {
@@ -103,6 +114,8 @@ pub struct TaskArgs {
     pub label_column: Option<String>,
     #[arg(long, value_name = "WxH", value_parser = parse_size, help = IMAGE_SIZE_HELP)]
     pub image_size: Option<(u32, u32)>,
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory, help = MAX_MEMORY_HELP)]
+    pub max_memory: Option<u64>,
 }
 
 impl TaskArgs {
@@ -145,6 +158,7 @@ impl TaskArgs {
             label_column: self.label_column.clone(),
             image_size,
             default_image_size: Some(default_image_size(model)),
+            memory_budget: self.max_memory,
             ..LoadOptions::default()
         };
         match &self.data {
@@ -368,5 +382,7 @@ mod tests {
         assert!(parse_size("64").unwrap_err().contains("WIDTHxHEIGHT"));
         assert!(parse_size("0x5").unwrap_err().contains("at least 1"));
         assert!(parse_size("ax5").unwrap_err().contains("width"));
+        assert_eq!(parse_memory("256MB"), Ok(256_000_000));
+        assert!(parse_memory("many").is_err());
     }
 }

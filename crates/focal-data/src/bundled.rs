@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::budget::Budget;
 use crate::dataset::{DataFormat, Dataset};
 use crate::error::DataError;
 use crate::idx::{FASHION_MNIST_CLASSES, images_and_labels, parse_idx};
@@ -23,8 +24,20 @@ pub const BUNDLED_DESCRIPTION: &str = "Fashion-MNIST test split (10,000 28x28 gr
 /// [`Dataset::resolve_splits`]). Decoding takes a fraction of a second; errors are impossible
 /// unless the embedded files were damaged at build time, and are reported, not panicked on.
 pub fn bundled() -> Result<Dataset, DataError> {
-    let images = parse_idx(IMAGES, Path::new("<bundled>/t10k-images-idx3-ubyte.gz"), 3)?;
-    let labels = parse_idx(LABELS, Path::new("<bundled>/t10k-labels-idx1-ubyte.gz"), 1)?;
+    // The bundled set is small and known: no budget applies.
+    let mut budget = Budget::unlimited();
+    let images = parse_idx(
+        IMAGES,
+        Path::new("<bundled>/t10k-images-idx3-ubyte.gz"),
+        3,
+        &mut budget,
+    )?;
+    let labels = parse_idx(
+        LABELS,
+        Path::new("<bundled>/t10k-labels-idx1-ubyte.gz"),
+        1,
+        &mut budget,
+    )?;
     let (kind, x, y) = images_and_labels(
         images,
         "<bundled>/t10k-images-idx3-ubyte.gz",

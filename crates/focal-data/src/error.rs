@@ -160,6 +160,23 @@ pub enum DataError {
         /// Bytes it may take.
         budget: u64,
     },
+    /// A file declares more data than the memory budget allows (checked before reading it).
+    #[error(
+        "{path}: {entry} would take {needed} in memory, above the memory budget of {budget}; \
+         raise the memory budget if the machine has that much memory, or use a smaller data set",
+        needed = crate::memory::human_bytes(*needed),
+        budget = crate::memory::human_bytes(*budget)
+    )]
+    OverBudget {
+        /// The file.
+        path: PathBuf,
+        /// What in the file: an archive entry, the header's dimensions, the rows read so far.
+        entry: String,
+        /// Bytes it would take (as `f32` values).
+        needed: u64,
+        /// Bytes it may take.
+        budget: u64,
+    },
     /// Input for a trained model does not have the shape the model expects.
     #[error("{path}: {found}, but the run expects {expected}; {fix}")]
     ShapeMismatch {

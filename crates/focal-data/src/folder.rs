@@ -35,16 +35,21 @@ fn is_image(p: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+/// The visible entries of `dir`, sorted by name, each with its metadata (symbolic links
+/// followed). An entry that cannot be followed (a dangling link, a link loop) is an error naming
+/// it, never skipped in silence.
+fn sorted_entries(dir: &Path) -> Result<Vec<(PathBuf, fs::Metadata)>, DataError> {
     let mut v = Vec::new();
     for e in fs::read_dir(dir).map_err(|e| DataError::io(dir, e))? {
         let e = e.map_err(|e| DataError::io(dir, e))?;
         let hidden = e.file_name().to_string_lossy().starts_with('.');
         if !hidden {
-            v.push(e.path());
+            let path = e.path();
+            let meta = fs::metadata(&path).map_err(|err| DataError::io(&path, err))?;
+            v.push((path, meta));
         }
     }
-    v.sort();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(v)
 }
 
@@ -52,16 +57,29 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 pub(crate) fn class_dirs(root: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(sorted_entries(root)?
         .into_iter()
-        .filter(|p| p.is_dir())
+        .filter(|(_, m)| m.is_dir())
+        .map(|(p, _)| p)
         .collect())
 }
 
-/// The image files of `dir` (by extension, sorted by name; hidden files skipped).
+/// The image files of `dir` (by extension, sorted by name; hidden files and sub-folders
+/// skipped). An entry with an image extension that is not a regular file (a pipe, a socket, a
+/// device: reading it could block forever) is an error.
 pub(crate) fn image_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
-    Ok(sorted_entries(dir)?
-        .into_iter()
-        .filter(|p| p.is_file() && is_image(p))
-        .collect())
+    let mut files = Vec::new();
+    for (p, meta) in sorted_entries(dir)? {
+        if meta.is_dir() || !is_image(&p) {
+            continue;
+        }
+        if !meta.is_file() {
+            return Err(DataError::UnreadableImage {
+                path: p,
+                reason: "not a regular file (a pipe, socket or device)".into(),
+            });
+        }
+        files.push(p);
+    }
+    Ok(files)
 }
 
 /// Whether `path` names an image file by its extension (.png, .jpg, .jpeg, .bmp).
@@ -69,11 +87,25 @@ pub(crate) fn is_image_file(path: &Path) -> bool {
     is_image(path)
 }
 
-fn reader(path: &Path) -> Result<image::ImageReader<std::io::BufReader<fs::File>>, DataError> {
-    image::ImageReader::open(path)
+/// The most a decoder may allocate for one image: the `image` crate's default (512 MiB), or
+/// the memory budget when that is smaller.
+fn max_alloc(budget: Option<u64>) -> u64 {
+    const IMAGE_DEFAULT: u64 = 512 << 20;
+    memory::resolve(budget).map_or(IMAGE_DEFAULT, |b| b.min(IMAGE_DEFAULT))
+}
+
+fn reader(
+    path: &Path,
+    budget: Option<u64>,
+) -> Result<image::ImageReader<std::io::BufReader<fs::File>>, DataError> {
+    let mut reader = image::ImageReader::open(path)
         .map_err(|e| DataError::io(path, e))?
         .with_guessed_format()
-        .map_err(|e| DataError::io(path, e))
+        .map_err(|e| DataError::io(path, e))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_alloc(budget));
+    reader.limits(limits);
+    Ok(reader)
 }
 
 fn unreadable(path: &Path, e: image::ImageError) -> DataError {
@@ -84,18 +116,20 @@ fn unreadable(path: &Path, e: image::ImageError) -> DataError {
 }
 
 /// Width, height and whether the colour type has colour, from the file's header alone.
-pub(crate) fn probe(path: &Path) -> Result<(u32, u32, bool), DataError> {
+pub(crate) fn probe(path: &Path, budget: Option<u64>) -> Result<(u32, u32, bool), DataError> {
     use image::ImageDecoder;
-    let decoder = reader(path)?
+    let decoder = reader(path, budget)?
         .into_decoder()
         .map_err(|e| unreadable(path, e))?;
     let (w, h) = decoder.dimensions();
     Ok((w, h, decoder.color_type().has_color()))
 }
 
-/// Decodes one image file.
-pub(crate) fn decode(path: &Path) -> Result<DynamicImage, DataError> {
-    reader(path)?.decode().map_err(|e| unreadable(path, e))
+/// Decodes one image file, the decoder's allocations limited (see [`max_alloc`]).
+pub(crate) fn decode(path: &Path, budget: Option<u64>) -> Result<DynamicImage, DataError> {
+    reader(path, budget)?
+        .decode()
+        .map_err(|e| unreadable(path, e))
 }
 
 /// The size every image is loaded at: `explicit` when given; else, with a `default`, the size
@@ -217,7 +251,7 @@ pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, 
     let mut sizes = Vec::with_capacity(files.len());
     let mut any_color = false;
     for (f, _) in &files {
-        let (w, h, color) = probe(f)?;
+        let (w, h, color) = probe(f, opts.memory_budget)?;
         sizes.push((w, h));
         any_color |= color;
     }
@@ -229,7 +263,12 @@ pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, 
     let mut x = Vec::with_capacity(files.len() * shape.iter().product::<usize>());
     let mut y = Vec::with_capacity(files.len());
     for (f, label) in &files {
-        push_values(decode(f)?, (width, height), grayscale, &mut x);
+        push_values(
+            decode(f, opts.memory_budget)?,
+            (width, height),
+            grayscale,
+            &mut x,
+        );
         y.push(*label);
     }
     let kind = SampleKind::Image {

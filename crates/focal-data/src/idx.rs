@@ -5,9 +5,10 @@
 //! labels `[N]` (magic `0x00000801`).
 
 use std::fs;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
+use crate::budget::Budget;
 use crate::dataset::{DataFormat, Dataset, SampleKind, Splits};
 use crate::error::DataError;
 
@@ -24,28 +25,52 @@ pub(crate) struct IdxArray {
 /// Reads one IDX array of unsigned bytes from `bytes` (the file's content, gzip or raw).
 ///
 /// `path` is only used in error messages. The data block is read only after its declared size
-/// has been checked: against the file length for raw files, and by reading at most the declared
-/// size plus one byte for compressed ones, so a hostile header cannot make us allocate more
-/// than the data actually present.
+/// has been checked: against the memory budget (as the `f32` values it becomes), against the
+/// file length for raw files, and by reading at most the declared size plus one byte for
+/// compressed ones, so a hostile header cannot make us allocate more than the data actually
+/// present, nor a gzip bomb more than the budget.
 pub(crate) fn parse_idx(
     bytes: &[u8],
     path: &Path,
     expected_ndim: usize,
+    budget: &mut Budget,
 ) -> Result<IdxArray, DataError> {
-    let gz = bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
-    if gz {
+    if is_gzip(bytes) {
         let mut dec = flate2::read::GzDecoder::new(bytes);
-        read_idx(&mut dec, None, path, expected_ndim)
+        read_idx(&mut dec, None, path, expected_ndim, budget)
     } else {
         let mut r = bytes;
-        read_idx(&mut r, Some(bytes.len() as u64), path, expected_ndim)
+        read_idx(
+            &mut r,
+            Some(bytes.len() as u64),
+            path,
+            expected_ndim,
+            budget,
+        )
     }
 }
 
-/// Reads a file and parses it with [`parse_idx`].
-pub(crate) fn read_idx_file(path: &Path, expected_ndim: usize) -> Result<IdxArray, DataError> {
-    let bytes = fs::read(path).map_err(|e| DataError::io(path, e))?;
-    parse_idx(&bytes, path, expected_ndim)
+fn is_gzip(head: &[u8]) -> bool {
+    head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b
+}
+
+/// Reads an IDX file (gzip or raw) as [`parse_idx`] does, streaming: only the header is read
+/// before the checks, never the whole file.
+pub(crate) fn read_idx_file(
+    path: &Path,
+    expected_ndim: usize,
+    budget: &mut Budget,
+) -> Result<IdxArray, DataError> {
+    let file = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
+    let mut r = std::io::BufReader::new(file);
+    let head = r.fill_buf().map_err(|e| DataError::io(path, e))?;
+    if is_gzip(head) {
+        let mut dec = flate2::bufread::GzDecoder::new(r);
+        read_idx(&mut dec, None, path, expected_ndim, budget)
+    } else {
+        read_idx(&mut r, Some(len), path, expected_ndim, budget)
+    }
 }
 
 fn read_exact_or_corrupt(
@@ -68,6 +93,7 @@ fn read_idx(
     raw_len: Option<u64>,
     path: &Path,
     expected_ndim: usize,
+    budget: &mut Budget,
 ) -> Result<IdxArray, DataError> {
     let mut magic = [0u8; 4];
     read_exact_or_corrupt(r, &mut magic, path, "header (magic number)")?;
@@ -114,6 +140,13 @@ fn read_idx(
             actual: raw_len.map_or(0, |l| l.saturating_sub(header_len)),
         });
     }
+    // Images become f32 values, labels usize ones.
+    let per_value = if expected_ndim == 1 { 8 } else { 4 };
+    budget.take(
+        path,
+        &format!("the header's dimensions {dims:?}"),
+        declared.saturating_mul(per_value),
+    )?;
     // Grows with the data actually present, never to the declared size up front.
     let mut data = Vec::new();
     r.take(declared.saturating_add(1))
@@ -148,6 +181,13 @@ pub(crate) fn images_and_labels(
     labels_name: &str,
 ) -> Result<Samples, DataError> {
     let n = images.dims[0];
+    if n == 0 {
+        return Err(DataError::corrupt(
+            images_name,
+            "the header (dimension 0)",
+            "the file holds no image",
+        ));
+    }
     if n != labels.dims[0] {
         return Err(DataError::CountMismatch {
             images: images_name.to_string(),
@@ -237,7 +277,7 @@ fn class_names(dir: &Path, n_classes: usize) -> Result<Vec<String>, DataError> {
 }
 
 /// Loads one pair of files; `None` when neither file is there.
-fn load_pair(dir: &Path, prefix: &str) -> Result<Option<Samples>, DataError> {
+fn load_pair(dir: &Path, prefix: &str, budget: &mut Budget) -> Result<Option<Samples>, DataError> {
     let images = find_file(dir, prefix, "images", 3);
     let labels = find_file(dir, prefix, "labels", 1);
     match (images, labels) {
@@ -251,8 +291,8 @@ fn load_pair(dir: &Path, prefix: &str) -> Result<Option<Samples>, DataError> {
             reason: format!("no matching {prefix}-images-idx3-ubyte[.gz] beside it"),
         }),
         (Some(i), Some(l)) => {
-            let im = read_idx_file(&i, 3)?;
-            let lb = read_idx_file(&l, 1)?;
+            let im = read_idx_file(&i, 3, budget)?;
+            let lb = read_idx_file(&l, 1, budget)?;
             Ok(Some(images_and_labels(
                 im,
                 &i.display().to_string(),
@@ -264,10 +304,11 @@ fn load_pair(dir: &Path, prefix: &str) -> Result<Option<Samples>, DataError> {
 }
 
 /// Loads a torchvision-style MNIST folder: `train-*` and/or `t10k-*` pairs, giving the train and
-/// test splits (train samples first).
-pub(crate) fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
-    let train = load_pair(dir, "train")?;
-    let test = load_pair(dir, "t10k")?;
+/// test splits (train samples first), both within `budget` bytes (`None`: the default budget).
+pub(crate) fn load_dir(dir: &Path, budget: Option<u64>) -> Result<Dataset, DataError> {
+    let mut budget = Budget::new(budget);
+    let train = load_pair(dir, "train", &mut budget)?;
+    let test = load_pair(dir, "t10k", &mut budget)?;
     let mut parts = Vec::new();
     let mut kind = None;
     let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -316,8 +357,8 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
 }
 
 /// Loads a single IDX images file and the labels file beside it (`images-idx3` replaced by
-/// `labels-idx1` in the name); no predefined splits.
-pub(crate) fn load_single(images_path: &Path) -> Result<Dataset, DataError> {
+/// `labels-idx1` in the name); no predefined splits; within `budget` bytes (`None`: the default).
+pub(crate) fn load_single(images_path: &Path, budget: Option<u64>) -> Result<Dataset, DataError> {
     let name = images_path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -334,8 +375,9 @@ pub(crate) fn load_single(images_path: &Path) -> Result<Dataset, DataError> {
         });
     }
     let labels_path = images_path.with_file_name(&labels_name);
-    let im = read_idx_file(images_path, 3)?;
-    let lb = read_idx_file(&labels_path, 1)?;
+    let mut budget = Budget::new(budget);
+    let im = read_idx_file(images_path, 3, &mut budget)?;
+    let lb = read_idx_file(&labels_path, 1, &mut budget)?;
     let (kind, x, y) = images_and_labels(
         im,
         &images_path.display().to_string(),
@@ -372,7 +414,7 @@ mod tests {
     #[test]
     fn parses_a_raw_array() {
         let b = idx_bytes(0x803, &[2, 1, 2], &[0, 255, 51, 102]);
-        let a = parse_idx(&b, Path::new("x"), 3).unwrap();
+        let a = parse_idx(&b, Path::new("x"), 3, &mut Budget::new(None)).unwrap();
         assert_eq!(a.dims, vec![2, 1, 2]);
         assert_eq!(a.data, vec![0, 255, 51, 102]);
     }
@@ -380,7 +422,7 @@ mod tests {
     #[test]
     fn huge_declared_size_is_refused_before_allocating() {
         let b = idx_bytes(0x803, &[u32::MAX, u32::MAX, u32::MAX], &[1, 2, 3]);
-        let err = parse_idx(&b, Path::new("x"), 3).unwrap_err();
+        let err = parse_idx(&b, Path::new("x"), 3, &mut Budget::new(None)).unwrap_err();
         assert!(
             matches!(err, DataError::DeclaredSize { actual: 3, .. }),
             "{err}"
@@ -388,9 +430,31 @@ mod tests {
     }
 
     #[test]
+    fn a_declared_size_above_the_budget_is_refused_before_reading() {
+        // A gzip stream whose header declares 100 x 28 x 28 images: never decompressed past
+        // the header once the budget says no.
+        let b = idx_bytes(0x803, &[100, 28, 28], &[0; 100 * 28 * 28]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &b).unwrap();
+        let gz = gz.finish().unwrap();
+        let err = parse_idx(&gz, Path::new("x.gz"), 3, &mut Budget::new(Some(1000))).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DataError::OverBudget {
+                    needed: 313_600,
+                    budget: 1000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn wrong_magic_names_both_numbers() {
         let b = idx_bytes(0x801, &[1], &[0]);
-        let err = parse_idx(&b, Path::new("imgs"), 3).unwrap_err();
+        let err = parse_idx(&b, Path::new("imgs"), 3, &mut Budget::new(None)).unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.contains("0x00000801") && msg.contains("0x00000803"),

@@ -90,6 +90,7 @@ pub fn load_inputs(
     opts: &InputOptions,
 ) -> Result<Inputs, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    crate::load::not_special(path, &meta)?;
     if meta.is_file() && folder::is_image_file(path) {
         return image_files(path, &[path.to_path_buf()], expected, opts);
     }
@@ -191,7 +192,7 @@ fn csv_rows(path: &Path, expected: SampleKind, opts: &InputOptions) -> Result<In
     };
     let columns = table::csv_header(path)?.len();
     if columns == n_features && opts.label_column.is_none() {
-        let ds = table::load_csv_features(path)?;
+        let ds = table::load_csv_features(path, opts.memory_budget)?;
         return Ok(Inputs {
             ids: (0..ds.y.len()).map(|i| i.to_string()).collect(),
             x: ds.x,
@@ -210,7 +211,7 @@ fn csv_rows(path: &Path, expected: SampleKind, opts: &InputOptions) -> Result<In
             ),
         ));
     }
-    let ds = table::load_csv(path, opts.label_column.as_deref())?;
+    let ds = table::load_csv(path, opts.label_column.as_deref(), opts.memory_budget)?;
     labelled(path, ds, expected)
 }
 
@@ -248,7 +249,7 @@ fn image_files(
     let grayscale = channels == 1;
     let mut x = Vec::with_capacity(files.len() * expected.len());
     for f in files {
-        let img = folder::decode(f)?;
+        let img = folder::decode(f, opts.memory_budget)?;
         if grayscale && img.color().has_color() && !is_grey(&img) {
             return Err(mismatch(
                 f,

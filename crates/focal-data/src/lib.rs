@@ -13,6 +13,7 @@
 //! # Ok::<(), focal_data::DataError>(())
 //! ```
 
+mod budget;
 mod bundled;
 mod dataset;
 mod error;
@@ -25,6 +26,7 @@ mod resize;
 mod table;
 
 pub mod augment;
+#[cfg(feature = "burn")]
 pub mod batcher;
 pub mod memory;
 pub mod sampling;

@@ -27,8 +27,9 @@ pub struct LoadOptions {
     /// Image folders only: `Some(true)` converts to greyscale, `Some(false)` to RGB. Default:
     /// greyscale when every image is greyscale, else RGB.
     pub grayscale: Option<bool>,
-    /// Most bytes the decoded images may take as `f32`, checked before decoding (image folders)
-    /// or resizing (IDX, NPZ). `None`: a quarter of physical memory
+    /// Most bytes the decoded data may take as `f32`: checked against what each file declares
+    /// before it is read (IDX, NPZ), before decoding (image folders), before resizing (IDX,
+    /// NPZ), and while reading (CSV). `None`: a quarter of physical memory
     /// ([`memory::default_budget`](crate::memory::default_budget)).
     pub memory_budget: Option<u64>,
 }
@@ -108,11 +109,23 @@ fn sized(path: &Path, ds: Dataset, opts: &LoadOptions) -> Result<Dataset, DataEr
     }
 }
 
+/// Refuses a pipe, socket or device: reading one could block forever or never end.
+pub(crate) fn not_special(path: &Path, meta: &std::fs::Metadata) -> Result<(), DataError> {
+    if meta.is_dir() || meta.is_file() {
+        return Ok(());
+    }
+    Err(DataError::UnknownFormat {
+        path: path.to_path_buf(),
+        reason: "not a regular file or folder (a pipe, socket or device)".into(),
+    })
+}
+
 fn load_as_stored(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    not_special(path, &meta)?;
     if meta.is_dir() {
         if idx::dir_has_idx(path) {
-            return idx::load_dir(path);
+            return idx::load_dir(path, opts.memory_budget);
         }
         return folder::load_folder(path, &opts.folder_options());
     }
@@ -121,21 +134,21 @@ fn load_as_stored(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError>
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     if name.ends_with(".npz") {
-        return npz::load_npz(path);
+        return npz::load_npz(path, opts.memory_budget);
     }
     if name.ends_with(".csv") {
-        return table::load_csv(path, opts.label_column.as_deref());
+        return table::load_csv(path, opts.label_column.as_deref(), opts.memory_budget);
     }
     if name.contains("idx3-ubyte") {
-        return idx::load_single(path);
+        return idx::load_single(path, opts.memory_budget);
     }
     let mut head = [0u8; 4];
     let n = File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .map_err(|e| DataError::io(path, e))?;
     match &head[..n] {
-        [b'P', b'K', ..] => npz::load_npz(path),
-        [0, 0, 8, 3] => idx::load_single(path),
+        [b'P', b'K', ..] => npz::load_npz(path, opts.memory_budget),
+        [0, 0, 8, 3] => idx::load_single(path, opts.memory_budget),
         _ => Err(DataError::UnknownFormat {
             path: path.to_path_buf(),
             reason: "a file that is neither .npz, .csv nor IDX".into(),

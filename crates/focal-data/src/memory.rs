@@ -29,6 +29,47 @@ pub fn default_budget() -> Option<u64> {
     physical_memory().map(|b| (b as f64 * DEFAULT_MEMORY_SHARE) as u64)
 }
 
+/// The budget in force: `budget` when given, else [`default_budget`]; `None`: no limit (physical
+/// memory unknown).
+pub fn resolve(budget: Option<u64>) -> Option<u64> {
+    budget.or_else(default_budget)
+}
+
+/// Reads a memory size: a number of bytes with an optional unit, `512MB`, `1.5GB`, `800M`,
+/// `4GiB`, `2048` (kB, MB, GB, TB are powers of 1000; KiB, MiB, GiB, TiB and the one-letter
+/// K, M, G, T powers of 1024). Errors say what was expected.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: expected a size such as 512MB, 2GB or 4GiB"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "`{text}`: unknown unit `{other}`; use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    let bytes = value * scale;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("`{text}`: the size must be at least 1 byte"));
+    }
+    Ok(bytes as u64)
+}
+
 /// Bytes of `n` samples of `len` values each, stored as `f32`.
 pub fn f32_bytes(n: usize, len: usize) -> u64 {
     (n as u64)
@@ -62,5 +103,21 @@ mod tests {
         assert_eq!(f32_bytes(3000, 3 * 630 * 630), 14_288_400_000);
         assert_eq!(human_bytes(14_288_400_000), "14.3 GB");
         assert_eq!(human_bytes(999), "999 B");
+    }
+
+    #[test]
+    fn parses_sizes_with_units() {
+        assert_eq!(parse_size("512MB"), Ok(512_000_000));
+        assert_eq!(parse_size("1.5 GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("800m"), Ok(800 << 20));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        assert!(parse_size("lots").unwrap_err().contains("512MB"));
+        assert!(
+            parse_size("3 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        assert!(parse_size("0").unwrap_err().contains("at least 1 byte"));
     }
 }

@@ -5,11 +5,18 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+use crate::budget::Budget;
 use crate::dataset::{DataFormat, Dataset, SampleKind, Splits};
 use crate::error::DataError;
 
 /// Largest array an `.npy` header may declare (8 GiB), whatever the archive holds.
 const MAX_DECLARED_BYTES: u64 = 8 << 30;
+
+/// Largest `.npy` header read (numpy writes a few hundred bytes).
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+
+/// Largest label value read: more classes than this means the labels are not class indices.
+pub(crate) const MAX_LABEL: i64 = 100_000;
 
 /// The element type of an `.npy` array this loader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,11 +103,13 @@ fn parse_header_dict(text: &str) -> Result<NpyHeader, String> {
 }
 
 /// Reads one `.npy` entry of the archive, checking the declared size against the entry's size
-/// before reading the data.
+/// and the memory budget (`per_value` bytes per element once decoded) before reading the data.
 fn read_entry(
     archive: &mut zip::ZipArchive<File>,
     path: &Path,
     name: &str,
+    per_value: u64,
+    budget: &mut Budget,
 ) -> Result<(NpyHeader, Vec<u8>), DataError> {
     let entry_name = format!("{name}.npy");
     let mut f = archive
@@ -128,6 +137,11 @@ fn read_entry(
         }
         v => return Err(corrupt(format!("unsupported .npy version {v}"))),
     };
+    if header_len > MAX_HEADER_BYTES {
+        return Err(corrupt(format!(
+            "the .npy header declares {header_len} bytes; numpy writes a few hundred"
+        )));
+    }
     if prefix_len + header_len > entry_size {
         return Err(DataError::DeclaredSize {
             path: path.to_path_buf(),
@@ -156,6 +170,12 @@ fn read_entry(
             actual,
         });
     }
+    let elements = declared / size as u64;
+    budget.take(
+        path,
+        &format!("entry `{entry_name}` (shape {:?})", parsed.shape),
+        elements.saturating_mul(per_value),
+    )?;
     let mut data = Vec::new();
     (&mut f)
         .take(declared)
@@ -205,9 +225,10 @@ fn read_pair(
     path: &Path,
     images: &str,
     labels: &str,
+    budget: &mut Budget,
 ) -> Result<(SampleKind, Vec<f32>, Vec<usize>), DataError> {
-    let (ih, idata) = read_entry(archive, path, images)?;
-    let (lh, ldata) = read_entry(archive, path, labels)?;
+    let (ih, idata) = read_entry(archive, path, images, 4, budget)?;
+    let (lh, ldata) = read_entry(archive, path, labels, 8, budget)?;
     let entry = |n: &str| format!("{}:{n}.npy", path.display());
     if ih.dtype
         != (Dtype::Int {
@@ -241,6 +262,20 @@ fn read_pair(
             ));
         }
     };
+    // With no image the data size is 0 whatever the other dimensions: check them apart.
+    let per_image = ih.shape[1..]
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+    if !per_image.is_some_and(|p| p > 0 && p <= MAX_DECLARED_BYTES) {
+        return Err(DataError::corrupt(
+            path,
+            format!("entry `{images}.npy`"),
+            format!(
+                "images of shape {:?}: each image must hold between 1 and 2^33 values",
+                ih.shape
+            ),
+        ));
+    }
     let n = ih.shape[0];
     let n_labels = match lh.shape.as_slice() {
         [n] | [n, 1] => *n,
@@ -262,6 +297,15 @@ fn read_pair(
     }
     let mut y = Vec::with_capacity(n);
     for (i, v) in ints(&lh, &ldata).into_iter().enumerate() {
+        if v > MAX_LABEL {
+            return Err(DataError::corrupt(
+                path,
+                format!("entry `{labels}.npy`, element {i}"),
+                format!(
+                    "label {v}; labels must be class indices 0..n_classes, at most {MAX_LABEL}"
+                ),
+            ));
+        }
         let label = usize::try_from(v).map_err(|_| {
             DataError::corrupt(
                 path,
@@ -309,8 +353,10 @@ fn known_class_names(stem: &str) -> Option<Vec<&'static str>> {
 /// With `train_images`/`train_labels` (MedMNIST), every present split among `train`, `val`,
 /// `test` is read and kept as a predefined split (train, then val, then test in the data set);
 /// otherwise `images`/`labels` or `x`/`y` give one set without splits. Class names are
-/// MedMNIST's for the files it knows, else the label indices.
-pub(crate) fn load_npz(path: &Path) -> Result<Dataset, DataError> {
+/// MedMNIST's for the files it knows, else the label indices. Each array's declared size is
+/// checked against `budget` (`None`: the default budget) before it is decompressed.
+pub(crate) fn load_npz(path: &Path, budget: Option<u64>) -> Result<Dataset, DataError> {
+    let mut budget = Budget::new(budget);
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         DataError::corrupt(path, "zip directory", format!("not a valid .npz ({e})"))
@@ -341,7 +387,7 @@ pub(crate) fn load_npz(path: &Path) -> Result<Dataset, DataError> {
         });
     };
     for (split, images, labels) in &pairs {
-        let (k, px, py) = read_pair(&mut archive, path, images, labels)?;
+        let (k, px, py) = read_pair(&mut archive, path, images, labels, &mut budget)?;
         if let Some(prev) = kind
             && prev != k
         {
@@ -372,6 +418,13 @@ pub(crate) fn load_npz(path: &Path) -> Result<Dataset, DataError> {
             reason: "no image entries".into(),
         });
     };
+    if y.is_empty() {
+        return Err(DataError::corrupt(
+            path,
+            format!("entry `{}.npy`", pairs[0].1),
+            "the arrays hold no image",
+        ));
+    }
     let n_classes = y.iter().copied().max().map_or(1, |m| m + 1);
     let stem = path
         .file_stem()

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::budget::Budget;
 use crate::dataset::{DataFormat, Dataset, SampleKind};
 use crate::error::DataError;
 
@@ -11,9 +12,14 @@ use crate::error::DataError;
 /// named `label` when there is one, else the last column. Every other column is a feature and
 /// must hold a finite number in every row. Labels are text; the classes are the distinct labels,
 /// sorted numerically when every label is a number (`2 < 10`), else as text, and label `i` is
-/// the `i`-th class. No predefined splits.
-pub(crate) fn load_csv(path: &Path, label_column: Option<&str>) -> Result<Dataset, DataError> {
-    read_csv(path, Some(label_column))
+/// the `i`-th class. No predefined splits. The values read are checked against `budget`
+/// (`None`: the default budget) row by row.
+pub(crate) fn load_csv(
+    path: &Path,
+    label_column: Option<&str>,
+    budget: Option<u64>,
+) -> Result<Dataset, DataError> {
+    read_csv(path, Some(label_column), budget)
 }
 
 /// The header of a CSV file (its column names).
@@ -33,12 +39,31 @@ pub(crate) fn csv_header(path: &Path) -> Result<Vec<String>, DataError> {
 
 /// Loads a CSV file whose every column is a feature (no label column): a data set of one
 /// class, `unlabelled`, every row labelled 0.
-pub(crate) fn load_csv_features(path: &Path) -> Result<Dataset, DataError> {
-    read_csv(path, None)
+pub(crate) fn load_csv_features(path: &Path, budget: Option<u64>) -> Result<Dataset, DataError> {
+    read_csv(path, None, budget)
+}
+
+/// Column names for a message: all of them when few, else the first ones and the count.
+fn column_list(headers: &[String]) -> String {
+    const SHOWN: usize = 20;
+    if headers.len() <= SHOWN {
+        headers.join(", ")
+    } else {
+        format!(
+            "{}, ... ({} columns in all)",
+            headers[..SHOWN].join(", "),
+            headers.len()
+        )
+    }
 }
 
 /// `label`: `None`, no label column; `Some(column)`, the label column as [`load_csv`] picks it.
-fn read_csv(path: &Path, label: Option<Option<&str>>) -> Result<Dataset, DataError> {
+fn read_csv(
+    path: &Path,
+    label: Option<Option<&str>>,
+    budget: Option<u64>,
+) -> Result<Dataset, DataError> {
+    let mut budget = Budget::new(budget);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -63,7 +88,7 @@ fn read_csv(path: &Path, label: Option<Option<&str>>) -> Result<Dataset, DataErr
             DataError::MissingLabelColumn {
                 path: path.to_path_buf(),
                 name: name.to_string(),
-                available: headers.join(", "),
+                available: column_list(&headers),
             }
         })?),
         Some(None) => Some(
@@ -87,6 +112,12 @@ fn read_csv(path: &Path, label: Option<Option<&str>>) -> Result<Dataset, DataErr
     for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error(path, e))?;
         let line = rec.position().map_or(0, |p| p.line());
+        // Features as f32 and the label as text: at least 4 bytes per cell.
+        budget.take(
+            path,
+            &format!("the rows up to line {line}"),
+            4 * rec.len() as u64 + 24,
+        )?;
         if label_idx.is_none() {
             labels_text.push(String::from("unlabelled"));
         }
@@ -149,6 +180,14 @@ fn csv_error(path: &Path, e: csv::Error) -> DataError {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
         csv::ErrorKind::Io(io) => DataError::io(path, io),
+        csv::ErrorKind::Utf8 { err, .. } => DataError::CsvMalformed {
+            path: path.to_path_buf(),
+            line,
+            reason: format!(
+                "field {} is not valid UTF-8 text; save the file as UTF-8",
+                err.field() + 1
+            ),
+        },
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => DataError::CsvMalformed {

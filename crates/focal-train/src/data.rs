@@ -220,6 +220,16 @@ impl PreparedData {
         spec: &TaskSpec,
         fractions: SplitFractions,
     ) -> Result<Self, TrainError> {
+        let present = source.class_counts().iter().filter(|&&c| c > 0).count();
+        if present < 2 {
+            return Err(TrainError::Data(focal_data::DataError::InvalidDataset {
+                reason: format!(
+                    "the data hold one class only ({}); a classifier needs samples of at least \
+                     two classes",
+                    source.class_names.join(", ")
+                ),
+            }));
+        }
         let positive_name = match &spec.positive {
             Some(sel) => Some(source.class_names[sel.resolve(&source.class_names)?].clone()),
             None => None,

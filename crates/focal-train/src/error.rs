@@ -325,6 +325,18 @@ pub enum TrainError {
         /// The experiment folder.
         dir: PathBuf,
     },
+    /// Another process (or thread) is training the run folder.
+    #[error(
+        "{run}: another focal process{} is training this run folder (its lock file .lock); \
+         wait for it to finish, or stop it first",
+        pid.map_or(String::new(), |p| format!(" (pid {p})"))
+    )]
+    RunBusy {
+        /// The run folder.
+        run: PathBuf,
+        /// The holder's process id, as its lock file says.
+        pid: Option<u32>,
+    },
     /// A planned run folder that holds a run of another configuration.
     #[error("{run}: holds a run of another configuration than the plan's; move it away")]
     RunFolderTaken {
@@ -439,6 +451,22 @@ pub enum TrainError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// Writing a checkpoint failed (a full disk, a quota); the previous one is kept.
+    #[error(
+        "{run}: writing the checkpoint of epoch {epoch} failed ({cause}); the last good \
+         checkpoint{} is kept; free disk space, then resume the run",
+        kept.map_or(" (none yet)".to_string(), |e| format!(" (epoch {e})"))
+    )]
+    CheckpointWrite {
+        /// The run folder.
+        run: PathBuf,
+        /// The epoch whose checkpoint was being written.
+        epoch: usize,
+        /// The epoch of the checkpoint kept, if any.
+        kept: Option<usize>,
+        /// The failed write, in words.
+        cause: String,
     },
     /// A chart of a report that could not be drawn.
     #[error("drawing {chart}: {message}")]

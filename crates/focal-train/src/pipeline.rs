@@ -13,6 +13,7 @@ use crate::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState}
 use crate::progress::Progress;
 use crate::report;
 use crate::run::files::write_atomic;
+use crate::run::lock;
 use crate::run::record::{read_config, read_split};
 use crate::train::{self as train_loop, RunSummary};
 
@@ -24,6 +25,8 @@ pub fn train(
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
+    // Held until the report is drawn, so no other process resumes a run being reported.
+    let _lock = lock::acquire(out_dir)?;
     let summary = train_loop::train(config, data, out_dir, progress)?;
     report::write_run_report(out_dir)?;
     Ok(summary)
@@ -35,6 +38,7 @@ pub fn resume(
     data: &PreparedData,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
+    let _lock = lock::acquire(run_dir)?;
     let summary = train_loop::resume(run_dir, data, progress)?;
     report::write_run_report(run_dir)?;
     Ok(summary)

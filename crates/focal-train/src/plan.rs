@@ -40,6 +40,7 @@ use crate::experiment::{
 use crate::progress::Progress;
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{read_json, write_atomic, write_json};
+use crate::run::lock::{self, Acquired, RunLock};
 use crate::run::record::{read_config, read_metrics};
 use crate::train::RunSummary;
 
@@ -267,26 +268,12 @@ impl std::fmt::Display for RunState {
     }
 }
 
-fn lock_path(run_dir: &Path) -> PathBuf {
-    run_dir.join(".lock")
-}
-
-/// Takes the run's lock (an advisory `flock`, released when the process exits, however it
-/// exits); `None` when another process holds it.
-fn try_lock(run_dir: &Path) -> Result<Option<fs::File>, TrainError> {
-    fs::create_dir_all(run_dir).map_err(|e| TrainError::io(run_dir, e))?;
-    let path = lock_path(run_dir);
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| TrainError::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(fs::TryLockError::WouldBlock) => Ok(None),
-        Err(fs::TryLockError::Error(e)) => Err(TrainError::io(&path, e)),
-    }
+/// Takes the run's lock (see [`crate::run::lock`]); `None` when another process holds it.
+fn try_lock(run_dir: &Path) -> Result<Option<RunLock>, TrainError> {
+    Ok(match lock::try_acquire(run_dir)? {
+        Acquired::Locked(l) => Some(l),
+        Acquired::Busy(_) => None,
+    })
 }
 
 /// Where run `run` of the plan in `dir` stands.
@@ -298,7 +285,7 @@ pub fn state(dir: &Path, run: &PlannedRun) -> Result<RunState, TrainError> {
     if !run_dir.exists() {
         return Ok(RunState::NotStarted);
     }
-    if lock_path(&run_dir).exists() && try_lock(&run_dir)?.is_none() {
+    if lock::path(&run_dir).exists() && try_lock(&run_dir)?.is_none() {
         return Ok(RunState::Running);
     }
     let failed = run_dir.join("failed.txt");

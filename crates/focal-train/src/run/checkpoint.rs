@@ -109,6 +109,9 @@ pub fn load_optimizer(
 }
 
 /// Writes checkpoint `which` as a whole: into `<which>.tmp`, then renamed over the old one.
+///
+/// A write that fails (a full disk) removes the partial `<which>.tmp` and leaves the previous
+/// checkpoint as it was: [`TrainError::CheckpointWrite`] names the epoch kept.
 pub fn save(
     run_dir: &Path,
     which: Which,
@@ -122,7 +125,34 @@ pub fn save(
     let dir = base.join(name);
     let old = base.join(format!("{name}.old"));
     remove_dir(&tmp)?;
-    fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+    if let Err(e) = write_folder(&tmp, model, optim, state) {
+        // Best effort: the failed write is what the caller reports.
+        let _ = remove_dir(&tmp);
+        // The resume point: the last checkpoint, whichever of the two failed.
+        let kept = read_state(run_dir, Which::Last).ok().map(|s| s.epoch);
+        return Err(TrainError::CheckpointWrite {
+            run: run_dir.to_path_buf(),
+            epoch: state.epoch,
+            kept,
+            cause: e.to_string(),
+        });
+    }
+    remove_dir(&old)?;
+    if dir.exists() {
+        fs::rename(&dir, &old).map_err(|e| TrainError::io(&dir, e))?;
+    }
+    fs::rename(&tmp, &dir).map_err(|e| TrainError::io(&dir, e))?;
+    remove_dir(&old)
+}
+
+/// The files of a checkpoint, written into the folder `tmp`.
+fn write_folder(
+    tmp: &Path,
+    model: &Model,
+    optim: Option<&ModuleOptimizer>,
+    state: &TrainState,
+) -> Result<(), TrainError> {
+    fs::create_dir_all(tmp).map_err(|e| TrainError::io(tmp, e))?;
     let mp = tmp.join("model.bpk");
     model
         .clone()
@@ -139,13 +169,7 @@ pub fn save(
             message: e.to_string(),
         })?;
     }
-    write_json(&tmp.join("state.json"), state)?;
-    remove_dir(&old)?;
-    if dir.exists() {
-        fs::rename(&dir, &old).map_err(|e| TrainError::io(&dir, e))?;
-    }
-    fs::rename(&tmp, &dir).map_err(|e| TrainError::io(&dir, e))?;
-    remove_dir(&old)
+    write_json(&tmp.join("state.json"), state)
 }
 
 fn remove_dir(path: &Path) -> Result<(), TrainError> {

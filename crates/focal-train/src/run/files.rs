@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::error::TrainError;
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, renamed.
+/// A write that fails (a full disk) removes the temporary file and leaves `path` as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
@@ -16,9 +17,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| TrainError::io(&tmp, e))?;
-    f.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
+    let written = fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        // Best effort: the failed write is what the caller reports.
+        let _ = fs::remove_file(&tmp);
+        return Err(TrainError::io(&tmp, e));
+    }
     fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
 }
 

@@ -47,6 +47,7 @@ pub mod checkpoint;
 pub mod curves;
 pub mod files;
 pub mod history;
+pub mod lock;
 pub mod predictions;
 pub mod record;
 pub mod text_report;

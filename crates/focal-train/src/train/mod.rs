@@ -16,6 +16,7 @@ use crate::error::TrainError;
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::run::checkpoint::{self, TrainState, Which};
+use crate::run::lock;
 use crate::run::record::{FinalMetrics, RunConfig, read_config};
 
 pub use evaluation::{Evaluated, evaluate_model, final_metrics, logits_set, predict, predict_set};
@@ -29,7 +30,8 @@ pub use session::{RunSummary, epoch_seed};
 /// threads of one process run one after the other (Burn's CPU generator is process-wide).
 ///
 /// # Errors
-/// An invalid configuration, a device that is not there, a NaN/inf loss (the message names the
+/// Another process training the same folder ([`TrainError::RunBusy`]), an invalid
+/// configuration, a device that is not there, a NaN/inf loss (the message names the
 /// epoch and step; the last good checkpoint stays), or a file that cannot be written.
 pub fn train(
     config: &TrainConfig,
@@ -41,6 +43,7 @@ pub fn train(
     {
         return Err(TrainError::PretrainedNeedsImagenetInputs);
     }
+    let _lock = lock::acquire(out_dir)?;
     let session = Session::open(config, data, out_dir, progress)?;
     fs::create_dir_all(out_dir).map_err(|e| TrainError::io(out_dir, e))?;
     let (model, pretrained) = session.new_model()?;
@@ -73,12 +76,17 @@ pub fn check_same_data(
 ///
 /// A run killed before its first checkpoint starts again from the beginning (with the same
 /// seed, that is the run it would have been).
+///
+/// # Errors
+/// Besides those of [`train`]: [`TrainError::RunBusy`] when another process holds the run
+/// folder's lock (see [`crate::run::lock`]).
 pub fn resume(
     run_dir: &Path,
     data: &PreparedData,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
     let rc = read_config(run_dir)?;
+    let _lock = lock::acquire(run_dir)?;
     check_same_data(&rc, data, run_dir)?;
     let config = rc.train;
     if !checkpoint::exists(run_dir) {

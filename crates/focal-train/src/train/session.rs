@@ -272,8 +272,10 @@ impl<'a> Session<'a> {
                 input_normalization: data.task.input_normalization,
             }),
         };
-        write_config(self.dir, &run_config)?;
-        crate::run::record::write_split(self.dir, data)
+        // split.json first: config.json marks a run as started (resumable), and a resume reads
+        // both, so a kill between the two writes must not leave config.json alone.
+        crate::run::record::write_split(self.dir, data)?;
+        write_config(self.dir, &run_config)
     }
 
     /// The loop: epochs from `state` to the end (or an early stop), then the final evaluation.

@@ -1,0 +1,13 @@
+//! NPZ archives (zip of .npy arrays).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let path = common::scratch().join("x.npz");
+    std::fs::write(&path, data).unwrap();
+    let _ = focal_data::load(&path, &common::options());
+});
