@@ -110,7 +110,8 @@ fn augment_help() -> String {
          each over-sampled copy transformed on its own); all. Given without --augment-*, the \
          transforms are: horizontal flip, shift up to {DEFAULT_AUGMENT_SHIFT} px (meant for 28x28; \
          scale it with the image), rotation up to {DEFAULT_AUGMENT_ROTATE} degrees. Images only \
-         (refused for CSV data). Default: none, except for remedy {} (minority)",
+         (refused for CSV data). Default: none, except for remedy {} (minority). On centred \
+         images minority alone can teach that off-centre means rare (see the README)",
         augmenting_remedies()
     )
 }
