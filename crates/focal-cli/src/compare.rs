@@ -281,9 +281,13 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
             );
         }
     }
+    t.check_augment_flags(&kinds)?;
     let seeds = seeds(&args.common)?;
     // Every flag is checked; now the (slow) part.
     let data = prepare(&args.common)?;
+    for p in &plans {
+        p.config.check_samples(&data.dataset.kind)?;
+    }
     let dir = out_dir(&args.common, "compare")?;
     let plan = pipeline::plan_compare("focal compare", &data, &plans, &seeds, &dir)?;
     execute(&args.common, &dir, &plan)
@@ -337,6 +341,7 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     };
     let base_alpha = t.alpha().context("--alpha")?;
     let remedy = Remedy::default_for(RemedyKind::Focal);
+    t.check_augment_flags(&[RemedyKind::Focal])?;
     let base = t.config(remedy, EXPERIMENT_EPOCHS)?;
     let spec = SweepSpec {
         gammas,
@@ -350,6 +355,7 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     };
     let seeds = seeds(&args.common)?;
     let data = prepare(&args.common)?;
+    base.check_samples(&data.dataset.kind)?;
     let dir = out_dir(&args.common, "sweep")?;
     let plan = pipeline::plan_sweep(&data, &base, &spec, &seeds, &dir)?;
     execute(&args.common, &dir, &plan)

@@ -31,6 +31,10 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::ImageSize => "--image-size",
         Setting::Rule => "--rule",
         Setting::ExportFormat => "--format",
+        Setting::Augment => "--augment",
+        Setting::AugmentFlip => "--augment-flip",
+        Setting::AugmentShift => "--augment-shift",
+        Setting::AugmentRotate => "--augment-rotate",
     }
 }
 
@@ -84,6 +88,22 @@ fn cli_message(e: &TrainError) -> Option<String> {
         TrainError::BadAlpha { .. }
         | TrainError::ScalarAlphaNeedsTwoClasses { .. }
         | TrainError::AlphaLength { .. } => format!("--{e}"),
+        TrainError::AugmentNeedsImages => "--augment: augmentation transforms images; this data \
+             set holds feature rows (CSV): drop --augment (and the remedy oversample-augment)"
+            .to_string(),
+        TrainError::NoAugmentTransform => "--augment with no transform (--augment-flip off, \
+             --augment-shift 0, --augment-rotate 0): turn one on, or drop --augment"
+            .to_string(),
+        TrainError::AugmentShiftTooLarge {
+            shift,
+            height,
+            width,
+        } => format!(
+            "--augment-shift {shift}: the shift must be below the image size ({width}x{height})"
+        ),
+        TrainError::RemedyNeedsAugmentation { remedy } => {
+            format!("remedy {remedy} augments minority images; it needs --augment minority or all")
+        }
         TrainError::NothingToSweep { setting } => {
             format!("{}: give at least one value", flag(*setting))
         }

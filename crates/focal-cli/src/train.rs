@@ -62,7 +62,7 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 30] = [
+const RESUME_CONFLICTS: [&str; 34] = [
     "positive",
     "ratio",
     "long_tail",
@@ -91,6 +91,10 @@ const RESUME_CONFLICTS: [&str; 30] = [
     "checkpoint_every",
     "seed",
     "calibrate",
+    "augment",
+    "augment_flip",
+    "augment_shift",
+    "augment_rotate",
     "remedy",
     "out",
     "name",
@@ -100,6 +104,7 @@ impl TrainArgs {
     /// The training configuration, every flag checked (before any data is read).
     fn config(&self) -> anyhow::Result<TrainConfig> {
         let remedy = self.training.remedy_params()?.check(self.remedy.0)?;
+        self.training.check_augment_flags(&[self.remedy.0])?;
         self.training.config(remedy, TrainConfig::DEFAULT_EPOCHS)
     }
 }
@@ -258,6 +263,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             })?
             .with_label_column(t.task.label_column.clone());
         drop(source);
+        // Refused before a run folder is made (augmentation needs images).
+        config.check_samples(&data.dataset.kind)?;
         let name = args.name.clone().unwrap_or_else(|| {
             format!(
                 "{}-{}-seed{}",
@@ -278,7 +285,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 c(&data.splits.train),
                 c(&data.splits.val),
                 c(&data.splits.test),
-                config.remedy.label(),
+                config.remedy_label(),
                 dir.display()
             ));
         }

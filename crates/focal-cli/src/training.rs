@@ -6,13 +6,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::builder::{BoolishValueParser, PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use focal_data::task::{ClassSelector, TaskSpec, parse_ratio};
 use focal_data::{Dataset, LoadOptions};
 use focal_train::{
-    Alpha, Calibration, InputNormalization, ModelKind, OptimizerKind, Remedy, RemedyParams,
-    ScheduleKind, TrainConfig, default_image_size,
+    Alpha, AugmentScope, Augmentation, Calibration, DEFAULT_AUGMENT_FLIP, DEFAULT_AUGMENT_ROTATE,
+    DEFAULT_AUGMENT_SHIFT, InputNormalization, MAX_AUGMENT_ROTATE, ModelKind, OptimizerKind,
+    REMEDIES, Remedy, RemedyKind, RemedyParams, ScheduleKind, TrainConfig, default_image_size,
 };
 
 use crate::device::DeviceArg;
@@ -89,6 +90,42 @@ pub const MAX_MEMORY_HELP: &str = "The most memory the loaded data set may take 
 f32), e.g. 512MB, 2GB, 4GiB. Every file's declared size is checked against it before anything \
 is read or decoded, and loading stops with the amount needed when it is exceeded. Default: a \
 quarter of physical memory (training holds about three copies of the set).";
+
+/// Which training images `--augment` transforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AugmentArg {
+    /// No augmentation.
+    None,
+    /// The images of the minority class (over-sampled copies each on their own).
+    Minority,
+    /// Every training image.
+    All,
+}
+
+/// The remedies that augment, comma-separated (for messages).
+fn augmenting_remedies() -> String {
+    REMEDIES
+        .iter()
+        .filter(|r| r.augments)
+        .map(|r| r.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The help of `--augment`, with the transforms' defaults.
+fn augment_help() -> String {
+    format!(
+        "Augment training images, anew every epoch (as a torchvision transform in a training \
+         DataLoader; never validation, test or new data), seeded by --seed: none; minority (the \
+         task's minority class: the positive class, or the rarest class of a multi-class task; \
+         each over-sampled copy transformed on its own); all. Given without --augment-*, the \
+         transforms are: horizontal flip, shift up to {DEFAULT_AUGMENT_SHIFT} px (meant for 28x28; \
+         scale it with the image), rotation up to {DEFAULT_AUGMENT_ROTATE} degrees. Images only \
+         (refused for CSV data). Default: none, except for remedy {} (minority). On centred \
+         images minority alone can teach that off-centre means rare (see the README)",
+        augmenting_remedies()
+    )
+}
 
 /// The data and the task built from it.
 #[derive(Debug, Args)]
@@ -263,6 +300,30 @@ pub struct TrainingArgs {
     /// ECE (and T is inside [0.01, 100]); temperature: always; none: never.
     #[arg(long, default_value = "auto", value_parser = named(&Calibration::ALL, Calibration::name))]
     pub calibrate: Calibration,
+    #[arg(long, value_enum, value_name = "none|minority|all", help = augment_help())]
+    pub augment: Option<AugmentArg>,
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on",
+          value_parser = BoolishValueParser::new(), hide_possible_values = true, help = format!(
+        "Augmentation: mirror left-right with probability 1/2 (torchvision's \
+         RandomHorizontalFlip); `--augment-flip` alone is on, `--augment-flip off` turns it off \
+         (digits, text). Default: {}. Needs --augment minority|all or remedy {}",
+        if DEFAULT_AUGMENT_FLIP { "on" } else { "off" },
+        augmenting_remedies()
+    ))]
+    pub augment_flip: Option<bool>,
+    #[arg(long, value_name = "PX", help = format!(
+        "Augmentation: shift by up to PX whole pixels per axis (0: no shift; pixels moved in are \
+         black). Default: {DEFAULT_AUGMENT_SHIFT}. Needs --augment minority|all or remedy {}",
+        augmenting_remedies()
+    ))]
+    pub augment_shift: Option<usize>,
+    #[arg(long, value_name = "DEG", help = format!(
+        "Augmentation: rotate about the centre by up to DEG degrees either way, bilinear (0 to \
+         {MAX_AUGMENT_ROTATE}; 0: no rotation). Default: {DEFAULT_AUGMENT_ROTATE}. Needs --augment \
+         minority|all or remedy {}",
+        augmenting_remedies()
+    ))]
+    pub augment_rotate: Option<f32>,
     /// Where to train.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
@@ -316,9 +377,73 @@ impl TrainingArgs {
         })
     }
 
+    /// The `--augment-*` flags given, by name.
+    fn augment_flags_given(&self) -> Vec<&'static str> {
+        [
+            ("--augment-flip", self.augment_flip.is_some()),
+            ("--augment-shift", self.augment_shift.is_some()),
+            ("--augment-rotate", self.augment_rotate.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, given)| given.then_some(f))
+        .collect()
+    }
+
+    /// The augmentation of the runs of remedy `kind`: `--augment`'s scope, or the remedy's own
+    /// (oversample-augment: the minority class), with the `--augment-*` transforms or their
+    /// defaults; `None` when the run does not augment. Checked by [`TrainConfig::validate`].
+    pub fn augmentation(&self, kind: RemedyKind) -> anyhow::Result<Option<Augmentation>> {
+        let scope = match self.augment {
+            Some(AugmentArg::None) => {
+                if kind.augments() {
+                    bail!(
+                        "--augment none: remedy {kind} augments the minority class's images; use \
+                         remedy oversample for over-sampling alone"
+                    );
+                }
+                if let Some(flag) = self.augment_flags_given().first() {
+                    bail!(
+                        "{flag} sets a transform but --augment none turns augmentation off; drop \
+                         one of them"
+                    );
+                }
+                return Ok(None);
+            }
+            Some(AugmentArg::Minority) => AugmentScope::Minority,
+            Some(AugmentArg::All) => AugmentScope::All,
+            None if kind.augments() => AugmentScope::Minority,
+            None => return Ok(None),
+        };
+        let d = Augmentation::default_for(scope);
+        Ok(Some(Augmentation {
+            scope,
+            flip: self.augment_flip.unwrap_or(d.flip),
+            shift: self.augment_shift.unwrap_or(d.shift),
+            rotate: self.augment_rotate.unwrap_or(d.rotate),
+        }))
+    }
+
+    /// Refuses `--augment-*` flags that no run of the remedies `kinds` would read: without
+    /// --augment they set the transforms of a remedy that augments, and nothing else (which
+    /// images to transform is not guessed).
+    pub fn check_augment_flags(&self, kinds: &[RemedyKind]) -> anyhow::Result<()> {
+        if self.augment.is_some() || kinds.iter().any(|k| k.augments()) {
+            return Ok(());
+        }
+        if let Some(flag) = self.augment_flags_given().first() {
+            bail!(
+                "{flag} needs --augment minority or --augment all (which training images to \
+                 transform), or remedy {}",
+                augmenting_remedies()
+            );
+        }
+        Ok(())
+    }
+
     /// The training configuration of `remedy`, every flag checked (before any data is read);
     /// `default_epochs` when --epochs is absent.
     pub fn config(&self, remedy: Remedy, default_epochs: usize) -> anyhow::Result<TrainConfig> {
+        let augment = self.augmentation(remedy.kind())?;
         let config = TrainConfig {
             model: self.model.0,
             remedy,
@@ -338,6 +463,7 @@ impl TrainingArgs {
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
             calibrate: self.calibrate,
+            augment,
             inject_nan_at: None,
         };
         config.validate()?;

@@ -4,6 +4,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use focal_data::SampleKind;
+
+use crate::augmentation::{AugmentScope, Augmentation};
 use crate::device::DeviceChoice;
 use crate::error::{Setting, TrainError};
 use crate::model::ModelKind;
@@ -102,6 +105,10 @@ pub struct TrainConfig {
     /// runs written before it was recorded did not calibrate.
     #[serde(default = "Calibration::not_recorded")]
     pub calibrate: Calibration,
+    /// Augmentation of the training images, each epoch anew (`None`: none; runs written before
+    /// it was recorded did not augment). Never applied to validation, test or new data.
+    #[serde(default)]
+    pub augment: Option<Augmentation>,
     /// Test hook: replace the loss by NaN at this (epoch, step), both 1-based.
     #[serde(skip)]
     pub inject_nan_at: Option<(usize, usize)>,
@@ -191,13 +198,37 @@ impl TrainConfig {
             checkpoint_every: 1,
             seed: 0,
             calibrate: Calibration::Auto,
+            augment: None,
             inject_nan_at: None,
         }
     }
 
-    /// The defaults with the remedy `kind` at its default parameters.
+    /// The defaults with the remedy `kind` at its default parameters (and, for a remedy that
+    /// augments, the default augmentation of the minority class).
     pub fn for_remedy(kind: RemedyKind) -> Self {
-        Self::new(Remedy::default_for(kind))
+        let mut c = Self::new(Remedy::default_for(kind));
+        if kind.augments() {
+            c.augment = Some(Augmentation::default_for(AugmentScope::Minority));
+        }
+        c
+    }
+
+    /// The remedy's label with the augmentation, if any: e.g. `oversample-augment [augment
+    /// minority: flip, shift 2 px, rotate 10 deg]`.
+    pub fn remedy_label(&self) -> String {
+        match &self.augment {
+            Some(a) => format!("{} [augment {a}]", self.remedy.label()),
+            None => self.remedy.label(),
+        }
+    }
+
+    /// Checks the settings that depend on the samples (`kind`): augmentation needs images
+    /// wider and taller than its shift.
+    pub fn check_samples(&self, kind: &SampleKind) -> Result<(), TrainError> {
+        match &self.augment {
+            Some(a) => a.check_samples(kind),
+            None => Ok(()),
+        }
     }
 
     /// Checks every value; an error names the setting, its value and what it allows.
@@ -259,6 +290,15 @@ impl TrainConfig {
                 &p,
                 "the prior must be in (0, 1) (the paper uses 0.01)",
             );
+        }
+        match &self.augment {
+            Some(a) => a.validate()?,
+            None if self.remedy.kind().augments() => {
+                return Err(TrainError::RemedyNeedsAugmentation {
+                    remedy: self.remedy.kind().name(),
+                });
+            }
+            None => {}
         }
         if self.pretrained.is_some()
             && !matches!(self.model, ModelKind::Resnet18 | ModelKind::Resnet50)

@@ -12,6 +12,7 @@ use focal_data::{Dataset, SampleKind, Splits};
 
 use std::path::PathBuf;
 
+use crate::augmentation::{AugmentScope, Augmentation};
 use crate::error::{Setting, SplitName, TrainError};
 use crate::model::ModelKind;
 use crate::remedy::DataSide;
@@ -543,6 +544,30 @@ impl PreparedData {
             y: labels,
             len: y.len(),
         }
+    }
+
+    /// [`device_set`](Self::device_set) of a copy of `x` with `augmentation` applied, drawn
+    /// from `seed`: the images of the task's minority class ([`PreparedData::minority`]) or
+    /// all of them, each transformed on its own (over-sampled copies too). `x` itself is left
+    /// as it is, so each epoch transforms the original images, never the last epoch's.
+    pub fn augmented_device_set(
+        &self,
+        x: &[f32],
+        y: &[usize],
+        augmentation: &Augmentation,
+        seed: u64,
+        device: &Device,
+    ) -> Result<DeviceSet, TrainError> {
+        let mut x = x.to_vec();
+        let transforms = augmentation.transforms();
+        let kind = self.dataset.kind;
+        match augmentation.scope {
+            AugmentScope::All => transforms.apply_batch(&mut x, kind, seed)?,
+            AugmentScope::Minority => {
+                transforms.apply_to_classes(&mut x, y, kind, &[self.minority()], seed)?
+            }
+        }
+        Ok(self.device_set(&x, y, device))
     }
 
     /// The samples `indices` of the task's data set on `device`, standardised (for

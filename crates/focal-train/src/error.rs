@@ -54,6 +54,14 @@ pub enum Setting {
     Rule,
     /// The weight-file format of an export.
     ExportFormat,
+    /// Which training images are augmented.
+    Augment,
+    /// Horizontal flips of augmented images.
+    AugmentFlip,
+    /// The largest shift of augmented images.
+    AugmentShift,
+    /// The largest rotation of augmented images.
+    AugmentRotate,
 }
 
 impl Setting {
@@ -82,6 +90,10 @@ impl Setting {
             Setting::ImageSize => "image_size",
             Setting::Rule => "rule",
             Setting::ExportFormat => "export format",
+            Setting::Augment => "augment",
+            Setting::AugmentFlip => "augment.flip",
+            Setting::AugmentShift => "augment.shift",
+            Setting::AugmentRotate => "augment.rotate",
         }
     }
 }
@@ -372,6 +384,32 @@ pub enum TrainError {
         /// The choosing metric.
         metric: &'static str,
     },
+    /// Augmentation asked for on feature rows.
+    #[error(
+        "augmentation transforms images; this data set holds feature rows: train without augment"
+    )]
+    AugmentNeedsImages,
+    /// Augmentation with every transform off.
+    #[error(
+        "augment with no transform: flip off, shift 0 and rotate 0; turn one on, or train without augment"
+    )]
+    NoAugmentTransform,
+    /// A shift as large as the images.
+    #[error("augment.shift {shift}: the shift must be below the image size ({width}x{height})")]
+    AugmentShiftTooLarge {
+        /// The largest shift asked for, in pixels.
+        shift: usize,
+        /// Image height.
+        height: usize,
+        /// Image width.
+        width: usize,
+    },
+    /// A remedy that augments, configured without augmentation.
+    #[error("remedy {remedy} augments minority images; it needs augment minority or all")]
+    RemedyNeedsAugmentation {
+        /// The remedy.
+        remedy: &'static str,
+    },
     /// An image model asked for tabular data.
     #[error("model {model} needs images; this data set holds feature rows: use model mlp")]
     ModelNeedsImages {
@@ -525,6 +563,10 @@ impl TrainError {
             | TrainError::NoSuchClass { setting, .. }
             | TrainError::NothingToSweep { setting } => Some(*setting),
             TrainError::WarmupTooLong { .. } => Some(Setting::WarmupEpochs),
+            TrainError::AugmentNeedsImages | TrainError::RemedyNeedsAugmentation { .. } => {
+                Some(Setting::Augment)
+            }
+            TrainError::AugmentShiftTooLarge { .. } => Some(Setting::AugmentShift),
             TrainError::PretrainedNeedsResnet { .. }
             | TrainError::PretrainedNeedsImagenetInputs => Some(Setting::Pretrained),
             TrainError::BadAlpha { .. }

@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod augmentation;
 mod config;
 mod data;
 pub mod device;
@@ -43,6 +44,10 @@ pub mod report;
 pub mod run;
 pub mod train;
 
+pub use augmentation::{
+    AugmentScope, Augmentation, DEFAULT_AUGMENT_FLIP, DEFAULT_AUGMENT_ROTATE,
+    DEFAULT_AUGMENT_SHIFT, MAX_AUGMENT_ROTATE,
+};
 pub use config::{Calibration, OptimizerKind, ScheduleKind, TrainConfig};
 pub use data::{
     DataSource, DeviceSet, InputNormalization, PreparedData, TaskRecord, default_image_size,

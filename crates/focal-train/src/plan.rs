@@ -87,6 +87,18 @@ pub struct ExperimentPlan {
     pub runs: Vec<PlannedRun>,
 }
 
+/// The task summary of an experiment: the first entry's budget, and the augmentation when
+/// every entry shares one (an entry of its own, e.g. oversample-augment, names it in its label).
+fn shared_summary(data: &PreparedData, plans: &[Plan]) -> TaskSummary {
+    let mut summary = task_summary(data, &plans[0].config);
+    if let Some(a) = plans[0].config.augment
+        && plans.iter().all(|p| p.config.augment == Some(a))
+    {
+        summary.budget.push_str(&format!(", augment {a}"));
+    }
+    summary
+}
+
 impl ExperimentPlan {
     fn new(title: &str, data: &PreparedData, plans: &[Plan], seeds: &[u64]) -> Self {
         let mut plan = ExperimentPlan {
@@ -94,7 +106,7 @@ impl ExperimentPlan {
             title: title.to_string(),
             task: data.task.clone(),
             data_fingerprint: data.fingerprint.clone(),
-            summary: task_summary(data, &plans[0].config),
+            summary: shared_summary(data, plans),
             seeds: seeds.to_vec(),
             sweep: None,
             base: None,
@@ -146,6 +158,9 @@ impl ExperimentPlan {
         if plans.is_empty() || seeds.is_empty() {
             return Err(TrainError::NothingToRun);
         }
+        for p in plans {
+            p.config.check_samples(&data.dataset.kind)?;
+        }
         Ok(Self::new(title, data, plans, seeds))
     }
 
@@ -156,6 +171,7 @@ impl ExperimentPlan {
         spec: &SweepSpec,
         seeds: &[u64],
     ) -> Result<Self, TrainError> {
+        base.check_samples(&data.dataset.kind)?;
         let plans = spec.first_stage(base)?;
         if seeds.is_empty() {
             return Err(TrainError::NothingToRun);
@@ -418,7 +434,7 @@ fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>
         } else {
             entries.push(Entry {
                 label: run.label.clone(),
-                remedy: run.config.remedy.label(),
+                remedy: run.config.remedy_label(),
                 seeds: vec![result],
             });
         }

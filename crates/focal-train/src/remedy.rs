@@ -42,6 +42,9 @@ pub enum RemedyKind {
     LogitAdjust,
     /// Poly-1 cross-entropy.
     Poly,
+    /// Random over-sampling of the minority classes, each copy of a minority image augmented
+    /// anew every epoch, then cross-entropy.
+    OversampleAugment,
 }
 
 /// What a remedy does to the data before training.
@@ -88,10 +91,13 @@ pub struct RemedyInfo {
     pub loss_side: &'static str,
     /// The parameters it reads.
     pub reads: &'static [Setting],
+    /// Whether it augments the minority class's training images (run with augment minority
+    /// unless told all; the augment settings choose the transforms).
+    pub augments: bool,
 }
 
 /// Every remedy: the one table `--help`, `focal compare` and the reports read.
-pub const REMEDIES: [RemedyInfo; 11] = [
+pub const REMEDIES: [RemedyInfo; 12] = [
     RemedyInfo {
         kind: RemedyKind::Ce,
         name: "ce",
@@ -99,6 +105,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::None,
         loss_side: "cross-entropy",
         reads: &[],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::WeightedCe,
@@ -107,6 +114,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::None,
         loss_side: "weighted cross-entropy (PyTorch semantics: mean divides by the sum of weights)",
         reads: &[Setting::Alpha],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::Oversample,
@@ -115,6 +123,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::Oversample,
         loss_side: "cross-entropy",
         reads: &[],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::Undersample,
@@ -123,6 +132,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::Undersample,
         loss_side: "cross-entropy",
         reads: &[],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::BalancedSampler,
@@ -131,6 +141,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::BalancedSampler,
         loss_side: "cross-entropy",
         reads: &[],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::Smote,
@@ -139,6 +150,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::Smote,
         loss_side: "cross-entropy",
         reads: &[],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::Focal,
@@ -147,6 +159,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::None,
         loss_side: "softmax focal loss",
         reads: &[Setting::Gamma, Setting::Alpha],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::CbFocal,
@@ -155,6 +168,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::None,
         loss_side: "focal loss with effective-number weights",
         reads: &[Setting::Gamma, Setting::Beta],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::LdamDrw,
@@ -163,6 +177,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::None,
         loss_side: "LDAM (max margin 0.5, s = 30); effective-number weights from 80% of the epochs",
         reads: &[Setting::Beta],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::LogitAdjust,
@@ -171,6 +186,7 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::None,
         loss_side: "cross-entropy on logits + tau log(prior)",
         reads: &[Setting::Tau],
+        augments: false,
     },
     RemedyInfo {
         kind: RemedyKind::Poly,
@@ -179,6 +195,16 @@ pub const REMEDIES: [RemedyInfo; 11] = [
         data_side: DataSide::None,
         loss_side: "CE + epsilon (1 - p_t)",
         reads: &[Setting::Epsilon],
+        augments: false,
+    },
+    RemedyInfo {
+        kind: RemedyKind::OversampleAugment,
+        name: "oversample-augment",
+        description: "random over-sampling, each rare image copy augmented (flip/shift/rotate)",
+        data_side: DataSide::Oversample,
+        loss_side: "cross-entropy",
+        reads: &[],
+        augments: true,
     },
 ];
 
@@ -205,6 +231,11 @@ impl RemedyKind {
     /// The parameters this remedy reads.
     pub fn reads(self) -> &'static [Setting] {
         self.info().reads
+    }
+
+    /// Whether this remedy augments the minority class's images (see [`RemedyInfo::augments`]).
+    pub fn augments(self) -> bool {
+        self.info().augments
     }
 
     /// The parameters this remedy reads with their defaults, for help texts: e.g.
@@ -389,6 +420,8 @@ pub enum Remedy {
         /// Epsilon, >= -1.
         epsilon: f32,
     },
+    /// Random over-sampling with the minority images augmented, then cross-entropy.
+    OversampleAugment,
 }
 
 /// A remedy's parameters as the user gave them, unchecked; `None` means "the remedy's default".
@@ -476,6 +509,7 @@ impl RemedyParams {
             RemedyKind::Undersample => Remedy::Undersample,
             RemedyKind::BalancedSampler => Remedy::BalancedSampler,
             RemedyKind::Smote => Remedy::Smote,
+            RemedyKind::OversampleAugment => Remedy::OversampleAugment,
             RemedyKind::WeightedCe => Remedy::WeightedCe {
                 alpha: self.alpha.clone().unwrap_or(Alpha::Auto),
             },
@@ -571,6 +605,7 @@ impl Remedy {
             RemedyKind::Undersample => Remedy::Undersample,
             RemedyKind::BalancedSampler => Remedy::BalancedSampler,
             RemedyKind::Smote => Remedy::Smote,
+            RemedyKind::OversampleAugment => Remedy::OversampleAugment,
             RemedyKind::WeightedCe => Remedy::WeightedCe { alpha: Alpha::Auto },
             RemedyKind::Focal => Remedy::Focal {
                 gamma: DEFAULT_GAMMA,
@@ -604,6 +639,7 @@ impl Remedy {
             Remedy::LdamDrw { .. } => RemedyKind::LdamDrw,
             Remedy::LogitAdjust { .. } => RemedyKind::LogitAdjust,
             Remedy::Poly { .. } => RemedyKind::Poly,
+            Remedy::OversampleAugment => RemedyKind::OversampleAugment,
         }
     }
 
@@ -627,7 +663,8 @@ impl Remedy {
             | Remedy::Oversample
             | Remedy::Undersample
             | Remedy::BalancedSampler
-            | Remedy::Smote => {}
+            | Remedy::Smote
+            | Remedy::OversampleAugment => {}
         }
         p
     }
@@ -690,7 +727,10 @@ impl Remedy {
             | Remedy::Oversample
             | Remedy::Undersample
             | Remedy::BalancedSampler
-            | Remedy::Smote => Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device))),
+            | Remedy::Smote
+            | Remedy::OversampleAugment => {
+                Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device)))
+            }
             Remedy::WeightedCe { alpha } => {
                 let cfg = FocalLossConfig::new()
                     .with_gamma(0.0)

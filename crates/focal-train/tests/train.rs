@@ -8,8 +8,8 @@ use focal_data::task::TaskSpec;
 use focal_data::{DataFormat, Dataset, SampleKind};
 use focal_train::run::{FinalMetrics, StopReason};
 use focal_train::{
-    DecisionRule, ModelKind, NoProgress, PreparedData, REMEDIES, RemedyKind, TrainConfig,
-    TrainError, train,
+    AugmentScope, Augmentation, DecisionRule, ModelKind, NoProgress, PreparedData, REMEDIES,
+    RemedyKind, TrainConfig, TrainError, train,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -149,6 +149,10 @@ fn every_remedy_trains_end_to_end() {
     let data = prepared(&tabular(400, 1));
     let tmp = tempfile::tempdir().unwrap();
     for r in REMEDIES {
+        if r.augments {
+            // Augmentation transforms images: covered on images below.
+            continue;
+        }
         let dir = tmp.path().join(r.name);
         let s = train(&tiny_config(r.kind), &data, &dir, &NoProgress)
             .unwrap_or_else(|e| panic!("{}: {e}", r.name));
@@ -387,4 +391,158 @@ fn multi_class_runs_report_macro_scores_and_argmax_only() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("alpha") && e.contains("two classes"), "{e}");
+}
+
+#[test]
+fn augmented_runs_repeat_byte_for_byte_and_resume_exactly() {
+    // oversample-augment: over-sampled rare images, each copy flipped/shifted/rotated anew
+    // every epoch. The small CNN on 8x8 images.
+    let data = prepared(&images(160, 11));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = tiny_config(RemedyKind::OversampleAugment);
+    c.model = ModelKind::Cnn;
+    assert_eq!(
+        c.augment,
+        Some(Augmentation::default_for(AugmentScope::Minority))
+    );
+    let whole = train(&c, &data, &tmp.path().join("a"), &NoProgress).unwrap();
+    train(&c, &data, &tmp.path().join("b"), &NoProgress).unwrap();
+    let read = |d: &str, f: &str| std::fs::read(tmp.path().join(d).join(f)).unwrap();
+    assert_eq!(read("a", "predictions.csv"), read("b", "predictions.csv"));
+    assert_eq!(
+        read_metrics(&tmp.path().join("a")).rules,
+        read_metrics(&tmp.path().join("b")).rules
+    );
+
+    // The same run without augmentation (same order and initialisation: augmentation draws
+    // from a stream of its own) trains on other images: another training loss.
+    let mut plain = c.clone();
+    plain.remedy = focal_train::Remedy::Oversample;
+    plain.augment = None;
+    let p = train(&plain, &data, &tmp.path().join("plain"), &NoProgress).unwrap();
+    assert_ne!(p.history[0].train_loss, whole.history[0].train_loss);
+
+    // config.json records the augmentation (null without); the report shows it.
+    let config: serde_json::Value = serde_json::from_slice(&read("a", "config.json")).unwrap();
+    let a = &config["train"]["augment"];
+    assert_eq!(a["scope"], "minority");
+    assert_eq!(a["flip"], true);
+    assert_eq!(a["shift"], 2);
+    assert_eq!(a["rotate"], 10.0);
+    let plain_config: serde_json::Value =
+        serde_json::from_slice(&read("plain", "config.json")).unwrap();
+    assert!(plain_config["train"]["augment"].is_null());
+    let html = String::from_utf8(read("a", "report.html")).unwrap();
+    assert!(
+        html.contains("<h2>Configuration</h2>")
+            && html.contains("minority: flip, shift 2 px, rotate 10 deg"),
+        "report.html shows the augmentation"
+    );
+
+    // Killed at the first step of the last epoch, resumed: the uninterrupted run's numbers.
+    let broken = tmp.path().join("broken");
+    let mut crash = c.clone();
+    crash.inject_nan_at = Some((3, 1));
+    train(&crash, &data, &broken, &NoProgress).unwrap_err();
+    let resumed = focal_train::resume(&broken, &data, &NoProgress).unwrap();
+    for (x, y) in whole.history.iter().zip(&resumed.history) {
+        assert_eq!(x.train_loss, y.train_loss, "epoch {}", x.epoch);
+        assert_eq!(x.val_pr_auc, y.val_pr_auc, "epoch {}", x.epoch);
+    }
+    assert_eq!(
+        read("a", "predictions.csv"),
+        std::fs::read(broken.join("predictions.csv")).unwrap()
+    );
+
+    // Validation and test are never augmented: re-evaluating the checkpoint on the plain
+    // splits (validation recomputed for the threshold) gives metrics.json's numbers, which
+    // reused the last epoch's validation predictions.
+    let again = focal_train::evaluate_run(&tmp.path().join("a"), &data).unwrap();
+    assert_eq!(again.rules, whole.metrics.rules);
+    assert_eq!(again.tuned, whole.metrics.tuned);
+}
+
+#[test]
+fn augmentation_transforms_a_copy_of_the_chosen_training_images() {
+    let data = prepared(&images(100, 12));
+    let device = focal_train::DeviceChoice::Cpu.resolve().unwrap();
+    let (x, y) = data.training_set(focal_train::DataSide::None, 0).unwrap();
+    let original = x.clone();
+    let rows = |set: focal_train::DeviceSet| -> Vec<Vec<f32>> {
+        let v = set.x.into_data().to_vec::<f32>().unwrap();
+        v.chunks(64).map(<[f32]>::to_vec).collect()
+    };
+    let plain = rows(data.device_set(&x, &y, &device));
+    let aug = |scope, seed| {
+        let a = Augmentation::default_for(scope);
+        rows(
+            data.augmented_device_set(&x, &y, &a, seed, &device)
+                .unwrap(),
+        )
+    };
+    let minority = aug(AugmentScope::Minority, 1);
+    assert_eq!(
+        x, original,
+        "the training images themselves are not changed"
+    );
+    let rare = data.minority();
+    let changed = |a: &[Vec<f32>], i: usize| a[i] != plain[i];
+    assert!(
+        (0..y.len())
+            .filter(|&i| y[i] != rare)
+            .all(|i| !changed(&minority, i))
+    );
+    // Most rare images move (a draw of no flip, no shift and angle 0 leaves one alone).
+    let rare_changed = (0..y.len()).filter(|&i| y[i] == rare && changed(&minority, i));
+    assert!(rare_changed.count() * 2 > y.iter().filter(|&&l| l == rare).count());
+    // The same seed repeats; another seed (another epoch) draws other transforms.
+    assert_eq!(aug(AugmentScope::Minority, 1), minority);
+    assert_ne!(aug(AugmentScope::Minority, 2), minority);
+    let all = aug(AugmentScope::All, 1);
+    assert!(
+        (0..y.len())
+            .filter(|&i| y[i] != rare)
+            .any(|i| changed(&all, i))
+    );
+}
+
+#[test]
+fn augmentation_refuses_feature_rows_and_shifts_as_large_as_the_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = prepared(&tabular(100, 13));
+    let mut c = tiny_config(RemedyKind::Ce);
+    c.augment = Some(Augmentation::default_for(AugmentScope::All));
+    let e = train(&c, &rows, &tmp.path().join("rows"), &NoProgress).unwrap_err();
+    assert!(matches!(e, TrainError::AugmentNeedsImages), "{e}");
+    let e = train(
+        &tiny_config(RemedyKind::OversampleAugment),
+        &rows,
+        &tmp.path().join("rows2"),
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("feature rows"), "{e}");
+
+    let images = prepared(&images(100, 13));
+    let mut c = tiny_config(RemedyKind::Ce);
+    c.augment = Some(Augmentation {
+        shift: 8,
+        ..Augmentation::default_for(AugmentScope::All)
+    });
+    let e = train(&c, &images, &tmp.path().join("shift"), &NoProgress).unwrap_err();
+    assert!(e.to_string().contains("below the image size (8x8)"), "{e}");
+    // No transform at all, or a remedy that augments without augmentation: invalid configs.
+    c.augment = Some(Augmentation {
+        flip: false,
+        shift: 0,
+        rotate: 0.0,
+        ..Augmentation::default_for(AugmentScope::All)
+    });
+    assert!(matches!(c.validate(), Err(TrainError::NoAugmentTransform)));
+    let mut c = tiny_config(RemedyKind::OversampleAugment);
+    c.augment = None;
+    assert!(matches!(
+        c.validate(),
+        Err(TrainError::RemedyNeedsAugmentation { .. })
+    ));
 }

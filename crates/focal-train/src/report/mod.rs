@@ -13,6 +13,7 @@ pub mod plots;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::evaluate::DecisionRule;
 use crate::experiment::{Comparison, Mark, Table};
@@ -44,13 +45,47 @@ pub struct RunFiles {
     pub reliability: Vec<(f64, f64)>,
     /// See `reliability`.
     pub reliability_uncalibrated: Vec<(f64, f64)>,
+    /// The run's configuration as `(setting, value)` rows (from `config.json`).
+    pub configuration: Vec<(String, String)>,
+}
+
+/// The rows of a run report's configuration table, from `config.json`'s training settings.
+fn configuration_rows(c: &TrainConfig) -> Vec<(String, String)> {
+    let mut rows = vec![
+        ("model".to_string(), c.model.to_string()),
+        ("remedy".to_string(), c.remedy.label()),
+        (
+            "augmentation (training images)".to_string(),
+            c.augment
+                .map_or_else(|| "none".to_string(), |a| a.to_string()),
+        ),
+        ("epochs".to_string(), c.epochs.to_string()),
+        ("batch size".to_string(), c.batch_size.to_string()),
+        (
+            "optimizer".to_string(),
+            format!("{}, lr {}, {} schedule", c.optimizer, c.lr, c.schedule),
+        ),
+        ("seed".to_string(), c.seed.to_string()),
+        ("calibration".to_string(), c.calibrate.name().to_string()),
+    ];
+    if c.weight_decay > 0.0 {
+        rows.push(("weight decay".to_string(), c.weight_decay.to_string()));
+    }
+    if let Some(n) = c.clip_grad {
+        rows.push(("gradient clipping (norm)".to_string(), n.to_string()));
+    }
+    if let Some(p) = c.early_stop {
+        rows.push(("early stopping (patience)".to_string(), p.to_string()));
+    }
+    rows
 }
 
 impl RunFiles {
     /// Reads the files of the run folder `dir`.
     pub fn read(dir: &Path) -> Result<Self, TrainError> {
         let metrics: FinalMetrics = read_json(&dir.join("metrics.json"))?;
-        let minority = read_config(dir)?.task.minority.unwrap_or(0);
+        let config = read_config(dir)?;
+        let minority = config.task.minority.unwrap_or(0);
         let history = if checkpoint::exists(dir) {
             checkpoint::read_state(dir, Which::Last)?.history
         } else {
@@ -67,6 +102,7 @@ impl RunFiles {
             reliability_uncalibrated: read_reliability(
                 &curves.join("calibration_uncalibrated.csv"),
             )?,
+            configuration: configuration_rows(&config.train),
         })
     }
 }
@@ -213,6 +249,16 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         fmt_opt(m.test_pr_auc),
         fmt_opt(m.test_roc_auc)
     );
+    if !run.configuration.is_empty() {
+        html.push_str("<h2>Configuration</h2>");
+        html.push_str(&plots::html_table(
+            &["setting".to_string(), "value".to_string()],
+            &run.configuration
+                .iter()
+                .map(|(k, v)| vec![k.clone(), v.clone()])
+                .collect::<Vec<_>>(),
+        ));
+    }
     html.push_str("<h2>Training</h2><div class=\"grid\">");
     let losses = [
         epoch_series("train loss (remedy's own)", &run.history, |r| {

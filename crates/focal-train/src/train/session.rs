@@ -15,6 +15,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use crate::augmentation::Augmentation;
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::data::{DeviceSet, PreparedData};
 use crate::device::peak_memory_bytes;
@@ -58,6 +59,30 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// Mixed into the run's seed for the augmentation stream ("augment" in ASCII), so that
+/// augmenting draws from a generator of its own and changes no other draw of the run.
+const AUGMENT_STREAM: u64 = 0x0061_7567_6d65_6e74;
+
+/// The seed of the augmentation of epoch `epoch` (1-based) of a run seeded `seed`: like
+/// [`epoch_seed`], a function of both alone, so a resumed run augments as the uninterrupted one.
+pub fn augment_seed(seed: u64, epoch: usize) -> u64 {
+    epoch_seed(seed ^ AUGMENT_STREAM, epoch)
+}
+
+/// The training samples as the loop reads them.
+enum TrainSamples {
+    /// On the device, standardised once: every epoch selects its batches from the same set.
+    Fixed(DeviceSet),
+    /// On the host, before standardisation: every epoch augments a fresh copy and puts that on
+    /// the device (the previous epoch's copy is dropped first).
+    Augmented {
+        /// The training samples after the remedy's data side, flat.
+        x: Vec<f32>,
+        /// The transforms.
+        augmentation: Augmentation,
+    },
 }
 
 /// What a finished run returns (and wrote to its folder).
@@ -132,8 +157,9 @@ pub(crate) struct Session<'a> {
     progress: &'a dyn Progress,
     /// The autodiff device.
     device: Device,
-    /// The training samples after the remedy's data side, on the device, and their labels.
-    train_set: DeviceSet,
+    /// The training samples after the remedy's data side (on the device, or on the host to be
+    /// augmented each epoch), and their labels.
+    train_samples: TrainSamples,
     train_y: Vec<usize>,
     /// The validation samples on the device (predicted after every epoch).
     val_set: DeviceSet,
@@ -154,6 +180,7 @@ impl<'a> Session<'a> {
     ) -> Result<Self, TrainError> {
         config.validate()?;
         check_model_fits(config.model, data)?;
+        config.check_samples(&data.dataset.kind)?;
         if config.prior_bias.is_some() && data.positive.is_none() {
             return Err(TrainError::NeedsBinaryTask {
                 setting: Setting::PriorBias,
@@ -170,7 +197,13 @@ impl<'a> Session<'a> {
             }
             _ => None,
         };
-        let train_set = data.device_set(&train_x, &train_y, &device);
+        let train_samples = match config.augment {
+            Some(augmentation) => TrainSamples::Augmented {
+                x: train_x,
+                augmentation,
+            },
+            None => TrainSamples::Fixed(data.device_set(&train_x, &train_y, &device)),
+        };
         let val_set = data.device_set_of(&data.splits.val, &device.clone().without_autodiff());
         Ok(Session {
             config,
@@ -178,7 +211,7 @@ impl<'a> Session<'a> {
             dir,
             progress,
             device,
-            train_set,
+            train_samples,
             train_y,
             val_set,
             counts,
@@ -358,6 +391,21 @@ impl<'a> Session<'a> {
         let es = epoch_seed(config.seed, epoch);
         self.device.seed(es);
         let order = self.epoch_order(es);
+        // Augmented: this epoch's transforms of the training images (training batches only).
+        let augmented;
+        let train_set = match &self.train_samples {
+            TrainSamples::Fixed(set) => set,
+            TrainSamples::Augmented { x, augmentation } => {
+                augmented = self.data.augmented_device_set(
+                    x,
+                    &self.train_y,
+                    augmentation,
+                    augment_seed(config.seed, epoch),
+                    &self.device,
+                )?;
+                &augmented
+            }
+        };
         let steps = self.train_y.len().div_ceil(config.batch_size);
         self.progress.epoch_start(epoch, config.epochs, steps);
         let mut total = LossTotal {
@@ -370,7 +418,7 @@ impl<'a> Session<'a> {
         };
         let mut lr = config.lr;
         for (step, chunk) in order.chunks(config.batch_size).enumerate() {
-            let (x, y) = self.train_set.batch(chunk);
+            let (x, y) = train_set.batch(chunk);
             let loss = loss_fn.forward(learner.model.forward(x), y);
             total
                 .pending
