@@ -9,5 +9,5 @@ mod common;
 fuzz_target!(|data: &[u8]| {
     let path = common::scratch().join("predictions.csv");
     std::fs::write(&path, data).unwrap();
-    let _ = focal_train::run::PredictionsFile::read(&path);
+    let _ = focal_data::predictions::PredictionsFile::read(&path);
 });

@@ -62,7 +62,7 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 34] = [
+const RESUME_CONFLICTS: [&str; 35] = [
     "positive",
     "ratio",
     "long_tail",

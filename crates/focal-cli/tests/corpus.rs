@@ -469,8 +469,11 @@ fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
     v
 }
 
+/// A zip member: its name, its bytes, and (deflated members) the CRC and size it declares.
+type ZipMember<'a> = (&'a str, Vec<u8>, Option<(u32, u64)>);
+
 /// A zip archive of deflated (`Some(crc, size)`) or stored (`None`) members, written by hand.
-fn zip_archive(members: &[(&str, Vec<u8>, Option<(u32, u64)>)]) -> Vec<u8> {
+fn zip_archive(members: &[ZipMember]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, data, deflated) in members {

@@ -213,6 +213,26 @@ pub enum DataError {
         /// The counts that make it impossible, and what would work.
         reason: String,
     },
+    /// A predictions CSV that cannot be read as a whole (empty, no rows, too many classes).
+    #[error("{path}: {message}")]
+    Predictions {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what the file should look like.
+        message: String,
+    },
+    /// A cell or a line of a predictions CSV that cannot be read.
+    #[error("{path}: line {line}, column {column}: {message}")]
+    PredictionsCell {
+        /// The file.
+        path: PathBuf,
+        /// Line, 1-based (the header is line 1).
+        line: u64,
+        /// Column, 1-based.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// An argument is out of range or malformed.
     #[error("invalid {what} `{value}`: {reason}")]
     InvalidArgument {
@@ -235,6 +255,14 @@ fn shape_text(shape: &[usize]) -> String {
 }
 
 impl DataError {
+    /// A [`DataError::Predictions`] for `path`.
+    pub(crate) fn predictions(path: &std::path::Path, message: impl ToString) -> Self {
+        DataError::Predictions {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        }
+    }
+
     /// An [`DataError::Io`] for `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io {

@@ -29,6 +29,7 @@ pub mod augment;
 #[cfg(feature = "burn")]
 pub mod batcher;
 pub mod memory;
+pub mod predictions;
 pub mod sampling;
 pub mod split;
 pub mod task;

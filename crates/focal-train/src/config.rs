@@ -107,7 +107,7 @@ pub struct TrainConfig {
     pub calibrate: Calibration,
     /// Augmentation of the training images, each epoch anew (`None`: none; runs written before
     /// it was recorded did not augment). Never applied to validation, test or new data.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub augment: Option<Augmentation>,
     /// Test hook: replace the loss by NaN at this (epoch, step), both 1-based.
     #[serde(skip)]

@@ -470,18 +470,6 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
-    /// A value of a CSV file that cannot be read.
-    #[error("{path}: line {line}, column {column}: {message}")]
-    Csv {
-        /// The file.
-        path: PathBuf,
-        /// Line, 1-based (the header is line 1).
-        line: u64,
-        /// Column, 1-based.
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
     /// A Burn record (checkpoint) that cannot be saved or loaded.
     #[error("checkpoint {path}: {message}")]
     Checkpoint {

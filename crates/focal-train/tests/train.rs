@@ -469,7 +469,7 @@ fn augmentation_transforms_a_copy_of_the_chosen_training_images() {
     let (x, y) = data.training_set(focal_train::DataSide::None, 0).unwrap();
     let original = x.clone();
     let rows = |set: focal_train::DeviceSet| -> Vec<Vec<f32>> {
-        let v = set.x.into_data().to_vec::<f32>().unwrap();
+        let v = set.x.into_data().try_to_vec::<f32>().unwrap();
         v.chunks(64).map(<[f32]>::to_vec).collect()
     };
     let plain = rows(data.device_set(&x, &y, &device));

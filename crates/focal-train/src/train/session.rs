@@ -74,7 +74,7 @@ pub fn augment_seed(seed: u64, epoch: usize) -> u64 {
 /// The training samples as the loop reads them.
 enum TrainSamples {
     /// On the device, standardised once: every epoch selects its batches from the same set.
-    Fixed(DeviceSet),
+    Fixed(Box<DeviceSet>),
     /// On the host, before standardisation: every epoch augments a fresh copy and puts that on
     /// the device (the previous epoch's copy is dropped first).
     Augmented {
@@ -202,7 +202,7 @@ impl<'a> Session<'a> {
                 x: train_x,
                 augmentation,
             },
-            None => TrainSamples::Fixed(data.device_set(&train_x, &train_y, &device)),
+            None => TrainSamples::Fixed(Box::new(data.device_set(&train_x, &train_y, &device))),
         };
         let val_set = data.device_set_of(&data.splits.val, &device.clone().without_autodiff());
         Ok(Session {
