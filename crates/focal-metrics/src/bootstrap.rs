@@ -428,6 +428,11 @@ mod tests {
             assert_eq!(percentile(&v, q).unwrap(), expected, "q = {q}");
         }
         assert_eq!(percentile(&[7.0], 97.5).unwrap(), 7.0);
+        // Virtual index 34 * 0.025 = 0.85: numpy interpolates down from the upper neighbour
+        // (0.057); up from the lower one would give 0.056999999999999995.
+        let mut v = vec![0.06, 0.04];
+        v.extend([1.0; 33]);
+        assert_eq!(percentile(&v, 2.5).unwrap(), 0.057);
         assert!(percentile(&v, 101.0).is_err());
     }
 
