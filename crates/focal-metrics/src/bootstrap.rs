@@ -92,29 +92,30 @@ pub struct Bootstrap {
 /// Per-resample buffers, reused across resamples.
 #[derive(Debug, Default)]
 struct Scratch {
-    /// Weight per `(group, y_true)`, at index `group << 1 | y_true`.
+    /// Weight per `(group, y_true, y_pred)`, at index `group << 2 | y_true << 1 | y_pred`
+    /// (the sample's cell). The confusion counts are summed from it afterwards rather than
+    /// counted per draw: four counters hit by every draw would serialize the draws.
     weights: Vec<u64>,
-    /// Cumulative weighted true positives at each non-empty group (input to the AP formula).
+    /// Cumulative weighted true positives at each non-empty group (input to the AP formula);
+    /// the first `len` entries are this resample's.
     tps: Vec<u64>,
     /// Cumulative weighted false positives at each non-empty group.
     fps: Vec<u64>,
-    /// Weight per confusion cell, at index `y_true << 1 | y_pred`: TN, FP, FN, TP.
-    confusion: [u64; 4],
 }
 
 impl Scratch {
     /// Empties the resample.
     fn reset(&mut self, n_groups: usize) {
         self.weights.clear();
-        self.weights.resize(2 * n_groups, 0);
-        self.confusion = [0; 4];
+        self.weights.resize(4 * n_groups, 0);
+        self.tps.resize(n_groups, 0);
+        self.fps.resize(n_groups, 0);
     }
 
     /// Adds `multiplicity` copies of the sample with this cell to the resample.
     #[inline]
     fn add(&mut self, cell: u64, multiplicity: u64) {
-        self.weights[(cell >> 1) as usize] += multiplicity;
-        self.confusion[(cell & 3) as usize] += multiplicity;
+        self.weights[cell as usize] += multiplicity;
     }
 }
 
@@ -291,7 +292,25 @@ impl Bootstrap {
 
     /// The statistics of the resample accumulated in `s`, in O(number of distinct scores).
     fn stats(&self, s: &mut Scratch) -> Stats {
-        let [_, fp, fn_, tp] = s.confusion;
+        // One pass over the groups, highest score first: the confusion counts, and the
+        // cumulative counts at each distinct score present in the resample (scores the resample
+        // never drew are no threshold of its curve). Branch-free: every group is written at
+        // `len`, which only advances past non-empty groups.
+        let mut confusion = [0u64; 4];
+        let (mut tp_sum, mut fp_sum, mut len) = (0u64, 0u64, 0usize);
+        for w in s.weights.chunks_exact(4) {
+            for (c, &x) in confusion.iter_mut().zip(w) {
+                *c += x;
+            }
+            let (neg, pos) = (w[0] + w[1], w[2] + w[3]);
+            tp_sum += pos;
+            fp_sum += neg;
+            s.tps[len] = tp_sum;
+            s.fps[len] = fp_sum;
+            len += usize::from(neg + pos > 0);
+        }
+        // Cells by `y_true << 1 | y_pred`: TN, FP, FN, TP.
+        let [_, fp, fn_, tp] = confusion;
         // scikit-learn: 2 tp / (true_sum + pred_sum), 0 when that is 0.
         let denominator = (tp + fn_) + (tp + fp);
         let f1 = if denominator == 0 {
@@ -300,21 +319,8 @@ impl Bootstrap {
             2.0 * tp as f64 / denominator as f64
         };
 
-        // Cumulative counts at each distinct score present in the resample, highest first;
-        // scores the resample never drew are no threshold of its curve.
-        s.tps.clear();
-        s.fps.clear();
-        let (mut tp_sum, mut fp_sum) = (0u64, 0u64);
-        for pair in s.weights.chunks_exact(2) {
-            let (neg, pos) = (pair[0], pair[1]);
-            if neg + pos > 0 {
-                tp_sum += pos;
-                fp_sum += neg;
-                s.tps.push(tp_sum);
-                s.fps.push(fp_sum);
-            }
-        }
-        let average_precision = (tp_sum > 0).then(|| average_precision_of_counts(&s.tps, &s.fps));
+        let average_precision =
+            (tp_sum > 0).then(|| average_precision_of_counts(&s.tps[..len], &s.fps[..len]));
         Stats {
             f1,
             average_precision,

@@ -247,6 +247,13 @@ pub(crate) fn average_precision_of_counts(tps: &[u64], fps: &[u64]) -> f64 {
     let recall = |j: usize| tps[j] as f64 / p;
     let term = |i: usize| {
         let j = k - 1 - i;
+        let tp_next = if j == 0 { 0 } else { tps[j - 1] };
+        if tp_next == tps[j] {
+            // A step with no new positive: (r - r) * precision is exactly +0.0 (precision is
+            // finite and >= 0), and skipping its two divisions makes the rare-positive curves of
+            // the bootstrap cheap. The term stays, so the pairwise order is numpy's.
+            return 0.0;
+        }
         let r_next = if j == 0 { 0.0 } else { recall(j - 1) };
         let precision = tps[j] as f64 / (tps[j] + fps[j]) as f64;
         (r_next - recall(j)) * precision
