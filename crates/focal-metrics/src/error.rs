@@ -85,6 +85,16 @@ pub enum MetricsError {
         /// Number of negative samples.
         negatives: usize,
     },
+    /// No bootstrap resample drew a positive sample, so average precision has no resampled
+    /// value to take percentiles of.
+    #[error(
+        "none of the {resamples} bootstrap resamples drew a positive sample, so average \
+         precision is undefined on all of them; draw more resamples (1000 is usual)"
+    )]
+    NoPositiveResample {
+        /// Number of resamples drawn.
+        resamples: usize,
+    },
     /// A one-vs-rest metric needs every class to occur in `y_true`.
     #[error(
         "class {class} never occurs in y_true; one-vs-rest AP and ROC AUC need every class \

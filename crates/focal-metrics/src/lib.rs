@@ -35,6 +35,7 @@
 //! # Ok::<(), focal_metrics::MetricsError>(())
 //! ```
 
+pub mod bootstrap;
 pub mod calibration;
 mod confusion;
 mod error;

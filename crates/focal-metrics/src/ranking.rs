@@ -185,18 +185,7 @@ impl BinaryCurve {
         if p == 0 {
             return Err(self.single_class());
         }
-        let k = self.thresholds.len();
-        let p = p as f64;
-        // scikit-learn: -sum(diff(recall) * precision[:-1]) over the increasing-threshold arrays.
-        // Output index i is internal (decreasing-threshold) index j = k - 1 - i.
-        let recall = |j: usize| self.tps[j] as f64 / p;
-        let term = |i: usize| {
-            let j = k - 1 - i;
-            let r_next = if j == 0 { 0.0 } else { recall(j - 1) };
-            let precision = self.tps[j] as f64 / (self.tps[j] + self.fps[j]) as f64;
-            (r_next - recall(j)) * precision
-        };
-        Ok((-sum::pairwise_sum_by(k, &term)).max(0.0))
+        Ok(average_precision_of_counts(&self.tps, &self.fps))
     }
 
     /// The ROC curve with collinear points dropped (`roc_curve`, `drop_intermediate=True`).
@@ -242,6 +231,34 @@ impl BinaryCurve {
         let roc = self.roc_curve()?;
         Ok(trapezoid(&roc.fpr, &roc.tpr))
     }
+}
+
+/// Average precision from cumulative true and false positive counts at each distinct score,
+/// highest score first (as [`BinaryCurve`] holds them; counts may be sums of sample weights).
+///
+/// Every entry must have `tps[j] + fps[j] > 0` and the last `tps` must be positive. The bootstrap
+/// calls this too, so that a resample's AP is computed by the very same expression.
+pub(crate) fn average_precision_of_counts(tps: &[u64], fps: &[u64]) -> f64 {
+    debug_assert_eq!(tps.len(), fps.len());
+    let k = tps.len();
+    let p = tps[k - 1] as f64;
+    // scikit-learn: -sum(diff(recall) * precision[:-1]) over the increasing-threshold arrays.
+    // Output index i is internal (decreasing-threshold) index j = k - 1 - i.
+    let recall = |j: usize| tps[j] as f64 / p;
+    let term = |i: usize| {
+        let j = k - 1 - i;
+        let tp_next = if j == 0 { 0 } else { tps[j - 1] };
+        if tp_next == tps[j] {
+            // A step with no new positive: (r - r) * precision is exactly +0.0 (precision is
+            // finite and >= 0), and skipping its two divisions makes the rare-positive curves of
+            // the bootstrap cheap. The term stays, so the pairwise order is numpy's.
+            return 0.0;
+        }
+        let r_next = if j == 0 { 0.0 } else { recall(j - 1) };
+        let precision = tps[j] as f64 / (tps[j] + fps[j]) as f64;
+        (r_next - recall(j)) * precision
+    };
+    (-sum::pairwise_sum_by(k, &term)).max(0.0)
 }
 
 /// `numpy.trapezoid(y, x)`: `sum((x[i+1] - x[i]) * (y[i+1] + y[i]) / 2)`.
@@ -357,7 +374,7 @@ fn ovr(
 }
 
 /// Maps a finite f64 to a u64 whose unsigned order is the numeric order; -0.0 maps like 0.0.
-fn sortable_key(x: f64) -> u64 {
+pub(crate) fn sortable_key(x: f64) -> u64 {
     let bits = (x + 0.0).to_bits();
     if bits >> 63 == 1 {
         !bits
