@@ -62,7 +62,7 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 35] = [
+const RESUME_CONFLICTS: [&str; 36] = [
     "positive",
     "ratio",
     "long_tail",
@@ -95,6 +95,7 @@ const RESUME_CONFLICTS: [&str; 35] = [
     "augment_flip",
     "augment_shift",
     "augment_rotate",
+    "log_dir",
     "remedy",
     "out",
     "name",
@@ -275,6 +276,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         });
         let out_existed = args.out.exists();
         let dir = focal_train::run::fresh_run_dir(&args.out, &name)?;
+        // --log-dir DIR: this run logs to DIR/<its folder's name>.
+        let mut config = config;
+        config.log_dir = config
+            .log_dir
+            .map(|d| d.join(dir.file_name().unwrap_or(name.as_ref())));
         let progress = CliProgress::new(t.quiet, config.epochs, data.minority());
         if !t.quiet {
             let c = |s: &[usize]| data.dataset.class_counts_of(s);

@@ -334,6 +334,12 @@ pub struct TrainingArgs {
     /// resumed run restarts from the last one. Large models spend seconds per checkpoint.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub checkpoint_every: usize,
+    /// Log for experiment trackers into DIR/<run name>/: TensorBoard event files (the running
+    /// loss every few steps; per epoch the losses, validation PR-AUC, ROC-AUC and each class's
+    /// precision, recall and F1; test PR-AUC and the test PR curve at the end) and
+    /// metrics.jsonl (one JSON object per epoch). View with `tensorboard --logdir DIR`.
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
     /// Seed of everything random (task, split, initialisation, sampling, shuffling, dropout);
     /// compare and sweep: the first training seed, which also fixes the task and the split
     /// every entry and seed share.
@@ -464,6 +470,12 @@ impl TrainingArgs {
             seed: self.seed,
             calibrate: self.calibrate,
             augment,
+            log_dir: match &self.log_dir {
+                Some(d) => Some(
+                    std::path::absolute(d).with_context(|| format!("--log-dir {}", d.display()))?,
+                ),
+                None => None,
+            },
             inject_nan_at: None,
         };
         config.validate()?;

@@ -109,6 +109,11 @@ pub struct TrainConfig {
     /// it was recorded did not augment). Never applied to validation, test or new data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub augment: Option<Augmentation>,
+    /// Where to log the run for experiment trackers (TensorBoard events and `metrics.jsonl`,
+    /// [`crate::run::tracking`]); `None`: no log. Not a setting of the model: it changes no
+    /// result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_dir: Option<PathBuf>,
     /// Test hook: replace the loss by NaN at this (epoch, step), both 1-based.
     #[serde(skip)]
     pub inject_nan_at: Option<(usize, usize)>,
@@ -199,6 +204,7 @@ impl TrainConfig {
             seed: 0,
             calibrate: Calibration::Auto,
             augment: None,
+            log_dir: None,
             inject_nan_at: None,
         }
     }

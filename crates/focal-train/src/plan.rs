@@ -136,6 +136,9 @@ impl ExperimentPlan {
                     .unwrap_or(name);
                 let mut config = p.config.clone();
                 config.seed = seed;
+                // --log-dir names the experiment's log folder; each run logs to its own
+                // sub-folder there (TensorBoard shows each as a run).
+                config.log_dir = config.log_dir.map(|d| d.join(&run_dir));
                 self.runs.push(PlannedRun {
                     index: self.runs.len(),
                     label: p.label.clone(),

@@ -6,7 +6,7 @@ use std::path::Path;
 use focal_data::split::SplitFractions;
 use focal_data::task::TaskSpec;
 use focal_data::{DataFormat, Dataset, SampleKind};
-use focal_train::run::{FinalMetrics, StopReason};
+use focal_train::run::{EpochRecord, FinalMetrics, StopReason};
 use focal_train::{
     AugmentScope, Augmentation, DecisionRule, ModelKind, NoProgress, PreparedData, REMEDIES,
     RemedyKind, TrainConfig, TrainError, train,
@@ -545,4 +545,71 @@ fn augmentation_refuses_feature_rows_and_shifts_as_large_as_the_image() {
         c.validate(),
         Err(TrainError::RemedyNeedsAugmentation { .. })
     ));
+}
+
+/// The records of every TFRecord in an events file (length, masked CRCs checked by framing).
+fn tfrecords(path: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let len = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+        at += 12;
+        out.push(bytes[at..at + len].to_vec());
+        at += len + 4;
+    }
+    assert_eq!(at, bytes.len(), "{} ends inside a record", path.display());
+    out
+}
+
+#[test]
+fn log_dir_gets_tensorboard_events_and_one_jsonl_line_per_epoch_across_a_resume() {
+    let data = prepared(&tabular(300, 3));
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    let mut c = tiny_config(RemedyKind::Focal);
+    c.log_dir = Some(logs.clone());
+    let run = tmp.path().join("run");
+    // Killed (a NaN) in epoch 3: epochs 1 and 2 are logged, then the resume logs epoch 3.
+    let mut crash = c.clone();
+    crash.inject_nan_at = Some((3, 1));
+    train(&crash, &data, &run, &NoProgress).unwrap_err();
+    let jsonl = std::fs::read_to_string(logs.join("metrics.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 2, "{jsonl}");
+    let resumed = focal_train::resume(&run, &data, &NoProgress).unwrap();
+    let jsonl = std::fs::read_to_string(logs.join("metrics.jsonl")).unwrap();
+    let epochs: Vec<EpochRecord> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(epochs, resumed.history);
+
+    let mut files: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("tfevents"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "one events file per process: {files:?}");
+    let contains = |records: &[Vec<u8>], what: &str| {
+        records
+            .iter()
+            .any(|r| r.windows(what.len()).any(|w| w == what.as_bytes()))
+    };
+    let all: Vec<Vec<u8>> = files.iter().flat_map(|f| tfrecords(f)).collect();
+    for tag in [
+        "brain.Event:2",
+        "train/loss_running",
+        "train/loss",
+        "val/pr_auc",
+        "val/recall_",
+        "test/pr_auc",
+        "test/pr_curve",
+        "pr_curves",
+    ] {
+        assert!(contains(&all, tag), "no {tag} in the events");
+    }
+    // The test PR curve is written once, by the process that finished the run.
+    let first = tfrecords(&files[0]);
+    assert!(!contains(&first, "test/pr_curve"));
 }

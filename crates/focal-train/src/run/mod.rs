@@ -36,7 +36,8 @@
 //!   curves/calibration.csv  lower,upper,count,mean_confidence,accuracy (15 bins, top-label)
 //!   report.html      tables and plots of the run (crate::report), from the files above
 //!   predictions.csv  the test split in `focal eval --predictions` format:
-//!                    y_true,y_pred,p_0,...,p_{C-1}  (y_pred = argmax; probabilities to 6 digits)
+//!                    id,y_true,y_pred,p_0,...,p_{C-1}  (id = the sample's row in the source;
+//!                    y_pred = argmax; each probability the shortest decimal of its f32)
 //! ```
 //!
 //! Every file format of a run folder is defined in this module and its children
@@ -50,7 +51,9 @@ pub mod history;
 pub mod lock;
 pub mod predictions;
 pub mod record;
+pub mod tensorboard;
 pub mod text_report;
+pub mod tracking;
 
 pub use checkpoint::TrainState;
 pub use curves::{CALIBRATION_BINS, top_label, write_curves};

@@ -1,6 +1,7 @@
 //! One training run as named steps: set-up (shared by a fresh start and a resume), a training
 //! epoch, validation, the best/early-stop decision, checkpoints, and the final evaluation.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
@@ -34,6 +35,7 @@ use crate::run::record::{
     EpochRecord, FinalMetrics, Preprocessing, RunConfig, SplitCounts, write_config,
 };
 use crate::run::text_report::write_report;
+use crate::run::tracking::Tracker;
 use crate::train::evaluation::{evaluate_model, predict_set};
 
 /// Training steps between two reads of the loss back to the host (for the progress display and
@@ -166,6 +168,8 @@ pub(crate) struct Session<'a> {
     /// Class counts of `train_y`.
     counts: Vec<usize>,
     sampler: Option<WeightedRandomSampler>,
+    /// `--log-dir`'s writer, opened when the loop starts (it needs the epochs already done).
+    tracker: RefCell<Option<Tracker>>,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -216,6 +220,7 @@ impl<'a> Session<'a> {
             val_set,
             counts,
             sampler,
+            tracker: RefCell::new(None),
             _turn: turn,
         })
     }
@@ -318,6 +323,15 @@ impl<'a> Session<'a> {
         mut state: TrainState,
     ) -> Result<RunSummary, TrainError> {
         let config = self.config;
+        if let Some(dir) = &config.log_dir {
+            let tracker = Tracker::open(dir, &self.data.dataset.class_names, state.epoch)?;
+            self.progress.message(&format!(
+                "logging to {} (TensorBoard: tensorboard --logdir {})",
+                dir.display(),
+                dir.parent().unwrap_or(dir).display()
+            ));
+            *self.tracker.borrow_mut() = Some(tracker);
+        }
         let mut best_model = if state.best_epoch > 0 {
             Some(checkpoint::load_model(
                 learner.model.clone(),
@@ -408,6 +422,9 @@ impl<'a> Session<'a> {
         };
         let steps = self.train_y.len().div_ceil(config.batch_size);
         self.progress.epoch_start(epoch, config.epochs, steps);
+        if let Some(t) = self.tracker.borrow_mut().as_mut() {
+            t.epoch_start(epoch, steps);
+        }
         let mut total = LossTotal {
             epoch,
             last_good_epoch,
@@ -429,6 +446,9 @@ impl<'a> Session<'a> {
             if total.pending.len() == LOSS_READ_EVERY || step + 1 == steps {
                 total.read()?;
                 self.progress.step(step + 1, total.mean() as f32);
+                if let Some(t) = self.tracker.borrow_mut().as_mut() {
+                    t.step(step + 1, total.mean() as f32)?;
+                }
             }
         }
         let mean_loss = total.mean();
@@ -521,6 +541,9 @@ impl<'a> Session<'a> {
         }
         write_history(self.dir, &self.data.dataset.class_names, &state.history)?;
         self.progress.epoch_end(&record, config.epochs);
+        if let Some(t) = self.tracker.borrow_mut().as_mut() {
+            t.epoch_end(&record)?;
+        }
         Ok(save)
     }
 
@@ -534,6 +557,15 @@ impl<'a> Session<'a> {
         evaluated_epoch: usize,
     ) -> Result<FinalMetrics, TrainError> {
         let data = self.data;
+        self.progress.message(&format!(
+            "evaluating epoch {evaluated_epoch}'s model on test ({} samples){}",
+            data.splits.test.len(),
+            if data.positive.is_some() {
+                ", with the threshold tuned on validation"
+            } else {
+                ""
+            }
+        ));
         let evaluated = evaluate_model(
             self.config,
             data,
@@ -549,6 +581,9 @@ impl<'a> Session<'a> {
         write_uncalibrated_curve(self.dir, evaluated.test_uncalibrated.as_ref())?;
         write_json(&self.dir.join("metrics.json"), &metrics)?;
         write_report(self.dir, &metrics)?;
+        if let Some(t) = self.tracker.borrow_mut().as_mut() {
+            t.finish(&metrics, &test, data.positive)?;
+        }
         Ok(metrics)
     }
 }
