@@ -133,6 +133,12 @@ fn seeds(c: &ExperimentArgs) -> anyhow::Result<Vec<u64>> {
 fn out_dir(c: &ExperimentArgs, what: &str) -> anyhow::Result<PathBuf> {
     match &c.out {
         Some(dir) => {
+            if dir.exists() && !dir.is_dir() {
+                bail!(
+                    "--out {}: a file is there; give a folder (the experiment is written inside it)",
+                    dir.display()
+                );
+            }
             if dir.join("comparison.json").exists() {
                 bail!(
                     "--out {}: already holds an experiment (comparison.json); choose another folder",
@@ -147,7 +153,8 @@ fn out_dir(c: &ExperimentArgs, what: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// Loads the data and builds the task and split every entry shares.
-fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
+/// The task and split of an experiment, from its flags.
+fn prepare_task(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
     let t = &c.training;
     let spec = t.task.spec(t.seed)?;
     let source = t.load()?;
@@ -171,6 +178,18 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
         .and_then(|d| d.with_input_normalization(t.input_normalization()))
         .map(|d| d.with_label_column(label_column))
         .context("building the task")
+}
+
+/// [`prepare_task`], then the task line and any few-positives warning (unless --quiet).
+fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
+    let data = prepare_task(c)?;
+    if !c.training.quiet {
+        eprintln!("{}", crate::training::task_line(&c.training.task, &data));
+        for w in crate::training::few_positives_warnings(&data) {
+            eprintln!("{w}");
+        }
+    }
+    Ok(data)
 }
 
 /// Trains the planned experiment in `dir` as the flags say (in this process, with worker

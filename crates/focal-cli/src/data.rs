@@ -49,6 +49,9 @@ pub struct InspectArgs {
     /// Describe a long-tailed multi-class task with this imbalance factor (n_max / n_min).
     #[arg(long, value_name = "IF")]
     long_tail: Option<f64>,
+    /// Accept a positive class that outnumbers the negatives (refused by default).
+    #[arg(long)]
+    allow_majority_positive: bool,
     /// Seed of the task's subsampling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -84,6 +87,7 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             .transpose()?,
         ratio: args.ratio.as_deref().map(parse_ratio).transpose()?,
         long_tail: args.long_tail,
+        allow_majority_positive: args.allow_majority_positive,
         seed: args.seed,
     };
     let ds = if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some() {

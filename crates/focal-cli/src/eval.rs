@@ -57,6 +57,19 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         return crate::eval_run::eval_run(run_dir, args.data.as_deref(), args.json, args.digits);
     }
     let predictions = match &args.predictions {
+        Some(path) if path.is_dir() => {
+            let hint = if path.join("predictions.csv").is_file() {
+                format!(
+                    "give its predictions file, --predictions {}, or re-evaluate the run with --run {}",
+                    path.join("predictions.csv").display(),
+                    path.display()
+                )
+            } else {
+                "give a CSV file (a run's predictions.csv, or any model's `y_true,y_pred[,p_0,...]`)"
+                    .to_string()
+            };
+            bail!("--predictions {}: a folder; {hint}", path.display())
+        }
         Some(path) => Predictions::read(path)?,
         None => bail!(
             "nothing to evaluate: pass --predictions FILE.csv or --run DIR (see `focal eval --help`)"

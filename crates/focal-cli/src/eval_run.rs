@@ -12,6 +12,7 @@ pub fn eval_run(
     json: bool,
     digits: usize,
 ) -> anyhow::Result<()> {
+    crate::train::check_run_dir(run_dir, "--run")?;
     let prepared = crate::train::run_data(run_dir, data)?;
     let mut metrics = focal_train::evaluate_run(run_dir, &prepared)
         .with_context(|| format!("--run {}", run_dir.display()))?;

@@ -134,6 +134,10 @@ fn data_message(e: &DataError) -> Option<String> {
                 .replace(
                     "without a positive class and a ratio",
                     "without --positive and --ratio",
+                )
+                .replace(
+                    "name the rare class as the positive, or allow a majority positive explicitly",
+                    "name the rare class with --positive, or pass --allow-majority-positive",
                 );
             format!("invalid {flag} `{value}`: {reason}")
         }

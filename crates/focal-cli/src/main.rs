@@ -34,15 +34,22 @@ enum Command {
     #[command(subcommand)]
     Data(data::DataCommand),
     /// Evaluate predictions per class, as scikit-learn's classification_report does.
+    // A negative number reaches the flag's validator (`--lr -1`: "must be > 0"), not
+    // clap's "unexpected argument".
+    #[command(allow_negative_numbers = true)]
     Eval(eval::EvalArgs),
     /// Train a model with an imbalance remedy and judge it per class on a held-out test split.
+    #[command(allow_negative_numbers = true)]
     Train(Box<train::TrainArgs>),
     /// Train several remedies on the same split, model, budget and seeds; tabulate per class.
+    #[command(allow_negative_numbers = true)]
     Compare(Box<compare::CompareArgs>),
     /// Sweep focal loss's gamma, then alpha at the best gamma (or a full grid).
+    #[command(allow_negative_numbers = true)]
     Sweep(Box<compare::SweepArgs>),
     /// Apply a trained run to new data (image files, a folder, a CSV, any data train reads):
     /// one CSV row per input with each class's probability and the decision.
+    #[command(allow_negative_numbers = true)]
     Predict(Box<predict::PredictArgs>),
     /// Export a trained run's model: safetensors in PyTorch's layout (torchvision's keys for
     /// the ResNets) or Burn's record, with a JSON sidecar (preprocessing, classes, threshold).

@@ -138,7 +138,7 @@ pub fn run(args: RunPlanArgs) -> anyhow::Result<()> {
     let (plan, data) = pipeline::plan_data(dir, args.data.as_deref())
         .with_context(|| format!("rebuilding the task of {}", dir.display()))?;
     let run = plan.run(index)?.clone();
-    let progress = CliProgress::new(args.quiet, run.config.epochs, data.minority());
+    let progress = CliProgress::new(args.quiet, run.config.epochs, &data);
     let started = Instant::now();
     let outcome = pipeline::run_planned(dir, &plan, index, &data, &progress);
     progress.finish();
@@ -162,7 +162,7 @@ pub fn run_in_process(dir: &Path, data: Option<&Path>, quiet: bool) -> anyhow::R
     let (plan, data) = pipeline::plan_data(dir, data)
         .with_context(|| format!("rebuilding the task of {}", dir.display()))?;
     let epochs = plan.runs.first().map_or(1, |r| r.config.epochs);
-    let progress = CliProgress::new(quiet, epochs, data.minority());
+    let progress = CliProgress::new(quiet, epochs, &data);
     let announce = |label: &str, seed: u64, i: usize, n: usize| {
         focal_train::Progress::message(
             &progress,

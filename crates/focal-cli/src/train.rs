@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use focal_data::split::SplitFractions;
@@ -62,10 +62,11 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 36] = [
+const RESUME_CONFLICTS: [&str; 37] = [
     "positive",
     "ratio",
     "long_tail",
+    "allow_majority_positive",
     "label_column",
     "image_size",
     "max_memory",
@@ -110,6 +111,42 @@ impl TrainArgs {
     }
 }
 
+/// Checks that `dir`, given with `flag`, is a run folder (it has `config.json`); otherwise says
+/// what it is instead (missing, a file, an experiment folder) and what to give.
+pub fn check_run_dir(dir: &Path, flag: &str) -> anyhow::Result<()> {
+    let shown = dir.display();
+    if !dir.exists() {
+        bail!("{flag} {shown}: no such folder; give a run folder written by `focal train`");
+    }
+    if !dir.is_dir() {
+        bail!("{flag} {shown}: a file; give a run folder written by `focal train`");
+    }
+    if dir.join("config.json").is_file() {
+        return Ok(());
+    }
+    if dir.join("plan.json").is_file() || dir.join("comparison.json").is_file() {
+        let example = std::fs::read_dir(dir)
+            .ok()
+            .and_then(|entries| {
+                let mut runs: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.join("config.json").is_file())
+                    .collect();
+                runs.sort();
+                runs.into_iter().next()
+            })
+            .map_or(String::new(), |p| format!(", e.g. {}", p.display()));
+        bail!(
+            "{flag} {shown}: an experiment folder (compare or sweep), not a run; give one of its \
+             run folders{example} (`focal report {shown}` rebuilds the experiment's report)"
+        );
+    }
+    bail!(
+        "{flag} {shown}: not a run folder (no config.json); give a folder written by `focal train` \
+         (its run folder is printed at the end of training)"
+    )
+}
+
 /// Rebuilds the data of a finished or interrupted run, from `data` or the run's own source.
 pub fn run_data(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<PreparedData> {
     focal_train::pipeline::run_data(run_dir, data).with_context(|| match data {
@@ -127,6 +164,8 @@ pub(crate) struct CliProgress {
     mode: Mode,
     /// The task's minority class, whose recall the epoch line shows.
     minority: usize,
+    /// Its name.
+    minority_name: String,
 }
 
 enum Mode {
@@ -140,7 +179,16 @@ enum Mode {
 }
 
 impl CliProgress {
-    pub(crate) fn new(quiet: bool, epochs: usize, minority: usize) -> Self {
+    /// Progress of a run of `epochs` epochs on `data` (whose positive or rarest class the epoch
+    /// line follows).
+    pub(crate) fn new(quiet: bool, epochs: usize, data: &PreparedData) -> Self {
+        let minority = data.minority();
+        let minority_name = data
+            .dataset
+            .class_names
+            .get(minority)
+            .cloned()
+            .unwrap_or_else(|| format!("class {minority}"));
         let mode = if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -150,7 +198,7 @@ impl CliProgress {
             };
             let e = multi.add(ProgressBar::new(epochs as u64));
             e.set_style(style(
-                "epoch {pos}/{len} [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
+                "epoch {prefix}/{len} [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
             ));
             let s = multi.add(ProgressBar::new(0));
             s.set_style(style("  step {pos}/{len} [{bar:30}] ETA {eta} loss {msg}"));
@@ -163,7 +211,11 @@ impl CliProgress {
         } else {
             Mode::Lines
         };
-        CliProgress { mode, minority }
+        CliProgress {
+            mode,
+            minority,
+            minority_name,
+        }
     }
 
     pub(crate) fn finish(&self) {
@@ -174,17 +226,21 @@ impl CliProgress {
     }
 }
 
-fn epoch_line(r: &EpochRecord, epochs: usize, minority: usize) -> String {
+/// The line printed after each epoch: losses, validation PR-AUC, and the precision, recall and
+/// F1 (at argmax) of the positive class (`minority`: the positive class of a binary task, the
+/// rarest class otherwise), named.
+fn epoch_line(r: &EpochRecord, epochs: usize, minority: usize, name: &str) -> String {
+    let prf = r.val_per_class.get(minority).map_or_else(
+        || "n/a".to_string(),
+        |[p, rc, f1]| format!("P {p:.3} R {rc:.3} F1 {f1:.3}"),
+    );
     format!(
-        "epoch {}/{}  train loss {:.4}  val loss {:.4}  val PR-AUC {}  val minority recall {}  {:.1}s",
+        "epoch {}/{}  train loss {:.4}  val loss {:.4}  val PR-AUC {}  val {name}: {prf}  {:.1}s",
         r.epoch,
         epochs,
         r.train_loss,
         r.val_loss,
         r.val_pr_auc.map_or("n/a".into(), |v| format!("{v:.4}")),
-        r.val_per_class
-            .get(minority)
-            .map_or("n/a".into(), |c| format!("{:.3}", c[1])),
         r.time_s
     )
 }
@@ -195,7 +251,9 @@ impl Progress for CliProgress {
             epochs, steps: s, ..
         } = &self.mode
         {
+            // The bar fills with finished epochs; the counter names the one running.
             epochs.set_position(epoch as u64 - 1);
+            epochs.set_prefix(epoch.to_string());
             s.set_length(steps as u64);
             s.set_position(0);
             s.reset_eta();
@@ -210,10 +268,13 @@ impl Progress for CliProgress {
     fn epoch_end(&self, record: &EpochRecord, n: usize) {
         match &self.mode {
             Mode::Quiet => {}
-            Mode::Lines => eprintln!("{}", epoch_line(record, n, self.minority)),
+            Mode::Lines => eprintln!(
+                "{}",
+                epoch_line(record, n, self.minority, &self.minority_name)
+            ),
             Mode::Bars { epochs, .. } => {
                 epochs.set_position(record.epoch as u64);
-                epochs.println(epoch_line(record, n, self.minority));
+                epochs.println(epoch_line(record, n, self.minority, &self.minority_name));
             }
         }
     }
@@ -245,9 +306,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let t = &args.training;
     set_threads(t.threads)?;
     let summary = if let Some(dir) = &args.resume {
+        check_run_dir(dir, "--resume")?;
         let data = run_data(dir, t.task.data.as_deref())?;
         let rc = focal_train::read_config(dir)?;
-        let progress = CliProgress::new(t.quiet, rc.train.epochs, data.minority());
+        let progress = CliProgress::new(t.quiet, rc.train.epochs, &data);
         let s = focal_train::resume(dir, &data, &progress)
             .with_context(|| format!("--resume {}", dir.display()));
         progress.finish();
@@ -274,6 +336,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 config.seed
             )
         });
+        if args.out.exists() && !args.out.is_dir() {
+            bail!(
+                "--out {}: a file is there; give a folder (run folders are made inside it)",
+                args.out.display()
+            );
+        }
         let out_existed = args.out.exists();
         let dir = focal_train::run::fresh_run_dir(&args.out, &name)?;
         // --log-dir DIR: this run logs to DIR/<its folder's name>.
@@ -281,8 +349,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         config.log_dir = config
             .log_dir
             .map(|d| d.join(dir.file_name().unwrap_or(name.as_ref())));
-        let progress = CliProgress::new(t.quiet, config.epochs, data.minority());
+        let progress = CliProgress::new(t.quiet, config.epochs, &data);
         if !t.quiet {
+            progress.message(&crate::training::task_line(&t.task, &data));
+            for w in crate::training::few_positives_warnings(&data) {
+                progress.message(&w);
+            }
             let c = |s: &[usize]| data.dataset.class_counts_of(s);
             progress.message(&format!(
                 "task: {} classes {:?}; train {:?}, val {:?}, test {:?}; remedy {}; run folder {}",

@@ -13,7 +13,8 @@ use focal_data::{Dataset, LoadOptions};
 use focal_train::{
     Alpha, AugmentScope, Augmentation, Calibration, DEFAULT_AUGMENT_FLIP, DEFAULT_AUGMENT_ROTATE,
     DEFAULT_AUGMENT_SHIFT, InputNormalization, MAX_AUGMENT_ROTATE, ModelKind, OptimizerKind,
-    REMEDIES, Remedy, RemedyKind, RemedyParams, ScheduleKind, TrainConfig, default_image_size,
+    PreparedData, REMEDIES, Remedy, RemedyKind, RemedyParams, ScheduleKind, TrainConfig,
+    default_image_size,
 };
 
 use crate::device::DeviceArg;
@@ -50,6 +51,18 @@ where
     T: std::str::FromStr<Err = focal_train::TrainError> + Copy + Send + Sync + 'static,
 {
     PossibleValuesParser::new(all.iter().map(|&v| name(v))).try_map(|s| s.parse::<T>())
+}
+
+/// A count (epochs, batch size, threads, ...): a whole number; a negative or fractional one is
+/// named as such (clap's own message says "invalid digit").
+pub fn parse_count(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .map_err(|_| match s.trim().parse::<f64>() {
+            Ok(v) if v < 0.0 => format!("`{s}` is negative; expected a whole number >= 0"),
+            Ok(_) => format!("`{s}` is not a whole number; expected e.g. 10"),
+            Err(_) => format!("`{s}` is not a number; expected a whole number, e.g. 10"),
+        })
 }
 
 /// `WIDTHxHEIGHT`, e.g. `224x224`.
@@ -135,13 +148,20 @@ pub struct TaskArgs {
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
     /// The rare (positive) class, by name or index: the task becomes binary, label 1 = this
-    /// class. Default with the bundled data: Shirt.
+    /// class. Default: Shirt with the bundled data; for two-class data, the class with the
+    /// fewest training samples (whatever its label in the file); none (a multi-class task)
+    /// otherwise. The first line of output names it.
     #[arg(long, value_name = "NAME|INDEX")]
     pub positive: Option<String>,
     /// Imposed NEGATIVE:POSITIVE ratio, by subsampling (e.g. 98:2). Default with the bundled
     /// data: 98:2.
     #[arg(long, value_name = "N:P")]
     pub ratio: Option<String>,
+    /// Accept a positive class that outnumbers the negatives (by --ratio, or by its count):
+    /// refused by default, since every minority figure, the tuned threshold and PR-AUC read
+    /// the positive class as the rare one.
+    #[arg(long)]
+    pub allow_majority_positive: bool,
     /// A long-tailed multi-class task with this imbalance factor (n_max / n_min), every class
     /// kept (instead of --positive and --ratio).
     #[arg(long, value_name = "IF", conflicts_with_all = ["positive", "ratio"])]
@@ -171,6 +191,16 @@ impl TaskArgs {
             None if bundled_default => Some(focal_train::DEFAULT_RATIO),
             None => None,
         };
+        if let (Some((n, p)), false) = (ratio, self.allow_majority_positive)
+            && p > n
+        {
+            bail!(
+                "--ratio {n}:{p}: the ratio is NEGATIVE:POSITIVE, so this makes the positive class \
+                 the majority ({p} in every {}); the positive class is meant to be the rare one \
+                 (did you mean {p}:{n}?), or pass --allow-majority-positive",
+                n + p
+            );
+        }
         if let Some(f) = self.long_tail
             && !(f.is_finite() && f >= 1.0)
         {
@@ -180,6 +210,7 @@ impl TaskArgs {
             positive,
             ratio,
             long_tail: self.long_tail,
+            allow_majority_positive: self.allow_majority_positive,
             seed,
         })
     }
@@ -261,10 +292,10 @@ pub struct TrainingArgs {
     pub prior_bias: Option<f64>,
     /// Number of epochs (default: 10 for train; 4 per run for compare and sweep, which keeps
     /// `focal compare` on the bundled data under 5 minutes on two CPU cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub epochs: Option<usize>,
     /// Samples per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = parse_count)]
     pub batch_size: usize,
     /// Learning rate.
     #[arg(long, default_value_t = 1e-3)]
@@ -280,14 +311,14 @@ pub struct TrainingArgs {
     #[arg(long, default_value = "constant", value_parser = named(&ScheduleKind::ALL, ScheduleKind::name))]
     pub schedule: ScheduleKind,
     /// Linear learning-rate warm-up over this many epochs.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = parse_count)]
     pub warmup_epochs: usize,
     /// Clip each parameter's gradient to this L2 norm (the tutorial's cure for NaN losses).
     #[arg(long, value_name = "NORM")]
     pub clip_grad: Option<f32>,
     /// Stop when validation PR-AUC has not improved for this many epochs (the best epoch's
     /// model is then evaluated).
-    #[arg(long, value_name = "PATIENCE")]
+    #[arg(long, value_name = "PATIENCE", value_parser = parse_count)]
     pub early_stop: Option<usize>,
     /// Tune the decision threshold on validation for this recall of the positive class
     /// (default: the best F1).
@@ -328,11 +359,11 @@ pub struct TrainingArgs {
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
     /// Worker threads of the CPU backend (default: one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub threads: Option<usize>,
     /// Write the resumable checkpoint (model and optimizer) every N epochs and at the end; a
     /// resumed run restarts from the last one. Large models spend seconds per checkpoint.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_count)]
     pub checkpoint_every: usize,
     /// Log for experiment trackers into DIR/<run name>/: TensorBoard event files (the running
     /// loss every few steps; per epoch the losses, validation PR-AUC, ROC-AUC and each class's
@@ -523,4 +554,70 @@ mod tests {
         assert_eq!(parse_memory("256MB"), Ok(256_000_000));
         assert!(parse_memory("many").is_err());
     }
+}
+
+/// Positives (of the positive class, or of the rarest class of a multi-class task) that a
+/// validation or test split needs before its precision, recall and PR-AUC mean much.
+pub const FEW_POSITIVES: usize = 20;
+
+/// The first line of output of train, compare and sweep: which class is the positive one and
+/// why (the flag, the bundled task, or the default rule), with its counts per split.
+pub fn task_line(task: &TaskArgs, data: &PreparedData) -> String {
+    let c = |s: &[usize]| data.dataset.class_counts_of(s);
+    let (train, val, test) = (
+        c(&data.splits.train),
+        c(&data.splits.val),
+        c(&data.splits.test),
+    );
+    let m = data.minority();
+    let name = &data.dataset.class_names[m];
+    let counts = format!(
+        "train {}, validation {}, test {} of {} / {} / {}",
+        train[m],
+        val[m],
+        test[m],
+        train.iter().sum::<usize>(),
+        val.iter().sum::<usize>(),
+        test.iter().sum::<usize>()
+    );
+    match data.positive {
+        Some(_) => {
+            let why = if task.positive.is_some() {
+                "as --positive says".to_string()
+            } else if task.data.is_none() && task.long_tail.is_none() {
+                "the bundled task's default".to_string()
+            } else {
+                "the default: the rarer of the two classes; --positive picks another".to_string()
+            };
+            format!("positive class: {name} ({why}); {counts}")
+        }
+        None => format!(
+            "a multi-class task of {} classes, no positive class; the rarest, {name}: {counts}",
+            data.n_classes()
+        ),
+    }
+}
+
+/// A warning for each of validation and test that holds fewer than [`FEW_POSITIVES`] samples of
+/// the positive (or rarest) class.
+pub fn few_positives_warnings(data: &PreparedData) -> Vec<String> {
+    let m = data.minority();
+    let name = &data.dataset.class_names[m];
+    [
+        ("validation", &data.splits.val),
+        ("test", &data.splits.test),
+    ]
+    .into_iter()
+    .filter_map(|(split, idx)| {
+        let n = data.dataset.class_counts_of(idx)[m];
+        (n < FEW_POSITIVES).then(|| {
+            format!(
+                "warning: the {split} split holds {n} samples of {name} (fewer than \
+                     {FEW_POSITIVES}): its precision, recall, F1 and PR-AUC move by a whole \
+                     sample's worth; read them with their bootstrap intervals, and prefer more \
+                     data or several seeds"
+            )
+        })
+    })
+    .collect()
 }

@@ -7,7 +7,7 @@
 //! ```no_run
 //! use focal_data::{bundled, task::{build_task, TaskSpec, ClassSelector}};
 //! let ds = bundled()?;
-//! let spec = TaskSpec { positive: Some(ClassSelector::Name("Bag".into())), ratio: Some((98, 2)), long_tail: None, seed: 0 };
+//! let spec = TaskSpec { positive: Some(ClassSelector::Name("Bag".into())), ratio: Some((98, 2)), long_tail: None, allow_majority_positive: false, seed: 0 };
 //! let task = build_task(&ds, &spec)?;
 //! assert_eq!(task.class_names, ["not Bag", "Bag"]);
 //! # Ok::<(), focal_data::DataError>(())

@@ -97,6 +97,9 @@ pub struct TaskSpec {
     /// Long-tailed multi-class profile with this imbalance factor (largest / smallest class,
     /// >= 1): `n_i = floor(n_max * IF^(-i / (C - 1)))` for class index `i` (Cui et al. 2019).
     pub long_tail: Option<f64>,
+    /// Accept a positive class that outnumbers the negatives (by default an error: the
+    /// positive class is meant to be the rare one, and every "minority" figure reads it).
+    pub allow_majority_positive: bool,
     /// Seed of the subsampling.
     pub seed: u64,
 }
@@ -154,6 +157,9 @@ pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<us
         };
         out.class_names = vec![negative, name.clone()];
         out.y = ds.y.iter().map(|&l| usize::from(l == p)).collect();
+        if !spec.allow_majority_positive {
+            check_positive_is_rare(&out.y, spec.ratio, name)?;
+        }
     }
     let targets: Box<TargetFn> = match (spec.ratio, spec.long_tail) {
         (Some((a, b)), _) => {
@@ -239,6 +245,58 @@ fn format_ratio(r: Option<(u32, u32)>) -> String {
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Refuses a positive class that would be the majority of the task: by its imposed ratio
+/// `negative:positive`, or, without one, by its count among the binary labels `y`.
+fn check_positive_is_rare(
+    y: &[usize],
+    ratio: Option<(u32, u32)>,
+    name: &str,
+) -> Result<(), DataError> {
+    let fix = "the positive class is meant to be the rare one (every minority figure, the \
+               tuned threshold and PR-AUC read it): name the rare class as the positive, or \
+               allow a majority positive explicitly";
+    if let Some((a, b)) = ratio {
+        if b > a {
+            return Err(DataError::arg(
+                "ratio",
+                format!("{a}:{b}"),
+                format!(
+                    "the ratio is NEGATIVE:POSITIVE, so it makes `{name}` {b} in every {}: {fix}",
+                    a + b
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    let positives = y.iter().filter(|&&l| l == 1).count();
+    let negatives = y.len() - positives;
+    if positives > negatives {
+        return Err(DataError::arg(
+            "positive class",
+            name,
+            format!(
+                "it is the majority ({positives} of {} samples): {fix}",
+                y.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The default positive class of a two-class data set: the one with the fewest training
+/// samples (the training split when the data set has one, else every sample), class 1 on a
+/// tie; `None` unless the data set has exactly two classes.
+pub fn default_positive(ds: &Dataset) -> Option<usize> {
+    if ds.n_classes() != 2 {
+        return None;
+    }
+    let counts = match &ds.splits {
+        Some(s) => ds.class_counts_of(&s.train),
+        None => ds.class_counts(),
+    };
+    Some(if counts[0] < counts[1] { 0 } else { 1 })
 }
 
 /// Per-class targets `[negatives, positives]` for ratio `a:b`.

@@ -14,6 +14,7 @@ fn spec(
         positive: positive.map(|p| p.parse::<ClassSelector>().unwrap()),
         ratio,
         long_tail,
+        allow_majority_positive: false,
         seed,
     }
 }

@@ -216,11 +216,37 @@ fn image_size_of(ds: &Dataset) -> Option<(u32, u32)> {
 impl PreparedData {
     /// Builds the task `spec` from `source`, splits it (predefined splits kept, missing ones
     /// carved out stratified) and computes the standardisation of tabular features.
+    ///
+    /// A two-class data set with no positive class given gets the class with the fewest
+    /// training samples as its positive ([`focal_data::task::default_positive`]): label 1 of
+    /// the task, the class every minority figure, the tuned threshold and PR-AUC read.
     pub fn new(
         source: &Dataset,
         spec: &TaskSpec,
         fractions: SplitFractions,
     ) -> Result<Self, TrainError> {
+        Self::build(source, spec, fractions, true)
+    }
+
+    /// [`PreparedData::new`]; `default_positive`: whether a two-class source without a given
+    /// positive class gets its rarest class as the positive.
+    fn build(
+        source: &Dataset,
+        spec: &TaskSpec,
+        fractions: SplitFractions,
+        default_positive: bool,
+    ) -> Result<Self, TrainError> {
+        let defaulted;
+        let spec = match focal_data::task::default_positive(source) {
+            Some(p) if default_positive && spec.positive.is_none() && spec.long_tail.is_none() => {
+                defaulted = TaskSpec {
+                    positive: Some(ClassSelector::Index(p)),
+                    ..spec.clone()
+                };
+                &defaulted
+            }
+            _ => spec,
+        };
         let present = source.class_counts().iter().filter(|&&c| c > 0).count();
         if present < 2 {
             return Err(TrainError::Data(focal_data::DataError::InvalidDataset {
@@ -287,6 +313,8 @@ impl PreparedData {
             positive: Some(positive.clone()),
             ratio: None,
             long_tail: None,
+            // The ratio, imposed below, decides; it was checked where it was given.
+            allow_majority_positive: true,
             seed,
         };
         let positive_name = source.class_names[positive.resolve(&source.class_names)?].clone();
@@ -486,9 +514,13 @@ impl PreparedData {
                     positive: task.positive_name.clone().map(ClassSelector::Name),
                     ratio: task.ratio,
                     long_tail: task.long_tail,
+                    // The run was accepted once; rebuild it as it was.
+                    allow_majority_positive: true,
                     seed: task.seed,
                 };
-                Self::new(source, &spec, task.fractions)
+                // Runs that recorded no positive class (before the rarest class became the
+                // default) kept the source's labels: no default is applied to them.
+                Self::build(source, &spec, task.fractions, false)
             }
         }?;
         rebuilt

@@ -280,7 +280,7 @@ impl Table {
 
 /// One column of the comparison table.
 struct Column {
-    /// Header.
+    /// Header; `{}` stands for the positive (rare) class's name.
     name: &'static str,
     /// Which direction is better.
     better: Better,
@@ -299,19 +299,19 @@ const COLUMNS: [Column; 8] = [
         extract: |s, r| s.rules.get(&r).map(|m| m.accuracy),
     },
     Column {
-        name: "minority recall",
+        name: "{} recall",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.minority_recall),
     },
     Column {
-        name: "minority precision",
+        name: "{} precision",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.minority_precision),
     },
     Column {
-        name: "minority F1",
+        name: "{} F1",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.minority_f1),
@@ -386,7 +386,14 @@ impl Comparison {
         } else {
             "remedy".to_string()
         }];
-        header.extend(COLUMNS.iter().map(|col| col.name.to_string()));
+        // The positive (rare) class's columns name it: "Shirt recall".
+        let positive = self
+            .task
+            .class_names
+            .get(self.task.minority)
+            .cloned()
+            .unwrap_or_else(|| "positive".to_string());
+        header.extend(COLUMNS.iter().map(|col| col.name.replace("{}", &positive)));
         let rows = self
             .entries
             .iter()
@@ -430,8 +437,13 @@ impl Comparison {
                 .join(", ")
         };
         format!(
-            "Data: {}. Minority class: {}. Train: {}; validation: {}; test: {}. Budget: {}. Seeds: {}.",
+            "Data: {}. {}: {}. Train: {}; validation: {}; test: {}. Budget: {}. Seeds: {}.",
             t.source,
+            if t.class_names.len() == 2 {
+                "Positive (rare) class"
+            } else {
+                "Rarest class (its recall, precision and F1 are tabled)"
+            },
             t.class_names.get(t.minority).cloned().unwrap_or_default(),
             counts(&t.counts[0]),
             counts(&t.counts[1]),
@@ -449,11 +461,11 @@ impl Comparison {
     pub fn legend(&self) -> String {
         if self.seeds.len() > 1 {
             format!(
-                "Cells are mean ± sample std over {} seeds. Bold: best, and ahead of every other entry by more than the noise sqrt(std_a² + std_b²). Italic: best mean, but within the noise of another entry, so not a win. All metrics on the test split; minority = the rare (positive) class.",
+                "Cells are mean ± sample std over {} seeds. Bold: best, and ahead of every other entry by more than the noise sqrt(std_a² + std_b²). Italic: best mean, but within the noise of another entry, so not a win. All metrics on the test split; recall, precision and F1 are the positive (rare) class's.",
                 self.seeds.len()
             )
         } else {
-            "One seed: no noise estimate, so no win is called; italic marks the best value only. Run with --seeds 3 or more to tell wins from noise. All metrics on the test split; minority = the rare (positive) class.".to_string()
+            "One seed: no noise estimate, so no win is called; italic marks the best value only. Run with --seeds 3 or more to tell wins from noise. All metrics on the test split; recall, precision and F1 are the positive (rare) class's.".to_string()
         }
     }
 

@@ -19,7 +19,7 @@
 //! use focal_data::task::{ClassSelector, TaskSpec};
 //!
 //! let source = focal_data::bundled()?;
-//! let spec = TaskSpec { positive: Some(ClassSelector::Name("Shirt".into())), ratio: Some((98, 2)), long_tail: None, seed: 0 };
+//! let spec = TaskSpec { positive: Some(ClassSelector::Name("Shirt".into())), ratio: Some((98, 2)), long_tail: None, allow_majority_positive: false, seed: 0 };
 //! let data = PreparedData::new(&source, &spec, Default::default())?;
 //! let summary = train(&TrainConfig::for_remedy(RemedyKind::Focal), &data, "runs/focal".as_ref(), &NoProgress)?;
 //! println!("{}", focal_train::run::render_report(&summary.metrics));

@@ -182,6 +182,7 @@ fn pretrained_inputs_are_normalised_as_torchvision_does_on_real_images() {
         positive: None,
         ratio: None,
         long_tail: None,
+        allow_majority_positive: false,
         seed: 0,
     };
     let scratch =
