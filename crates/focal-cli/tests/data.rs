@@ -103,7 +103,23 @@ fn bad_inputs_exit_non_zero_with_a_located_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no label column `nope`"));
 
+    // NEGATIVE:POSITIVE read backwards makes the positive the majority: refused, with the fix.
     let out = focal(&["data", "inspect", "--positive", "Bag", "--ratio", "1:2000"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--ratio `1:2000`") && err.contains("--allow-majority-positive"),
+        "{err}"
+    );
+    let out = focal(&[
+        "data",
+        "inspect",
+        "--positive",
+        "Bag",
+        "--ratio",
+        "1:2000",
+        "--allow-majority-positive",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

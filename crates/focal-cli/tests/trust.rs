@@ -1,0 +1,156 @@
+//! Numbers a user can trust: the positive class is the rare one unless said otherwise, and
+//! mistakes in flags and paths get messages that name the flag and what to give.
+
+mod common;
+use std::fs;
+
+use common::{focal, stderr, write_csv};
+
+/// Two classes, 4 features; `malignant` (label 0 in sorted order) one row in five.
+fn write_rare_first(path: &std::path::Path, n: usize) {
+    let csv = fs::read_to_string({
+        write_csv(path, n);
+        path
+    })
+    .unwrap()
+    .replace(",rare\n", ",malignant\n")
+    .replace(",common\n", ",normal\n");
+    fs::write(path, csv).unwrap();
+}
+
+#[test]
+fn the_rarer_class_is_the_positive_by_default_and_a_majority_positive_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("d.csv");
+    write_rare_first(&csv, 150);
+    let out_dir = tmp.path().join("runs");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "train",
+            "--data",
+            csv.to_str().unwrap(),
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        focal(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = run(&["--name", "default"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .next()
+            .unwrap()
+            .starts_with("positive class: malignant (the default"),
+        "{err}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out_dir.join("default/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        config["class_names"],
+        serde_json::json!(["normal", "malignant"])
+    );
+    assert_eq!(config["positive"], 1);
+    // The epoch line follows the positive class by name.
+    assert!(err.contains("val malignant: P "), "{err}");
+
+    // The common class as the positive: refused, with the flag that allows it.
+    let out = run(&["--name", "majority", "--positive", "normal"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("--positive `normal`") && err.contains("--allow-majority-positive"),
+        "{err}"
+    );
+    assert!(!out_dir.join("majority").exists());
+    let out = run(&[
+        "--name",
+        "majority",
+        "--positive",
+        "normal",
+        "--allow-majority-positive",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A ratio read backwards is refused before any data is read.
+    let out = run(&["--ratio", "2:98"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--ratio 2:98") && err.contains("98:2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn flags_and_paths_given_wrong_are_named_with_what_to_give() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "x").unwrap();
+    let f = file.to_str().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec!["train", "--lr", "-1"],
+            &["--lr -1", "learning rate must be finite and > 0"],
+        ),
+        (
+            vec!["train", "--gamma", "-1", "--remedy", "focal"],
+            &["--gamma -1"],
+        ),
+        (vec!["train", "--epochs", "-1"], &["--epochs", "negative"]),
+        (vec!["compare", "--epochs", "-1"], &["--epochs", "negative"]),
+        (
+            vec!["train", "--out", f],
+            &["--out", "a file is there; give a folder"],
+        ),
+        (
+            vec!["compare", "--out", f],
+            &["--out", "a file is there; give a folder"],
+        ),
+        (
+            vec!["eval", "--predictions", d],
+            &["--predictions", "a folder; give a CSV file"],
+        ),
+        (vec!["eval", "--run", d], &["--run", "not a run folder"]),
+        (
+            vec!["train", "--resume", d],
+            &["--resume", "not a run folder"],
+        ),
+        (
+            vec!["train", "--resume", "/no/such/run"],
+            &["--resume /no/such/run: no such folder"],
+        ),
+    ];
+    for (args, want) in cases {
+        let out = focal(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        for w in want {
+            assert!(err.contains(w), "{args:?}: {err}");
+        }
+        assert!(!err.contains("os error"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // An experiment folder given as a run names one of its runs.
+    let exp = tmp.path().join("exp");
+    fs::create_dir_all(exp.join("ce-seed0")).unwrap();
+    fs::write(exp.join("plan.json"), "{}").unwrap();
+    fs::write(exp.join("ce-seed0/config.json"), "{}").unwrap();
+    let out = focal(&["eval", "--run", exp.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("an experiment folder") && err.contains("ce-seed0"),
+        "{err}"
+    );
+}
