@@ -540,22 +540,6 @@ pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse_or_say_why_not() {
-        assert_eq!(parse_size("224x224"), Ok((224, 224)));
-        assert_eq!(parse_size("64X32"), Ok((64, 32)));
-        assert!(parse_size("64").unwrap_err().contains("WIDTHxHEIGHT"));
-        assert!(parse_size("0x5").unwrap_err().contains("at least 1"));
-        assert!(parse_size("ax5").unwrap_err().contains("width"));
-        assert_eq!(parse_memory("256MB"), Ok(256_000_000));
-        assert!(parse_memory("many").is_err());
-    }
-}
-
 /// Positives (of the positive class, or of the rarest class of a multi-class task) that a
 /// validation or test split needs before its precision, recall and PR-AUC mean much.
 pub const FEW_POSITIVES: usize = 20;
@@ -620,4 +604,20 @@ pub fn few_positives_warnings(data: &PreparedData) -> Vec<String> {
         })
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_or_say_why_not() {
+        assert_eq!(parse_size("224x224"), Ok((224, 224)));
+        assert_eq!(parse_size("64X32"), Ok((64, 32)));
+        assert!(parse_size("64").unwrap_err().contains("WIDTHxHEIGHT"));
+        assert!(parse_size("0x5").unwrap_err().contains("at least 1"));
+        assert!(parse_size("ax5").unwrap_err().contains("width"));
+        assert_eq!(parse_memory("256MB"), Ok(256_000_000));
+        assert!(parse_memory("many").is_err());
+    }
 }
