@@ -154,3 +154,75 @@ fn flags_and_paths_given_wrong_are_named_with_what_to_give() {
         "{err}"
     );
 }
+
+/// `focal eval --predictions` on each run's predictions.csv gives the run's own metrics.json
+/// figures (PR-AUC, ROC-AUC, the argmax confusion matrix, balanced accuracy, MCC) to 1e-9, for
+/// every remedy that reads feature rows: the file holds each probability exactly.
+#[test]
+fn eval_on_every_remedys_predictions_reproduces_its_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("d.csv");
+    write_csv(&csv, 200);
+    let remedies: Vec<&str> = focal_train::REMEDIES
+        .iter()
+        .filter(|r| !r.augments)
+        .map(|r| r.name)
+        .collect();
+    let cmp = tmp.path().join("cmp");
+    let out = focal(&[
+        "compare",
+        "--data",
+        csv.to_str().unwrap(),
+        "--model",
+        "mlp",
+        "--epochs",
+        "2",
+        "--remedies",
+        &remedies.join(","),
+        "--jobs",
+        "1",
+        "--quiet",
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let close = |a: &serde_json::Value, b: &serde_json::Value, what: &str, run: &str| {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-9,
+            "{run}: {what} {a} vs metrics.json {b}"
+        );
+    };
+    for name in &remedies {
+        let run = cmp.join(format!("{name}-seed0"));
+        let metrics: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+        let out = focal(&[
+            "eval",
+            "--predictions",
+            run.join("predictions.csv").to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        close(
+            &eval["average_precision"],
+            &metrics["test_pr_auc"],
+            "PR-AUC",
+            name,
+        );
+        close(&eval["roc_auc"], &metrics["test_roc_auc"], "ROC-AUC", name);
+        let argmax = &metrics["rules"]["argmax"];
+        close(
+            &eval["balanced_accuracy"],
+            &argmax["balanced_accuracy"],
+            "balanced accuracy",
+            name,
+        );
+        close(&eval["mcc"], &argmax["mcc"], "MCC", name);
+        assert_eq!(
+            eval["confusion_matrix"], argmax["confusion_matrix"],
+            "{name}: confusion matrix"
+        );
+    }
+}

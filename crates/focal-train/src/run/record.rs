@@ -153,8 +153,31 @@ pub struct FinalMetrics {
     /// when the run did not calibrate (and in runs written before calibration existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<CalibrationRecord>,
+    /// Bootstrap 95% intervals of the test PR-AUC and of the positive class's F1 at each
+    /// decision rule (binary tasks; absent in runs written before they were computed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<TestIntervals>,
     /// Test metrics at each decision rule.
     pub rules: std::collections::BTreeMap<DecisionRule, RuleMetrics>,
+}
+
+/// Bootstrap percentile intervals (95%) of a binary run's test metrics: the test split resampled
+/// with replacement `resamples` times, seeded by the run's seed
+/// ([`focal_metrics::bootstrap`]). They say how far a figure could move on another test split
+/// of the same size; small splits (a few dozen positives) move a lot.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TestIntervals {
+    /// Resamples drawn.
+    pub resamples: usize,
+    /// Seed of the resampling.
+    pub seed: u64,
+    /// Average precision (PR-AUC) of the positive class.
+    pub pr_auc: focal_metrics::bootstrap::Interval,
+    /// F1 of the positive class at each decision rule.
+    pub f1: std::collections::BTreeMap<
+        crate::evaluate::DecisionRule,
+        focal_metrics::bootstrap::Interval,
+    >,
 }
 
 /// Why training ended (`metrics.json`'s `stopped`).

@@ -32,11 +32,30 @@ pub fn render_report(metrics: &FinalMetrics) -> String {
         };
         s.push_str(&format!("== {title}\n\n{}\n", m.report_text));
         s.push_str(&format!(
-            "balanced accuracy {:.4}  MCC {:.4}  PR-AUC {}\n\nconfusion matrix (rows true, columns predicted):\n",
+            "balanced accuracy {:.4}  MCC {:.4}  PR-AUC {}\n",
             m.balanced_accuracy,
             m.mcc,
-            metrics.test_pr_auc.map_or("n/a".to_string(), |v| format!("{v:.4}"))
+            metrics
+                .test_pr_auc
+                .map_or("n/a".to_string(), |v| format!("{v:.4}"))
         ));
+        if let (Some(iv), Some(p)) = (&metrics.intervals, metrics.positive)
+            && let Some(f1) = iv.f1.get(&rule)
+        {
+            s.push_str(&format!(
+                "bootstrap 95% intervals ({} resamples of the test split, seed {}): {} F1 {:.4} [{:.4}, {:.4}], PR-AUC {:.4} [{:.4}, {:.4}]\n",
+                iv.resamples,
+                iv.seed,
+                metrics.class_names[p],
+                f1.estimate,
+                f1.low,
+                f1.high,
+                iv.pr_auc.estimate,
+                iv.pr_auc.low,
+                iv.pr_auc.high
+            ));
+        }
+        s.push_str("\nconfusion matrix (rows true, columns predicted):\n");
         let width = metrics
             .class_names
             .iter()

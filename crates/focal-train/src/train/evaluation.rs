@@ -13,6 +13,7 @@ use crate::evaluate::{DecisionRule, Predictions, RuleMetrics, tune};
 use crate::model::Model;
 use crate::run::checkpoint::TrainState;
 use crate::run::curves::{CALIBRATION_BINS, top_label};
+use crate::run::record::TestIntervals;
 use crate::run::record::{CalibrationRecord, FinalMetrics, StopReason};
 
 /// Samples per evaluation batch.
@@ -283,6 +284,7 @@ pub fn final_metrics(
         );
     }
     let (test_ece, test_brier) = ece_and_brier(test, positive);
+    let intervals = positive.and_then(|p| test_intervals(test, p, &rules, config.seed));
     let times: Vec<f64> = state.history.iter().map(|h| h.time_s).collect();
     Ok(FinalMetrics {
         positive,
@@ -305,6 +307,40 @@ pub fn final_metrics(
         test_brier,
         tuned,
         calibration: None,
+        intervals,
         rules,
+    })
+}
+
+/// Bootstrap intervals of the test PR-AUC of class `p` and of its F1 at each rule in `rules`
+/// (the decisions re-derived from `test` as the rules made them); `None` when the test split
+/// lacks a class or every resample missed the positives.
+fn test_intervals(
+    test: &Predictions,
+    p: usize,
+    rules: &BTreeMap<DecisionRule, RuleMetrics>,
+    seed: u64,
+) -> Option<TestIntervals> {
+    use focal_metrics::bootstrap::{Bootstrap, DEFAULT_RESAMPLES};
+    let y: Vec<bool> = test.y_true.iter().map(|&t| t == p).collect();
+    let scores: Vec<f64> = (0..test.len()).map(|i| f64::from(test.row(i)[p])).collect();
+    let mut f1 = BTreeMap::new();
+    let mut pr_auc = None;
+    for (&rule, m) in rules {
+        let pred = match (rule, m.threshold) {
+            (DecisionRule::Tuned, Some(t)) => test.at_threshold(p, t),
+            _ => test.argmax(),
+        };
+        let pred: Vec<bool> = pred.iter().map(|&c| c == p).collect();
+        let b = Bootstrap::new(&y, &scores, &pred).ok()?;
+        let found = b.intervals(DEFAULT_RESAMPLES, seed).ok()?;
+        f1.insert(rule, found.f1);
+        pr_auc.get_or_insert(found.average_precision);
+    }
+    Some(TestIntervals {
+        resamples: DEFAULT_RESAMPLES,
+        seed,
+        pr_auc: pr_auc?,
+        f1,
     })
 }
