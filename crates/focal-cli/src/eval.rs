@@ -45,6 +45,33 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// With --predictions: the positive class of a two-class file, by name (see --class-names)
+    /// or index: its probability column is the score of PR-AUC and ROC-AUC, and --threshold
+    /// applies to it. Default: class 1 (scikit-learn's pos_label=1).
+    #[arg(long, value_name = "NAME|INDEX", requires = "predictions")]
+    pub positive: Option<String>,
+
+    /// With --predictions of a two-class file with probabilities: decide "positive" when the
+    /// positive class's probability is >= T (instead of the file's y_pred), e.g. a run's
+    /// tuned threshold.
+    #[arg(
+        long,
+        value_name = "T",
+        requires = "predictions",
+        allow_negative_numbers = true
+    )]
+    pub threshold: Option<f64>,
+
+    /// With --predictions: the class names, comma-separated in label order (0, 1, ...), for
+    /// the report's rows and for --positive.
+    #[arg(
+        long,
+        value_name = "A,B,...",
+        value_delimiter = ',',
+        requires = "predictions"
+    )]
+    pub class_names: Option<Vec<String>>,
+
     /// Digits after the decimal point in the classification report (the other metrics print
     /// with at least 4).
     #[arg(long, value_name = "N", default_value_t = 2)]
@@ -56,7 +83,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(run_dir) = &args.run {
         return crate::eval_run::eval_run(run_dir, args.data.as_deref(), args.json, args.digits);
     }
-    let predictions = match &args.predictions {
+    let mut predictions = match &args.predictions {
         Some(path) if path.is_dir() => {
             let hint = if path.join("predictions.csv").is_file() {
                 format!(
@@ -75,7 +102,66 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             "nothing to evaluate: pass --predictions FILE.csv or --run DIR (see `focal eval --help`)"
         ),
     };
-    let evaluation = Evaluation::compute(&predictions, args.digits)?;
+    let names = match &args.class_names {
+        Some(names) if names.len() != predictions.n_classes => bail!(
+            "--class-names: {} names for {} classes (the file's p_ columns, or its labels); give \
+             one name per class, in label order",
+            names.len(),
+            predictions.n_classes
+        ),
+        other => other.clone(),
+    };
+    let positive = match &args.positive {
+        Some(p) => {
+            let index = match (p.parse::<usize>(), &names) {
+                (Ok(i), _) => i,
+                (Err(_), Some(names)) => names.iter().position(|n| n == p).with_context(|| {
+                    format!(
+                        "--positive {p}: no such class; the classes are {}",
+                        names.join(", ")
+                    )
+                })?,
+                (Err(_), None) => bail!(
+                    "--positive {p}: a name needs --class-names (the file holds class indices); \
+                     or give the index"
+                ),
+            };
+            if predictions.n_classes != 2 || index > 1 {
+                bail!(
+                    "--positive {p}: needs a two-class file and a class 0 or 1 (the file has {} \
+                     classes)",
+                    predictions.n_classes
+                );
+            }
+            index
+        }
+        None => 1,
+    };
+    if let Some(t) = args.threshold {
+        let Some(probs) = &predictions.probs else {
+            bail!("--threshold {t}: the file has no probability columns (p_0, p_1) to threshold");
+        };
+        if predictions.n_classes != 2 {
+            bail!(
+                "--threshold {t}: a threshold decides between two classes; the file has {}",
+                predictions.n_classes
+            );
+        }
+        if !(0.0..=1.0).contains(&t) {
+            bail!("--threshold {t}: a probability threshold must be in [0, 1]");
+        }
+        predictions.y_pred = probs
+            .chunks(2)
+            .map(|row| {
+                if row[positive] >= t {
+                    positive
+                } else {
+                    1 - positive
+                }
+            })
+            .collect();
+    }
+    let evaluation = Evaluation::compute(&predictions, args.digits, positive, names)?;
     let text = if args.json {
         serde_json::to_string_pretty(&evaluation.json())? + "\n"
     } else {
@@ -131,10 +217,18 @@ struct JsonOutput<'a> {
 }
 
 impl Evaluation {
-    /// Computes the report and the other metrics; `digits` is the report's precision.
-    pub fn compute(p: &Predictions, digits: usize) -> anyhow::Result<Self> {
+    /// Computes the report and the other metrics: `digits` is the report's precision,
+    /// `positive` the class of a two-class file whose probability ranks for PR-AUC and ROC-AUC,
+    /// `names` the report's class names.
+    pub fn compute(
+        p: &Predictions,
+        digits: usize,
+        positive: usize,
+        names: Option<Vec<String>>,
+    ) -> anyhow::Result<Self> {
         let options = ReportOptions {
             digits,
+            target_names: names,
             ..Default::default()
         };
         let confusion = ConfusionMatrix::new(&p.y_true, &p.y_pred, p.n_classes)?;
@@ -148,13 +242,18 @@ impl Evaluation {
             Some(probs) => match (0..p.n_classes).find(|&c| confusion.support(c) == 0) {
                 Some(c) => Ranking::Skipped(format!("class {c} never occurs in y_true")),
                 None if p.n_classes == 2 => {
-                    let y: Vec<bool> = p.y_true.iter().map(|&v| v == 1).collect();
-                    let scores: Vec<f64> = probs.iter().skip(1).step_by(2).copied().collect();
+                    let y: Vec<bool> = p.y_true.iter().map(|&v| v == positive).collect();
+                    let scores: Vec<f64> =
+                        probs.iter().skip(positive).step_by(2).copied().collect();
                     let curve = BinaryCurve::new(&y, &scores)?;
                     Ranking::Computed {
                         average_precision: curve.average_precision()?,
                         roc_auc: curve.roc_auc()?,
-                        kind: "class 1 positive",
+                        kind: if positive == 1 {
+                            "class 1 positive"
+                        } else {
+                            "class 0 positive"
+                        },
                     }
                 }
                 None => Ranking::Computed {

@@ -224,5 +224,30 @@ fn eval_on_every_remedys_predictions_reproduces_its_metrics() {
             eval["confusion_matrix"], argmax["confusion_matrix"],
             "{name}: confusion matrix"
         );
+        // --threshold with the run's tuned threshold gives the tuned rule's decisions.
+        let tuned = &metrics["rules"]["tuned"];
+        let threshold = tuned["threshold"].as_f64().unwrap().to_string();
+        let out = focal(&[
+            "eval",
+            "--predictions",
+            run.join("predictions.csv").to_str().unwrap(),
+            "--threshold",
+            &threshold,
+            "--class-names",
+            "common,rare",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            eval["confusion_matrix"], tuned["confusion_matrix"],
+            "{name}: confusion matrix at the tuned threshold {threshold}"
+        );
+        close(
+            &eval["mcc"],
+            &tuned["mcc"],
+            "MCC at the tuned threshold",
+            name,
+        );
     }
 }

@@ -167,7 +167,7 @@ fn read_row(
     let mut sum = 0.0;
     for c in first + 2..columns.len() {
         let cell = &record[c];
-        let p: f64 = cell.parse().map_err(|_| {
+        let p: f64 = parse_probability(cell).ok_or_else(|| {
             at(
                 path,
                 line,
@@ -198,6 +198,18 @@ fn read_row(
         ));
     }
     Ok(labels)
+}
+
+/// A probability cell. A cell written as the shortest decimal of an `f32` (as focal writes
+/// them) reads back as that `f32`, exactly, so a threshold taken from the run (an `f32`
+/// probability widened to `f64`) decides each sample as the run did; any other decimal reads as
+/// the nearest `f64`. Order and ties are the same either way.
+fn parse_probability(cell: &str) -> Option<f64> {
+    let wide: f64 = cell.parse().ok()?;
+    match cell.parse::<f32>() {
+        Ok(narrow) if narrow.to_string() == cell => Some(f64::from(narrow)),
+        _ => Some(wide),
+    }
 }
 
 impl PredictionsFile {
@@ -304,5 +316,15 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_f32_written_shortest_reads_back_as_that_f32() {
+        let x = 0.729_550_06_f32;
+        assert_eq!(parse_probability(&x.to_string()), Some(f64::from(x)));
+        // Six decimals, or more digits than an f32 has: the nearest f64.
+        assert_eq!(parse_probability("0.100000"), Some(0.1));
+        assert_eq!(parse_probability("0.123456789012"), Some(0.123_456_789_012));
+        assert_eq!(parse_probability("x"), None);
     }
 }
