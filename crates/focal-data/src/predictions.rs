@@ -192,8 +192,10 @@ fn read_row(
             line,
             first + 3,
             format!(
-                "probabilities p_0..p_{} sum to {sum}, expected 1 within {PROB_SUM_TOLERANCE}",
-                n_prob - 1
+                "probabilities p_0..p_{} sum to {}, expected 1 within {PROB_SUM_TOLERANCE}",
+                n_prob - 1,
+                // Shown to f32 precision: the cells may have been read as f32.
+                sum as f32
             ),
         ));
     }
@@ -282,7 +284,8 @@ mod tests {
         let back = PredictionsFile::read(&p).unwrap();
         assert_eq!(back.ids, None);
         assert_eq!(back.y_true, vec![0, 1]);
-        assert_eq!(back.probs.unwrap()[3], 0.749999);
+        // 0.749999 is also the shortest decimal of an f32: it reads as that f32.
+        assert_eq!(back.probs.unwrap()[3], f64::from(0.749_999_f32));
         // With ids, errors still name the right column.
         std::fs::write(&p, "id,y_true,y_pred,p_0,p_1\n4,0,0,0.5,x\n").unwrap();
         let e = PredictionsFile::read(&p).unwrap_err();
