@@ -10,7 +10,9 @@ pub fn scratch() -> PathBuf {
 }
 
 /// A budget of 64 MB, so that a declared size the loaders accept cannot exhaust the fuzzer's
-/// memory limit (libFuzzer's -rss_limit_mb, 2 GB by default) either.
+/// memory limit (libFuzzer's -rss_limit_mb, 2 GB by default) either. (`predictions` reads no
+/// data set and so does not use it.)
+#[allow(dead_code)]
 pub fn options() -> focal_data::LoadOptions {
     focal_data::LoadOptions {
         memory_budget: Some(64_000_000),
