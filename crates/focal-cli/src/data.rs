@@ -79,12 +79,16 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         }
         None => focal_data::bundled().context("loading the bundled data set")?,
     };
+    let positive = match args.positive.as_deref() {
+        Some(p) => Some(p.parse::<ClassSelector>()?),
+        // As train does: a ratio on two classes makes the rarer one the positive.
+        None if args.ratio.is_some() => {
+            focal_data::task::default_positive(&ds).map(ClassSelector::Index)
+        }
+        None => None,
+    };
     let spec = TaskSpec {
-        positive: args
-            .positive
-            .as_deref()
-            .map(str::parse::<ClassSelector>)
-            .transpose()?,
+        positive,
         ratio: args.ratio.as_deref().map(parse_ratio).transpose()?,
         long_tail: args.long_tail,
         allow_majority_positive: args.allow_majority_positive,

@@ -54,12 +54,7 @@ pub struct EvalArgs {
     /// With --predictions of a two-class file with probabilities: decide "positive" when the
     /// positive class's probability is >= T (instead of the file's y_pred), e.g. a run's
     /// tuned threshold.
-    #[arg(
-        long,
-        value_name = "T",
-        requires = "predictions",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "T", requires = "predictions")]
     pub threshold: Option<f64>,
 
     /// With --predictions: the class names, comma-separated in label order (0, 1, ...), for

@@ -82,6 +82,23 @@ fn the_rarer_class_is_the_positive_by_default_and_a_majority_positive_is_refused
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
 
+    // data inspect previews the same task: a ratio on two classes makes the rarer the positive.
+    let out = focal(&[
+        "data",
+        "inspect",
+        "--data",
+        csv.to_str().unwrap(),
+        "--ratio",
+        "9:1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("1  malignant")),
+        "{text}"
+    );
+
     // A ratio read backwards is refused before any data is read.
     let out = run(&["--ratio", "2:98"]);
     let err = stderr(&out);

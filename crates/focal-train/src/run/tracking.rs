@@ -77,11 +77,6 @@ impl Tracker {
         })
     }
 
-    /// The log folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn global_step(&self, step: usize) -> i64 {
         ((self.epoch.saturating_sub(1)) * self.steps + step) as i64
     }
