@@ -253,6 +253,8 @@ pub struct Table {
     pub header: Vec<String>,
     /// One row per entry: the label, then `(cell text, mark)` per column.
     pub rows: Vec<(String, Vec<(String, Mark)>)>,
+    /// Sentences under the table: why a cell that looks best carries no mark.
+    pub notes: Vec<String>,
 }
 
 impl Table {
@@ -273,6 +275,9 @@ impl Table {
                 };
             }
             s.push('\n');
+        }
+        for note in &self.notes {
+            let _ = write!(s, "\n{note}\n");
         }
         s
     }
@@ -342,6 +347,9 @@ const COLUMNS: [Column; 8] = [
     },
 ];
 
+/// Columns that a model predicting no positive at all tops on an imbalanced split.
+const WON_BY_ALL_NEGATIVE: [&str; 1] = ["accuracy"];
+
 fn format_stat(stat: Option<Stat>, digits: usize) -> String {
     match stat {
         None => "n/a".to_string(),
@@ -376,11 +384,7 @@ impl Comparison {
                     .collect()
             })
             .collect();
-        let marks: Vec<Vec<Mark>> = COLUMNS
-            .iter()
-            .zip(&stats)
-            .map(|(col, st)| mark_column(st, col.better))
-            .collect();
+        let (marks, notes) = self.marks(rule, &stats);
         let mut header = vec![if self.sweep.is_some() {
             "setting".to_string()
         } else {
@@ -423,7 +427,79 @@ impl Comparison {
             caption,
             header,
             rows,
+            notes,
         })
+    }
+
+    /// The marks of every column at `rule`, and a note for each column where a degenerate
+    /// entry lost the mark it would have had.
+    ///
+    /// An entry that never finds the positive class at `rule` (its recall 0 in every seed, as
+    /// a model that predicts all-negative) tops accuracy on an imbalanced test split by
+    /// predicting the majority: its accuracy is the share of the other classes, not skill. It
+    /// competes for no mark in such columns.
+    fn marks(
+        &self,
+        rule: DecisionRule,
+        stats: &[Vec<Option<Stat>>],
+    ) -> (Vec<Vec<Mark>>, Vec<String>) {
+        let degenerate: Vec<bool> = self
+            .entries
+            .iter()
+            .map(|e| {
+                !e.seeds.is_empty()
+                    && e.seeds
+                        .iter()
+                        .all(|s| s.rules.get(&rule).is_some_and(|m| m.minority_recall == 0.0))
+            })
+            .collect();
+        let mut notes = Vec::new();
+        let marks = COLUMNS
+            .iter()
+            .zip(stats)
+            .map(|(col, st)| {
+                let all = mark_column(st, col.better);
+                if !WON_BY_ALL_NEGATIVE.contains(&col.name) || !degenerate.contains(&true) {
+                    return all;
+                }
+                let kept: Vec<Option<Stat>> = st
+                    .iter()
+                    .zip(&degenerate)
+                    .map(|(s, &d)| if d { None } else { *s })
+                    .collect();
+                let lost: Vec<&str> = self
+                    .entries
+                    .iter()
+                    .zip(&degenerate)
+                    .zip(&all)
+                    .filter(|((_, d), m)| **d && **m != Mark::None)
+                    .map(|((e, _), _)| e.label.as_str())
+                    .collect();
+                if !lost.is_empty() {
+                    notes.push(self.degenerate_note(col.name, &lost));
+                }
+                mark_column(&kept, col.better)
+            })
+            .collect();
+        (marks, notes)
+    }
+
+    /// Why the entries `lost` carry no mark in the column `column`.
+    fn degenerate_note(&self, column: &str, lost: &[&str]) -> String {
+        let t = &self.task;
+        let minority = t.class_names.get(t.minority).cloned().unwrap_or_default();
+        let test = &t.counts[2];
+        let total: usize = test.iter().sum();
+        let share = match test.get(t.minority) {
+            Some(&n) if total > 0 => format!(" ({:.3})", (total - n) as f64 / total as f64),
+            _ => String::new(),
+        };
+        format!(
+            "{column}: no mark for {}, which never {} {minority} (recall 0): {} {column} is at most the share of the other classes{share}, what a model that never predicts {minority} scores.",
+            lost.join(", "),
+            if lost.len() == 1 { "finds" } else { "find" },
+            if lost.len() == 1 { "its" } else { "their" },
+        )
     }
 
     /// One line describing the task, split and budget.

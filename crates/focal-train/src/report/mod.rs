@@ -2,7 +2,7 @@
 //!
 //! Every chart is an inline SVG drawn with plotters, so a report opens offline, in any browser,
 //! from a single file. Reports are rebuilt from the files of the run folders alone
-//! (`config.json`, `metrics.json`, `checkpoint/last/state.json`, `curves/pr.csv`), which is what
+//! (`config.json`, `metrics.json`, `checkpoint/last/state.json`, `curves/*.csv`), which is what
 //! `focal report DIR` does.
 //!
 //! This module is a leaf: it reads the run-folder formats ([`crate::run`]) and comparisons
@@ -19,7 +19,7 @@ use crate::evaluate::DecisionRule;
 use crate::experiment::{Comparison, Mark, Table};
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{read_json, write_atomic};
-use crate::run::record::{EpochRecord, FinalMetrics, read_config};
+use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, read_config};
 use plots::{LineChart, Series, confusion_heatmap, html_escape, line_chart};
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}\
@@ -37,6 +37,9 @@ pub struct RunFiles {
     pub history: Vec<EpochRecord>,
     /// Test precision-recall curve of the positive class: `(recall, precision)` points.
     pub pr_curve: Vec<(f64, f64)>,
+    /// Test ROC curve of the positive class: `(false positive rate, true positive rate)`
+    /// points (`curves/roc.csv`).
+    pub roc_curve: Vec<(f64, f64)>,
     /// The task's minority class (from `config.json`).
     pub minority: usize,
     /// Test reliability diagram, `(mean confidence, accuracy)` of each non-empty bin: of the
@@ -47,6 +50,84 @@ pub struct RunFiles {
     pub reliability_uncalibrated: Vec<(f64, f64)>,
     /// The run's configuration as `(setting, value)` rows (from `config.json`).
     pub configuration: Vec<(String, String)>,
+    /// The data and task as `(setting, value)` rows (from `config.json`).
+    pub task: Vec<(String, String)>,
+    /// One line naming the data, the task, the remedy with its parameters and the model.
+    pub summary: String,
+}
+
+/// The rows of a run report's data-and-task table, from `config.json`.
+fn task_rows(rc: &RunConfig) -> Vec<(String, String)> {
+    let t = &rc.task;
+    let mut rows = vec![("data".to_string(), t.source.to_string())];
+    if let Some(p) = rc.positive {
+        let name = rc.class_names.get(p).cloned().unwrap_or_default();
+        let task = match &t.positive_name {
+            Some(source) if *source != name => {
+                format!("binary: {name} (\"{source}\" in the data) against the rest")
+            }
+            _ => format!("binary: {name} against the rest"),
+        };
+        rows.push(("task".to_string(), task));
+    } else {
+        rows.push((
+            "task".to_string(),
+            format!("{} classes: {}", rc.n_classes, rc.class_names.join(", ")),
+        ));
+    }
+    if let Some((neg, pos)) = t.ratio {
+        rows.push((
+            "imposed ratio (negative:positive)".to_string(),
+            format!("{neg}:{pos}"),
+        ));
+    }
+    if let Some(f) = t.long_tail {
+        rows.push(("long-tail imbalance factor".to_string(), f.to_string()));
+    }
+    let counts = |c: &[usize]| {
+        let total: usize = c.iter().sum();
+        let per: Vec<String> = c
+            .iter()
+            .zip(&rc.class_names)
+            .map(|(n, name)| format!("{name} {n}"))
+            .collect();
+        format!("{} (total {total})", per.join(", "))
+    };
+    let c = &rc.class_counts;
+    rows.push(("train split".to_string(), counts(&c.train)));
+    if rc.train_counts_after_remedy != c.train && !rc.train_counts_after_remedy.is_empty() {
+        rows.push((
+            "train, after the remedy's resampling".to_string(),
+            counts(&rc.train_counts_after_remedy),
+        ));
+    }
+    rows.push(("validation split".to_string(), counts(&c.val)));
+    rows.push(("test split".to_string(), counts(&c.test)));
+    rows
+}
+
+/// The line at the top of a run report: data, task, remedy and model.
+fn summary_line(rc: &RunConfig) -> String {
+    let task = match rc.positive {
+        Some(p) => {
+            let name = rc.class_names.get(p).cloned().unwrap_or_default();
+            let test = &rc.class_counts.test;
+            match test.get(p) {
+                Some(n) => format!(
+                    "positive class {name} ({n} of {} test samples)",
+                    test.iter().sum::<usize>()
+                ),
+                None => format!("positive class {name}"),
+            }
+        }
+        None => format!("{} classes", rc.n_classes),
+    };
+    format!(
+        "Data: {}. Task: {task}. Remedy: {}. Model: {}.",
+        rc.task.source,
+        rc.train.remedy.label(),
+        rc.train.model
+    )
 }
 
 /// The rows of a run report's configuration table, from `config.json`'s training settings.
@@ -91,31 +172,56 @@ impl RunFiles {
         } else {
             Vec::new()
         };
-        let pr_curve = read_pr_curve(&dir.join("curves").join("pr.csv"), metrics.positive)?;
         let curves = dir.join("curves");
+        let pr_curve = read_curve(&curves.join("pr.csv"), metrics.positive, (2, 1))?;
+        let roc_curve = read_curve(&curves.join("roc.csv"), metrics.positive, (1, 2))?;
         Ok(RunFiles {
             metrics,
             history,
             pr_curve,
+            roc_curve,
             minority,
             reliability: read_reliability(&curves.join("calibration.csv"))?,
             reliability_uncalibrated: read_reliability(
                 &curves.join("calibration_uncalibrated.csv"),
             )?,
             configuration: configuration_rows(&config.train),
+            task: task_rows(&config),
+            summary: summary_line(&config),
         })
+    }
+
+    /// The share of the positive class in the test split (see [`prevalence`]).
+    pub fn prevalence(&self) -> Option<f64> {
+        prevalence(&self.metrics)
     }
 }
 
-/// Reads `curves/pr.csv` (`class,precision,recall,threshold`) for `class` (binary tasks: the
-/// positive class); an absent file gives no points.
-fn read_pr_curve(path: &Path, class: Option<usize>) -> Result<Vec<(f64, f64)>, TrainError> {
+/// The positive class's share of the test split, from a confusion matrix of `metrics.json`
+/// (its row sums are the test class counts): the precision of a classifier that guesses, the
+/// baseline of a precision-recall curve. `None` for multi-class runs.
+pub fn prevalence(m: &FinalMetrics) -> Option<f64> {
+    let pos = m.positive?;
+    let cm = &m.rules.values().next()?.confusion_matrix;
+    let total: u64 = cm.iter().flatten().sum();
+    let positives: u64 = cm.get(pos)?.iter().sum();
+    (total > 0).then(|| positives as f64 / total as f64)
+}
+
+/// Reads a curve of `class` (binary tasks: the positive class) from `curves/pr.csv`
+/// (`class,precision,recall,threshold`) or `curves/roc.csv` (`class,fpr,tpr,threshold`):
+/// the points `(column x, column y)` of `columns`. An absent file gives no points.
+fn read_curve(
+    path: &Path,
+    class: Option<usize>,
+    columns: (usize, usize),
+) -> Result<Vec<(f64, f64)>, TrainError> {
     let Some(class) = class else {
         return Ok(Vec::new());
     };
     read_points(path, |field| {
         Ok(if field(0)? as usize == class {
-            Some((field(2)?, field(1)?))
+            Some((field(columns.0)?, field(columns.1)?))
         } else {
             None
         })
@@ -172,7 +278,50 @@ fn chart(title: &str, x: &str, y: &str, y_range: Option<(f64, f64)>) -> LineChar
         y_range,
         x_range: None,
         size: (560, 360),
+        integer_x: false,
+        legend_lower_right: false,
     }
+}
+
+/// A chart over epochs: whole epochs on the x axis.
+fn epoch_chart(title: &str, y: &str, y_range: Option<(f64, f64)>) -> LineChart {
+    LineChart {
+        integer_x: true,
+        ..chart(title, "epoch", y, y_range)
+    }
+}
+
+/// A precision-recall chart of `curves`, with the precision of a classifier that guesses
+/// (the positive class's share of the test split) as a baseline.
+fn pr_chart(title: &str, curves: Vec<Series>, prevalence: Option<f64>) -> (LineChart, Vec<Series>) {
+    let mut spec = chart(title, "recall", "precision", Some((0.0, 1.02)));
+    spec.x_range = Some((0.0, 1.0));
+    let mut series = curves;
+    if let Some(p) = prevalence {
+        series.push(Series::reference(
+            format!("chance (prevalence {p:.3})"),
+            vec![(0.0, p), (1.0, p)],
+        ));
+    }
+    (spec, series)
+}
+
+/// A ROC chart of `curves`, with the diagonal of a classifier that guesses.
+fn roc_chart(title: &str, curves: Vec<Series>) -> (LineChart, Vec<Series>) {
+    let mut spec = chart(
+        title,
+        "false positive rate",
+        "true positive rate",
+        Some((0.0, 1.02)),
+    );
+    spec.x_range = Some((0.0, 1.0));
+    spec.legend_lower_right = true;
+    let mut series = curves;
+    series.push(Series::reference(
+        "chance (AUC 0.5)",
+        vec![(0.0, 0.0), (1.0, 1.0)],
+    ));
+    (spec, series)
 }
 
 fn epoch_series(
@@ -180,13 +329,13 @@ fn epoch_series(
     history: &[EpochRecord],
     f: impl Fn(&EpochRecord) -> Option<f64>,
 ) -> Series {
-    Series {
-        name: name.to_string(),
-        points: history
+    Series::data(
+        name,
+        history
             .iter()
             .filter_map(|r| f(r).map(|v| (r.epoch as f64, v)))
             .collect(),
-    }
+    )
 }
 
 /// A line chart; an error names the chart.
@@ -230,6 +379,9 @@ pub fn table_html(table: &Table) -> String {
         s.push_str("</tr>\n");
     }
     s.push_str("</tbody></table>\n");
+    for note in &table.notes {
+        let _ = writeln!(s, "<p class=\"note\">{}</p>", html_escape(note));
+    }
     s
 }
 
@@ -239,6 +391,9 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
     let pos = run.minority;
     let pos_name = m.class_names.get(pos).cloned().unwrap_or_default();
     let mut html = page_head(title);
+    if !run.summary.is_empty() {
+        let _ = write!(html, "<p>{}</p>", html_escape(&run.summary));
+    }
     let _ = write!(
         html,
         "<p class=\"note\">Evaluated epoch {} of {} ({}); {:.1} s per epoch. Test PR-AUC {}, ROC AUC {}.</p>",
@@ -249,15 +404,22 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         fmt_opt(m.test_pr_auc),
         fmt_opt(m.test_roc_auc)
     );
-    if !run.configuration.is_empty() {
-        html.push_str("<h2>Configuration</h2>");
-        html.push_str(&plots::html_table(
+    let rows = |rows: &[(String, String)]| {
+        plots::html_table(
             &["setting".to_string(), "value".to_string()],
-            &run.configuration
+            &rows
                 .iter()
                 .map(|(k, v)| vec![k.clone(), v.clone()])
                 .collect::<Vec<_>>(),
-        ));
+        )
+    };
+    if !run.task.is_empty() {
+        html.push_str("<h2>Data and task</h2>");
+        html.push_str(&rows(&run.task));
+    }
+    if !run.configuration.is_empty() {
+        html.push_str("<h2>Configuration</h2>");
+        html.push_str(&rows(&run.configuration));
     }
     html.push_str("<h2>Training</h2><div class=\"grid\">");
     let losses = [
@@ -269,7 +431,7 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         }),
     ];
     html.push_str(&line(
-        &chart("loss per epoch", "epoch", "loss", None),
+        &epoch_chart("loss per epoch", "loss", None),
         &losses,
     )?);
     let val = [
@@ -282,50 +444,63 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         epoch_series("PR-AUC", &run.history, |r| r.val_pr_auc),
     ];
     html.push_str(&line(
-        &chart("validation, per epoch", "epoch", "score", Some((0.0, 1.0))),
+        &epoch_chart("validation, per epoch", "score", Some((0.0, 1.0))),
         &val,
     )?);
     html.push_str("</div><h2>Test</h2><div class=\"grid\">");
     if !run.pr_curve.is_empty() {
-        let pr = [Series {
-            name: format!("{pos_name} (AP {})", fmt_opt(m.test_pr_auc)),
-            points: run.pr_curve.clone(),
-        }];
-        let mut spec = chart(
+        let (spec, series) = pr_chart(
             "precision-recall curve (test)",
-            "recall",
-            "precision",
-            Some((0.0, 1.02)),
+            vec![Series::data(
+                format!("{pos_name} (AP {})", fmt_opt(m.test_pr_auc)),
+                run.pr_curve.clone(),
+            )],
+            run.prevalence(),
         );
-        spec.x_range = Some((0.0, 1.0));
-        html.push_str(&line(&spec, &pr)?);
+        html.push_str(&line(&spec, &series)?);
+    }
+    if !run.roc_curve.is_empty() {
+        let (spec, series) = roc_chart(
+            "ROC curve (test)",
+            vec![Series::data(
+                format!("{pos_name} (AUC {})", fmt_opt(m.test_roc_auc)),
+                run.roc_curve.clone(),
+            )],
+        );
+        html.push_str(&line(&spec, &series)?);
     }
     if !run.reliability.is_empty() {
-        let mut series = vec![Series {
-            name: "perfect calibration".to_string(),
-            points: vec![(0.0, 0.0), (1.0, 1.0)],
-        }];
+        let mut series = Vec::new();
         let after = match m.temperature() {
             Some(t) => format!("calibrated, T = {t:.3}"),
             None => "the run's probabilities".to_string(),
         };
         if !run.reliability_uncalibrated.is_empty() {
-            series.push(Series {
-                name: "before calibration (T = 1)".to_string(),
-                points: run.reliability_uncalibrated.clone(),
-            });
+            series.push(Series::data(
+                "before calibration (T = 1)",
+                run.reliability_uncalibrated.clone(),
+            ));
         }
-        series.push(Series {
-            name: after,
-            points: run.reliability.clone(),
-        });
-        let mut spec = chart(
-            "reliability diagram (test, top label)",
-            "mean confidence",
-            "accuracy",
-            Some((0.0, 1.02)),
-        );
+        series.push(Series::data(after, run.reliability.clone()));
+        series.push(Series::reference(
+            "perfect calibration",
+            vec![(0.0, 0.0), (1.0, 1.0)],
+        ));
+        let mut scores = Vec::new();
+        if let Some(e) = m.test_ece {
+            scores.push(format!("ECE {e:.3}"));
+        }
+        if let Some(b) = m.test_brier {
+            scores.push(format!("Brier {b:.3}"));
+        }
+        let title = if scores.is_empty() {
+            "reliability diagram (test, top label)".to_string()
+        } else {
+            format!("reliability diagram (test): {}", scores.join(", "))
+        };
+        let mut spec = chart(&title, "mean confidence", "accuracy", Some((0.0, 1.02)));
         spec.x_range = Some((0.0, 1.0));
+        spec.legend_lower_right = true;
         html.push_str(&line(&spec, &series)?);
     }
     for (rule, r) in &m.rules {
@@ -341,6 +516,26 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
         )?);
     }
     html.push_str("</div>");
+    let mut notes = Vec::new();
+    if let Some(p) = run.prevalence() {
+        notes.push(format!(
+            "{pos_name} is {:.1}% of the test split: a classifier that guesses has precision {p:.3} at every recall (the dashed line of the precision-recall curve) and ROC AUC 0.5.",
+            p * 100.0
+        ));
+    }
+    if m.test_ece.is_some() || m.test_brier.is_some() {
+        notes.push(format!(
+            "Calibration of the run's probabilities{} on test: expected calibration error (top label, {} bins) {}, Brier score of {pos_name} {}; lower is better for both.",
+            m.temperature()
+                .map_or_else(String::new, |t| format!(" (temperature {t:.3} applied)")),
+            crate::run::curves::CALIBRATION_BINS,
+            fmt_opt(m.test_ece),
+            fmt_opt(m.test_brier)
+        ));
+    }
+    for n in notes {
+        let _ = write!(html, "<p class=\"note\">{}</p>", html_escape(&n));
+    }
     if let Some(c) = &m.calibration {
         let _ = write!(
             html,
@@ -397,6 +592,25 @@ pub fn write_run_report(dir: &Path) -> Result<(), TrainError> {
     write_atomic(&dir.join("report.html"), html.as_bytes())
 }
 
+/// Adds to the tuned-threshold table, after the entry's label, the threshold on P(positive)
+/// each entry chose on validation (mean ± sample std over its seeds, like the other cells).
+fn with_thresholds(table: &mut Table, cmp: &Comparison) {
+    table.header.insert(1, "threshold".to_string());
+    for ((_, cells), entry) in table.rows.iter_mut().zip(&cmp.entries) {
+        let t: Vec<Option<f64>> = entry
+            .seeds
+            .iter()
+            .map(|s| s.rules.get(&DecisionRule::Tuned).and_then(|r| r.threshold))
+            .collect();
+        let text = match crate::experiment::Stat::of(&t) {
+            Some(s) if s.n > 1 => format!("{:.3} ± {:.3}", s.mean, s.std),
+            Some(s) => format!("{:.3}", s.mean),
+            None => "n/a".to_string(),
+        };
+        cells.insert(0, (text, Mark::None));
+    }
+}
+
 fn page_head(title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>",
@@ -417,8 +631,25 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
         "<p class=\"note\">{}</p>",
         html_escape(&cmp.describe_task())
     );
+    // The labels name the remedies; their parameters are said once here (a note, not a
+    // table: the page's tables are the comparison's).
+    if cmp.entries.iter().any(|e| e.label != e.remedy) {
+        let remedies: Vec<String> = cmp
+            .entries
+            .iter()
+            .map(|e| format!("{}: {}", e.label, e.remedy))
+            .collect();
+        let _ = write!(
+            html,
+            "<p class=\"note\">{}</p>",
+            html_escape(&format!("Losses and parameters. {}.", remedies.join("; ")))
+        );
+    }
     for rule in DecisionRule::ALL {
-        if let Some(table) = cmp.table(rule) {
+        if let Some(mut table) = cmp.table(rule) {
+            if rule == DecisionRule::Tuned {
+                with_thresholds(&mut table, cmp);
+            }
             let _ = write!(
                 html,
                 "<h2>Test metrics, {}</h2>{}",
@@ -453,53 +684,70 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
             .collect()
     };
     html.push_str(&line(
-        &chart(
-            "training loss (each remedy's own loss)",
-            "epoch",
-            "loss",
-            None,
-        ),
+        &epoch_chart("training loss (each remedy's own loss)", "loss", None),
         &series(&|r| Some(r.train_loss)),
     )?);
     html.push_str(&line(
-        &chart("validation cross-entropy", "epoch", "loss", None),
+        &epoch_chart("validation cross-entropy", "loss", None),
         &series(&|r| Some(r.val_loss)),
     )?);
     html.push_str(&line(
-        &chart(
+        &epoch_chart(
             &format!("validation F1 of {pos_name}"),
-            "epoch",
             "F1",
             Some((0.0, 1.0)),
         ),
         &series(&|r| r.val_per_class.get(pos).map(|c| c[2])),
     )?);
     html.push_str(&line(
-        &chart(
-            "validation PR-AUC",
-            "epoch",
-            "average precision",
-            Some((0.0, 1.0)),
-        ),
+        &epoch_chart("validation PR-AUC", "average precision", Some((0.0, 1.0))),
         &series(&|r| r.val_pr_auc),
     )?);
-    html.push_str("</div><h2>Test precision-recall curves</h2><div class=\"grid\">");
+    html.push_str("</div><h2>Test precision-recall and ROC curves</h2><div class=\"grid\">");
     let pr: Vec<Series> = runs
         .iter()
-        .map(|(label, r)| Series {
-            name: format!("{label} (AP {})", fmt_opt(r.metrics.test_pr_auc)),
-            points: r.pr_curve.clone(),
+        .map(|(label, r)| {
+            Series::data(
+                format!("{label} (AP {})", fmt_opt(r.metrics.test_pr_auc)),
+                r.pr_curve.clone(),
+            )
         })
         .collect();
-    let mut spec = chart(
+    // Every entry is tested on the same split, so one prevalence serves them all.
+    let prevalence = runs.iter().find_map(|(_, r)| r.prevalence());
+    let (mut spec, pr) = pr_chart(
         &format!("precision-recall of {pos_name} (test)"),
-        "recall",
-        "precision",
-        Some((0.0, 1.02)),
+        pr,
+        prevalence,
     );
-    spec.x_range = Some((0.0, 1.0));
-    spec.size = (640, 420);
+    spec.size = (560, 420);
     html.push_str(&line(&spec, &pr)?);
+    if runs.iter().any(|(_, r)| !r.roc_curve.is_empty()) {
+        let roc: Vec<Series> = runs
+            .iter()
+            .map(|(label, r)| {
+                Series::data(
+                    format!("{label} (AUC {})", fmt_opt(r.metrics.test_roc_auc)),
+                    r.roc_curve.clone(),
+                )
+            })
+            .collect();
+        let (mut spec, roc) = roc_chart(&format!("ROC of {pos_name} (test)"), roc);
+        spec.size = (560, 420);
+        html.push_str(&line(&spec, &roc)?);
+    }
+    html.push_str("</div>");
+    if let Some(p) = prevalence {
+        let _ = write!(
+            html,
+            "<p class=\"note\">{}</p>",
+            html_escape(&format!(
+                "{pos_name} is {:.1}% of the test split: a classifier that guesses has precision {p:.3} at every recall (dashed) and ROC AUC 0.5.",
+                p * 100.0
+            ))
+        );
+    }
+    html.push_str("<div class=\"grid\">");
     html.push_str(
         "</div><h2>Confusion matrices (test, argmax and tuned threshold)</h2><div class=\"grid\">",
     );
@@ -517,10 +765,10 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
     if let Some(sweep) = &cmp.sweep {
         html.push_str("<h2>Sweep</h2><div class=\"grid\">");
         for stage in &sweep.stages {
-            let s = [Series {
-                name: format!("validation {}", sweep.metric),
-                points: stage.points.clone(),
-            }];
+            let s = [Series::data(
+                format!("validation {}", sweep.metric),
+                stage.points.clone(),
+            )];
             html.push_str(&line(
                 &chart(
                     &format!("{} over {}", sweep.metric, stage.parameter),
@@ -535,4 +783,121 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
     }
     html.push_str("</body></html>\n");
     Ok(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::read_comparison;
+    use std::path::PathBuf;
+
+    /// A comparison folder of three two-epoch runs (weighted-ce, focal, ldam-drw) on a binary
+    /// task with 8 positives among 46 test samples; at argmax weighted-ce and focal predict no
+    /// positive at all.
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compare-cf3ce54")
+    }
+
+    /// The texts of the chart whose title is `title`.
+    fn svg_titled<'a>(html: &'a str, title: &str) -> Vec<&'a str> {
+        html.split("<svg")
+            .map(plots::svg_texts)
+            .find(|texts| texts.contains(&title))
+            .unwrap_or_else(|| panic!("no chart titled {title:?}"))
+    }
+
+    #[test]
+    fn run_page_names_the_run_and_draws_roc_baselines_and_calibration() {
+        let run = RunFiles::read(&fixture().join("focal-seed0")).unwrap();
+        assert_eq!(run.history.len(), 2);
+        assert!(!run.roc_curve.is_empty());
+        // 8 tumours among 46 test samples.
+        assert!((run.prevalence().unwrap() - 8.0 / 46.0).abs() < 1e-12);
+        let html = run_html("run", &run).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+        // Data, task, remedy with its parameters, model.
+        assert!(html.contains(
+            "Data: crates/focal-train/tests/fixtures/compare-cf3ce54/data.csv. Task: positive class tumour (8 of 46 test samples). Remedy: focal(gamma=2, alpha=0.25). Model: mlp."
+        ));
+        assert!(html.contains("<td>test split</td><td>healthy 38, tumour 8 (total 46)</td>"));
+        // ROC curve with its AUC and the chance diagonal.
+        let roc = svg_titled(&html, "ROC curve (test)");
+        assert!(roc.contains(&"tumour (AUC 0.9243)") && roc.contains(&"chance (AUC 0.5)"));
+        // PR curve with the prevalence baseline.
+        let pr = svg_titled(&html, "precision-recall curve (test)");
+        assert!(pr.contains(&"chance (prevalence 0.174)"), "{pr:?}");
+        // ECE and Brier with the reliability diagram (this run did not calibrate).
+        assert!(run.metrics.calibration.is_none());
+        svg_titled(&html, "reliability diagram (test): ECE 0.195, Brier 0.116");
+        assert!(html.contains("expected calibration error (top label, 15 bins) 0.1948"));
+        // Two epochs: ticks at 1 and 2 only.
+        for title in ["loss per epoch", "validation, per epoch"] {
+            let texts = svg_titled(&html, title);
+            assert!(
+                texts.contains(&"1") && texts.contains(&"2"),
+                "{title}: {texts:?}"
+            );
+            assert!(!texts.contains(&"1.5"), "{title} has a tick 1.5: {texts:?}");
+        }
+    }
+
+    #[test]
+    fn comparison_page_shows_thresholds_roc_and_the_prevalence() {
+        let dir = fixture();
+        let cmp = read_comparison(&dir).unwrap();
+        let html = comparison_html(&cmp, &dir).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+        assert!(html.contains("Data: crates/focal-train/tests/fixtures/compare-cf3ce54/data.csv"));
+        assert!(html.contains("focal: focal(gamma=2, alpha=0.25)"));
+        // Two tables, as before: the thresholds are a column of the tuned one.
+        assert_eq!(html.matches("<table>").count(), 2);
+        // The tuned table names each entry's threshold (focal's: 0.26199...).
+        let tuned = html
+            .split("<h2>Test metrics, threshold")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .unwrap();
+        assert!(tuned.contains("<th>remedy</th><th>threshold</th><th>accuracy</th>"));
+        assert!(tuned.contains("<tr><td>focal</td><td>0.262</td>"));
+        let roc = svg_titled(&html, "ROC of tumour (test)");
+        assert!(roc.contains(&"focal (AUC 0.9243)") && roc.contains(&"chance (AUC 0.5)"));
+        let pr = svg_titled(&html, "precision-recall of tumour (test)");
+        assert!(pr.contains(&"chance (prevalence 0.174)"));
+        let texts = svg_titled(&html, "validation PR-AUC");
+        assert!(texts.contains(&"1") && texts.contains(&"2") && !texts.contains(&"1.5"));
+    }
+
+    #[test]
+    fn an_all_negative_model_gets_no_mark_for_its_accuracy() {
+        let mut cmp = read_comparison(&fixture()).unwrap();
+        // weighted-ce predicts no tumour at argmax; lift its accuracy above ldam-drw's 0.913
+        // (as on a test split of 2% positives, where all-negative scores 0.98).
+        let wce = &mut cmp.entries[0];
+        assert_eq!(wce.label, "weighted-ce");
+        let argmax = wce.seeds[0].rules.get_mut(&DecisionRule::Argmax).unwrap();
+        assert_eq!(argmax.minority_recall, 0.0);
+        argmax.accuracy = 0.95;
+        let table = cmp.table(DecisionRule::Argmax).unwrap();
+        let accuracy: Vec<Mark> = table.rows.iter().map(|(_, cells)| cells[0].1).collect();
+        // weighted-ce, focal (also all-negative), ldam-drw: the mark goes to ldam-drw.
+        assert_eq!(accuracy, [Mark::None, Mark::None, Mark::BestWithinNoise]);
+        assert_eq!(table.notes.len(), 1);
+        assert!(
+            table.notes[0].starts_with(
+                "accuracy: no mark for weighted-ce, which never finds tumour (recall 0)"
+            ),
+            "{}",
+            table.notes[0]
+        );
+        assert!(table.notes[0].contains("(0.826)"));
+        assert!(table_html(&table).contains("<p class=\"note\">accuracy: no mark for weighted-ce"));
+        assert!(
+            table
+                .to_markdown()
+                .contains("accuracy: no mark for weighted-ce")
+        );
+        // Where a model that finds positives is best anyway, no note.
+        let cmp = read_comparison(&fixture()).unwrap();
+        assert!(cmp.table(DecisionRule::Argmax).unwrap().notes.is_empty());
+    }
 }

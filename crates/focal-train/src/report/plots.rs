@@ -5,6 +5,13 @@
 
 use std::fmt::Write as _;
 
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{
+    KeyPointHint, LightPoints, NoDefaultFormatting, Ranged, ValueFormatter,
+};
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -15,6 +22,29 @@ pub struct Series {
     pub name: String,
     /// Points `(x, y)`; non-finite points are skipped.
     pub points: Vec<(f64, f64)>,
+    /// A reference line (chance, perfect calibration) rather than data: drawn dashed and grey,
+    /// without dots, and it takes no colour from the palette.
+    pub reference: bool,
+}
+
+impl Series {
+    /// A line of data.
+    pub fn data(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Series {
+            name: name.into(),
+            points,
+            reference: false,
+        }
+    }
+
+    /// A reference line (see [`Series::reference`]).
+    pub fn reference(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Series {
+            name: name.into(),
+            points,
+            reference: true,
+        }
+    }
 }
 
 /// Axis labels, title and size of a line chart.
@@ -32,6 +62,102 @@ pub struct LineChart {
     pub x_range: Option<(f64, f64)>,
     /// Width and height in pixels.
     pub size: (u32, u32),
+    /// The x axis counts whole things (epochs): ticks and labels only at integers.
+    pub integer_x: bool,
+    /// The legend sits in the lower right corner instead of the upper right (curves that
+    /// climb to the upper left or along the diagonal, such as ROC and reliability).
+    pub legend_lower_right: bool,
+}
+
+/// Colour of reference lines.
+const REFERENCE: RGBColor = RGBColor(130, 130, 130);
+
+/// The x axis of a line chart: plotters' f64 axis with the tick positions chosen here, so that
+/// an axis of epochs never shows 1.5 (plotters' own ticks of 0.96..2.04 are 1.0, 1.1, ...).
+struct XAxis {
+    inner: RangedCoordf64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+    integer: bool,
+}
+
+impl XAxis {
+    fn new(range: Range<f64>, integer: bool) -> Self {
+        let inner = RangedCoordf64::from(range.clone());
+        let (bold, light) = if integer {
+            let ticks = integer_ticks(range.start, range.end);
+            (ticks.clone(), ticks)
+        } else {
+            // What plotters' mesh asks of the axis by default: 10 labels, 10 light lines each.
+            (
+                inner.key_points(10usize),
+                inner.key_points(LightPoints::new(10, 100)),
+            )
+        };
+        XAxis {
+            inner,
+            bold,
+            light,
+            integer,
+        }
+    }
+}
+
+impl Ranged for XAxis {
+    type ValueType = f64;
+    type FormatOption = NoDefaultFormatting;
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.bold.clone()
+        }
+    }
+}
+
+impl ValueFormatter<f64> for XAxis {
+    fn format_ext(&self, value: &f64) -> String {
+        if self.integer {
+            format!("{value:.0}")
+        } else {
+            RangedCoordf64::format(value)
+        }
+    }
+}
+
+/// Whole numbers in `lo..=hi`, at most ten: every integer, or every 2nd, 5th, 10th, 20th, ...
+fn integer_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return Vec::new();
+    }
+    let (first, last) = (lo.ceil(), hi.floor());
+    if last < first {
+        return Vec::new();
+    }
+    let mut step = 1.0_f64;
+    let mut k = 0;
+    while (last - first) / step + 1.0 > 10.0 {
+        step *= [2.0, 2.5, 2.0][k % 3];
+        k += 1;
+    }
+    let start = (first / step).ceil() * step;
+    let mut ticks = Vec::new();
+    let mut t = start;
+    while t <= last {
+        // `+ 0.0` turns the -0 that ceil(-0.4) gives into 0, which prints as "0", not "-0".
+        ticks.push(t + 0.0);
+        t += step;
+    }
+    ticks
 }
 
 /// A colour-blind-safe palette (Okabe-Ito), cycled over series.
@@ -82,10 +208,21 @@ pub fn line_chart(spec: &LineChart, series: &[Series]) -> Result<String, String>
         let root = SVGBackend::with_string(&mut svg, spec.size).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let all = || series.iter().flat_map(|s| s.points.iter());
-        let x_range = spec
+        let mut x_range = spec
             .x_range
             .or_else(|| finite_range(all().map(|p| p.0)))
             .unwrap_or((0.0, 1.0));
+        if spec.integer_x && spec.x_range.is_none() {
+            // At least half an epoch of room either side, so that one or two epochs sit inside
+            // the frame beside their ticks.
+            let xs = all().map(|p| p.0).filter(|x| x.is_finite());
+            if let Some((lo, hi)) = xs.fold(None, |acc: Option<(f64, f64)>, x| {
+                Some(acc.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))))
+            }) {
+                let pad = ((hi - lo) * 0.04).max(0.5);
+                x_range = (lo - pad, hi + pad);
+            }
+        }
         let y_range = spec
             .y_range
             .or_else(|| finite_range(all().map(|p| p.1)))
@@ -95,7 +232,10 @@ pub fn line_chart(spec: &LineChart, series: &[Series]) -> Result<String, String>
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(56)
-            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+            .build_cartesian_2d(
+                XAxis::new(x_range.0..x_range.1, spec.integer_x),
+                y_range.0..y_range.1,
+            )
             .map_err(plot_error)?;
         chart
             .configure_mesh()
@@ -105,8 +245,8 @@ pub fn line_chart(spec: &LineChart, series: &[Series]) -> Result<String, String>
             .draw()
             .map_err(plot_error)?;
         let mut any = false;
-        for (i, s) in series.iter().enumerate() {
-            let color = series_color(i);
+        let mut palette = 0;
+        for s in series {
             let pts: Vec<(f64, f64)> = s
                 .points
                 .iter()
@@ -117,6 +257,23 @@ pub fn line_chart(spec: &LineChart, series: &[Series]) -> Result<String, String>
                 continue;
             }
             any = true;
+            if s.reference {
+                chart
+                    .draw_series(DashedLineSeries::new(pts, 6, 4, REFERENCE.stroke_width(1)))
+                    .map_err(plot_error)?
+                    .label(s.name.clone())
+                    .legend(|(x, y)| {
+                        DashedPathElement::new(
+                            vec![(x, y), (x + 18, y)],
+                            5,
+                            3,
+                            REFERENCE.stroke_width(1),
+                        )
+                    });
+                continue;
+            }
+            let color = series_color(palette);
+            palette += 1;
             // Few points (a short run) are also drawn as dots, so a one-epoch run still shows.
             if pts.len() <= 12 {
                 chart
@@ -136,7 +293,11 @@ pub fn line_chart(spec: &LineChart, series: &[Series]) -> Result<String, String>
                 .configure_series_labels()
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(200, 200, 200))
-                .position(SeriesLabelPosition::UpperRight)
+                .position(if spec.legend_lower_right {
+                    SeriesLabelPosition::LowerRight
+                } else {
+                    SeriesLabelPosition::UpperRight
+                })
                 .draw()
                 .map_err(plot_error)?;
         } else {
@@ -292,4 +453,79 @@ pub fn html_table(header: &[String], rows: &[Vec<String>]) -> String {
     }
     out.push_str("</tbody>\n</table>\n");
     out
+}
+
+/// The text of every `<text>` element of an SVG (plotters writes it on a line of its own).
+#[cfg(test)]
+pub(crate) fn svg_texts(svg: &str) -> Vec<&str> {
+    svg.split('>')
+        .filter_map(|s| s.split_once("</text").map(|(t, _)| t.trim()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(svg: &str) -> Vec<&str> {
+        svg_texts(svg)
+    }
+
+    fn spec(integer_x: bool) -> LineChart {
+        LineChart {
+            title: "t".to_string(),
+            x_label: "epoch".to_string(),
+            y_label: "score".to_string(),
+            y_range: Some((0.0, 1.0)),
+            x_range: None,
+            size: (400, 300),
+            integer_x,
+            legend_lower_right: false,
+        }
+    }
+
+    #[test]
+    fn epoch_axes_label_whole_epochs_only() {
+        for (n, want) in [
+            (1, vec!["1"]),
+            (2, vec!["1", "2"]),
+            (3, vec!["1", "2", "3"]),
+        ] {
+            let points = (1..=n).map(|e| (f64::from(e), 0.5)).collect();
+            let svg = line_chart(&spec(true), &[Series::data("s", points)]).unwrap();
+            let labels: Vec<&str> = texts(&svg)
+                .into_iter()
+                .filter(|t| t.parse::<f64>().is_ok() && !t.contains('.'))
+                .collect();
+            assert_eq!(labels, want, "{n} epochs");
+            assert!(!texts(&svg).contains(&"1.5"), "{n} epochs");
+        }
+        // 40 epochs: at most ten labels, all whole.
+        let points = (1..=40).map(|e| (f64::from(e), 0.5)).collect();
+        let svg = line_chart(&spec(true), &[Series::data("s", points)]).unwrap();
+        let xs: Vec<&str> = texts(&svg)
+            .into_iter()
+            .filter(|t| t.parse::<f64>().is_ok() && !t.contains('.'))
+            .collect();
+        assert!(!xs.is_empty() && xs.len() <= 10, "{xs:?}");
+        // Without integer_x, plotters' own ticks stay (0.96..2.04 is labelled 1.0, 1.2, ...).
+        let svg = line_chart(
+            &spec(false),
+            &[Series::data("s", vec![(1.0, 0.5), (2.0, 0.6)])],
+        )
+        .unwrap();
+        assert!(texts(&svg).contains(&"1.2"), "{:?}", texts(&svg));
+    }
+
+    #[test]
+    fn integer_ticks_step_through_1_2_5_10() {
+        assert_eq!(integer_ticks(0.5, 2.5), vec![1.0, 2.0]);
+        assert_eq!(integer_ticks(0.5, 1.5), vec![1.0]);
+        assert_eq!(integer_ticks(0.2, 0.8), Vec::<f64>::new());
+        assert_eq!(
+            integer_ticks(-0.6, 30.6),
+            vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
+        );
+        assert_eq!(integer_ticks(0.5, 12.5).len(), 6);
+    }
 }
