@@ -36,8 +36,10 @@ pub struct InspectArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_memory, help = MAX_MEMORY_HELP)]
     max_memory: Option<u64>,
     /// The model whose default image size applies when --image-size is absent (see there).
-    #[arg(long, value_enum, default_value = "cnn")]
-    model: ModelArg,
+    /// Default: the one `focal train` would choose for the data (mlp for feature rows, cnn for
+    /// images up to 64x64, resnet18 for larger ones).
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
     /// Describe the binary task with this positive (rare) class, by name or index: label 1 is
     /// the positive class, label 0 every other class.
     #[arg(long, value_name = "NAME|INDEX")]
@@ -70,7 +72,14 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             let opts = LoadOptions {
                 label_column: args.label_column.clone(),
                 image_size: args.image_size,
-                default_image_size: Some(focal_train::default_image_size(args.model.0)),
+                // Only image folders are decoded at a model's size; a probe that fails leaves
+                // the loader to name the problem.
+                default_image_size: Some(focal_train::default_image_size(match args.model {
+                    Some(m) => m.0,
+                    None if path.is_dir() => crate::training::default_model(Some(path))
+                        .map_or(focal_train::ModelKind::Cnn, |(m, _)| m),
+                    None => focal_train::ModelKind::Cnn,
+                })),
                 memory_budget: args.max_memory,
                 ..LoadOptions::default()
             };

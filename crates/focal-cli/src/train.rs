@@ -352,6 +352,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let progress = CliProgress::new(t.quiet, config.epochs, &data);
         if !t.quiet {
             progress.message(&crate::training::task_line(&t.task, &data));
+            progress.message(&t.model_line()?);
             for w in crate::training::few_positives_warnings(&data) {
                 progress.message(&w);
             }

@@ -257,9 +257,14 @@ pub struct TrainingArgs {
     /// The data and the task.
     #[command(flatten)]
     pub task: TaskArgs,
-    /// The model.
-    #[arg(long, value_enum, default_value = "cnn")]
-    pub model: ModelArg,
+    /// The model. Default: chosen from the data (said on the first line of output): mlp for
+    /// feature rows (CSV), cnn for images up to 64x64 (the bundled set, MNIST, MedMNIST at 28 or
+    /// 64), resnet18 for larger images.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
+    /// The model `--model` or the data chose, and why (probed once).
+    #[arg(skip)]
+    resolved_model: std::sync::OnceLock<(ModelKind, String)>,
     /// Focusing parameter of focal and cb-focal (default 2; 0 is cross-entropy). `focal
     /// sweep`: the gammas to try, comma-separated (default 0,0.5,1,2,3,5).
     #[arg(long, value_name = "GAMMA")]
@@ -482,7 +487,11 @@ impl TrainingArgs {
     pub fn config(&self, remedy: Remedy, default_epochs: usize) -> anyhow::Result<TrainConfig> {
         let augment = self.augmentation(remedy.kind())?;
         let config = TrainConfig {
-            model: self.model.0,
+            // Flags are checked before the data is read: when the data cannot be probed, a
+            // placeholder model stands in, and loading reports the data's problem next.
+            model: self
+                .model_and_why()
+                .map_or(ModelKind::Cnn, |(model, _)| model),
             remedy,
             epochs: self.epochs.unwrap_or(default_epochs),
             batch_size: self.batch_size,
@@ -522,7 +531,33 @@ impl TrainingArgs {
 
     /// Loads the data as the model reads it (see [`TaskArgs::load`]).
     pub fn load(&self) -> anyhow::Result<Dataset> {
-        self.task.load(self.model.0, self.pretrained.is_some())
+        let pretrained = self.pretrained.is_some();
+        match self.model_and_why() {
+            Ok((model, _)) => self.task.load(model, pretrained),
+            // The loader names a broken file more precisely than the header probe did.
+            Err(probe) => {
+                self.task.load(ModelKind::Cnn, pretrained)?;
+                Err(probe)
+            }
+        }
+    }
+
+    /// The line that says which model trains and why (printed first by train, compare and
+    /// sweep).
+    pub fn model_line(&self) -> anyhow::Result<String> {
+        let (model, why) = self.model_and_why()?;
+        Ok(format!("model: {} ({why})", model.name()))
+    }
+
+    fn model_and_why(&self) -> anyhow::Result<(ModelKind, String)> {
+        if let Some(found) = self.resolved_model.get() {
+            return Ok(found.clone());
+        }
+        let resolved = match self.model {
+            Some(m) => (m.0, "as --model says".to_string()),
+            None => default_model(self.task.data.as_deref())?,
+        };
+        Ok(self.resolved_model.get_or_init(|| resolved).clone())
     }
 
     /// How the inputs are normalised: ImageNet's with `--pretrained`, else the training
@@ -530,6 +565,35 @@ impl TrainingArgs {
     pub fn input_normalization(&self) -> InputNormalization {
         InputNormalization::for_pretrained(self.pretrained.is_some())
     }
+}
+
+/// The largest image side `--model cnn` is the default for; larger images get resnet18.
+pub const CNN_MAX_SIDE: u32 = 64;
+
+/// The model for `data` when `--model` is absent, and why: mlp for feature rows, cnn for
+/// images up to [`CNN_MAX_SIDE`] pixels a side (the bundled set too), resnet18 for larger ones.
+/// Reads headers only ([`focal_data::probe`]).
+pub fn default_model(data: Option<&std::path::Path>) -> anyhow::Result<(ModelKind, String)> {
+    let why = |what: String| format!("the default for {what}; --model to change");
+    let Some(path) = data else {
+        return Ok((ModelKind::Cnn, why("the bundled 28x28 images".to_string())));
+    };
+    let probe = focal_data::probe(path).with_context(|| format!("--data {}", path.display()))?;
+    Ok(match probe {
+        focal_data::Probe::Table => (ModelKind::Mlp, why("feature rows".to_string())),
+        focal_data::Probe::Images { width, height } if width.max(height) <= CNN_MAX_SIDE => (
+            ModelKind::Cnn,
+            why(format!(
+                "images up to {CNN_MAX_SIDE}x{CNN_MAX_SIDE}; these are {width}x{height}"
+            )),
+        ),
+        focal_data::Probe::Images { width, height } => (
+            ModelKind::Resnet18,
+            why(format!(
+                "images larger than {CNN_MAX_SIDE}x{CNN_MAX_SIDE}; these are {width}x{height}"
+            )),
+        ),
+    })
 }
 
 /// Sets `--threads` (before any tensor work).

@@ -233,6 +233,36 @@ fn find_file(dir: &Path, prefix: &str, kind: &str, ndim: usize) -> Option<PathBu
     None
 }
 
+/// The width and height declared by an IDX images file's header (gzip or raw), reading the
+/// header alone.
+pub(crate) fn image_size(path: &Path) -> Result<(u32, u32), DataError> {
+    let file = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut r = std::io::BufReader::new(file);
+    let head = r.fill_buf().map_err(|e| DataError::io(path, e))?;
+    let mut header = [0u8; 16];
+    if is_gzip(head) {
+        let mut dec = flate2::bufread::GzDecoder::new(r);
+        read_exact_or_corrupt(&mut dec, &mut header, path, "header")?;
+    } else {
+        read_exact_or_corrupt(&mut r, &mut header, path, "header")?;
+    }
+    let word =
+        |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    if word(0) != 0x0803 {
+        return Err(DataError::BadMagic {
+            path: path.to_path_buf(),
+            found: word(0),
+            expected: "0x00000803 (IDX images, unsigned bytes)".to_string(),
+        });
+    }
+    Ok((word(12), word(8)))
+}
+
+/// The images file of an IDX folder (the training one when there is one).
+pub(crate) fn images_file(dir: &Path) -> Option<PathBuf> {
+    find_file(dir, "train", "images", 3).or_else(|| find_file(dir, "t10k", "images", 3))
+}
+
 /// Whether `dir` holds at least one of the standard IDX file names.
 pub(crate) fn dir_has_idx(dir: &Path) -> bool {
     ["train", "t10k"].iter().any(|p| {

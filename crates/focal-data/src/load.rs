@@ -109,6 +109,90 @@ fn sized(path: &Path, ds: Dataset, opts: &LoadOptions) -> Result<Dataset, DataEr
     }
 }
 
+/// What a data set holds, as [`probe`] reads it from headers alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// Feature rows (a CSV file, or an `.npz` whose arrays are not images).
+    Table,
+    /// Images of `width` x `height` (IDX and NPZ: the declared size; an image folder: the
+    /// largest of the first image of each class folder).
+    Images {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+}
+
+/// Tells feature rows from images, and the images' size, reading headers only (the first
+/// image of each class folder; an IDX or `.npy` header), e.g. to choose a model before
+/// [`load`], which decodes image folders at the model's size. Formats are detected as
+/// [`load`] detects them; a path [`load`] would refuse is refused with the same error kind.
+pub fn probe(path: &Path) -> Result<Probe, DataError> {
+    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+    not_special(path, &meta)?;
+    let images = |(width, height): (u32, u32)| Probe::Images { width, height };
+    if meta.is_dir() {
+        if idx::dir_has_idx(path) {
+            return match idx::images_file(path) {
+                Some(f) => idx::image_size(&f).map(images),
+                // Labels alone: load reports what is missing.
+                None => idx::load_dir(path, None).map(|ds| probe_of(&ds)),
+            };
+        }
+        let mut largest: Option<(u32, u32)> = None;
+        for class in folder::class_dirs(path)? {
+            if let Some(first) = folder::image_files(&class)?.first() {
+                let (w, h, _) = folder::probe(first, None)?;
+                let (lw, lh) = largest.unwrap_or((0, 0));
+                largest = Some((lw.max(w), lh.max(h)));
+            }
+        }
+        return match largest {
+            Some(size) => Ok(images(size)),
+            // No image at all: load names the problem.
+            None => folder::load_folder(path, &FolderOptions::default()).map(|ds| probe_of(&ds)),
+        };
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let npz = |path: &Path| npz::image_size(path).map(|size| size.map_or(Probe::Table, images));
+    if name.ends_with(".npz") {
+        return npz(path);
+    }
+    if name.ends_with(".csv") {
+        return Ok(Probe::Table);
+    }
+    if name.contains("idx3-ubyte") {
+        return idx::image_size(path).map(images);
+    }
+    let mut head = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| DataError::io(path, e))?;
+    match &head[..n] {
+        [b'P', b'K', ..] => npz(path),
+        [0, 0, 8, 3] => idx::image_size(path).map(images),
+        _ => Err(DataError::UnknownFormat {
+            path: path.to_path_buf(),
+            reason: "a file that is neither .npz, .csv nor IDX".into(),
+        }),
+    }
+}
+
+/// The [`Probe`] of a loaded data set.
+pub fn probe_of(ds: &Dataset) -> Probe {
+    match ds.kind {
+        SampleKind::Image { width, height, .. } => Probe::Images {
+            width: width as u32,
+            height: height as u32,
+        },
+        SampleKind::Tabular { .. } => Probe::Table,
+    }
+}
+
 /// Refuses a pipe, socket or device: reading one could block forever or never end.
 pub(crate) fn not_special(path: &Path, meta: &std::fs::Metadata) -> Result<(), DataError> {
     if meta.is_dir() || meta.is_file() {

@@ -116,6 +116,54 @@ fn read_entry(
         .by_name(&entry_name)
         .map_err(|e| DataError::corrupt(path, format!("entry `{entry_name}`"), e.to_string()))?;
     let entry_size = f.size();
+    let (parsed, prefix_len, header_len) = read_header(&mut f, entry_size, path, &entry_name)?;
+    let corrupt =
+        |reason: String| DataError::corrupt(path, format!("entry `{entry_name}`"), reason);
+    let Dtype::Int { size, .. } = parsed.dtype;
+    let declared = parsed
+        .shape
+        .iter()
+        .try_fold(size as u64, |acc, &d| acc.checked_mul(d as u64))
+        .unwrap_or(u64::MAX);
+    let actual = entry_size - prefix_len - header_len;
+    if declared != actual || declared > MAX_DECLARED_BYTES {
+        return Err(DataError::DeclaredSize {
+            path: path.to_path_buf(),
+            entry: format!("entry `{entry_name}` (shape {:?})", parsed.shape),
+            declared,
+            actual,
+        });
+    }
+    let elements = declared / size as u64;
+    budget.take(
+        path,
+        &format!("entry `{entry_name}` (shape {:?})", parsed.shape),
+        elements.saturating_mul(per_value),
+    )?;
+    let mut data = Vec::new();
+    (&mut f)
+        .take(declared)
+        .read_to_end(&mut data)
+        .map_err(|e| corrupt(format!("cannot decompress the data ({e})")))?;
+    if data.len() as u64 != declared {
+        return Err(DataError::DeclaredSize {
+            path: path.to_path_buf(),
+            entry: format!("entry `{entry_name}` (shape {:?})", parsed.shape),
+            declared,
+            actual: data.len() as u64,
+        });
+    }
+    Ok((parsed, data))
+}
+
+/// Reads the `.npy` header of an archive entry of `entry_size` bytes: the parsed header, and
+/// the lengths of the prefix (magic, version, length) and of the header text.
+fn read_header(
+    f: &mut impl Read,
+    entry_size: u64,
+    path: &Path,
+    entry_name: &str,
+) -> Result<(NpyHeader, u64, u64), DataError> {
     let corrupt =
         |reason: String| DataError::corrupt(path, format!("entry `{entry_name}`"), reason);
     let mut pre = [0u8; 10];
@@ -155,41 +203,33 @@ fn read_entry(
         .map_err(|e| corrupt(format!("truncated .npy header ({e})")))?;
     let text = String::from_utf8_lossy(&header);
     let parsed = parse_header_dict(&text).map_err(corrupt)?;
-    let Dtype::Int { size, .. } = parsed.dtype;
-    let declared = parsed
-        .shape
-        .iter()
-        .try_fold(size as u64, |acc, &d| acc.checked_mul(d as u64))
-        .unwrap_or(u64::MAX);
-    let actual = entry_size - prefix_len - header_len;
-    if declared != actual || declared > MAX_DECLARED_BYTES {
-        return Err(DataError::DeclaredSize {
-            path: path.to_path_buf(),
-            entry: format!("entry `{entry_name}` (shape {:?})", parsed.shape),
-            declared,
-            actual,
-        });
-    }
-    let elements = declared / size as u64;
-    budget.take(
-        path,
-        &format!("entry `{entry_name}` (shape {:?})", parsed.shape),
-        elements.saturating_mul(per_value),
-    )?;
-    let mut data = Vec::new();
-    (&mut f)
-        .take(declared)
-        .read_to_end(&mut data)
-        .map_err(|e| corrupt(format!("cannot decompress the data ({e})")))?;
-    if data.len() as u64 != declared {
-        return Err(DataError::DeclaredSize {
-            path: path.to_path_buf(),
-            entry: format!("entry `{entry_name}` (shape {:?})", parsed.shape),
-            declared,
-            actual: data.len() as u64,
-        });
-    }
-    Ok((parsed, data))
+    Ok((parsed, prefix_len, header_len))
+}
+
+/// The width and height of the images of an `.npz` (read from the first image entry's header
+/// alone), or `None` when its arrays are not images.
+pub(crate) fn image_size(path: &Path) -> Result<Option<(u32, u32)>, DataError> {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| {
+        DataError::corrupt(path, "zip directory", format!("not a valid .npz ({e})"))
+    })?;
+    let Some(name) = ["train_images", "images", "x"]
+        .into_iter()
+        .map(|n| format!("{n}.npy"))
+        .find(|n| archive.file_names().any(|e| e == n))
+    else {
+        return Ok(None);
+    };
+    let mut f = archive
+        .by_name(&name)
+        .map_err(|e| DataError::corrupt(path, format!("entry `{name}`"), e.to_string()))?;
+    let entry_size = f.size();
+    let (header, ..) = read_header(&mut f, entry_size, path, &name)?;
+    let dim = |d: usize| u32::try_from(d).unwrap_or(u32::MAX);
+    Ok(match header.shape.as_slice() {
+        [_, h, w] | [_, h, w, 1 | 3] => Some((dim(*w), dim(*h))),
+        _ => None,
+    })
 }
 
 /// Integer values of an array, widened to `i64`.
