@@ -249,8 +249,9 @@ write("pred/empty.csv", "")
 write("pred/header-only.csv", "y_true,y_pred,p_0,p_1\n")
 write("pred/bad-header.csv", "truth,guess\n0,0\n")
 write("pred/ragged.csv", "y_true,y_pred,p_0,p_1\n0,0,0.9\n")
-write("pred/negative-label.csv", "y_true,y_pred\n-1,0\n")
-write("pred/text-label.csv", "y_true,y_pred\ncat,dog\n")
+# Labels may be names (`cat`, `-1`), but then they must be among the probability columns' classes.
+write("pred/negative-label.csv", "y_true,y_pred,p_0,p_1\n-1,0,0.5,0.5\n")
+write("pred/text-label.csv", "y_true,y_pred,p_0,p_1\ncat,dog,0.5,0.5\n")
 
 # ---------------------------------------------------------------- weight files
 class Exploit:

@@ -1,8 +1,9 @@
 //! `focal eval`: judge predictions per class, as scikit-learn's `classification_report` does.
 //!
-//! Inputs: `--predictions FILE.csv` (any model's predictions). The evaluation itself
-//! ([`Predictions`] -> [`Evaluation`]) does not care where the predictions came from, so other
-//! inputs (a trained run folder) only need to produce a [`Predictions`].
+//! Inputs: `--predictions FILE.csv` (any model's predictions) or `--run DIR` (a trained run's
+//! model re-evaluated on its test split). Both become the same [`Judged`]: labels,
+//! probabilities and the decisions to judge, each judged by [`Evaluation`] and printed in one
+//! text layout and one JSON schema.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -24,7 +25,10 @@ pub struct EvalArgs {
     /// CSV of predictions: header `y_true,y_pred`, optionally followed by `p_0,...,p_{C-1}`
     /// (class probabilities, each row summing to 1) and optionally preceded by a sample `id`
     /// column (as a run's predictions.csv has). Classes are 0..C-1, where C is the number of
-    /// `p_` columns, or 1 + the largest label when there are none.
+    /// `p_` columns, or 1 + the largest label when there are none. Labels may be names
+    /// (`cat`, `dog`: classes sorted, or in the order of `p_cat,p_dog` columns); a two-class
+    /// file may give one score column (`score` or `p_1`, the positive class's probability);
+    /// without y_pred the decision is the argmax (a score: >= 0.5).
     #[arg(long, value_name = "FILE.csv")]
     pub predictions: Option<PathBuf>,
 
@@ -39,9 +43,12 @@ pub struct EvalArgs {
     pub data: Option<PathBuf>,
 
     // ---- How to print it. ----
-    /// Print one JSON object (keys report, confusion_matrix, balanced_accuracy, mcc, and, with
-    /// probabilities and every class present in y_true, average_precision and roc_auc) instead
-    /// of text.
+    /// Print one JSON object instead of text, the same schema for --predictions and --run
+    /// (README, "eval's JSON"): the first decision's report, confusion_matrix,
+    /// balanced_accuracy, mcc, cohen_kappa and, with probabilities and every class present in
+    /// y_true, average_precision, roc_auc and ranking; then source, path, n_samples, classes,
+    /// positive, positive_name, and decisions (one object per decision rule with the same
+    /// metric keys plus rule, threshold and description).
     #[arg(long)]
     pub json: bool,
 
@@ -51,10 +58,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "NAME|INDEX", requires = "predictions")]
     pub positive: Option<String>,
 
-    /// With --predictions of a two-class file with probabilities: decide "positive" when the
-    /// positive class's probability is >= T (instead of the file's y_pred), e.g. a run's
-    /// tuned threshold.
-    #[arg(long, value_name = "T", requires = "predictions")]
+    /// Two classes with probabilities: decide "positive" when the positive class's probability
+    /// is >= T. With --predictions it replaces the file's y_pred (e.g. a run's tuned
+    /// threshold); with --run it is judged beside the run's own decision rules.
+    #[arg(long, value_name = "T")]
     pub threshold: Option<f64>,
 
     /// With --predictions: the class names, comma-separated in label order (0, 1, ...), for
@@ -73,79 +80,83 @@ pub struct EvalArgs {
     pub digits: usize,
 }
 
+/// One decision rule to judge: its name, the threshold on P(positive) when it has one, a
+/// description for the text, and the predicted labels.
+struct Decision {
+    rule: String,
+    threshold: Option<f64>,
+    describe: String,
+    y_pred: Vec<usize>,
+}
+
+/// Everything `focal eval` judges, whatever the input: the labels and probabilities, the
+/// decisions to judge, and where they came from.
+struct Judged {
+    source: &'static str,
+    path: PathBuf,
+    /// A sentence on where the predictions come from (the text's last line).
+    origin: String,
+    predictions: Predictions,
+    classes: Vec<String>,
+    positive: Option<usize>,
+    decisions: Vec<Decision>,
+}
+
 /// Runs `focal eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    if let Some(run_dir) = &args.run {
-        return crate::eval_run::eval_run(run_dir, args.data.as_deref(), args.json, args.digits);
-    }
-    let mut predictions = match &args.predictions {
-        Some(path) if path.is_dir() => {
-            let hint = if path.join("predictions.csv").is_file() {
-                format!(
-                    "give its predictions file, --predictions {}, or re-evaluate the run with --run {}",
-                    path.join("predictions.csv").display(),
-                    path.display()
-                )
-            } else {
-                "give a CSV file (a run's predictions.csv, or any model's `y_true,y_pred[,p_0,...]`)"
-                    .to_string()
-            };
-            bail!("--predictions {}: a folder; {hint}", path.display())
-        }
-        Some(path) => Predictions::read(path)?,
-        None => bail!(
+    let judged = match (&args.run, &args.predictions) {
+        (Some(run_dir), _) => from_run(run_dir, &args)?,
+        (None, Some(path)) => from_predictions(path, &args)?,
+        (None, None) => bail!(
             "nothing to evaluate: pass --predictions FILE.csv or --run DIR (see `focal eval --help`)"
         ),
     };
-    let names = match &args.class_names {
-        Some(names) if names.len() != predictions.n_classes => bail!(
-            "--class-names: {} names for {} classes (the file's p_ columns, or its labels); give \
-             one name per class, in label order",
-            names.len(),
+    let mut evaluations = Vec::with_capacity(judged.decisions.len());
+    for d in &judged.decisions {
+        let mut p = judged.predictions.clone();
+        p.y_pred = d.y_pred.clone();
+        evaluations.push(Evaluation::compute(
+            &p,
+            args.digits,
+            judged.positive.unwrap_or(1),
+            Some(judged.classes.clone()),
+        )?);
+    }
+    let text = if args.json {
+        serde_json::to_string_pretty(&json_output(&judged, &evaluations))? + "\n"
+    } else {
+        text_output(&judged, &evaluations)
+    };
+    emit(&text)
+}
+
+/// `--threshold T` checked against a two-class input with probabilities: the decision it adds.
+fn threshold_decision(
+    t: f64,
+    predictions: &Predictions,
+    positive: usize,
+    classes: &[String],
+) -> anyhow::Result<Decision> {
+    let Some(probs) = &predictions.probs else {
+        bail!("--threshold {t}: the file has no probability columns (p_0, p_1) to threshold");
+    };
+    if predictions.n_classes != 2 {
+        bail!(
+            "--threshold {t}: a threshold decides between two classes; the data has {}",
             predictions.n_classes
+        );
+    }
+    if !(0.0..=1.0).contains(&t) {
+        bail!("--threshold {t}: a probability threshold must be in [0, 1]");
+    }
+    Ok(Decision {
+        rule: "threshold".to_string(),
+        threshold: Some(t),
+        describe: format!(
+            "threshold: {} when P({}) >= {t} (--threshold)",
+            classes[positive], classes[positive]
         ),
-        other => other.clone(),
-    };
-    let positive = match &args.positive {
-        Some(p) => {
-            let index = match (p.parse::<usize>(), &names) {
-                (Ok(i), _) => i,
-                (Err(_), Some(names)) => names.iter().position(|n| n == p).with_context(|| {
-                    format!(
-                        "--positive {p}: no such class; the classes are {}",
-                        names.join(", ")
-                    )
-                })?,
-                (Err(_), None) => bail!(
-                    "--positive {p}: a name needs --class-names (the file holds class indices); \
-                     or give the index"
-                ),
-            };
-            if predictions.n_classes != 2 || index > 1 {
-                bail!(
-                    "--positive {p}: needs a two-class file and a class 0 or 1 (the file has {} \
-                     classes)",
-                    predictions.n_classes
-                );
-            }
-            index
-        }
-        None => 1,
-    };
-    if let Some(t) = args.threshold {
-        let Some(probs) = &predictions.probs else {
-            bail!("--threshold {t}: the file has no probability columns (p_0, p_1) to threshold");
-        };
-        if predictions.n_classes != 2 {
-            bail!(
-                "--threshold {t}: a threshold decides between two classes; the file has {}",
-                predictions.n_classes
-            );
-        }
-        if !(0.0..=1.0).contains(&t) {
-            bail!("--threshold {t}: a probability threshold must be in [0, 1]");
-        }
-        predictions.y_pred = probs
+        y_pred: probs
             .chunks(2)
             .map(|row| {
                 if row[positive] >= t {
@@ -154,15 +165,238 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                     1 - positive
                 }
             })
-            .collect();
+            .collect(),
+    })
+}
+
+/// `--predictions FILE`: the file's labels, probabilities and decisions.
+fn from_predictions(path: &std::path::Path, args: &EvalArgs) -> anyhow::Result<Judged> {
+    if path.is_dir() {
+        let hint = if path.join("predictions.csv").is_file() {
+            format!(
+                "give its predictions file, --predictions {}, or re-evaluate the run with --run {}",
+                path.join("predictions.csv").display(),
+                path.display()
+            )
+        } else {
+            "give a CSV file (a run's predictions.csv, or any model's `y_true,y_pred[,p_0,...]`)"
+                .to_string()
+        };
+        bail!("--predictions {}: a folder; {hint}", path.display())
     }
-    let evaluation = Evaluation::compute(&predictions, args.digits, positive, names)?;
-    let text = if args.json {
-        serde_json::to_string_pretty(&evaluation.json())? + "\n"
-    } else {
-        evaluation.text()
+    let predictions = Predictions::read(path)?;
+    let n = predictions.n_classes;
+    let classes: Vec<String> = match (&args.class_names, &predictions.class_names) {
+        (Some(names), _) if names.len() != n => bail!(
+            "--class-names: {} names for {n} classes (the file's p_ columns, or its labels); give \
+             one name per class, in label order",
+            names.len(),
+        ),
+        (Some(names), Some(file)) if names != file => bail!(
+            "--class-names: the file names its classes itself ({}); leave --class-names out",
+            file.join(", ")
+        ),
+        (Some(names), _) => names.clone(),
+        (None, Some(file)) => file.clone(),
+        (None, None) => (0..n).map(|c| c.to_string()).collect(),
     };
-    emit(&text)
+    let named = args.class_names.is_some() || predictions.class_names.is_some();
+    let positive = match &args.positive {
+        Some(p) => {
+            let index = match classes.iter().position(|c| c == p) {
+                Some(i) if named => i,
+                _ => match p.parse::<usize>() {
+                    Ok(i) => i,
+                    Err(_) if named => bail!(
+                        "--positive {p}: no such class; the classes are {}",
+                        classes.join(", ")
+                    ),
+                    Err(_) => bail!(
+                        "--positive {p}: a name needs --class-names (the file holds class \
+                         indices); or give the index"
+                    ),
+                },
+            };
+            if n != 2 || index > 1 {
+                bail!(
+                    "--positive {p}: needs a two-class file and a class 0 or 1 (the file has {n} \
+                     classes)"
+                );
+            }
+            if let Some(s) = predictions.score_of
+                && s != index
+            {
+                bail!(
+                    "--positive {p}: the file's single score column is P({}); give --positive {} \
+                     or a file with both probability columns",
+                    classes[s],
+                    classes[s]
+                );
+            }
+            Some(index)
+        }
+        None if n == 2 => Some(predictions.score_of.unwrap_or(1)),
+        None => None,
+    };
+    let given = if predictions.y_pred_given {
+        Decision {
+            rule: "y_pred".to_string(),
+            threshold: None,
+            describe: format!("y_pred: the file's predicted labels ({})", path.display()),
+            y_pred: predictions.y_pred.clone(),
+        }
+    } else {
+        Decision {
+            rule: "argmax".to_string(),
+            threshold: None,
+            describe: match predictions.score_of {
+                Some(s) => format!(
+                    "{} when its score >= 0.5 (the file has no y_pred column)",
+                    classes[s]
+                ),
+                None => {
+                    "argmax: the most probable class (the file has no y_pred column)".to_string()
+                }
+            },
+            y_pred: predictions.y_pred.clone(),
+        }
+    };
+    let decisions = match args.threshold {
+        // --threshold replaces the file's decision: the user asked for this one.
+        Some(t) => vec![threshold_decision(
+            t,
+            &predictions,
+            positive.unwrap_or(1),
+            &classes,
+        )?],
+        None => vec![given],
+    };
+    Ok(Judged {
+        source: "predictions",
+        path: path.to_path_buf(),
+        origin: format!(
+            "source: predictions file {} ({} samples)",
+            path.display(),
+            predictions.y_true.len()
+        ),
+        predictions,
+        classes,
+        positive,
+        decisions,
+    })
+}
+
+/// `--run DIR`: the run's model re-evaluated on its test split, at each of its decision rules
+/// (and at `--threshold` when given).
+fn from_run(run_dir: &std::path::Path, args: &EvalArgs) -> anyhow::Result<Judged> {
+    crate::train::check_run_dir(run_dir, "--run")?;
+    let prepared = crate::train::run_data(run_dir, args.data.as_deref())?;
+    let (metrics, test) = focal_train::evaluate_run_predictions(run_dir, &prepared)
+        .with_context(|| format!("--run {}", run_dir.display()))?;
+    let classes = metrics.class_names.clone();
+    let positive = metrics.positive;
+    let mut decisions = Vec::new();
+    for (rule, m) in &metrics.rules {
+        let (y_pred, describe) = match (m.threshold, positive) {
+            (Some(t), Some(p)) => (
+                test.at_threshold(p, t),
+                format!(
+                    "{rule}: {} when P({}) >= {t} (tuned on validation)",
+                    classes[p], classes[p]
+                ),
+            ),
+            _ => (test.argmax(), format!("{rule}: the most probable class")),
+        };
+        decisions.push(Decision {
+            rule: rule.name().to_string(),
+            threshold: m.threshold,
+            describe,
+            y_pred,
+        });
+    }
+    let predictions = Predictions {
+        ids: None,
+        y_true: test.y_true.clone(),
+        y_pred: test.argmax(),
+        probs: Some(test.probs.iter().map(|&p| f64::from(p)).collect()),
+        n_classes: test.n_classes,
+        class_names: Some(classes.clone()),
+        score_of: None,
+        y_pred_given: false,
+    };
+    if let Some(t) = args.threshold {
+        decisions.push(threshold_decision(
+            t,
+            &predictions,
+            positive.unwrap_or(1),
+            &classes,
+        )?);
+    }
+    let temperature = metrics
+        .temperature()
+        .map(|t| format!(", probabilities at temperature {t:.4}"))
+        .unwrap_or_default();
+    Ok(Judged {
+        source: "run",
+        path: run_dir.to_path_buf(),
+        origin: format!(
+            "source: run {}, the model of epoch {} re-evaluated on its test split ({} samples{temperature})",
+            run_dir.display(),
+            metrics.evaluated_epoch,
+            test.y_true.len()
+        ),
+        predictions,
+        classes,
+        positive,
+        decisions,
+    })
+}
+
+/// The text: each decision's evaluation (scikit-learn's classification report first), each
+/// named after its block, then where the predictions came from.
+fn text_output(judged: &Judged, evaluations: &[Evaluation]) -> String {
+    let mut out = String::new();
+    for (i, (d, e)) in judged.decisions.iter().zip(evaluations).enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&e.text());
+        let _ = writeln!(out, "decision: {}", d.describe);
+    }
+    let _ = writeln!(out, "\n{}", judged.origin);
+    out
+}
+
+/// The JSON: the first decision's metrics at the top level (the keys `--json` always had),
+/// every decision under `decisions`, and the input described.
+fn json_output(judged: &Judged, evaluations: &[Evaluation]) -> serde_json::Value {
+    let mut decisions = Vec::new();
+    for (d, e) in judged.decisions.iter().zip(evaluations) {
+        let mut v = serde_json::to_value(e.json()).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("rule".into(), d.rule.clone().into());
+            o.insert("threshold".into(), d.threshold.into());
+            o.insert("description".into(), d.describe.clone().into());
+        }
+        decisions.push(v);
+    }
+    let mut top = decisions.first().cloned().unwrap_or_default();
+    if let Some(o) = top.as_object_mut() {
+        o.insert("source".into(), judged.source.into());
+        o.insert("path".into(), judged.path.display().to_string().into());
+        o.insert("n_samples".into(), judged.predictions.y_true.len().into());
+        o.insert("classes".into(), judged.classes.clone().into());
+        o.insert("positive".into(), judged.positive.into());
+        o.insert(
+            "positive_name".into(),
+            judged
+                .positive
+                .and_then(|p| judged.classes.get(p).cloned())
+                .into(),
+        );
+        o.insert("decisions".into(), decisions.into());
+    }
+    top
 }
 
 /// Writes to stdout; a closed pipe (`focal eval ... | head`) is not an error.
@@ -195,7 +429,7 @@ enum Ranking {
     Computed {
         average_precision: f64,
         roc_auc: f64,
-        kind: &'static str,
+        kind: String,
     },
 }
 
@@ -205,10 +439,15 @@ struct JsonOutput<'a> {
     confusion_matrix: &'a ConfusionMatrix,
     balanced_accuracy: f64,
     mcc: f64,
+    cohen_kappa: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     average_precision: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     roc_auc: Option<f64>,
+    /// What the ranking metrics rank (`class 1 positive`, `macro one-vs-rest`), or why they
+    /// were not computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ranking: Option<String>,
 }
 
 impl Evaluation {
@@ -244,10 +483,11 @@ impl Evaluation {
                     Ranking::Computed {
                         average_precision: curve.average_precision()?,
                         roc_auc: curve.roc_auc()?,
-                        kind: if positive == 1 {
-                            "class 1 positive"
-                        } else {
-                            "class 0 positive"
+                        kind: match options.target_names.as_ref().map(|n| &n[positive]) {
+                            Some(name) if *name != positive.to_string() => {
+                                format!("{name} positive")
+                            }
+                            _ => format!("class {positive} positive"),
                         },
                     }
                 }
@@ -258,7 +498,7 @@ impl Evaluation {
                         p.n_classes,
                     )?,
                     roc_auc: ranking::macro_roc_auc_ovr(&p.y_true, probs, p.n_classes)?,
-                    kind: "macro one-vs-rest",
+                    kind: "macro one-vs-rest".to_string(),
                 },
             },
         };
@@ -275,21 +515,28 @@ impl Evaluation {
 
     /// The JSON object printed by `--json`.
     fn json(&self) -> JsonOutput<'_> {
-        let (average_precision, roc_auc) = match self.ranking {
+        let (average_precision, roc_auc, ranking) = match &self.ranking {
             Ranking::Computed {
                 average_precision,
                 roc_auc,
-                ..
-            } => (Some(average_precision), Some(roc_auc)),
-            _ => (None, None),
+                kind,
+            } => (
+                Some(*average_precision),
+                Some(*roc_auc),
+                Some(kind.to_string()),
+            ),
+            Ranking::Skipped(why) => (None, None, Some(format!("not computed: {why}"))),
+            Ranking::NoProbabilities => (None, None, None),
         };
         JsonOutput {
             report: &self.report,
             confusion_matrix: &self.confusion,
             balanced_accuracy: self.balanced_accuracy,
             mcc: self.mcc,
+            cohen_kappa: self.kappa,
             average_precision,
             roc_auc,
+            ranking,
         }
     }
 

@@ -11,7 +11,6 @@ mod compare;
 mod data;
 mod device;
 mod eval;
-mod eval_run;
 mod export;
 mod flags;
 mod info;

@@ -134,11 +134,12 @@ fn malformed_csv_names_file_line_and_column() {
         ("y_true\n0\n", "line 1, column 2: missing column `y_pred`"),
         (
             "y_true,ypred\n0,0\n",
-            "line 1, column 2: expected header `y_pred`, found `ypred`",
+            "line 1, column 2: expected header `y_pred`, a probability column `p_<class>` or `score`, found `ypred`",
         ),
         (
-            "y_true,y_pred,p_1\n0,0,1\n",
-            "line 1, column 3: expected header `p_0`, found `p_1`",
+            // A lone `p_1` is a score column (valid); `score` beside others is not.
+            "y_true,y_pred,score,p_1\n0,0,0.5,0.5\n",
+            "line 1, column 3: `score` must be the only probability column",
         ),
         (
             "y_true,y_pred,p_0,p_1\n0,0,0.9,0.1\n1,1,0.2\n",
@@ -149,12 +150,13 @@ fn malformed_csv_names_file_line_and_column() {
             "line 3, column 3: unexpected extra column",
         ),
         (
-            "y_true,y_pred\n0,0\nabc,1\n",
-            "line 3, column 1: `abc` in y_true is not a class index",
+            // Labels may be names, but then among the probability columns' classes.
+            "y_true,y_pred,p_0,p_1\n0,0,0.5,0.5\nabc,1,0.5,0.5\n",
+            "line 3, column 1: `abc` in y_true is not one of the classes 0, 1",
         ),
         (
-            "y_true,y_pred\n0,-1\n",
-            "line 2, column 2: `-1` in y_pred is not a class index",
+            "y_true,y_pred,p_0,p_1\n0,-1,0.5,0.5\n",
+            "line 2, column 2: `-1` in y_pred is not one of the classes 0, 1",
         ),
         (
             "y_true,y_pred,p_0,p_1\n2,0,0.5,0.5\n",

@@ -268,3 +268,131 @@ fn eval_on_every_remedys_predictions_reproduces_its_metrics() {
         );
     }
 }
+
+/// `eval --run` and `eval --predictions` print one JSON schema (the same keys at the top level
+/// and in each decision) and, on the same run, the same figures: the run's argmax decision is
+/// the file's argmax, its tuned decision the file judged at `--threshold`.
+#[test]
+fn eval_run_and_eval_predictions_share_one_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("d.csv");
+    write_csv(&csv, 200);
+    let out_dir = tmp.path().join("runs");
+    let out = focal(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--name",
+        "r",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = out_dir.join("r");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = focal(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let by_run = json(&["eval", "--run", run.to_str().unwrap(), "--json"]);
+    let predictions = run.join("predictions.csv");
+    let by_file = json(&[
+        "eval",
+        "--predictions",
+        predictions.to_str().unwrap(),
+        "--class-names",
+        "common,rare",
+        "--json",
+    ]);
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&by_run), keys(&by_file));
+    assert_eq!(
+        keys(&by_run["decisions"][0]),
+        keys(&by_file["decisions"][0])
+    );
+    assert_eq!(by_run["source"], "run");
+    assert_eq!(by_file["source"], "predictions");
+    assert_eq!(by_run["classes"], by_file["classes"]);
+    assert_eq!(by_run["positive"], by_file["positive"]);
+    for key in ["average_precision", "roc_auc"] {
+        let (a, b) = (
+            by_run[key].as_f64().unwrap(),
+            by_file[key].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-9, "{key}: {a} vs {b}");
+    }
+    let decisions = by_run["decisions"].as_array().unwrap();
+    assert_eq!(decisions[0]["rule"], "argmax");
+    assert_eq!(
+        decisions[0]["confusion_matrix"],
+        by_file["confusion_matrix"]
+    );
+    let tuned = decisions.iter().find(|d| d["rule"] == "tuned").unwrap();
+    let t = tuned["threshold"].as_f64().unwrap().to_string();
+    let at_t = json(&[
+        "eval",
+        "--predictions",
+        predictions.to_str().unwrap(),
+        "--threshold",
+        &t,
+        "--json",
+    ]);
+    assert_eq!(at_t["rule"], "threshold");
+    assert_eq!(at_t["confusion_matrix"], tuned["confusion_matrix"]);
+    // The text has one block per decision, each named, then the source.
+    let out = focal(&["eval", "--run", run.to_str().unwrap(), "--digits", "3"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("decision: argmax") && text.contains("decision: tuned"),
+        "{text}"
+    );
+    assert!(text.contains("source: run "), "{text}");
+    // The first line of output names the model the data chose: feature rows, an MLP.
+    let out = focal(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--name",
+        "m",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("model: mlp (the default for feature rows"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Labels given as names and a single score column read as scikit-learn users write them.
+#[test]
+fn eval_reads_string_labels_and_a_single_score() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("p.csv");
+    fs::write(
+        &f,
+        "y_true,score\nbenign,0.1\nmalignant,0.8\nbenign,0.6\nmalignant,0.4\nbenign,0.2\n",
+    )
+    .unwrap();
+    let out = focal(&["eval", "--predictions", f.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["classes"], serde_json::json!(["benign", "malignant"]));
+    assert_eq!(v["positive_name"], "malignant");
+    assert_eq!(v["rule"], "argmax");
+    // Decided at >= 0.5: one hit, one miss, one false alarm.
+    assert_eq!(v["confusion_matrix"], serde_json::json!([[2, 1], [1, 1]]));
+    // scikit-learn: average_precision_score([0,1,0,1,0], [.1,.8,.6,.4,.2]) = 0.8333...
+    assert!((v["average_precision"].as_f64().unwrap() - 5.0 / 6.0).abs() < 1e-12);
+    assert!((v["roc_auc"].as_f64().unwrap() - 5.0 / 6.0).abs() < 1e-12);
+}

@@ -66,7 +66,9 @@ pub use remedy::{
     DataSide, Loss, REMEDIES, Remedy, RemedyInfo, RemedyKind, RemedyParams, RemedyRecord,
 };
 pub use run::{TrainState, read_config, read_split};
-pub use train::{RunSummary, epoch_seed, evaluate_run, final_metrics, predict};
+pub use train::{
+    RunSummary, epoch_seed, evaluate_run, evaluate_run_predictions, final_metrics, predict,
+};
 
 /// The default positive (rare) class of the bundled Fashion-MNIST task: Shirt, the hard one
 /// (confused with T-shirt, Pullover and Coat), as in the tutorial's harder experiment.

@@ -123,6 +123,15 @@ pub fn evaluated_checkpoint(config: &TrainConfig, last: &TrainState) -> (Which, 
 /// the evaluated epoch (best with early stopping, else last), both decision rules, without
 /// writing anything. What `focal eval --run` prints.
 pub fn evaluate_run(run_dir: &Path, data: &PreparedData) -> Result<FinalMetrics, TrainError> {
+    Ok(evaluate_run_predictions(run_dir, data)?.0)
+}
+
+/// [`evaluate_run`], with the test predictions its metrics were computed from (the calibrated
+/// probabilities when the run applies a temperature), so that a caller can judge them again.
+pub fn evaluate_run_predictions(
+    run_dir: &Path,
+    data: &PreparedData,
+) -> Result<(FinalMetrics, crate::evaluate::Predictions), TrainError> {
     let rc = read_config(run_dir)?;
     check_same_data(&rc, data, run_dir)?;
     let config = rc.train;
@@ -131,5 +140,6 @@ pub fn evaluate_run(run_dir: &Path, data: &PreparedData) -> Result<FinalMetrics,
     let (which, evaluated) = evaluated_checkpoint(&config, &last);
     let model = Model::new(config.model, &data.dataset.kind, data.n_classes(), &device)?;
     let model = checkpoint::load_model(model, run_dir, which)?;
-    Ok(evaluate_model(&config, data, &model, &device, None, &last, evaluated)?.metrics)
+    let done = evaluate_model(&config, data, &model, &device, None, &last, evaluated)?;
+    Ok((done.metrics, done.test))
 }
