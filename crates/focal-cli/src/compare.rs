@@ -185,6 +185,7 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
     let data = prepare_task(c)?;
     if !c.training.quiet {
         eprintln!("{}", crate::training::task_line(&c.training.task, &data));
+        eprintln!("{}", c.training.model_line()?);
         for w in crate::training::few_positives_warnings(&data) {
             eprintln!("{w}");
         }

@@ -61,6 +61,10 @@ pub struct RuleSummary {
     pub balanced_accuracy: f64,
     /// Matthews correlation coefficient.
     pub mcc: f64,
+    /// Bootstrap 95% interval `[low, high]` of the minority class's F1 on the test split
+    /// (binary runs; absent in runs written before intervals were computed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minority_f1_interval: Option<[f64; 2]>,
 }
 
 /// The numbers of one run (one entry, one seed).
@@ -82,6 +86,10 @@ pub struct SeedResult {
     pub val_minority_f1: Option<f64>,
     /// Test metrics per decision rule.
     pub rules: BTreeMap<DecisionRule, RuleSummary>,
+    /// Bootstrap 95% interval `[low, high]` of the test PR-AUC (binary runs; absent in runs
+    /// written before intervals were computed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr_auc_interval: Option<[f64; 2]>,
 }
 
 /// One entry of an experiment with its runs.
@@ -283,6 +291,9 @@ impl Table {
     }
 }
 
+/// Reads a run's bootstrap interval `[low, high]` of a column's value at a decision rule.
+type IntervalOf = fn(&SeedResult, DecisionRule) -> Option<[f64; 2]>;
+
 /// One column of the comparison table.
 struct Column {
     /// Header; `{}` stands for the positive (rare) class's name.
@@ -293,6 +304,8 @@ struct Column {
     digits: usize,
     /// How to read the value from a run at a decision rule.
     extract: fn(&SeedResult, DecisionRule) -> Option<f64>,
+    /// How to read the value's bootstrap 95% interval, for the columns that have one.
+    interval: Option<IntervalOf>,
 }
 
 /// The columns of the comparison table.
@@ -302,48 +315,56 @@ const COLUMNS: [Column; 8] = [
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.accuracy),
+        interval: None,
     },
     Column {
         name: "{} recall",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.minority_recall),
+        interval: None,
     },
     Column {
         name: "{} precision",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.minority_precision),
+        interval: None,
     },
     Column {
         name: "{} F1",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.minority_f1),
+        interval: Some(|s, r| s.rules.get(&r).and_then(|m| m.minority_f1_interval)),
     },
     Column {
         name: "PR-AUC",
         better: Better::Higher,
         digits: 3,
         extract: |s, _| s.pr_auc,
+        interval: Some(|s, _| s.pr_auc_interval),
     },
     Column {
         name: "balanced accuracy",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.balanced_accuracy),
+        interval: None,
     },
     Column {
         name: "MCC",
         better: Better::Higher,
         digits: 3,
         extract: |s, r| s.rules.get(&r).map(|m| m.mcc),
+        interval: None,
     },
     Column {
         name: "time/epoch (s)",
         better: Better::Lower,
         digits: 1,
         extract: |s, _| Some(s.time_per_epoch_s),
+        interval: None,
     },
 ];
 
@@ -356,6 +377,20 @@ fn format_stat(stat: Option<Stat>, digits: usize) -> String {
         Some(s) if s.n > 1 => format!("{:.digits$} ± {:.digits$}", s.mean, s.std),
         Some(s) => format!("{:.digits$}", s.mean),
     }
+}
+
+/// The bootstrap interval shown beside a cell: the one run's, or with several seeds the mean of
+/// their bounds; `None` unless every run has one.
+fn mean_interval(intervals: &[Option<[f64; 2]>]) -> Option<[f64; 2]> {
+    let all: Vec<[f64; 2]> = intervals.iter().copied().collect::<Option<Vec<_>>>()?;
+    if all.is_empty() {
+        return None;
+    }
+    let n = all.len() as f64;
+    Some([
+        all.iter().map(|i| i[0]).sum::<f64>() / n,
+        all.iter().map(|i| i[1]).sum::<f64>() / n,
+    ])
 }
 
 impl Comparison {
@@ -406,7 +441,17 @@ impl Comparison {
                 let cells = COLUMNS
                     .iter()
                     .enumerate()
-                    .map(|(c, col)| (format_stat(stats[c][i], col.digits), marks[c][i]))
+                    .map(|(c, col)| {
+                        let mut text = format_stat(stats[c][i], col.digits);
+                        let interval = col.interval.and_then(|get| {
+                            mean_interval(&e.seeds.iter().map(|s| get(s, rule)).collect::<Vec<_>>())
+                        });
+                        if let (Some([low, high]), Some(_)) = (interval, stats[c][i]) {
+                            let d = col.digits;
+                            text.push_str(&format!(" [{low:.d$}, {high:.d$}]"));
+                        }
+                        (text, marks[c][i])
+                    })
                     .collect();
                 (e.label.clone(), cells)
             })
@@ -535,6 +580,27 @@ impl Comparison {
 
     /// How to read the marks.
     pub fn legend(&self) -> String {
+        let intervals = self
+            .entries
+            .iter()
+            .flat_map(|e| &e.seeds)
+            .any(|s| s.pr_auc_interval.is_some());
+        let marks = self.marks_legend();
+        if !intervals {
+            return marks;
+        }
+        let how = if self.seeds.len() > 1 {
+            ", the seeds' bounds averaged"
+        } else {
+            ""
+        };
+        format!(
+            "{marks} [low, high] beside F1 and PR-AUC: the 95% bootstrap interval over the test split ({} resamples{how}), how far the figure could move on another test split of the same size.",
+            focal_metrics::bootstrap::DEFAULT_RESAMPLES
+        )
+    }
+
+    fn marks_legend(&self) -> String {
         if self.seeds.len() > 1 {
             format!(
                 "Cells are mean ± sample std over {} seeds. Bold: best, and ahead of every other entry by more than the noise sqrt(std_a² + std_b²). Italic: best mean, but within the noise of another entry, so not a win. All metrics on the test split; recall, precision and F1 are the positive (rare) class's.",
@@ -587,6 +653,7 @@ fn rule_summary(m: &RuleMetrics, minority: usize) -> RuleSummary {
         minority_f1: c.map_or(0.0, |c| c.f1),
         balanced_accuracy: m.balanced_accuracy,
         mcc: m.mcc,
+        minority_f1_interval: None,
     }
 }
 
@@ -615,8 +682,17 @@ pub(crate) fn seed_result(
         rules: m
             .rules
             .iter()
-            .map(|(k, v)| (*k, rule_summary(v, minority)))
+            .map(|(k, v)| {
+                let mut summary = rule_summary(v, minority);
+                summary.minority_f1_interval = m
+                    .intervals
+                    .as_ref()
+                    .and_then(|i| i.f1.get(k))
+                    .map(|i| [i.low, i.high]);
+                (*k, summary)
+            })
             .collect(),
+        pr_auc_interval: m.intervals.as_ref().map(|i| [i.pr_auc.low, i.pr_auc.high]),
     }
 }
 
