@@ -687,7 +687,14 @@ fn main() {
                 "params": op.params(), "focal_ms": ms,
             }));
         }
+        // Written after every op, so that a run stopped by a time limit (a GPU's autotune can
+        // take minutes) still leaves the rows it timed.
+        write_json(&args, threads, n, s, &rows);
     }
+}
+
+/// Writes the rows timed so far to `--json`, when given.
+fn write_json(args: &Args, threads: usize, n: usize, s: usize, rows: &[serde_json::Value]) {
     if let Some(path) = &args.json {
         let doc = json!({
             "device": format!("{:?}", args.device), "threads": threads, "batch": n,
