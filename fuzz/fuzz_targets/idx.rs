@@ -1,5 +1,5 @@
 //! IDX (raw and gzip): the input is split into a labels file (its first two bytes give that
-//! file's length) and an images file, loaded as an MNIST folder.
+//! file's length) and an images file, probed (headers only), then loaded as an MNIST folder.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,5 +18,6 @@ fuzz_target!(|data: &[u8]| {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("train-labels-idx1-ubyte"), labels).unwrap();
     std::fs::write(dir.join("train-images-idx3-ubyte"), images).unwrap();
+    let _ = focal_data::probe(&dir);
     let _ = focal_data::load(&dir, &common::options());
 });

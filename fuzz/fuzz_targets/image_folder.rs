@@ -1,5 +1,6 @@
 //! Image folders: class `a` holds one valid PNG, class `b` the input, as a PNG, JPEG or BMP by
-//! its first byte (the decoder is chosen from the content, the extension only lets it in).
+//! its first byte (the decoder is chosen from the content, the extension only lets it in). The
+//! folder is probed (the first image of each class, header only), then loaded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,5 +22,6 @@ fuzz_target!(|data: &[u8]| {
     std::fs::create_dir_all(root.join("b")).unwrap();
     std::fs::write(root.join("a/ok.png"), OK_PNG).unwrap();
     std::fs::write(root.join(format!("b/x.{ext}")), bytes).unwrap();
+    let _ = focal_data::probe(&root);
     let _ = focal_data::load(&root, &common::options());
 });

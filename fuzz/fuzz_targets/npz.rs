@@ -1,4 +1,4 @@
-//! NPZ archives (zip of .npy arrays).
+//! NPZ archives (zip of .npy arrays): the header-only `probe`, then `load`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,5 +9,6 @@ mod common;
 fuzz_target!(|data: &[u8]| {
     let path = common::scratch().join("x.npz");
     std::fs::write(&path, data).unwrap();
+    let _ = focal_data::probe(&path);
     let _ = focal_data::load(&path, &common::options());
 });
