@@ -111,14 +111,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             "nothing to evaluate: pass --predictions FILE.csv or --run DIR (see `focal eval --help`)"
         ),
     };
+    let ranking = Ranking::compute(
+        &judged.predictions,
+        judged.positive.unwrap_or(1),
+        Some(&judged.classes),
+    )?;
     let mut evaluations = Vec::with_capacity(judged.decisions.len());
     for d in &judged.decisions {
-        let mut p = judged.predictions.clone();
-        p.y_pred = d.y_pred.clone();
         evaluations.push(Evaluation::compute(
-            &p,
+            &judged.predictions,
+            &d.y_pred,
+            ranking.clone(),
             args.digits,
-            judged.positive.unwrap_or(1),
             Some(judged.classes.clone()),
         )?);
     }
@@ -295,6 +299,7 @@ fn from_run(run_dir: &std::path::Path, args: &EvalArgs) -> anyhow::Result<Judged
         .with_context(|| format!("--run {}", run_dir.display()))?;
     let classes = metrics.class_names.clone();
     let positive = metrics.positive;
+    let argmax = test.argmax();
     let mut decisions = Vec::new();
     for (rule, m) in &metrics.rules {
         let (y_pred, describe) = match (m.threshold, positive) {
@@ -305,7 +310,7 @@ fn from_run(run_dir: &std::path::Path, args: &EvalArgs) -> anyhow::Result<Judged
                     classes[p], classes[p]
                 ),
             ),
-            _ => (test.argmax(), format!("{rule}: the most probable class")),
+            _ => (argmax.clone(), format!("{rule}: the most probable class")),
         };
         decisions.push(Decision {
             rule: rule.name().to_string(),
@@ -317,7 +322,7 @@ fn from_run(run_dir: &std::path::Path, args: &EvalArgs) -> anyhow::Result<Judged
     let predictions = Predictions {
         ids: None,
         y_true: test.y_true.clone(),
-        y_pred: test.argmax(),
+        y_pred: argmax,
         probs: Some(test.probs.iter().map(|&p| f64::from(p)).collect()),
         n_classes: test.n_classes,
         class_names: Some(classes.clone()),
@@ -423,7 +428,7 @@ pub struct Evaluation {
 
 /// Ranking metrics, or why they were not computed.
 #[derive(Debug, Clone)]
-enum Ranking {
+pub enum Ranking {
     NoProbabilities,
     Skipped(String),
     Computed {
@@ -431,6 +436,52 @@ enum Ranking {
         roc_auc: f64,
         kind: String,
     },
+}
+
+impl Ranking {
+    /// PR-AUC and ROC-AUC of `p`'s probabilities: of the class `positive` for two classes,
+    /// macro one-vs-rest for more; `names` name the positive class in the description.
+    pub fn compute(
+        p: &Predictions,
+        positive: usize,
+        names: Option<&[String]>,
+    ) -> anyhow::Result<Self> {
+        let Some(probs) = &p.probs else {
+            return Ok(Ranking::NoProbabilities);
+        };
+        if p.n_classes < 2 {
+            return Ok(Ranking::Skipped(
+                "a single class has no ranking".to_string(),
+            ));
+        }
+        let mut support = vec![0usize; p.n_classes];
+        for &t in &p.y_true {
+            support[t] += 1;
+        }
+        if let Some(c) = support.iter().position(|&n| n == 0) {
+            return Ok(Ranking::Skipped(format!(
+                "class {c} never occurs in y_true"
+            )));
+        }
+        if p.n_classes == 2 {
+            let y: Vec<bool> = p.y_true.iter().map(|&v| v == positive).collect();
+            let scores: Vec<f64> = probs.iter().skip(positive).step_by(2).copied().collect();
+            let curve = BinaryCurve::new(&y, &scores)?;
+            return Ok(Ranking::Computed {
+                average_precision: curve.average_precision()?,
+                roc_auc: curve.roc_auc()?,
+                kind: match names.map(|n| &n[positive]) {
+                    Some(name) if *name != positive.to_string() => format!("{name} positive"),
+                    _ => format!("class {positive} positive"),
+                },
+            });
+        }
+        Ok(Ranking::Computed {
+            average_precision: ranking::macro_average_precision_ovr(&p.y_true, probs, p.n_classes)?,
+            roc_auc: ranking::macro_roc_auc_ovr(&p.y_true, probs, p.n_classes)?,
+            kind: "macro one-vs-rest".to_string(),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -451,13 +502,15 @@ struct JsonOutput<'a> {
 }
 
 impl Evaluation {
-    /// Computes the report and the other metrics: `digits` is the report's precision,
-    /// `positive` the class of a two-class file whose probability ranks for PR-AUC and ROC-AUC,
-    /// `names` the report's class names.
+    /// Computes the report and the other metrics of the decisions `y_pred` on `p`: `digits` is
+    /// the report's precision, `names` the report's class names, `ranking` the ranking metrics
+    /// of `p` ([`Ranking::compute`]: they do not depend on the decisions, so callers judging
+    /// several decisions compute them once).
     pub fn compute(
         p: &Predictions,
+        y_pred: &[usize],
+        ranking: Ranking,
         digits: usize,
-        positive: usize,
         names: Option<Vec<String>>,
     ) -> anyhow::Result<Self> {
         let options = ReportOptions {
@@ -465,43 +518,9 @@ impl Evaluation {
             target_names: names,
             ..Default::default()
         };
-        let confusion = ConfusionMatrix::new(&p.y_true, &p.y_pred, p.n_classes)?;
+        let confusion = ConfusionMatrix::new(&p.y_true, y_pred, p.n_classes)?;
         let report = ClassificationReport::from_confusion(&confusion, &options)?;
         let imbalanced = ImbalancedReport::from_confusion(&confusion, &options, 0.1)?;
-        let ranking = match &p.probs {
-            None => Ranking::NoProbabilities,
-            Some(_) if p.n_classes < 2 => {
-                Ranking::Skipped("a single class has no ranking".to_string())
-            }
-            Some(probs) => match (0..p.n_classes).find(|&c| confusion.support(c) == 0) {
-                Some(c) => Ranking::Skipped(format!("class {c} never occurs in y_true")),
-                None if p.n_classes == 2 => {
-                    let y: Vec<bool> = p.y_true.iter().map(|&v| v == positive).collect();
-                    let scores: Vec<f64> =
-                        probs.iter().skip(positive).step_by(2).copied().collect();
-                    let curve = BinaryCurve::new(&y, &scores)?;
-                    Ranking::Computed {
-                        average_precision: curve.average_precision()?,
-                        roc_auc: curve.roc_auc()?,
-                        kind: match options.target_names.as_ref().map(|n| &n[positive]) {
-                            Some(name) if *name != positive.to_string() => {
-                                format!("{name} positive")
-                            }
-                            _ => format!("class {positive} positive"),
-                        },
-                    }
-                }
-                None => Ranking::Computed {
-                    average_precision: ranking::macro_average_precision_ovr(
-                        &p.y_true,
-                        probs,
-                        p.n_classes,
-                    )?,
-                    roc_auc: ranking::macro_roc_auc_ovr(&p.y_true, probs, p.n_classes)?,
-                    kind: "macro one-vs-rest".to_string(),
-                },
-            },
-        };
         Ok(Self {
             balanced_accuracy: balanced_accuracy(&confusion),
             mcc: matthews_corrcoef(&confusion),

@@ -41,5 +41,5 @@ pub use dataset::{
 pub use error::DataError;
 pub use idx::FASHION_MNIST_CLASSES;
 pub use inputs::{InputLabels, InputOptions, Inputs, load_inputs};
-pub use load::{LoadOptions, Probe, load, load_bundled, probe, probe_of};
+pub use load::{LoadOptions, Probe, load, load_bundled, probe};
 pub use split::SplitFractions;

@@ -126,70 +126,38 @@ pub enum Probe {
 
 /// Tells feature rows from images, and the images' size, reading headers only (the first
 /// image of each class folder; an IDX or `.npy` header), e.g. to choose a model before
-/// [`load`], which decodes image folders at the model's size. Formats are detected as
-/// [`load`] detects them; a path [`load`] would refuse is refused with the same error kind.
+/// [`load`], which decodes image folders at the model's size. Formats are recognised as
+/// [`load`] recognises them (one detection serves both); only headers are checked, so a file
+/// the probe accepts may still be refused by [`load`].
 pub fn probe(path: &Path) -> Result<Probe, DataError> {
-    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
-    not_special(path, &meta)?;
     let images = |(width, height): (u32, u32)| Probe::Images { width, height };
-    if meta.is_dir() {
-        if idx::dir_has_idx(path) {
-            return match idx::images_file(path) {
-                Some(f) => idx::image_size(&f).map(images),
-                // Labels alone: load reports what is missing.
-                None => idx::load_dir(path, None).map(|ds| probe_of(&ds)),
-            };
-        }
-        let mut largest: Option<(u32, u32)> = None;
-        for class in folder::class_dirs(path)? {
-            if let Some(first) = folder::image_files(&class)?.first() {
-                let (w, h, _) = folder::probe(first, None)?;
-                let (lw, lh) = largest.unwrap_or((0, 0));
-                largest = Some((lw.max(w), lh.max(h)));
-            }
-        }
-        return match largest {
-            Some(size) => Ok(images(size)),
-            // No image at all: load names the problem.
-            None => folder::load_folder(path, &FolderOptions::default()).map(|ds| probe_of(&ds)),
-        };
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let npz = |path: &Path| npz::image_size(path).map(|size| size.map_or(Probe::Table, images));
-    if name.ends_with(".npz") {
-        return npz(path);
-    }
-    if name.ends_with(".csv") {
-        return Ok(Probe::Table);
-    }
-    if name.contains("idx3-ubyte") {
-        return idx::image_size(path).map(images);
-    }
-    let mut head = [0u8; 4];
-    let n = File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| DataError::io(path, e))?;
-    match &head[..n] {
-        [b'P', b'K', ..] => npz(path),
-        [0, 0, 8, 3] => idx::image_size(path).map(images),
-        _ => Err(DataError::UnknownFormat {
-            path: path.to_path_buf(),
-            reason: "a file that is neither .npz, .csv nor IDX".into(),
-        }),
-    }
-}
-
-/// The [`Probe`] of a loaded data set.
-pub fn probe_of(ds: &Dataset) -> Probe {
-    match ds.kind {
-        SampleKind::Image { width, height, .. } => Probe::Images {
-            width: width as u32,
-            height: height as u32,
+    let unknown = |reason: &str| DataError::UnknownFormat {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    match detect(path)? {
+        Stored::IdxDir => match idx::images_file(path) {
+            Some(f) => idx::image_size(&f).map(images),
+            None => Err(unknown(
+                "an IDX folder without an images file (train- or t10k-images-idx3-ubyte)",
+            )),
         },
-        SampleKind::Tabular { .. } => Probe::Table,
+        Stored::ImageFolder => {
+            let mut largest: Option<(u32, u32)> = None;
+            for class in folder::class_dirs(path)? {
+                if let Some(first) = folder::image_files(&class)?.first() {
+                    let (w, h, _) = folder::probe(first, None)?;
+                    let (lw, lh) = largest.unwrap_or((0, 0));
+                    largest = Some((lw.max(w), lh.max(h)));
+                }
+            }
+            largest.map(images).ok_or_else(|| {
+                unknown("a folder with no image (.png, .jpg, .jpeg, .bmp) in any class folder")
+            })
+        }
+        Stored::Npz => npz::image_size(path).map(|size| size.map_or(Probe::Table, images)),
+        Stored::Csv => Ok(Probe::Table),
+        Stored::IdxFile => idx::image_size(path).map(images),
     }
 }
 
@@ -204,38 +172,64 @@ pub(crate) fn not_special(path: &Path, meta: &std::fs::Metadata) -> Result<(), D
     })
 }
 
-fn load_as_stored(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
+/// How a data set is stored, as [`load`] and [`probe`] recognise it.
+enum Stored {
+    /// A folder of IDX files.
+    IdxDir,
+    /// A folder of class folders of images.
+    ImageFolder,
+    /// An `.npz` archive.
+    Npz,
+    /// A CSV file.
+    Csv,
+    /// A single IDX images file.
+    IdxFile,
+}
+
+/// Recognises the format of `path`: by kind (folder), by extension, else by the first bytes.
+fn detect(path: &Path) -> Result<Stored, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
     not_special(path, &meta)?;
     if meta.is_dir() {
-        if idx::dir_has_idx(path) {
-            return idx::load_dir(path, opts.memory_budget);
-        }
-        return folder::load_folder(path, &opts.folder_options());
+        return Ok(if idx::dir_has_idx(path) {
+            Stored::IdxDir
+        } else {
+            Stored::ImageFolder
+        });
     }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     if name.ends_with(".npz") {
-        return npz::load_npz(path, opts.memory_budget);
+        return Ok(Stored::Npz);
     }
     if name.ends_with(".csv") {
-        return table::load_csv(path, opts.label_column.as_deref(), opts.memory_budget);
+        return Ok(Stored::Csv);
     }
     if name.contains("idx3-ubyte") {
-        return idx::load_single(path, opts.memory_budget);
+        return Ok(Stored::IdxFile);
     }
     let mut head = [0u8; 4];
     let n = File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .map_err(|e| DataError::io(path, e))?;
     match &head[..n] {
-        [b'P', b'K', ..] => npz::load_npz(path, opts.memory_budget),
-        [0, 0, 8, 3] => idx::load_single(path, opts.memory_budget),
+        [b'P', b'K', ..] => Ok(Stored::Npz),
+        [0, 0, 8, 3] => Ok(Stored::IdxFile),
         _ => Err(DataError::UnknownFormat {
             path: path.to_path_buf(),
             reason: "a file that is neither .npz, .csv nor IDX".into(),
         }),
+    }
+}
+
+fn load_as_stored(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
+    match detect(path)? {
+        Stored::IdxDir => idx::load_dir(path, opts.memory_budget),
+        Stored::ImageFolder => folder::load_folder(path, &opts.folder_options()),
+        Stored::Npz => npz::load_npz(path, opts.memory_budget),
+        Stored::Csv => table::load_csv(path, opts.label_column.as_deref(), opts.memory_budget),
+        Stored::IdxFile => idx::load_single(path, opts.memory_budget),
     }
 }

@@ -371,7 +371,8 @@ const COLUMNS: [Column; 8] = [
 /// Columns that a model predicting no positive at all tops on an imbalanced split.
 const WON_BY_ALL_NEGATIVE: [&str; 1] = ["accuracy"];
 
-fn format_stat(stat: Option<Stat>, digits: usize) -> String {
+/// A table cell: the mean, with `± std` over several seeds; `n/a` when undefined.
+pub(crate) fn format_stat(stat: Option<Stat>, digits: usize) -> String {
     match stat {
         None => "n/a".to_string(),
         Some(s) if s.n > 1 => format!("{:.digits$} ± {:.digits$}", s.mean, s.std),

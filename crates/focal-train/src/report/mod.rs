@@ -602,11 +602,7 @@ fn with_thresholds(table: &mut Table, cmp: &Comparison) {
             .iter()
             .map(|s| s.rules.get(&DecisionRule::Tuned).and_then(|r| r.threshold))
             .collect();
-        let text = match crate::experiment::Stat::of(&t) {
-            Some(s) if s.n > 1 => format!("{:.3} ± {:.3}", s.mean, s.std),
-            Some(s) => format!("{:.3}", s.mean),
-            None => "n/a".to_string(),
-        };
+        let text = crate::experiment::format_stat(crate::experiment::Stat::of(&t), 3);
         cells.insert(0, (text, Mark::None));
     }
 }
