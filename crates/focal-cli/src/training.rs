@@ -305,7 +305,8 @@ pub struct TrainingArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
-    /// The optimizer: adam (beta 0.9, 0.999) or sgd (momentum 0.9).
+    /// The optimizer: adam (PyTorch's defaults: betas 0.9 and 0.999, epsilon 1e-8) or sgd
+    /// (momentum 0.9).
     #[arg(long, default_value = "adam", value_parser = named(&OptimizerKind::ALL, OptimizerKind::name))]
     pub optimizer: OptimizerKind,
     /// L2 weight decay.

@@ -74,3 +74,63 @@ impl Cnn {
         self.head.forward(self.dropout.forward(x))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(t: Tensor<1>) -> Vec<f32> {
+        t.into_data().try_into_vec_as::<f32>().unwrap()
+    }
+
+    /// PyTorch's default initialisation of Conv2d and Linear: weights kaiming_uniform with
+    /// a = sqrt(5) and biases uniform(+-1/sqrt(fan_in)), both on [-1/sqrt(fan_in),
+    /// 1/sqrt(fan_in)]. Burn's defaults draw the same, so no parity change was needed.
+    #[test]
+    fn initialisation_is_pytorchs_default() {
+        let device = Device::flex();
+        let net = Cnn::new(1, 28, 28, 2, &device);
+        let layers: [(&str, Vec<f32>, Vec<f32>, usize); 4] = [
+            (
+                "conv1",
+                values(net.conv1.weight.val().flatten(0, 3)),
+                values(net.conv1.bias.as_ref().unwrap().val()),
+                9,
+            ),
+            (
+                "conv2",
+                values(net.conv2.weight.val().flatten(0, 3)),
+                values(net.conv2.bias.as_ref().unwrap().val()),
+                32 * 9,
+            ),
+            (
+                "fc",
+                values(net.fc.weight.val().flatten(0, 1)),
+                values(net.fc.bias.as_ref().unwrap().val()),
+                64 * 7 * 7,
+            ),
+            (
+                "head",
+                values(net.head.weight.val().flatten(0, 1)),
+                values(net.head.bias.as_ref().unwrap().val()),
+                Cnn::HIDDEN,
+            ),
+        ];
+        for (name, w, b, fan_in) in layers {
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            for (what, v) in [("weight", &w), ("bias", &b)] {
+                let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+                assert!(max <= bound, "{name} {what}: |{max}| beyond {bound}");
+                if v.len() >= 256 {
+                    // Uniform on [-bound, bound]: std bound / sqrt(3), values near the bound.
+                    let n = v.len() as f32;
+                    let mean = v.iter().sum::<f32>() / n;
+                    let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / n).sqrt();
+                    let want = bound / 3f32.sqrt();
+                    assert!((std - want).abs() < 0.1 * want, "{name} {what}: std {std}");
+                    assert!(max > 0.95 * bound, "{name} {what}: max {max} of {bound}");
+                }
+            }
+        }
+    }
+}

@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::augmentation::Augmentation;
-use crate::config::{OptimizerKind, TrainConfig};
+use crate::config::{ADAM_EPSILON, OptimizerKind, TrainConfig};
 use crate::data::{DeviceSet, PreparedData};
 use crate::device::peak_memory_bytes;
 use crate::error::{Setting, TrainError};
@@ -267,7 +267,8 @@ impl<'a> Session<'a> {
         )
     }
 
-    /// The optimizer of the configuration, without state.
+    /// The optimizer of the configuration, without state: Adam with PyTorch's defaults
+    /// (betas 0.9 and 0.999, epsilon [`ADAM_EPSILON`]), or SGD with momentum 0.9.
     pub fn new_optimizer(&self) -> ModuleOptimizer {
         let config = self.config;
         let decay =
@@ -275,6 +276,7 @@ impl<'a> Session<'a> {
         let clip = config.clip_grad.map(GradientClippingConfig::Norm);
         match config.optimizer {
             OptimizerKind::Adam => AdamConfig::new()
+                .with_epsilon(ADAM_EPSILON)
                 .with_weight_decay(decay)
                 .with_grad_clipping(clip)
                 .init(),
