@@ -80,6 +80,13 @@ pub struct CompareArgs {
     /// listed remedy reads is refused).
     #[arg(long, value_name = "LIST", default_value = DEFAULT_REMEDIES)]
     pub remedies: String,
+    /// Also judge ensembles, in a row of their own per remedy ("REMEDY (ensemble of K)"): the
+    /// seeds in groups of K (in order), each group's probabilities averaged and judged as one
+    /// model, its threshold tuned on the averaged validation probabilities. --seeds must be a
+    /// multiple of K; with 2 or more groups the row is mean ± std over the groups (e.g.
+    /// --seeds 9 --ensemble 3).
+    #[arg(long, value_name = "K")]
+    pub ensemble: Option<usize>,
     /// The task, budget and output.
     #[command(flatten)]
     pub common: ExperimentArgs,
@@ -303,13 +310,16 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     }
     t.check_augment_flags(&kinds)?;
     let seeds = seeds(&args.common)?;
+    if let Some(k) = args.ensemble {
+        focal_train::ensemble::check(k, seeds.len())?;
+    }
     // Every flag is checked; now the (slow) part.
     let data = prepare(&args.common)?;
     for p in &plans {
         p.config.check_samples(&data.dataset.kind)?;
     }
     let dir = out_dir(&args.common, "compare")?;
-    let plan = pipeline::plan_compare("focal compare", &data, &plans, &seeds, &dir)?;
+    let plan = pipeline::plan_compare("focal compare", &data, &plans, &seeds, args.ensemble, &dir)?;
     execute(&args.common, &dir, &plan)
 }
 

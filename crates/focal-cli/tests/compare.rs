@@ -158,6 +158,147 @@ fn compare_two_remedies_two_seeds_writes_everything_and_tabulates_the_seeds() {
     );
 }
 
+/// `(ids, y_true, p_1)` of a run's predictions file.
+fn read_p1(path: &std::path::Path) -> (Vec<String>, Vec<usize>, Vec<f64>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        out.0.push(f[0].to_string());
+        out.1.push(f[1].parse().unwrap());
+        out.2.push(f[4].parse::<f32>().unwrap() as f64);
+    }
+    out
+}
+
+/// scikit-learn's average precision, and the best-F1 threshold (predict `s >= t`), by brute
+/// force over the distinct scores.
+fn ap_and_best_threshold(y: &[usize], s: &[f64]) -> (f64, f64) {
+    let mut t: Vec<f64> = s.to_vec();
+    t.sort_by(|a, b| b.total_cmp(a));
+    t.dedup();
+    let pos = y.iter().filter(|&&c| c == 1).count() as f64;
+    let (mut ap, mut last_recall, mut best) = (0.0, 0.0, (-1.0, 0.0));
+    for &th in &t {
+        let tp = (0..y.len()).filter(|&i| s[i] >= th && y[i] == 1).count() as f64;
+        let fp = (0..y.len()).filter(|&i| s[i] >= th && y[i] == 0).count() as f64;
+        let recall = tp / pos;
+        ap += (recall - last_recall) * tp / (tp + fp);
+        last_recall = recall;
+        let f1 = 2.0 * tp / (tp + fp + pos);
+        if f1 > best.0 {
+            best = (f1, th);
+        }
+    }
+    (ap, best.1)
+}
+
+#[test]
+fn an_ensemble_is_the_average_of_its_seeds_probabilities_judged_as_one_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("blobs.csv");
+    write_csv(&csv, 300);
+    let out = tmp.path().join("cmp");
+    let o = focal(&[
+        "compare",
+        "--data",
+        csv.to_str().unwrap(),
+        "--positive",
+        "rare",
+        "--model",
+        "mlp",
+        "--remedies",
+        "ce",
+        "--seeds",
+        "2",
+        "--ensemble",
+        "2",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--calibrate",
+        "none",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cmp: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap())
+            .unwrap();
+    let entries = cmp["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1]["label"], "ce (ensemble of 2)");
+    assert_eq!(entries[1]["ensemble_of"], 2);
+    assert_eq!(entries[1]["seeds"].as_array().unwrap().len(), 1);
+    let ens = &entries[1]["seeds"][0];
+    assert_eq!(ens["run_dir"], "ce-seed0+ce-seed1");
+
+    // The average of the two runs' probabilities, by hand.
+    let average = |file: &str| {
+        let (ids0, y0, p0) = read_p1(&out.join("ce-seed0").join(file));
+        let (ids1, y1, p1) = read_p1(&out.join("ce-seed1").join(file));
+        assert_eq!(
+            (&ids0, &y0),
+            (&ids1, &y1),
+            "{file}: the seeds share one split"
+        );
+        assert_ne!(p0, p1, "{file}: two seeds, two models");
+        let p: Vec<f64> = p0
+            .iter()
+            .zip(&p1)
+            .map(|(a, b)| f64::from(((*a as f32) + (*b as f32)) / 2.0))
+            .collect();
+        (y0, p)
+    };
+    let (y_val, p_val) = average("val_predictions.csv");
+    let (y_test, p_test) = average("predictions.csv");
+    let (ap, _) = ap_and_best_threshold(&y_test, &p_test);
+    assert!(
+        (ens["pr_auc"].as_f64().unwrap() - ap).abs() < 1e-9,
+        "{ens} against AP {ap}"
+    );
+    let (_, threshold) = ap_and_best_threshold(&y_val, &p_val);
+    let tuned = &ens["rules"]["tuned"];
+    assert!(
+        (tuned["threshold"].as_f64().unwrap() - threshold).abs() < 1e-6,
+        "{tuned} against {threshold}"
+    );
+    let tp = (0..y_test.len())
+        .filter(|&i| p_test[i] >= threshold && y_test[i] == 1)
+        .count() as f64;
+    let predicted = p_test.iter().filter(|&&p| p >= threshold).count() as f64;
+    let positives = y_test.iter().filter(|&&c| c == 1).count() as f64;
+    let f1 = 2.0 * tp / (predicted + positives);
+    assert!((tuned["minority_f1"].as_f64().unwrap() - f1).abs() < 1e-9);
+    // Its time is both trainings'.
+    let t: f64 = entries[0]["seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["time_per_epoch_s"].as_f64().unwrap())
+        .sum();
+    assert!((ens["time_per_epoch_s"].as_f64().unwrap() - t).abs() < 1e-9);
+
+    // A row of its own in the table, and the legend says what it is.
+    let md = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+    assert!(md.contains("| ce (ensemble of 2) |"), "{md}");
+    assert!(md.contains("An ensemble row averages"), "{md}");
+    assert!(md.contains("one value, no ±"), "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("ce (ensemble of 2)"));
+
+    // `focal report` gathers the same comparison from the folders (plan.json keeps K).
+    let before = std::fs::read_to_string(out.join("comparison.json")).unwrap();
+    std::fs::remove_file(out.join("comparison.json")).unwrap();
+    let o = focal(&["report", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(out.join("comparison.json")).unwrap(),
+        before
+    );
+}
+
 #[test]
 fn sweep_gamma_then_alpha_chooses_on_validation() {
     let tmp = tempfile::tempdir().unwrap();
@@ -215,6 +356,9 @@ fn bad_experiment_flags_fail_before_reading_data() {
         (vec!["--remedies", "ce,nope"], "nope"),
         (vec!["--remedies", "ce,ce"], "twice"),
         (vec!["--seeds", "0"], "--seeds"),
+        (vec!["--seeds", "2", "--ensemble", "3"], "--ensemble 3"),
+        (vec!["--seeds", "2", "--ensemble", "1"], "--ensemble 1"),
+        (vec!["--seeds", "3", "--ensemble", "2"], "multiple of 2"),
         (vec!["--train-size", "10"], "--val-size"),
     ] {
         let mut all = vec!["compare", "--data", "/nonexistent/data.csv"];

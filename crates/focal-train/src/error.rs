@@ -365,6 +365,17 @@ pub enum TrainError {
         /// How many.
         missing: usize,
     },
+    /// Ensembles that the seeds cannot fill: fewer than two models each, or seeds that are not
+    /// a whole number of groups.
+    #[error(
+        "--ensemble {k}: ensembles average groups of K >= 2 seeds, and the {seeds} seeds of each entry do not make whole groups of {k}; give --seeds a multiple of {k} (e.g. --seeds {k}, or 3 x {k} for a noise estimate)"
+    )]
+    EnsembleSeeds {
+        /// The seeds asked to average.
+        k: usize,
+        /// The seeds each entry has.
+        seeds: usize,
+    },
     /// An experiment with nothing in it.
     #[error("nothing to run: give at least one remedy (or setting) and one seed")]
     NothingToRun,

@@ -99,8 +99,12 @@ pub struct Entry {
     pub label: String,
     /// The remedy with its resolved parameters.
     pub remedy: String,
-    /// One result per seed.
+    /// One result per seed (per group of K seeds for an ensemble; its `run_dir` then joins
+    /// the group's run folders with `+`).
     pub seeds: Vec<SeedResult>,
+    /// For an ensemble row (`focal compare --ensemble K`): K, the models averaged per result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble_of: Option<usize>,
 }
 
 /// One stage of a sweep: the chosen metric over one parameter.
@@ -602,6 +606,23 @@ impl Comparison {
     }
 
     fn marks_legend(&self) -> String {
+        let mut legend = self.seeds_legend();
+        if let Some(k) = self.entries.iter().find_map(|e| e.ensemble_of) {
+            let groups = self.seeds.len() / k;
+            let spread = if groups > 1 {
+                format!("its cells are mean ± std over the {groups} ensembles")
+            } else {
+                "one ensemble: one value, no ± and never a win".to_string()
+            };
+            let _ = write!(
+                legend,
+                " An ensemble row averages the probabilities of {k} seeds' models (the seeds in groups of {k}, in order) and judges the average as one model, its threshold tuned on the averaged validation probabilities; {spread}; its time/epoch is the sum of its members'."
+            );
+        }
+        legend
+    }
+
+    fn seeds_legend(&self) -> String {
         if self.seeds.len() > 1 {
             format!(
                 "Cells are mean ± sample std over {} seeds. Bold: best, and ahead of every other entry by more than the noise sqrt(std_a² + std_b²). Italic: best mean, but within the noise of another entry, so not a win. All metrics on the test split; recall, precision and F1 are the positive (rare) class's.",

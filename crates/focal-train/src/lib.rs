@@ -30,6 +30,7 @@ mod augmentation;
 mod config;
 mod data;
 pub mod device;
+pub mod ensemble;
 mod error;
 mod evaluate;
 pub mod experiment;

@@ -59,9 +59,10 @@ pub fn plan_compare(
     data: &PreparedData,
     plans: &[Plan],
     seeds: &[u64],
+    ensemble: Option<usize>,
     out_dir: &Path,
 ) -> Result<ExperimentPlan, TrainError> {
-    let plan = ExperimentPlan::compare(title, data, plans, seeds)?;
+    let plan = ExperimentPlan::compare(title, data, plans, seeds, ensemble)?;
     plan::create(out_dir, &plan, data)
 }
 
@@ -153,7 +154,7 @@ pub fn compare(
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
 ) -> Result<Comparison, TrainError> {
-    plan_compare(title, data, plans, seeds, out_dir)?;
+    plan_compare(title, data, plans, seeds, None, out_dir)?;
     complete(run_all(out_dir, data, progress, announce)?, out_dir)
 }
 

@@ -85,6 +85,10 @@ pub struct ExperimentPlan {
     pub base: Option<TrainConfig>,
     /// The runs, in order (entries in the order asked for, seeds within each entry).
     pub runs: Vec<PlannedRun>,
+    /// `focal compare --ensemble K`: each entry's seeds averaged in groups of K, as a row of
+    /// its own after the entry's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<usize>,
 }
 
 /// The task summary of an experiment: the first entry's budget, and the augmentation when
@@ -111,6 +115,7 @@ impl ExperimentPlan {
             sweep: None,
             base: None,
             runs: Vec::new(),
+            ensemble: None,
         };
         plan.push_stage(plans, 0);
         plan
@@ -151,20 +156,27 @@ impl ExperimentPlan {
         }
     }
 
-    /// The plan of a comparison: every entry of `plans` with every seed.
+    /// The plan of a comparison: every entry of `plans` with every seed, and with `ensemble`
+    /// K, each entry's first K seeds averaged (see [`crate::ensemble`]).
     pub fn compare(
         title: &str,
         data: &PreparedData,
         plans: &[Plan],
         seeds: &[u64],
+        ensemble: Option<usize>,
     ) -> Result<Self, TrainError> {
         if plans.is_empty() || seeds.is_empty() {
             return Err(TrainError::NothingToRun);
         }
+        if let Some(k) = ensemble {
+            crate::ensemble::check(k, seeds.len())?;
+        }
         for p in plans {
             p.config.check_samples(&data.dataset.kind)?;
         }
-        Ok(Self::new(title, data, plans, seeds))
+        let mut plan = Self::new(title, data, plans, seeds);
+        plan.ensemble = ensemble;
+        Ok(plan)
     }
 
     /// The plan of a focal-loss sweep: its first stage (the whole grid for a grid sweep).
@@ -251,6 +263,14 @@ pub fn create(
             return Err(TrainError::PlanDiffers {
                 dir: dir.to_path_buf(),
             });
+        }
+        // The ensemble is how the runs are gathered, not what is trained: the same runs
+        // gathered with another --ensemble (or none) keep the folder.
+        if old.ensemble != plan.ensemble {
+            let mut updated = old;
+            updated.ensemble = plan.ensemble;
+            updated.write(dir)?;
+            return Ok(updated);
         }
         return Ok(old);
     }
@@ -439,6 +459,7 @@ fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>
                 label: run.label.clone(),
                 remedy: run.config.remedy_label(),
                 seeds: vec![result],
+                ensemble_of: None,
             });
         }
         last_label = Some(run.label.as_str());
@@ -469,6 +490,15 @@ pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
         });
     }
     let mut cmp_entries = entries(dir, &plan, 0)?;
+    if let Some(k) = plan.ensemble {
+        let mut with = Vec::with_capacity(cmp_entries.len() * 2);
+        for e in cmp_entries {
+            let ens = crate::ensemble::entry(dir, &plan, &e, k)?;
+            with.push(e);
+            with.push(ens);
+        }
+        cmp_entries = with;
+    }
     let mut sweep_info = None;
     if let Some(spec) = plan.sweep.clone() {
         let (first, best) = spec.judge_first(&cmp_entries)?;

@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::evaluate::DecisionRule;
-use crate::experiment::{Comparison, Mark, Table};
+use crate::experiment::{Comparison, Entry, Mark, Table};
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{read_json, write_atomic};
 use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, read_config};
@@ -629,10 +629,12 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
     );
     // The labels name the remedies; their parameters are said once here (a note, not a
     // table: the page's tables are the comparison's).
-    if cmp.entries.iter().any(|e| e.label != e.remedy) {
+    let own = |e: &&Entry| e.ensemble_of.is_none();
+    if cmp.entries.iter().filter(own).any(|e| e.label != e.remedy) {
         let remedies: Vec<String> = cmp
             .entries
             .iter()
+            .filter(own)
             .map(|e| format!("{}: {}", e.label, e.remedy))
             .collect();
         let _ = write!(
@@ -655,9 +657,10 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Train
         }
     }
     let _ = write!(html, "<p class=\"note\">{}</p>", html_escape(&cmp.legend()));
-    // Curves: the first seed of every entry, one line each.
+    // Curves: the first seed of every entry, one line each (an ensemble has no curves of its
+    // own).
     let mut runs = Vec::new();
-    for entry in &cmp.entries {
+    for entry in cmp.entries.iter().filter(|e| e.ensemble_of.is_none()) {
         if let Some(first) = entry.seeds.first() {
             let files = RunFiles::read(&out_dir.join(&first.run_dir))?;
             runs.push((entry.label.clone(), files));

@@ -16,13 +16,25 @@ use crate::run::files::{csv_bytes, write_atomic};
 
 pub use focal_data::predictions::{MAX_CLASSES, PROB_SUM_TOLERANCE, PredictionsFile};
 
+/// The file of the validation predictions a run tuned its threshold on (same format), which
+/// `focal compare --ensemble` averages across seeds.
+pub const VAL_PREDICTIONS: &str = "val_predictions.csv";
+
 /// Writes `predictions.csv` (`id,y_true,y_pred,p_0,...`), `ids[i]` the data-set index of test
 /// sample `i`, `y_pred` the argmax, each probability exactly (the shortest `f32` repr).
 pub fn write(dir: &Path, ids: &[usize], test: &Predictions) -> Result<(), TrainError> {
-    let path = dir.join("predictions.csv");
+    write_file(&dir.join("predictions.csv"), ids, test)
+}
+
+/// Writes [`VAL_PREDICTIONS`] as [`write`] writes the test split's.
+pub fn write_val(dir: &Path, ids: &[usize], val: &Predictions) -> Result<(), TrainError> {
+    write_file(&dir.join(VAL_PREDICTIONS), ids, val)
+}
+
+fn write_file(path: &Path, ids: &[usize], test: &Predictions) -> Result<(), TrainError> {
     if ids.len() != test.len() {
         return Err(TrainError::format(
-            &path,
+            path,
             format!("{} sample ids for {} predictions", ids.len(), test.len()),
         ));
     }
@@ -40,7 +52,7 @@ pub fn write(dir: &Path, ids: &[usize], test: &Predictions) -> Result<(), TrainE
             r
         })
         .collect();
-    write_atomic(&path, &csv_bytes(&path, &header, &rows)?)
+    write_atomic(path, &csv_bytes(path, &header, &rows)?)
 }
 
 #[cfg(test)]

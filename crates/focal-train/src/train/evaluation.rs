@@ -172,6 +172,9 @@ pub struct Evaluated {
     pub metrics: FinalMetrics,
     /// The test predictions (predictions.csv, curves).
     pub test: Predictions,
+    /// The validation predictions the threshold was tuned on (calibrated when the test's
+    /// are): val_predictions.csv.
+    pub val: Predictions,
     /// The test predictions at T = 1, when a temperature was applied.
     pub test_uncalibrated: Option<Predictions>,
 }
@@ -239,6 +242,7 @@ pub fn evaluate_model(
     Ok(Evaluated {
         metrics,
         test,
+        val,
         test_uncalibrated,
     })
 }

@@ -549,8 +549,8 @@ impl<'a> Session<'a> {
         Ok(save)
     }
 
-    /// Evaluates on test at each decision rule and writes metrics.json, report.txt, curves and
-    /// predictions.csv.
+    /// Evaluates on test at each decision rule and writes metrics.json, report.txt, curves,
+    /// predictions.csv and val_predictions.csv (metrics.json last: it marks the run complete).
     fn finish(
         &self,
         model: &Model,
@@ -579,6 +579,11 @@ impl<'a> Session<'a> {
         )?;
         let (metrics, test) = (evaluated.metrics, evaluated.test);
         predictions::write(self.dir, &data.source_rows_of(&data.splits.test), &test)?;
+        predictions::write_val(
+            self.dir,
+            &data.source_rows_of(&data.splits.val),
+            &evaluated.val,
+        )?;
         write_curves(self.dir, &test, data.positive)?;
         write_uncalibrated_curve(self.dir, evaluated.test_uncalibrated.as_ref())?;
         write_json(&self.dir.join("metrics.json"), &metrics)?;
