@@ -265,8 +265,8 @@ pub struct TrainingArgs {
     /// The model `--model` or the data chose, and why (probed once).
     #[arg(skip)]
     resolved_model: std::sync::OnceLock<(ModelKind, String)>,
-    /// Focusing parameter of focal and cb-focal (default 2; 0 is cross-entropy). `focal
-    /// sweep`: the gammas to try, comma-separated (default 0,0.5,1,2,3,5).
+    /// Focusing parameter of focal, cb-focal and focal-drw (default 2; 0 is cross-entropy).
+    /// `focal sweep`: the gammas to try, comma-separated (default 0,0.5,1,2,3,5).
     #[arg(long, value_name = "GAMMA")]
     pub gamma: Option<String>,
     /// Class weights of focal and weighted-ce: a number (two classes: weight on the POSITIVE
@@ -276,7 +276,8 @@ pub struct TrainingArgs {
     /// gamma is swept.
     #[arg(long, allow_hyphen_values = true)]
     pub alpha: Option<String>,
-    /// Effective-number beta of cb-focal (default 0.999) and ldam-drw (default 0.9999).
+    /// Effective-number beta of cb-focal (default 0.999), and of the deferred weights of
+    /// ldam-drw, ce-drw and focal-drw (default 0.9999).
     #[arg(long)]
     pub beta: Option<f64>,
     /// Temperature of logit-adjust (default 1).

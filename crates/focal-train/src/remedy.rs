@@ -45,6 +45,10 @@ pub enum RemedyKind {
     /// Random over-sampling of the minority classes, each copy of a minority image augmented
     /// anew every epoch, then cross-entropy.
     OversampleAugment,
+    /// Cross-entropy with deferred re-weighting (plain, then effective-number class weights).
+    CeDrw,
+    /// Focal loss with deferred re-weighting (no alpha, then effective-number class weights).
+    FocalDrw,
 }
 
 /// What a remedy does to the data before training.
@@ -97,7 +101,7 @@ pub struct RemedyInfo {
 }
 
 /// Every remedy: the one table `--help`, `focal compare` and the reports read.
-pub const REMEDIES: [RemedyInfo; 12] = [
+pub const REMEDIES: [RemedyInfo; 14] = [
     RemedyInfo {
         kind: RemedyKind::Ce,
         name: "ce",
@@ -206,6 +210,25 @@ pub const REMEDIES: [RemedyInfo; 12] = [
         reads: &[],
         augments: true,
     },
+    RemedyInfo {
+        kind: RemedyKind::CeDrw,
+        name: "ce-drw",
+        description: "cross-entropy with deferred re-weighting (Cao et al. 2019's schedule)",
+        data_side: DataSide::None,
+        loss_side: "cross-entropy; from 80% of the epochs weighted by effective numbers \
+                    (PyTorch semantics: mean divides by the sum of weights)",
+        reads: &[Setting::Beta],
+        augments: false,
+    },
+    RemedyInfo {
+        kind: RemedyKind::FocalDrw,
+        name: "focal-drw",
+        description: "focal loss with deferred re-weighting (Cao et al. 2019's schedule)",
+        data_side: DataSide::None,
+        loss_side: "softmax focal loss; from 80% of the epochs with effective-number alpha",
+        reads: &[Setting::Gamma, Setting::Beta],
+        augments: false,
+    },
 ];
 
 fn valid_names() -> String {
@@ -248,13 +271,19 @@ impl RemedyKind {
                 let default = match (s, &d) {
                     (
                         Setting::Gamma,
-                        Remedy::Focal { gamma, .. } | Remedy::CbFocal { gamma, .. },
+                        Remedy::Focal { gamma, .. }
+                        | Remedy::CbFocal { gamma, .. }
+                        | Remedy::FocalDrw { gamma, .. },
                     ) => gamma.to_string(),
                     (Setting::Alpha, Remedy::WeightedCe { alpha }) => alpha.to_string(),
                     (Setting::Alpha, Remedy::Focal { alpha: None, .. }) => "none".to_string(),
-                    (Setting::Beta, Remedy::CbFocal { beta, .. } | Remedy::LdamDrw { beta }) => {
-                        beta.to_string()
-                    }
+                    (
+                        Setting::Beta,
+                        Remedy::CbFocal { beta, .. }
+                        | Remedy::LdamDrw { beta }
+                        | Remedy::CeDrw { beta }
+                        | Remedy::FocalDrw { beta, .. },
+                    ) => beta.to_string(),
                     (Setting::Tau, Remedy::LogitAdjust { tau }) => tau.to_string(),
                     (Setting::Epsilon, Remedy::Poly { epsilon }) => epsilon.to_string(),
                     _ => String::new(),
@@ -422,6 +451,18 @@ pub enum Remedy {
     },
     /// Random over-sampling with the minority images augmented, then cross-entropy.
     OversampleAugment,
+    /// Cross-entropy with deferred re-weighting.
+    CeDrw {
+        /// Effective-number beta of the deferred weights, in [0, 1).
+        beta: f64,
+    },
+    /// Focal loss with deferred re-weighting.
+    FocalDrw {
+        /// Focusing parameter, >= 0.
+        gamma: f32,
+        /// Effective-number beta of the deferred weights, in [0, 1).
+        beta: f64,
+    },
 }
 
 /// A remedy's parameters as the user gave them, unchecked; `None` means "the remedy's default".
@@ -524,6 +565,13 @@ impl RemedyParams {
             RemedyKind::LdamDrw => Remedy::LdamDrw {
                 beta: beta(DEFAULT_DRW_BETA)?,
             },
+            RemedyKind::CeDrw => Remedy::CeDrw {
+                beta: beta(DEFAULT_DRW_BETA)?,
+            },
+            RemedyKind::FocalDrw => Remedy::FocalDrw {
+                gamma: gamma()?,
+                beta: beta(DEFAULT_DRW_BETA)?,
+            },
             RemedyKind::LogitAdjust => {
                 let tau = self.tau.unwrap_or(DEFAULT_TAU);
                 if !tau.is_finite() {
@@ -556,11 +604,11 @@ impl RemedyParams {
 pub struct RemedyRecord {
     /// Which remedy.
     pub kind: RemedyKind,
-    /// Focusing parameter (focal, cb-focal).
+    /// Focusing parameter (focal, cb-focal, focal-drw).
     pub gamma: Option<f32>,
     /// Class weights (weighted-ce, focal).
     pub alpha: Option<Alpha>,
-    /// Effective-number beta (cb-focal, ldam-drw).
+    /// Effective-number beta (cb-focal, ldam-drw, ce-drw, focal-drw).
     pub beta: Option<f64>,
     /// Logit-adjustment temperature (logit-adjust).
     pub tau: Option<f32>,
@@ -618,6 +666,13 @@ impl Remedy {
             RemedyKind::LdamDrw => Remedy::LdamDrw {
                 beta: DEFAULT_DRW_BETA,
             },
+            RemedyKind::CeDrw => Remedy::CeDrw {
+                beta: DEFAULT_DRW_BETA,
+            },
+            RemedyKind::FocalDrw => Remedy::FocalDrw {
+                gamma: DEFAULT_GAMMA,
+                beta: DEFAULT_DRW_BETA,
+            },
             RemedyKind::LogitAdjust => Remedy::LogitAdjust { tau: DEFAULT_TAU },
             RemedyKind::Poly => Remedy::Poly {
                 epsilon: DEFAULT_EPSILON,
@@ -640,6 +695,8 @@ impl Remedy {
             Remedy::LogitAdjust { .. } => RemedyKind::LogitAdjust,
             Remedy::Poly { .. } => RemedyKind::Poly,
             Remedy::OversampleAugment => RemedyKind::OversampleAugment,
+            Remedy::CeDrw { .. } => RemedyKind::CeDrw,
+            Remedy::FocalDrw { .. } => RemedyKind::FocalDrw,
         }
     }
 
@@ -656,7 +713,11 @@ impl Remedy {
                 p.gamma = Some(*gamma);
                 p.beta = Some(*beta);
             }
-            Remedy::LdamDrw { beta } => p.beta = Some(*beta),
+            Remedy::LdamDrw { beta } | Remedy::CeDrw { beta } => p.beta = Some(*beta),
+            Remedy::FocalDrw { gamma, beta } => {
+                p.gamma = Some(*gamma);
+                p.beta = Some(*beta);
+            }
             Remedy::LogitAdjust { tau } => p.tau = Some(*tau),
             Remedy::Poly { epsilon } => p.epsilon = Some(*epsilon),
             Remedy::Ce
@@ -701,11 +762,12 @@ impl Remedy {
     }
 
     /// The stage of the loss at `epoch` (1-based, of `epochs`): the loss is the same for every
-    /// epoch of one stage, so the loop builds it once per stage. Only ldam-drw has two (plain
-    /// LDAM, then class-balanced weights for the last fifth of the epochs).
+    /// epoch of one stage, so the loop builds it once per stage. Only the deferred
+    /// re-weighting remedies (ldam-drw, ce-drw, focal-drw) have two: unweighted, then
+    /// class-balanced weights for the last fifth of the epochs.
     pub fn loss_stage(&self, epoch: usize, epochs: usize) -> usize {
         match self {
-            Remedy::LdamDrw { .. } => {
+            Remedy::LdamDrw { .. } | Remedy::CeDrw { .. } | Remedy::FocalDrw { .. } => {
                 let drw_epoch = (epochs * DRW_SHARE.0).div_ceil(DRW_SHARE.1).max(1);
                 usize::from(epoch > drw_epoch)
             }
@@ -763,6 +825,29 @@ impl Remedy {
                 let cfg = LdamLossConfig::new(counts.to_vec()).with_weights(weights);
                 cfg.validate()?;
                 Loss::Ldam(Box::new(cfg.init(device)))
+            }
+            Remedy::CeDrw { beta } => {
+                if self.loss_stage(epoch, epochs) == 0 {
+                    Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device)))
+                } else {
+                    let alpha = focal_loss::class_weights::effective_number(counts, *beta)?;
+                    let cfg = FocalLossConfig::new()
+                        .with_gamma(0.0)
+                        .with_alpha(Some(alpha))
+                        .with_normalize_by_weights(true);
+                    cfg.validate_for(counts.len())?;
+                    Loss::Focal(Box::new(cfg.init(device)))
+                }
+            }
+            Remedy::FocalDrw { gamma, beta } => {
+                let alpha = if self.loss_stage(epoch, epochs) > 0 {
+                    Some(focal_loss::class_weights::effective_number(counts, *beta)?)
+                } else {
+                    None
+                };
+                let cfg = FocalLossConfig::new().with_gamma(*gamma).with_alpha(alpha);
+                cfg.validate_for(counts.len())?;
+                Loss::Focal(Box::new(cfg.init(device)))
             }
             Remedy::LogitAdjust { tau } => {
                 let cfg = LogitAdjustedLossConfig::from_counts(counts)?.with_tau(*tau);
@@ -954,5 +1039,40 @@ mod tests {
         let stages: Vec<usize> = (1..=10).map(|e| r.loss_stage(e, 10)).collect();
         assert_eq!(stages, [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
         assert_eq!(Remedy::Ce.loss_stage(10, 10), 0);
+    }
+
+    #[test]
+    fn ce_drw_and_focal_drw_defer_the_effective_number_weights() {
+        let device = Device::flex();
+        let counts = [90usize, 10];
+        let logits = Tensor::<2>::from_floats([[2.0, -1.0], [0.5, 0.3], [-1.0, 1.5]], &device);
+        let targets = Tensor::<1, Int>::from_ints([0, 1, 1], &device);
+        let value = |r: &Remedy, epoch: usize| -> f32 {
+            r.loss(&counts, epoch, 10, &device)
+                .unwrap()
+                .forward(logits.clone(), targets.clone())
+                .into_scalar()
+        };
+        let weights =
+            focal_loss::class_weights::effective_number(&counts, DEFAULT_DRW_BETA).unwrap();
+        let weighted_ce = Remedy::WeightedCe {
+            alpha: Alpha::List(weights.clone()),
+        };
+        let ce_drw = Remedy::default_for(RemedyKind::CeDrw);
+        let stages: Vec<usize> = (1..=10).map(|e| ce_drw.loss_stage(e, 10)).collect();
+        assert_eq!(stages, [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+        assert!((value(&ce_drw, 8) - value(&Remedy::Ce, 8)).abs() < 1e-6);
+        assert!((value(&ce_drw, 9) - value(&weighted_ce, 9)).abs() < 1e-6);
+        assert!((value(&ce_drw, 9) - value(&ce_drw, 8)).abs() > 1e-3);
+
+        let focal_drw = Remedy::default_for(RemedyKind::FocalDrw);
+        let focal = Remedy::default_for(RemedyKind::Focal);
+        let cb = Remedy::Focal {
+            gamma: DEFAULT_GAMMA,
+            alpha: Some(Alpha::List(weights)),
+        };
+        assert!((value(&focal_drw, 8) - value(&focal, 8)).abs() < 1e-6);
+        assert!((value(&focal_drw, 10) - value(&cb, 10)).abs() < 1e-6);
+        assert_eq!(focal_drw.label(), "focal-drw(gamma=2, beta=0.9999)");
     }
 }
