@@ -10,10 +10,10 @@
 
 use std::path::Path;
 
+use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::evaluate::Predictions;
-use crate::experiment::{Entry, SeedResult, seed_result};
-use crate::plan::ExperimentPlan;
+use crate::experiment::{Entry, SeedResult, TaskSummary, seed_result};
 use crate::run::checkpoint::TrainState;
 use crate::run::predictions::{PredictionsFile, VAL_PREDICTIONS};
 use crate::run::record::read_metrics;
@@ -42,9 +42,12 @@ pub fn check(k: usize, seeds: usize) -> Result<(), TrainError> {
 /// Seeds that do not make whole groups of `k` (see [`check`]), a run without
 /// `val_predictions.csv` (written by focal before ensembles), files that disagree on the
 /// samples, or a file that cannot be read.
-pub fn entry(
+///
+/// `config_of` gives the configuration a run folder (relative to `dir`) was trained with.
+pub fn entry<'a>(
     dir: &Path,
-    plan: &ExperimentPlan,
+    task: &TaskSummary,
+    config_of: &dyn Fn(&str) -> Option<&'a TrainConfig>,
     entry: &Entry,
     k: usize,
 ) -> Result<Entry, TrainError> {
@@ -52,7 +55,7 @@ pub fn entry(
     let seeds = entry
         .seeds
         .chunks_exact(k)
-        .map(|members| group(dir, plan, members))
+        .map(|members| group(dir, task, config_of, members))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Entry {
         label: label(&entry.label, k),
@@ -63,19 +66,15 @@ pub fn entry(
 }
 
 /// One ensemble: `members`' probabilities averaged, judged as a run is.
-fn group(
+fn group<'a>(
     dir: &Path,
-    plan: &ExperimentPlan,
+    task: &TaskSummary,
+    config_of: &dyn Fn(&str) -> Option<&'a TrainConfig>,
     members: &[SeedResult],
 ) -> Result<SeedResult, TrainError> {
-    let config = plan
-        .runs
-        .iter()
-        .find(|r| r.run_dir == members[0].run_dir)
-        .map(|r| r.config.clone())
-        .ok_or_else(|| TrainError::NotAPlan {
-            path: dir.to_path_buf(),
-        })?;
+    let config = config_of(&members[0].run_dir).ok_or_else(|| TrainError::NotAPlan {
+        path: dir.to_path_buf(),
+    })?;
     let mut val: Option<(Vec<String>, Predictions)> = None;
     let mut test: Option<(Vec<String>, Predictions)> = None;
     let mut time_per_epoch_s = 0.0;
@@ -99,9 +98,9 @@ fn group(
         ..TrainState::start()
     };
     let mut metrics = final_metrics(
-        &config,
+        config,
         first.positive,
-        &plan.summary.class_names,
+        &task.class_names,
         &val,
         &test,
         &state,
@@ -114,7 +113,7 @@ fn group(
         &[],
         members[0].seed,
         run_dirs.join("+"),
-        plan.summary.minority,
+        task.minority,
     );
     result.val_pr_auc = val.pr_auc(first.positive);
     Ok(result)

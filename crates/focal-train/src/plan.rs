@@ -492,8 +492,14 @@ pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
     let mut cmp_entries = entries(dir, &plan, 0)?;
     if let Some(k) = plan.ensemble {
         let mut with = Vec::with_capacity(cmp_entries.len() * 2);
+        let config_of = |run_dir: &str| {
+            plan.runs
+                .iter()
+                .find(|r| r.run_dir == run_dir)
+                .map(|r| &r.config)
+        };
         for e in cmp_entries {
-            let ens = crate::ensemble::entry(dir, &plan, &e, k)?;
+            let ens = crate::ensemble::entry(dir, &plan.summary, &config_of, &e, k)?;
             with.push(e);
             with.push(ens);
         }
