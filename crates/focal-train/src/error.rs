@@ -368,7 +368,10 @@ pub enum TrainError {
     /// Ensembles that the seeds cannot fill: fewer than two models each, or seeds that are not
     /// a whole number of groups.
     #[error(
-        "--ensemble {k}: ensembles average groups of K >= 2 seeds, and the {seeds} seeds of each entry do not make whole groups of {k}; give --seeds a multiple of {k} (e.g. --seeds {k}, or 3 x {k} for a noise estimate)"
+        "--ensemble {k}: an ensemble averages a group of K >= 2 seeds, and --seeds must be a multiple of K (it is {seeds}); e.g. --ensemble {} --seeds {}, or --seeds {} for a noise estimate over three ensembles",
+        .k.max(&2),
+        .k.max(&2),
+        3 * .k.max(&2)
     )]
     EnsembleSeeds {
         /// The seeds asked to average.
