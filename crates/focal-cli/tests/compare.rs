@@ -358,7 +358,10 @@ fn bad_experiment_flags_fail_before_reading_data() {
         (vec!["--seeds", "0"], "--seeds"),
         (vec!["--seeds", "2", "--ensemble", "3"], "--ensemble 3"),
         (vec!["--seeds", "2", "--ensemble", "1"], "--ensemble 1"),
-        (vec!["--seeds", "3", "--ensemble", "2"], "a multiple of K (it is 3)"),
+        (
+            vec!["--seeds", "3", "--ensemble", "2"],
+            "a multiple of K (it is 3)",
+        ),
         (vec!["--train-size", "10"], "--val-size"),
     ] {
         let mut all = vec!["compare", "--data", "/nonexistent/data.csv"];
