@@ -178,14 +178,32 @@ def train_pytorch(remedy, seed, data, epochs, batch, lr, threads):
 
     y_val, s_val = scores("val")
     y_te, s_te = scores("test")
+    res = judge(y_val, s_val, y_te, s_te)
+    res["time_per_epoch_s"] = per_epoch
+    return res, {"val": s_val, "test": s_te}
+
+
+def judge(y_val, s_val, y_te, s_te):
+    """The three metrics on test, the threshold tuned on validation."""
     t = best_f1_threshold(y_val, s_val)
     return {
         "f1_argmax": f1_at(y_te, s_te > 0.5),
         "f1_tuned": f1_at(y_te, s_te >= t),
         "pr_auc": average_precision(y_te, s_te),
         "threshold": t,
-        "time_per_epoch_s": per_epoch,
     }
+
+
+def focal_ensembles(out, remedy):
+    """focal's ensemble results of `remedy` from its comparison.json (rules at argmax and tuned)."""
+    cmp = json.loads((out / "focal" / "comparison.json").read_text())
+    for e in cmp["entries"]:
+        if e.get("ensemble_of") and e["remedy"].split("(")[0] == remedy:
+            return [{"f1_argmax": g["rules"]["argmax"]["minority_f1"],
+                     "f1_tuned": g["rules"]["tuned"]["minority_f1"],
+                     "pr_auc": g["pr_auc"], "threshold": g["rules"]["tuned"]["threshold"],
+                     "time_per_epoch_s": g["time_per_epoch_s"]} for g in e["seeds"]]
+    return []
 
 
 def focal_metrics(run_dir):
@@ -205,6 +223,11 @@ def mean_std(values):
     if len(values) < 2:
         return mean, float("nan")
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def cell(mean, std):
+    """`mean ± std`, or the mean alone for a single value (no noise estimate)."""
+    return f"{mean:.3f}" if math.isnan(std) else f"{mean:.3f} ± {std:.3f}"
 
 
 def write_atomic(path, text):
@@ -231,6 +254,11 @@ def main():
     ap.add_argument("--pytorch-dir", default=None,
                     help="where the PyTorch runs are kept (default OUT/pytorch); the PyTorch side "
                          "does not depend on focal's settings, so several OUTs can share one")
+    ap.add_argument("--ensemble", type=int, default=None,
+                    help="also compare ensembles: the seeds in groups of K, each group's "
+                         "probabilities averaged (focal compare --ensemble K on focal's side; the "
+                         "same averaging of the PyTorch models' probabilities); --seeds must be a "
+                         "multiple of K")
     ap.add_argument("--no-focal-run", action="store_true",
                     help="do not run focal compare: read the runs already in OUT/focal (those "
                          "not finished are left out)")
@@ -257,6 +285,10 @@ def main():
            "--test-size", "10000", "--model", "cnn", "--epochs", str(args.epochs),
            "--remedies", ",".join(remedies), "--seeds", str(args.seeds),
            "--out", str(out / "focal"), "--quiet"] + args.focal_args.split()
+    if args.ensemble:
+        if args.ensemble < 2 or args.seeds % args.ensemble:
+            sys.exit(f"--ensemble {args.ensemble}: needs K >= 2 and --seeds a multiple of K")
+        cmd += ["--ensemble", str(args.ensemble)]
     focal_wall = None
     if not args.no_focal_run:
         print("$ " + " ".join(cmd), flush=True)
@@ -293,17 +325,37 @@ def main():
         torch_runs[r] = []
         for s in range(args.seeds):
             path = pt_dir / f"{r}-seed{s}.json"
-            if path.exists():
+            probs = pt_dir / f"{r}-seed{s}.npz"
+            if path.exists() and (probs.exists() or not args.ensemble):
                 torch_runs[r].append(json.loads(path.read_text()))
                 continue
             if args.skip_pytorch:
                 continue
             print(f"pytorch {r} seed {s} ...", flush=True)
             t0 = time.time()
-            res = train_pytorch(r, s, data, args.epochs, 32, 1e-3, args.threads)
+            res, scores = train_pytorch(r, s, data, args.epochs, 32, 1e-3, args.threads)
             pt_wall += time.time() - t0
+            tmp = probs.with_name(probs.stem + ".tmp.npz")
+            np.savez(tmp, **scores)
+            os.replace(tmp, probs)
             write_atomic(path, json.dumps(res, indent=2))
             torch_runs[r].append(res)
+    if args.ensemble:
+        k = args.ensemble
+        for r in list(remedies):
+            name = f"{r} (ensemble of {k})"
+            groups = []
+            for g in range(args.seeds // k):
+                files = [pt_dir / f"{r}-seed{s}.npz" for s in range(g * k, g * k + k)]
+                if not all(f.exists() for f in files):
+                    continue
+                loaded = [np.load(f) for f in files]
+                groups.append(judge(data["val"][1], np.mean([x["val"] for x in loaded], axis=0),
+                                    data["test"][1], np.mean([x["test"] for x in loaded], axis=0)))
+                groups[-1]["time_per_epoch_s"] = float("nan")
+            torch_runs[name] = groups
+            focal[name] = focal_ensembles(out, r)
+            remedies.append(name)
 
     lines = [f"Protocol: Fashion-MNIST pooled, {args.positive} at 98:2, 19600 / 10000 / 10000, "
              f"cnn, Adam 1e-3, batch 32, {args.epochs} epochs; test split; mean ± sample std "
@@ -324,24 +376,26 @@ def main():
             if not runs:
                 continue
             cells = {k: mean_std([run[k] for run in runs]) for k, _ in METRICS}
-            cells["time_per_epoch_s"] = mean_std([run["time_per_epoch_s"] for run in runs])
+            cells["time_per_epoch_s"] = mean_std([run.get("time_per_epoch_s", float("nan"))
+                                                  for run in runs])
             entry[side] = {k: {"mean": m, "std": sd, "values": [run[k] for run in runs]}
                            for k, (m, sd) in cells.items()}
             lines.append(f"| {r} | {side} | " + " | ".join(
-                f"{cells[k][0]:.3f} ± {cells[k][1]:.3f}" for k, _ in METRICS) + " |")
+                cell(*cells[k]) for k, _ in METRICS) + " |")
         if "pytorch" in entry and "focal" in entry:
             entry["gap"] = {}
             for k, name in METRICS:
                 f, t = entry["focal"][k], entry["pytorch"][k]
                 gap = f["mean"] - t["mean"]
                 noise = math.sqrt(f["std"] ** 2 + t["std"] ** 2)
-                verdict = ("one seed: no noise estimate" if math.isnan(noise)
+                verdict = ("one value per side: no noise estimate" if math.isnan(noise)
                            else "ahead" if gap > noise else "behind" if gap < -noise
                            else "within the noise")
                 entry["gap"][k] = {"focal_minus_pytorch": gap, "noise": noise,
                                    "verdict": verdict}
                 verdicts.append(f"{r}, {name}: focal {gap:+.3f} against PyTorch "
-                                f"(noise {noise:.3f}): {verdict}")
+                                f"(noise {'n/a' if math.isnan(noise) else f'{noise:.3f}'}): "
+                                f"{verdict}")
         summary["remedies"][r] = entry
     lines += [""] + [f"- {v}" for v in verdicts]
     behind = [v for v in verdicts if v.endswith(": behind")]
