@@ -15,7 +15,7 @@ use crate::error::TrainError;
 use crate::evaluate::Predictions;
 use crate::experiment::{Entry, SeedResult, TaskSummary, seed_result};
 use crate::run::checkpoint::TrainState;
-use crate::run::predictions::{PredictionsFile, VAL_PREDICTIONS};
+use crate::run::predictions::{PredictionsFile, TEST_PREDICTIONS, VAL_PREDICTIONS};
 use crate::run::record::read_metrics;
 use crate::train::final_metrics;
 
@@ -77,12 +77,10 @@ fn group<'a>(
     })?;
     let mut val: Option<(Vec<String>, Predictions)> = None;
     let mut test: Option<(Vec<String>, Predictions)> = None;
-    let mut time_per_epoch_s = 0.0;
     for m in members {
         let run_dir = dir.join(&m.run_dir);
         accumulate(&mut val, &run_dir.join(VAL_PREDICTIONS))?;
-        accumulate(&mut test, &run_dir.join("predictions.csv"))?;
-        time_per_epoch_s += read_metrics(&run_dir)?.time_per_epoch_s;
+        accumulate(&mut test, &run_dir.join(TEST_PREDICTIONS))?;
     }
     let (Some((_, mut val)), Some((_, mut test))) = (val, test) else {
         return Err(TrainError::NothingToRun);
@@ -106,7 +104,8 @@ fn group<'a>(
         &state,
         first.evaluated_epoch,
     )?;
-    metrics.time_per_epoch_s = time_per_epoch_s;
+    // The ensemble costs its members' trainings (already read into their results).
+    metrics.time_per_epoch_s = members.iter().map(|m| m.time_per_epoch_s).sum();
     let run_dirs: Vec<&str> = members.iter().map(|m| m.run_dir.as_str()).collect();
     let mut result = seed_result(
         &metrics,

@@ -16,6 +16,9 @@ use crate::run::files::{csv_bytes, write_atomic};
 
 pub use focal_data::predictions::{MAX_CLASSES, PROB_SUM_TOLERANCE, PredictionsFile};
 
+/// The file of the test predictions.
+pub const TEST_PREDICTIONS: &str = "predictions.csv";
+
 /// The file of the validation predictions a run tuned its threshold on (same format), which
 /// `focal compare --ensemble` averages across seeds.
 pub const VAL_PREDICTIONS: &str = "val_predictions.csv";
@@ -23,7 +26,7 @@ pub const VAL_PREDICTIONS: &str = "val_predictions.csv";
 /// Writes `predictions.csv` (`id,y_true,y_pred,p_0,...`), `ids[i]` the data-set index of test
 /// sample `i`, `y_pred` the argmax, each probability exactly (the shortest `f32` repr).
 pub fn write(dir: &Path, ids: &[usize], test: &Predictions) -> Result<(), TrainError> {
-    write_file(&dir.join("predictions.csv"), ids, test)
+    write_file(&dir.join(TEST_PREDICTIONS), ids, test)
 }
 
 /// Writes [`VAL_PREDICTIONS`] as [`write`] writes the test split's.
