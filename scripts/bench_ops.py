@@ -10,7 +10,9 @@ on CUDA each run ends with torch.cuda.synchronize(), and cudnn.benchmark is on. 
 forward under no_grad; forward + backward of y.sum() with only the input, or only the weight,
 requiring grad (the rows focal calls "fwd+grad input" / "fwd+grad weight"). A "step" is a whole
 training step: forward, focal loss (gamma 2), backward, Adam, on the same network
-(torchvision's ResNets with 2 classes; the CNN of `--model cnn`).
+(torchvision's ResNets with 2 classes; the CNN of `--model cnn`); the variant "fwd+bwd+adam, ce"
+is the same step with cross-entropy (the `ce` remedy's loss), so the two step rows give the focal
+loss's overhead over cross-entropy on each side.
 """
 import argparse
 import json
@@ -115,9 +117,11 @@ def time_row(row, device, reps):
         x = rnd(p["n"], p["c"], p["h"], p["h"])
         t = torch.tensor([int(i % 8 == 0) for i in range(p["n"])], device=device)
 
+        loss = F.cross_entropy if variant == "fwd+bwd+adam, ce" else focal_loss
+
         def step():
             opt.zero_grad(set_to_none=True)
-            focal_loss(m(x), t).backward()
+            loss(m(x), t).backward()
             opt.step()
 
         return run(step)

@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p focal-train --example bench_ops -- [--device cpu|gpu] [--threads N]
 //!     [--batch 32] [--image-size 64] [--models cnn,resnet18,resnet50,losses] [--reps 5]
-//!     [--json FILE] [--burn-kernels]
+//!     [--json FILE] [--ops conv2d,focal_loss,...] [--burn-kernels]
 //! ```
 //!
 //! Convolution and max pooling go through focal-kernels, as in focal's models;
@@ -306,6 +306,8 @@ struct Args {
     models: Vec<String>,
     reps: usize,
     json: Option<std::path::PathBuf>,
+    /// Only the ops of these names (`--ops`), every op when empty.
+    ops: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -317,6 +319,7 @@ fn parse_args() -> Result<Args, String> {
         models: vec!["cnn".into(), "resnet18".into(), "resnet50".into()],
         reps: 5,
         json: None,
+        ops: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -330,6 +333,7 @@ fn parse_args() -> Result<Args, String> {
             "--reps" => a.reps = num(value()?)?.max(1),
             "--models" => a.models = value()?.split(',').map(str::to_string).collect(),
             "--json" => a.json = Some(value()?.into()),
+            "--ops" => a.ops = value()?.split(',').map(str::to_string).collect(),
             "--burn-kernels" => BURN_KERNELS.store(true, std::sync::atomic::Ordering::Relaxed),
             _ => return Err(format!("unknown flag {flag}; see the example's doc")),
         }
@@ -525,7 +529,16 @@ fn time_op(op: &Op, device: &Device, reps: usize) -> Vec<(&'static str, f64)> {
                 let grads = GradientsParams::from_grads(l.backward(), &model);
                 m = Some(optim.step(1e-3, model, grads));
             });
-            vec![("fwd+bwd+adam", ms)]
+            // The same step with the loss the `ce` remedy trains with (Burn's cross-entropy):
+            // the focal loss's overhead over plain cross-entropy inside a step.
+            let ce = burn::nn::loss::CrossEntropyLossConfig::new().init(&ad);
+            let ms_ce = time_ms(device, reps, || {
+                let model = m.take().expect("the model is put back after each step");
+                let l = ce.forward(model.forward(x.clone()), y.clone());
+                let grads = GradientsParams::from_grads(l.backward(), &model);
+                m = Some(optim.step(1e-3, model, grads));
+            });
+            vec![("fwd+bwd+adam", ms), ("fwd+bwd+adam, ce", ms_ce)]
         }
     }
 }
@@ -666,6 +679,9 @@ fn main() {
             },
         ));
         ops.push((m.clone(), step));
+    }
+    if !args.ops.is_empty() {
+        ops.retain(|(_, op)| args.ops.iter().any(|name| name == op.name()));
     }
     let threads = rayon::current_num_threads();
     println!(
