@@ -236,14 +236,14 @@ impl FocalLoss {
                 0.0
             };
         }
-        let out = fused::focal_rows(&focal_kernels::host_values(&logits), &targets, c, &spec);
+        let z = focal_kernels::host_values(&logits);
+        let out = fused::focal_rows(&z, &targets, c, &spec, !reduced);
         if !reduced {
             let values = Tensor::<1>::from_data(TensorData::new(out.losses, [n]), &device);
             return focal_kernels::attach_gradient(logits, values, out.grad);
         }
-        let total: f64 = out.losses.iter().map(|&l| f64::from(l)).sum();
         let value = Tensor::<1>::from_data(
-            TensorData::new(vec![(total * spec.grad_scale) as f32], [1]),
+            TensorData::new(vec![(out.total * spec.grad_scale) as f32], [1]),
             &device,
         );
         focal_kernels::attach_gradient(logits, value, out.grad)

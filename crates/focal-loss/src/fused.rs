@@ -33,12 +33,19 @@ pub(crate) struct Spec<'a> {
     pub grad_scale: f64,
 }
 
-/// Per-sample losses `[n]` (0 for ignored samples), and the gradient of each sample's loss with
-/// respect to its logits `[n, c]` (0 rows for ignored samples), times `Spec::grad_scale`.
+/// Per-sample losses `[n]` (0 for ignored samples; empty unless asked for), their sum, and the
+/// gradient of each sample's loss with respect to its logits `[n, c]` (0 rows for ignored
+/// samples), times `Spec::grad_scale`.
 pub(crate) struct Output {
     pub losses: Vec<f32>,
+    /// The sum of the per-sample losses, in `f64`: summed over blocks of `SUM_BLOCK` rows, then
+    /// over the blocks, in row order, so the same for every number of threads.
+    pub total: f64,
     pub grad: Vec<f32>,
 }
+
+/// Rows per partial sum of the losses; the parallel split is a multiple of it.
+const SUM_BLOCK: usize = 64;
 
 /// `exp(x)` in `f32` for `x <= 0` (Cephes' `expf`: `2^n e^r` with `|r| <= ln 2 / 2` and a
 /// degree-6 polynomial, about 1 ulp), written without branches so that the compiler turns the
@@ -186,42 +193,77 @@ fn class(t: i64, i: usize, c: usize) -> usize {
         .unwrap_or_else(|| panic!("target {t} of sample {i} is not a class of 0..{c}"))
 }
 
-/// The loss and gradient of every row of `z` (`[n, c]`, row-major) against `targets`.
+/// The loss and gradient of every row of `z` (`[n, c]`, row-major) against `targets`; the
+/// per-sample losses are kept only with `per_row` (a reduced loss needs just their sum, and a
+/// buffer the size of the batch fewer per step).
 ///
 /// # Panics
 /// A target outside `0..c` that is not the ignore index.
-pub(crate) fn focal_rows(z: &[f32], targets: &[i64], c: usize, spec: &Spec<'_>) -> Output {
+pub(crate) fn focal_rows(
+    z: &[f32],
+    targets: &[i64],
+    c: usize,
+    spec: &Spec<'_>,
+    per_row: bool,
+) -> Output {
     let n = targets.len();
     let mut out = Output {
-        losses: vec![0.0; n],
+        losses: if per_row { vec![0.0; n] } else { Vec::new() },
+        total: 0.0,
         grad: vec![0.0; n * c],
     };
     if n == 0 || c == 0 {
         return out;
     }
-    let rows = |first: usize, losses: &mut [f32], grad: &mut [f32]| {
+    // Rows `first..` into `grad` and, with `per_row`, `losses`; the partial sums of their losses
+    // per block of `SUM_BLOCK` rows (`first` is a multiple of it).
+    let rows = |first: usize, losses: Option<&mut [f32]>, grad: &mut [f32]| -> Vec<f64> {
+        let len = grad.len() / c;
+        let mut own = Vec::new();
+        let losses = match losses {
+            Some(l) => l,
+            None => {
+                own.resize(len, 0.0f32);
+                &mut own[..]
+            }
+        };
         pulp::Arch::new().dispatch(Rows {
             z: &z[first * c..],
             targets: &targets[first..],
             first,
             c,
             spec,
-            losses,
+            losses: &mut *losses,
             grad,
         });
+        losses
+            .chunks(SUM_BLOCK)
+            .map(|b| b.iter().map(|&l| f64::from(l)).sum::<f64>())
+            .collect()
     };
-    if n * c >= PARALLEL_ELEMENTS {
+    let sums: Vec<f64> = if n * c >= PARALLEL_ELEMENTS {
         use rayon::prelude::*;
-        // About four tasks a thread: even shares when rows cost the same, some balance if not.
-        let chunk = n.div_ceil(4 * rayon::current_num_threads().max(1)).max(1);
-        out.losses
-            .par_chunks_mut(chunk)
-            .zip(out.grad.par_chunks_mut(chunk * c))
-            .enumerate()
-            .for_each(|(k, (l, g))| rows(k * chunk, l, g));
+        // About four tasks a thread: even shares when rows cost the same, some balance if not;
+        // a multiple of SUM_BLOCK rows, so that the sums do not depend on the split.
+        let chunk = n
+            .div_ceil(4 * rayon::current_num_threads().max(1))
+            .next_multiple_of(SUM_BLOCK);
+        let grads = out.grad.par_chunks_mut(chunk * c).enumerate();
+        let parts: Vec<Vec<f64>> = if per_row {
+            out.losses
+                .par_chunks_mut(chunk)
+                .zip(grads)
+                .map(|(l, (k, g))| rows(k * chunk, Some(l), g))
+                .collect()
+        } else {
+            grads.map(|(k, g)| rows(k * chunk, None, g)).collect()
+        };
+        parts.concat()
     } else {
-        rows(0, &mut out.losses, &mut out.grad);
-    }
+        let losses = per_row.then_some(&mut out.losses[..]);
+        rows(0, losses, &mut out.grad)
+    };
+    out.total = sums.iter().sum();
     out
 }
 
@@ -400,6 +442,45 @@ pub(crate) fn host_targets(targets: Tensor<1, Int>) -> Vec<i64> {
 mod tests {
     use super::*;
 
+    /// The reduced loss's sum is the same, bit for bit, for every number of threads (the
+    /// parallel split moves, the blocks of the sum do not), and agrees with the per-row losses
+    /// summed one after the other; the gradient does not depend on whether the rows are kept.
+    #[test]
+    fn the_sum_of_the_losses_does_not_depend_on_the_threads() {
+        let (n, c) = (5000, 7); // above PARALLEL_ELEMENTS: the parallel path
+        assert!(n * c >= PARALLEL_ELEMENTS);
+        let z: Vec<f32> = (0..n * c)
+            .map(|i| ((i * 37 % 101) as f32) * 0.05 - 2.5)
+            .collect();
+        let targets: Vec<i64> = (0..n).map(|i| (i * 3 % c) as i64).collect();
+        let spec = Spec {
+            gamma: 2.0,
+            alpha: None,
+            ignore_index: None,
+            grad_scale: 1.0,
+        };
+        let runs: Vec<Output> = [1, 2, 3, 8]
+            .iter()
+            .map(|&threads| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("a thread pool");
+                pool.install(|| focal_rows(&z, &targets, c, &spec, false))
+            })
+            .collect();
+        for run in &runs {
+            assert_eq!(run.total.to_bits(), runs[0].total.to_bits());
+            assert!(run.losses.is_empty());
+        }
+        let kept = focal_rows(&z, &targets, c, &spec, true);
+        assert_eq!(kept.total.to_bits(), runs[0].total.to_bits());
+        assert_eq!(kept.grad, runs[0].grad);
+        let serial: f64 = kept.losses.iter().map(|&l| f64::from(l)).sum();
+        assert!(serial > 0.0);
+        assert!((kept.total - serial).abs() <= 1e-12 * serial);
+    }
+
     /// The two-class kernel (`LANES` rows at a time in `f32`) against the general `f64` row, over
     /// logit gaps from -100 to 100 (both sides of the hand-back at |d| = 80) and gammas
     /// including non-integers: value and gradient within 1e-5 relative (1e-30 absolute).
@@ -423,7 +504,7 @@ mod tests {
                     z.extend_from_slice(&row);
                     targets.push(if i % 97 == 0 { 7 } else { t as i64 });
                 }
-                let fast = focal_rows(&z, &targets, 2, &spec);
+                let fast = focal_rows(&z, &targets, 2, &spec, true);
                 for (i, &t) in targets.iter().enumerate() {
                     let mut grad = [0.0f32; 2];
                     let want = if t == 7 {
