@@ -191,49 +191,36 @@ fn valid_range(out: usize, len: usize, stride: usize, offset: isize) -> (usize, 
     (lo.min(hi), hi)
 }
 
-/// Writes the column matrix of one image `x [c, h, w]` into `col` (row length `ld`), at column
-/// offset `at`.
-fn im2col(g: &Geometry, x: &[f32], col: &mut [f32], ld: usize, at: usize) {
+/// Appends row `(i, j)` of one input plane's column matrix (`ho * wo` values: the plane's pixels
+/// under kernel position `(i, j)` for every output position, 0 where that falls in the padding)
+/// to `col`.
+fn im2col_row(g: &Geometry, plane: &[f32], i: usize, j: usize, col: &mut Vec<f32>) {
     let [sh, sw] = g.spec.stride;
     let [dh, dw] = g.spec.dilation;
     let (pt, pl) = (g.spec.padding[0].0 as isize, g.spec.padding[1].0 as isize);
-    let p = g.p();
-    for ch in 0..g.c {
-        let plane = &x[ch * g.h * g.w..(ch + 1) * g.h * g.w];
-        for i in 0..g.kh {
-            let (oh_lo, oh_hi) = valid_range(g.ho, g.h, sh, (i * dh) as isize - pt);
-            for j in 0..g.kw {
-                let row = (ch * g.kh + i) * g.kw + j;
-                let dst = &mut col[row * ld + at..row * ld + at + p];
-                let off_w = (j * dw) as isize - pl;
-                let (ow_lo, ow_hi) = valid_range(g.wo, g.w, sw, off_w);
-                dst[..oh_lo * g.wo].fill(0.0);
-                dst[oh_hi * g.wo..].fill(0.0);
-                for oh in oh_lo..oh_hi {
-                    let ih = (oh * sh + i * dh) as isize - pt;
-                    let src = &plane[ih as usize * g.w..(ih as usize + 1) * g.w];
-                    let out = &mut dst[oh * g.wo..(oh + 1) * g.wo];
-                    out[..ow_lo].fill(0.0);
-                    out[ow_hi..].fill(0.0);
-                    if ow_lo < ow_hi {
-                        let iw0 = (ow_lo * sw) as isize + off_w;
-                        let iw0 = iw0 as usize;
-                        if sw == 1 {
-                            out[ow_lo..ow_hi].copy_from_slice(&src[iw0..iw0 + (ow_hi - ow_lo)]);
-                        } else {
-                            for (k, v) in out[ow_lo..ow_hi].iter_mut().enumerate() {
-                                *v = src[iw0 + k * sw];
-                            }
-                        }
-                    }
-                }
+    let (oh_lo, oh_hi) = valid_range(g.ho, g.h, sh, (i * dh) as isize - pt);
+    let off_w = (j * dw) as isize - pl;
+    let (ow_lo, ow_hi) = valid_range(g.wo, g.w, sw, off_w);
+    col.resize(col.len() + oh_lo * g.wo, 0.0);
+    for oh in oh_lo..oh_hi {
+        let ih = (oh * sh + i * dh) as isize - pt;
+        let src = &plane[ih as usize * g.w..(ih as usize + 1) * g.w];
+        col.resize(col.len() + ow_lo, 0.0);
+        if ow_lo < ow_hi {
+            let iw0 = ((ow_lo * sw) as isize + off_w) as usize;
+            if sw == 1 {
+                col.extend_from_slice(&src[iw0..iw0 + (ow_hi - ow_lo)]);
+            } else {
+                col.extend((0..ow_hi - ow_lo).map(|k| src[iw0 + k * sw]));
             }
         }
+        col.resize(col.len() + (g.wo - ow_hi), 0.0);
     }
+    col.resize(col.len() + (g.ho - oh_hi) * g.wo, 0.0);
 }
 
 /// Adds the column matrix `col` (row length `ld`, column offset `at`) back into one image's
-/// gradient `dx [c, h, w]`: the adjoint of [`im2col`].
+/// gradient `dx [c, h, w]`: the adjoint of [`columns`].
 fn col2im(g: &Geometry, col: &[f32], ld: usize, at: usize, dx: &mut [f32]) {
     let [sh, sw] = g.spec.stride;
     let [dh, dw] = g.spec.dilation;
@@ -270,19 +257,23 @@ fn col2im(g: &Geometry, col: &[f32], ld: usize, at: usize, dx: &mut [f32]) {
     }
 }
 
-/// The column matrix `[K, images * P]` of the images `x` (consecutive `[c, h, w]` blocks).
+/// The column matrix `[K, images * P]` of the images `x` (consecutive `[c, h, w]` blocks): row
+/// `(ch, i, j)` holds each image's `P` values in turn. Written front to back, every element once
+/// (no zeroing of the whole buffer first: that memset was 4% of a CNN epoch).
 fn columns(g: &Geometry, x: &[f32], images: usize) -> Vec<f32> {
-    let ld = images * g.p();
-    let mut col = vec![0.0f32; g.k() * ld];
-    for q in 0..images {
-        im2col(
-            g,
-            &x[q * g.image_len()..(q + 1) * g.image_len()],
-            &mut col,
-            ld,
-            q * g.p(),
-        );
+    let mut col = Vec::with_capacity(g.k() * images * g.p());
+    let plane = g.h * g.w;
+    for ch in 0..g.c {
+        for i in 0..g.kh {
+            for j in 0..g.kw {
+                for q in 0..images {
+                    let start = q * g.image_len() + ch * plane;
+                    im2col_row(g, &x[start..start + plane], i, j, &mut col);
+                }
+            }
+        }
     }
+    debug_assert_eq!(col.len(), g.k() * images * g.p());
     col
 }
 
