@@ -157,7 +157,7 @@ impl ExperimentPlan {
     }
 
     /// The plan of a comparison: every entry of `plans` with every seed, and with `ensemble`
-    /// K, each entry's first K seeds averaged (see [`crate::ensemble`]).
+    /// K, each entry's seeds averaged in groups of K (see [`crate::ensemble`]).
     pub fn compare(
         title: &str,
         data: &PreparedData,

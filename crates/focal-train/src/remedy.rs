@@ -793,27 +793,14 @@ impl Remedy {
             | Remedy::OversampleAugment => {
                 Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device)))
             }
-            Remedy::WeightedCe { alpha } => {
-                let cfg = FocalLossConfig::new()
-                    .with_gamma(0.0)
-                    .with_alpha(Some(alpha.resolve(counts)?))
-                    .with_normalize_by_weights(true);
-                cfg.validate_for(counts.len())?;
-                Loss::Focal(Box::new(cfg.init(device)))
-            }
+            Remedy::WeightedCe { alpha } => weighted_ce(alpha.resolve(counts)?, counts, device)?,
             Remedy::Focal { gamma, alpha } => {
                 let alpha = alpha.as_ref().map(|a| a.resolve(counts)).transpose()?;
-                let cfg = FocalLossConfig::new().with_gamma(*gamma).with_alpha(alpha);
-                cfg.validate_for(counts.len())?;
-                Loss::Focal(Box::new(cfg.init(device)))
+                focal(*gamma, alpha, counts, device)?
             }
             Remedy::CbFocal { gamma, beta } => {
                 let alpha = focal_loss::class_weights::effective_number(counts, *beta)?;
-                let cfg = FocalLossConfig::new()
-                    .with_gamma(*gamma)
-                    .with_alpha(Some(alpha));
-                cfg.validate_for(counts.len())?;
-                Loss::Focal(Box::new(cfg.init(device)))
+                focal(*gamma, Some(alpha), counts, device)?
             }
             Remedy::LdamDrw { beta } => {
                 // Deferred re-weighting: plain LDAM first, class-balanced weights at the end.
@@ -831,12 +818,7 @@ impl Remedy {
                     Loss::Ce(Box::new(CrossEntropyLossConfig::new().init(device)))
                 } else {
                     let alpha = focal_loss::class_weights::effective_number(counts, *beta)?;
-                    let cfg = FocalLossConfig::new()
-                        .with_gamma(0.0)
-                        .with_alpha(Some(alpha))
-                        .with_normalize_by_weights(true);
-                    cfg.validate_for(counts.len())?;
-                    Loss::Focal(Box::new(cfg.init(device)))
+                    weighted_ce(alpha, counts, device)?
                 }
             }
             Remedy::FocalDrw { gamma, beta } => {
@@ -845,9 +827,7 @@ impl Remedy {
                 } else {
                     None
                 };
-                let cfg = FocalLossConfig::new().with_gamma(*gamma).with_alpha(alpha);
-                cfg.validate_for(counts.len())?;
-                Loss::Focal(Box::new(cfg.init(device)))
+                focal(*gamma, alpha, counts, device)?
             }
             Remedy::LogitAdjust { tau } => {
                 let cfg = LogitAdjustedLossConfig::from_counts(counts)?.with_tau(*tau);
@@ -861,6 +841,29 @@ impl Remedy {
             }
         })
     }
+}
+
+/// The softmax focal loss with class weights `alpha`, checked against the classes of `counts`.
+fn focal(
+    gamma: f32,
+    alpha: Option<Vec<f32>>,
+    counts: &[usize],
+    device: &Device,
+) -> Result<Loss, TrainError> {
+    let cfg = FocalLossConfig::new().with_gamma(gamma).with_alpha(alpha);
+    cfg.validate_for(counts.len())?;
+    Ok(Loss::Focal(Box::new(cfg.init(device))))
+}
+
+/// Cross-entropy weighted by `alpha` with PyTorch's semantics (`weight=alpha`: the mean divides
+/// by the sum of the samples' weights), as the focal loss with gamma 0.
+fn weighted_ce(alpha: Vec<f32>, counts: &[usize], device: &Device) -> Result<Loss, TrainError> {
+    let cfg = FocalLossConfig::new()
+        .with_gamma(0.0)
+        .with_alpha(Some(alpha))
+        .with_normalize_by_weights(true);
+    cfg.validate_for(counts.len())?;
+    Ok(Loss::Focal(Box::new(cfg.init(device))))
 }
 
 /// A training loss, any of the remedies'.

@@ -34,24 +34,24 @@ pub fn write_val(dir: &Path, ids: &[usize], val: &Predictions) -> Result<(), Tra
     write_file(&dir.join(VAL_PREDICTIONS), ids, val)
 }
 
-fn write_file(path: &Path, ids: &[usize], test: &Predictions) -> Result<(), TrainError> {
-    if ids.len() != test.len() {
+fn write_file(path: &Path, ids: &[usize], preds: &Predictions) -> Result<(), TrainError> {
+    if ids.len() != preds.len() {
         return Err(TrainError::format(
             path,
-            format!("{} sample ids for {} predictions", ids.len(), test.len()),
+            format!("{} sample ids for {} predictions", ids.len(), preds.len()),
         ));
     }
     let mut header = vec!["id".to_string(), "y_true".to_string(), "y_pred".to_string()];
-    header.extend((0..test.n_classes).map(|c| format!("p_{c}")));
-    let pred = test.argmax();
-    let rows: Vec<Vec<String>> = (0..test.len())
+    header.extend((0..preds.n_classes).map(|c| format!("p_{c}")));
+    let pred = preds.argmax();
+    let rows: Vec<Vec<String>> = (0..preds.len())
         .map(|i| {
             let mut r = vec![
                 ids[i].to_string(),
-                test.y_true[i].to_string(),
+                preds.y_true[i].to_string(),
                 pred[i].to_string(),
             ];
-            r.extend(test.row(i).iter().map(|p| p.to_string()));
+            r.extend(preds.row(i).iter().map(|p| p.to_string()));
             r
         })
         .collect();
