@@ -1,7 +1,8 @@
 //! How much memory a decoded data set takes, and how much it may take.
 
 /// The share of physical memory a decoded image set may take by default: a quarter, because
-/// training holds about three copies of it (the set, the task built from it, and the device's).
+/// training holds about two more copies of it (the task built from it, and the device's: a
+/// quarter of its size where the pixels stay bytes, a full copy where they do not).
 pub const DEFAULT_MEMORY_SHARE: f64 = 0.25;
 
 /// Physical memory in bytes (`MemTotal` of `/proc/meminfo`); `None` where it cannot be read

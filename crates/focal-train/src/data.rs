@@ -1,7 +1,7 @@
 //! The data of a run: the task's data set and its train/val/test split, shared by every remedy
 //! of a comparison, plus the batching of samples into tensors.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use focal_data::batcher::Normalization;
 use focal_data::sampling::{
     RandomOverSampler, RandomUnderSampler, Resampler, SamplingStrategy, Smote,
@@ -566,16 +566,14 @@ impl PreparedData {
     }
 
     /// The samples `x` (flat, as [`training_set`](Self::training_set) gives them) and labels
-    /// `y` on `device`, standardised once: what a training loop selects its batches from, with
-    /// no copy through the host per step.
+    /// `y` on `device`: what a training loop selects its batches from, with no copy through the
+    /// host per step. Decoded images (every value a byte over 255, as the loaders store pixels)
+    /// stay bytes on the device, a quarter of their `f32` size, and each batch is converted and
+    /// standardised there ([`DeviceSet::batch`]); other values (SMOTE's synthetic samples,
+    /// augmented or resized images, feature rows) are standardised once and kept as `f32`.
     pub fn device_set(&self, x: &[f32], y: &[usize], device: &Device) -> DeviceSet {
         let all: Vec<usize> = (0..y.len()).collect();
-        let (x, labels) = self.batch(x, y, &all, device);
-        DeviceSet {
-            x,
-            y: labels,
-            len: y.len(),
-        }
+        self.device_set_from(x, y, &all, device)
     }
 
     /// [`device_set`](Self::device_set) of a copy of `x` with `augmentation` applied, drawn
@@ -602,46 +600,107 @@ impl PreparedData {
         Ok(self.device_set(&x, y, device))
     }
 
-    /// The samples `indices` of the task's data set on `device`, standardised (for
-    /// prediction: validation, test, new data).
+    /// The samples `indices` of the task's data set on `device`, stored as
+    /// [`device_set`](Self::device_set) stores them (for prediction: validation, test).
     pub fn device_set_of(&self, indices: &[usize], device: &Device) -> DeviceSet {
-        let (x, y) = self.batch(&self.dataset.x, &self.dataset.y, indices, device);
-        DeviceSet {
-            x,
-            y,
-            len: indices.len(),
-        }
+        self.device_set_from(&self.dataset.x, &self.dataset.y, indices, device)
     }
 
-    /// A batch of `indices` into flat `x`/`y` as tensors `[N, C, H, W]` and `[N]`.
-    pub fn batch(
+    /// The samples `indices` of flat `x`/`y` on `device`: as bytes when every value is one
+    /// and the device stores `u8`, else standardised `f32`.
+    fn device_set_from(
         &self,
         x: &[f32],
         y: &[usize],
         indices: &[usize],
         device: &Device,
-    ) -> (Tensor<4>, Tensor<1, Int>) {
+    ) -> DeviceSet {
         let len = self.dataset.sample_len();
-        let mut flat = Vec::with_capacity(indices.len() * len);
-        for &i in indices {
-            let start = flat.len();
-            flat.extend_from_slice(&x[i * len..(i + 1) * len]);
-            self.normalization
-                .apply(&mut flat[start..], self.dataset.kind);
-        }
         let [c, h, w] = self.sample_dims();
-        let xs = Tensor::<4>::from_data(TensorData::new(flat, [indices.len(), c, h, w]), device);
+        let n = indices.len();
         let labels: Vec<i64> = indices.iter().map(|&i| y[i] as i64).collect();
-        let ys = Tensor::<1, Int>::from_data(TensorData::new(labels, [indices.len()]), device);
-        (xs, ys)
+        let ys = Tensor::<1, Int>::from_data(TensorData::new(labels, [n]), device);
+        let bytes = if device.supports_dtype(DType::U8) {
+            pixel_bytes(indices.iter().map(|&i| &x[i * len..(i + 1) * len]), n * len)
+        } else {
+            None
+        };
+        let samples = match bytes {
+            Some(bytes) => {
+                let groups = self.normalization.mean.len();
+                let stat = |v: &[f32]| {
+                    Tensor::<4>::from_data(TensorData::new(v.to_vec(), [1, groups, 1, 1]), device)
+                };
+                DeviceSamples::Bytes {
+                    x: Tensor::<4, Int>::from_data(
+                        TensorData::new(bytes, [n, c, h, w]),
+                        (device, DType::U8),
+                    ),
+                    mean: stat(&self.normalization.mean),
+                    std: stat(&self.normalization.std),
+                }
+            }
+            None => {
+                let mut flat = Vec::with_capacity(n * len);
+                for &i in indices {
+                    let start = flat.len();
+                    flat.extend_from_slice(&x[i * len..(i + 1) * len]);
+                    self.normalization
+                        .apply(&mut flat[start..], self.dataset.kind);
+                }
+                DeviceSamples::Standardised(Tensor::<4>::from_data(
+                    TensorData::new(flat, [n, c, h, w]),
+                    device,
+                ))
+            }
+        };
+        DeviceSet {
+            samples,
+            y: ys,
+            len: n,
+        }
     }
 }
 
-/// Samples and labels on a device, standardised; batches are taken by index on the device.
+/// The pixels of `samples` as bytes, when every value is `b / 255` for a byte `b` exactly as
+/// the loaders compute it (`f32::from(b) / 255.0`); `None` at the first value that is not.
+fn pixel_bytes<'a>(samples: impl Iterator<Item = &'a [f32]>, total: usize) -> Option<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(total);
+    for sample in samples {
+        for &v in sample {
+            let b = (v * 255.0).round();
+            if !(0.0..=255.0).contains(&b) || f32::from(b as u8) / 255.0 != v {
+                return None;
+            }
+            bytes.push(b as u8);
+        }
+    }
+    Some(bytes)
+}
+
+/// How a [`DeviceSet`] keeps its samples.
+#[derive(Debug, Clone)]
+enum DeviceSamples {
+    /// Standardised, `f32`.
+    Standardised(Tensor<4>),
+    /// Decoded pixels as bytes, standardised per batch: `(b / 255 - mean) / std`, the same
+    /// operations in the same order as on the host, so the values are the same to the bit.
+    Bytes {
+        /// The pixels, `u8`.
+        x: Tensor<4, Int>,
+        /// Mean per channel (feature), `[1, C, 1, 1]`.
+        mean: Tensor<4>,
+        /// Standard deviation per channel (feature), `[1, C, 1, 1]`.
+        std: Tensor<4>,
+    },
+}
+
+/// Samples and labels on a device; batches are taken by index on the device and come out
+/// standardised.
 #[derive(Debug, Clone)]
 pub struct DeviceSet {
     /// Samples, `[N, C, H, W]` (`[N, F, 1, 1]` for rows).
-    pub x: Tensor<4>,
+    samples: DeviceSamples,
     /// Labels, `[N]`.
     pub y: Tensor<1, Int>,
     /// Number of samples.
@@ -649,14 +708,54 @@ pub struct DeviceSet {
 }
 
 impl DeviceSet {
-    /// The samples `indices` (each below `len`), in that order: `[k, C, H, W]` and `[k]`.
+    /// A set of samples already standardised, `[N, C, H, W]`, with labels `[N]`.
+    pub fn standardised(x: Tensor<4>, y: Tensor<1, Int>) -> Self {
+        let len = x.dims()[0];
+        DeviceSet {
+            samples: DeviceSamples::Standardised(x),
+            y,
+            len,
+        }
+    }
+
+    /// Whether the samples are kept as bytes (decoded pixels) rather than `f32`.
+    pub fn holds_bytes(&self) -> bool {
+        matches!(self.samples, DeviceSamples::Bytes { .. })
+    }
+
+    /// The samples `indices` (each below `len`), in that order, standardised: `[k, C, H, W]`
+    /// and `[k]`.
     pub fn batch(&self, indices: &[usize]) -> (Tensor<4>, Tensor<1, Int>) {
         let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
         let idx =
             Tensor::<1, Int>::from_data(TensorData::new(idx, [indices.len()]), &self.y.device());
         (
-            self.x.clone().select(0, idx.clone()),
+            self.samples.select(idx.clone()),
             self.y.clone().select(0, idx),
         )
     }
+
+    /// Every sample, standardised, `[N, C, H, W]`.
+    pub fn x(&self) -> Tensor<4> {
+        match &self.samples {
+            DeviceSamples::Standardised(x) => x.clone(),
+            DeviceSamples::Bytes { x, mean, std } => standardise(x.clone(), mean, std),
+        }
+    }
+}
+
+impl DeviceSamples {
+    fn select(&self, idx: Tensor<1, Int>) -> Tensor<4> {
+        match self {
+            DeviceSamples::Standardised(x) => x.clone().select(0, idx),
+            DeviceSamples::Bytes { x, mean, std } => {
+                standardise(x.clone().select(0, idx), mean, std)
+            }
+        }
+    }
+}
+
+/// `(b / 255 - mean) / std` of bytes `b`, in `f32`.
+fn standardise(bytes: Tensor<4, Int>, mean: &Tensor<4>, std: &Tensor<4>) -> Tensor<4> {
+    ((bytes.float() / 255.0) - mean.clone()) / std.clone()
 }

@@ -225,14 +225,13 @@ impl Predictor {
             for sample in flat.chunks_mut(len) {
                 self.preprocessing.normalization.apply(sample, kind);
             }
-            let set = DeviceSet {
-                x: Tensor::<4>::from_data(
+            let set = DeviceSet::standardised(
+                Tensor::<4>::from_data(
                     TensorData::new(flat, [n, dims[0], dims[1], dims[2]]),
                     &device,
                 ),
-                y: Tensor::<1, Int>::from_data(TensorData::new(vec![0i64; n], [n]), &device),
-                len: n,
-            };
+                Tensor::<1, Int>::from_data(TensorData::new(vec![0i64; n], [n]), &device),
+            );
             f(&set)?;
         }
         Ok(())

@@ -196,7 +196,7 @@ fn pretrained_inputs_are_normalised_as_torchvision_does_on_real_images() {
         .with_input_normalization(InputNormalization::Imagenet)
         .unwrap();
     assert_eq!(data.task.input_normalization, InputNormalization::Imagenet);
-    let x = data.device_set_of(&rows, &device).x;
+    let x = data.device_set_of(&rows, &device).x();
     assert_eq!(x.dims(), shape4(&g["shape"]));
     let values = x.clone().into_data().try_into_vec_as::<f32>().unwrap();
     let at = |i: usize, c: usize, r: usize, q: usize| values[((i * 3 + c) * 28 + r) * 28 + q];
@@ -232,7 +232,7 @@ fn pretrained_inputs_are_normalised_as_torchvision_does_on_real_images() {
     assert_close(&got, &want);
     // Per-channel standardisation of the greyscale images (the scratch path), repeated over
     // RGB, gives logits far from torchvision's: the test tells the two apart.
-    let grey = scratch.device_set_of(&rows, &device).x;
+    let grey = scratch.device_set_of(&rows, &device).x();
     let other = net
         .forward(grey.repeat_dim(1, 3))
         .into_data()

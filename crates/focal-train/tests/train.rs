@@ -469,7 +469,7 @@ fn augmentation_transforms_a_copy_of_the_chosen_training_images() {
     let (x, y) = data.training_set(focal_train::DataSide::None, 0).unwrap();
     let original = x.clone();
     let rows = |set: focal_train::DeviceSet| -> Vec<Vec<f32>> {
-        let v = set.x.into_data().try_to_vec::<f32>().unwrap();
+        let v = set.x().into_data().try_to_vec::<f32>().unwrap();
         v.chunks(64).map(<[f32]>::to_vec).collect()
     };
     let plain = rows(data.device_set(&x, &y, &device));
@@ -612,4 +612,87 @@ fn log_dir_gets_tensorboard_events_and_one_jsonl_line_per_epoch_across_a_resume(
     // The test PR curve is written once, by the process that finished the run.
     let first = tfrecords(&files[0]);
     assert!(!contains(&first, "test/pr_curve"));
+}
+
+/// RGB 6x5 images whose pixels are bytes over 255, as the loaders decode them.
+fn byte_images(n: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let x: Vec<f32> = (0..n * 3 * 6 * 5)
+        .map(|_| f32::from(rng.random::<u8>()) / 255.0)
+        .collect();
+    let y = (0..n).map(|i| usize::from(i % 4 == 0)).collect();
+    let kind = SampleKind::Image {
+        channels: 3,
+        height: 6,
+        width: 5,
+    };
+    Dataset::new(
+        DataFormat::Csv,
+        None,
+        kind,
+        x,
+        y,
+        vec!["common".into(), "rare".into()],
+        None,
+    )
+    .unwrap()
+}
+
+#[test]
+fn decoded_pixels_stay_bytes_on_the_device_and_come_out_standardised_to_the_bit() {
+    let device = focal_train::DeviceChoice::Cpu.resolve().unwrap();
+    let ds = byte_images(40, 3);
+    let data = prepared(&ds);
+    let kind = ds.kind;
+    let len = kind.len();
+    // What the host computes: the sample standardised with the training split's statistics.
+    let host = |i: usize| -> Vec<f32> {
+        let mut v = ds.x[i * len..(i + 1) * len].to_vec();
+        data.normalization.apply(&mut v, kind);
+        v
+    };
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let set = data.device_set_of(&data.splits.val, &device);
+    assert!(set.holds_bytes());
+    let picks = [2usize, 0, 2, 1];
+    let (x, y) = set.batch(&picks);
+    assert_eq!(x.dims(), [4, 3, 6, 5]);
+    let got = x.into_data().try_to_vec::<f32>().unwrap();
+    let want: Vec<f32> = picks
+        .iter()
+        .flat_map(|&k| host(data.splits.val[k]))
+        .collect();
+    assert_eq!(bits(&got), bits(&want));
+    let labels: Vec<i64> = y.into_data().iter::<i64>().collect();
+    let want_labels: Vec<i64> = picks
+        .iter()
+        .map(|&k| ds.y[data.splits.val[k]] as i64)
+        .collect();
+    assert_eq!(labels, want_labels);
+    let all = set.x().into_data().try_to_vec::<f32>().unwrap();
+    let want_all: Vec<f32> = data.splits.val.iter().flat_map(|&i| host(i)).collect();
+    assert_eq!(bits(&all), bits(&want_all));
+
+    // One value that is not a byte over 255 (as SMOTE or resizing makes them) keeps the whole
+    // set in f32, standardised the same way.
+    let (mut tx, ty) = data.training_set(focal_train::DataSide::None, 0).unwrap();
+    tx[7] = 0.123_456_7;
+    let floats = data.device_set(&tx, &ty, &device);
+    assert!(!floats.holds_bytes());
+    let mut want = tx[..len].to_vec();
+    data.normalization.apply(&mut want, kind);
+    let got = floats
+        .batch(&[0])
+        .0
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert_eq!(bits(&got), bits(&want));
+    // The generated noise images of the other tests are not bytes either.
+    let noise = prepared(&images(30, 1));
+    assert!(
+        !noise
+            .device_set_of(&noise.splits.val, &device)
+            .holds_bytes()
+    );
 }
