@@ -62,7 +62,7 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 37] = [
+const RESUME_CONFLICTS: [&str; 38] = [
     "positive",
     "ratio",
     "long_tail",
@@ -89,6 +89,7 @@ const RESUME_CONFLICTS: [&str; 37] = [
     "early_stop",
     "target_recall",
     "device",
+    "stream",
     "checkpoint_every",
     "seed",
     "calibrate",

@@ -17,7 +17,7 @@ use focal_train::{
     default_image_size,
 };
 
-use crate::device::DeviceArg;
+use crate::device::{DeviceArg, StreamArg};
 
 /// A model name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,6 +368,13 @@ pub struct TrainingArgs {
     /// Worker threads of the CPU backend (default: one per core).
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub threads: Option<usize>,
+    /// Where the training samples stay while the model trains: `off` keeps them on the device;
+    /// `on` streams them from the host, a thread of their own building the next batches while
+    /// the current one trains (for data sets larger than the device's memory); `auto` streams
+    /// when they would take more than a quarter of physical memory on the CPU, and keeps them
+    /// on a GPU. Every batch holds the same values either way, and so do the results.
+    #[arg(long, value_enum, value_name = "auto|on|off", default_value = "auto")]
+    pub stream: StreamArg,
     /// Write the resumable checkpoint (model and optimizer) every N epochs and at the end; a
     /// resumed run restarts from the last one. Large models spend seconds per checkpoint.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_count)]
@@ -508,6 +515,7 @@ impl TrainingArgs {
             prior_bias: self.prior_bias,
             pretrained: self.pretrained.clone(),
             device: self.device.into(),
+            stream: self.stream.into(),
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
             calibrate: self.calibrate,

@@ -71,6 +71,56 @@ macro_rules! named_enum {
 named_enum!(OptimizerKind, "optimizer", [Adam => "adam", Sgd => "sgd"]);
 named_enum!(ScheduleKind, "schedule", [Constant => "constant", Step => "step", Cosine => "cosine"]);
 
+/// Where the training samples are kept while a run trains (`--stream`).
+///
+/// On the device, a training step selects its batch there. Streamed, they stay on the host
+/// and a thread of their own builds the next batches (gathered, and converted or standardised
+/// as on the device) while the current one trains, each put on the device as it is needed:
+/// what a data set too large for the device's memory needs. Each batch holds the same values,
+/// to the bit, either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Streaming {
+    /// Streamed when the training samples would take more than
+    /// [`focal_data::memory::default_budget`] (a quarter of physical memory) on the CPU; on a
+    /// GPU, whose memory Burn does not report, kept on the device.
+    #[default]
+    Auto,
+    /// Always streamed from the host.
+    On,
+    /// Always on the device.
+    Off,
+}
+
+impl Streaming {
+    /// Whether this is [`Streaming::Auto`].
+    pub fn is_auto(&self) -> bool {
+        *self == Streaming::Auto
+    }
+
+    /// Whether samples taking `bytes` on `device` are streamed.
+    pub fn streams(self, bytes: u64, device: DeviceChoice) -> bool {
+        match self {
+            Streaming::On => true,
+            Streaming::Off => false,
+            Streaming::Auto => {
+                device == DeviceChoice::Cpu
+                    && focal_data::memory::default_budget().is_some_and(|budget| bytes > budget)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Streaming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Streaming::Auto => "auto",
+            Streaming::On => "on",
+            Streaming::Off => "off",
+        })
+    }
+}
+
 /// The settings of one training run (not the data: see [`crate::PreparedData`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -104,6 +154,11 @@ pub struct TrainConfig {
     pub pretrained: Option<PathBuf>,
     /// Where to train.
     pub device: DeviceChoice,
+    /// Whether the training samples stay on the device or stream from the host batch by batch
+    /// (`auto`: stream when they do not fit; [`Streaming`]). Not a setting of the model: the
+    /// batches hold the same values either way, and so do the results.
+    #[serde(default, skip_serializing_if = "Streaming::is_auto")]
+    pub stream: Streaming,
     /// Write the last checkpoint (model and optimizer) every this many epochs, and at the end;
     /// a resumed run restarts from it. The best model is written whenever it improves.
     #[serde(default = "one")]
@@ -209,6 +264,7 @@ impl TrainConfig {
             prior_bias: None,
             pretrained: None,
             device: DeviceChoice::Cpu,
+            stream: Streaming::Auto,
             checkpoint_every: 1,
             seed: 0,
             calibrate: Calibration::Auto,
@@ -355,6 +411,26 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streaming_follows_the_flag_and_on_auto_the_memory() {
+        use DeviceChoice::{Cpu, Gpu};
+        assert!(Streaming::On.streams(1, Gpu));
+        assert!(!Streaming::Off.streams(u64::MAX, Cpu));
+        assert!(!Streaming::Auto.streams(u64::MAX, Gpu));
+        assert!(!Streaming::Auto.streams(1, Cpu));
+        assert_eq!(
+            Streaming::Auto.streams(u64::MAX, Cpu),
+            focal_data::memory::default_budget().is_some()
+        );
+        let json = |c: &TrainConfig| serde_json::to_value(c).unwrap();
+        let mut c = TrainConfig::for_remedy(RemedyKind::Ce);
+        assert!(json(&c).get("stream").is_none(), "auto is not recorded");
+        c.stream = Streaming::On;
+        assert_eq!(json(&c)["stream"], "on");
+        let back: TrainConfig = serde_json::from_value(json(&c)).unwrap();
+        assert_eq!(back.stream, Streaming::On);
+    }
 
     #[test]
     fn schedules() {

@@ -573,7 +573,7 @@ impl PreparedData {
     /// augmented or resized images, feature rows) are standardised once and kept as `f32`.
     pub fn device_set(&self, x: &[f32], y: &[usize], device: &Device) -> DeviceSet {
         let all: Vec<usize> = (0..y.len()).collect();
-        self.device_set_from(x, y, &all, device)
+        self.host_set_of(x, y, &all, device).into_device_set(device)
     }
 
     /// [`device_set`](Self::device_set) of a copy of `x` with `augmentation` applied, drawn
@@ -588,6 +588,19 @@ impl PreparedData {
         seed: u64,
         device: &Device,
     ) -> Result<DeviceSet, TrainError> {
+        let x = self.augmented(x, y, augmentation, seed)?;
+        Ok(self.device_set(&x, y, device))
+    }
+
+    /// A copy of `x` with `augmentation` applied, drawn from `seed` (see
+    /// [`augmented_device_set`](Self::augmented_device_set)).
+    pub fn augmented(
+        &self,
+        x: &[f32],
+        y: &[usize],
+        augmentation: &Augmentation,
+        seed: u64,
+    ) -> Result<Vec<f32>, TrainError> {
         let mut x = x.to_vec();
         let transforms = augmentation.transforms();
         let kind = self.dataset.kind;
@@ -597,68 +610,217 @@ impl PreparedData {
                 transforms.apply_to_classes(&mut x, y, kind, &[self.minority()], seed)?
             }
         }
-        Ok(self.device_set(&x, y, device))
+        Ok(x)
+    }
+
+    /// The samples `x` (flat, as [`training_set`](Self::training_set) gives them) and labels
+    /// `y` kept on the host, to be streamed to `device` batch by batch ([`HostSet::batch`]):
+    /// as bytes when [`device_set`](Self::device_set) would keep them as bytes, else as `f32`
+    /// (standardised per batch on the host, as `device_set` standardises them).
+    pub fn host_set(&self, x: Vec<f32>, y: &[usize], device: &Device) -> HostSet {
+        let len = self.dataset.sample_len().max(1);
+        let samples = match self.bytes_for(device, x.chunks(len), x.len()) {
+            Some(b) => HostSamples::Bytes(b),
+            None => HostSamples::Floats(x),
+        };
+        self.host_set_with(samples, y.iter().map(|&l| l as i64).collect())
     }
 
     /// The samples `indices` of the task's data set on `device`, stored as
     /// [`device_set`](Self::device_set) stores them (for prediction: validation, test).
     pub fn device_set_of(&self, indices: &[usize], device: &Device) -> DeviceSet {
-        self.device_set_from(&self.dataset.x, &self.dataset.y, indices, device)
+        self.host_set_of(&self.dataset.x, &self.dataset.y, indices, device)
+            .into_device_set(device)
     }
 
-    /// The samples `indices` of flat `x`/`y` on `device`: as bytes when every value is one
-    /// and the device stores `u8`, else standardised `f32`.
-    fn device_set_from(
-        &self,
-        x: &[f32],
-        y: &[usize],
-        indices: &[usize],
-        device: &Device,
-    ) -> DeviceSet {
+    /// The samples `indices` of flat `x`/`y`, gathered on the host as [`host_set`](Self::host_set)
+    /// keeps them.
+    fn host_set_of(&self, x: &[f32], y: &[usize], indices: &[usize], device: &Device) -> HostSet {
         let len = self.dataset.sample_len();
-        let [c, h, w] = self.sample_dims();
-        let n = indices.len();
-        let labels: Vec<i64> = indices.iter().map(|&i| y[i] as i64).collect();
-        let ys = Tensor::<1, Int>::from_data(TensorData::new(labels, [n]), device);
-        let bytes = if device.supports_dtype(DType::U8) {
-            pixel_bytes(indices.iter().map(|&i| &x[i * len..(i + 1) * len]), n * len)
+        let rows = || indices.iter().map(|&i| &x[i * len..(i + 1) * len]);
+        let samples = match self.bytes_for(device, rows(), indices.len() * len) {
+            Some(b) => HostSamples::Bytes(b),
+            None => HostSamples::Floats(rows().flatten().copied().collect()),
+        };
+        self.host_set_with(samples, indices.iter().map(|&i| y[i] as i64).collect())
+    }
+
+    /// The values of `rows` as bytes ([`pixel_bytes`]) when `device` stores `u8`.
+    fn bytes_for<'a>(
+        &self,
+        device: &Device,
+        rows: impl Iterator<Item = &'a [f32]>,
+        total: usize,
+    ) -> Option<Vec<u8>> {
+        if device.supports_dtype(DType::U8) {
+            pixel_bytes(rows, total)
         } else {
             None
-        };
-        let samples = match bytes {
-            Some(bytes) => {
-                let groups = self.normalization.mean.len();
-                let stat = |v: &[f32]| {
-                    Tensor::<4>::from_data(TensorData::new(v.to_vec(), [1, groups, 1, 1]), device)
-                };
-                DeviceSamples::Bytes {
-                    x: Tensor::<4, Int>::from_data(
-                        TensorData::new(bytes, [n, c, h, w]),
-                        (device, DType::U8),
-                    ),
-                    mean: stat(&self.normalization.mean),
-                    std: stat(&self.normalization.std),
-                }
-            }
-            None => {
-                let mut flat = Vec::with_capacity(n * len);
-                for &i in indices {
-                    let start = flat.len();
-                    flat.extend_from_slice(&x[i * len..(i + 1) * len]);
-                    self.normalization
-                        .apply(&mut flat[start..], self.dataset.kind);
+        }
+    }
+
+    fn host_set_with(&self, samples: HostSamples, y: Vec<i64>) -> HostSet {
+        HostSet {
+            samples,
+            y,
+            dims: self.sample_dims(),
+            kind: self.dataset.kind,
+            normalization: self.normalization.clone(),
+        }
+    }
+}
+
+/// Training samples and labels kept on the host; each batch is gathered there (on any
+/// thread: [`HostBatch`] is plain data) and put on the device by [`HostBatch::to_device`].
+#[derive(Debug, Clone)]
+pub struct HostSet {
+    samples: HostSamples,
+    y: Vec<i64>,
+    dims: [usize; 3],
+    kind: SampleKind,
+    normalization: Normalization,
+}
+
+#[derive(Debug, Clone)]
+enum HostSamples {
+    /// Decoded pixels, standardised on the device per batch.
+    Bytes(Vec<u8>),
+    /// Any other values, before standardisation.
+    Floats(Vec<f32>),
+}
+
+/// One batch gathered on the host, not yet on a device.
+#[derive(Debug)]
+pub struct HostBatch {
+    x: TensorData,
+    y: TensorData,
+    bytes: bool,
+}
+
+impl HostSet {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Whether the set has no sample.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// Whether the samples are kept as bytes (decoded pixels) rather than `f32`.
+    pub fn holds_bytes(&self) -> bool {
+        matches!(self.samples, HostSamples::Bytes(_))
+    }
+
+    /// The bytes the samples take (as they are kept, and as a device set would keep them).
+    pub fn bytes(&self) -> u64 {
+        match &self.samples {
+            HostSamples::Bytes(b) => b.len() as u64,
+            HostSamples::Floats(x) => (x.len() * std::mem::size_of::<f32>()) as u64,
+        }
+    }
+
+    /// The whole set on `device`: bytes as they are, `f32` standardised once.
+    pub fn into_device_set(self, device: &Device) -> DeviceSet {
+        let n = self.y.len();
+        let [c, h, w] = self.dims;
+        let y = Tensor::<1, Int>::from_data(TensorData::new(self.y, [n]), device);
+        let samples = match self.samples {
+            HostSamples::Bytes(bytes) => DeviceSamples::Bytes {
+                x: Tensor::<4, Int>::from_data(
+                    TensorData::new(bytes, [n, c, h, w]),
+                    (device, DType::U8),
+                ),
+                stats: Box::new(Statistics::of(&self.normalization, device)),
+            },
+            HostSamples::Floats(mut x) => {
+                for sample in x.chunks_mut(self.kind.len().max(1)) {
+                    self.normalization.apply(sample, self.kind);
                 }
                 DeviceSamples::Standardised(Tensor::<4>::from_data(
-                    TensorData::new(flat, [n, c, h, w]),
+                    TensorData::new(x, [n, c, h, w]),
                     device,
                 ))
             }
         };
-        DeviceSet {
-            samples,
-            y: ys,
-            len: n,
+        DeviceSet { samples, y, len: n }
+    }
+
+    /// The samples `indices` (each below `len`), in that order: bytes as they are, `f32`
+    /// standardised.
+    pub fn batch(&self, indices: &[usize]) -> HostBatch {
+        let len = self.kind.len();
+        let [c, h, w] = self.dims;
+        let shape = [indices.len(), c, h, w];
+        let (x, bytes) = match &self.samples {
+            HostSamples::Bytes(b) => {
+                let mut out = Vec::with_capacity(indices.len() * len);
+                for &i in indices {
+                    out.extend_from_slice(&b[i * len..(i + 1) * len]);
+                }
+                (TensorData::new(out, shape), true)
+            }
+            HostSamples::Floats(x) => {
+                let mut out = Vec::with_capacity(indices.len() * len);
+                for &i in indices {
+                    let start = out.len();
+                    out.extend_from_slice(&x[i * len..(i + 1) * len]);
+                    self.normalization.apply(&mut out[start..], self.kind);
+                }
+                (TensorData::new(out, shape), false)
+            }
+        };
+        let labels: Vec<i64> = indices.iter().map(|&i| self.y[i]).collect();
+        HostBatch {
+            x,
+            y: TensorData::new(labels, [indices.len()]),
+            bytes,
         }
+    }
+
+    /// The mean and standard deviation per channel (feature) on `device`, `[1, C, 1, 1]`, that
+    /// [`HostBatch::to_device`] standardises bytes with.
+    pub fn statistics(&self, device: &Device) -> Statistics {
+        Statistics::of(&self.normalization, device)
+    }
+}
+
+/// A set's standardisation statistics on a device ([`HostSet::statistics`]).
+#[derive(Debug, Clone)]
+pub struct Statistics {
+    mean: Tensor<4>,
+    std: Tensor<4>,
+}
+
+impl Statistics {
+    fn of(normalization: &Normalization, device: &Device) -> Self {
+        let groups = normalization.mean.len();
+        let stat = |v: &[f32]| {
+            Tensor::<4>::from_data(TensorData::new(v.to_vec(), [1, groups, 1, 1]), device)
+        };
+        Statistics {
+            mean: stat(&normalization.mean),
+            std: stat(&normalization.std),
+        }
+    }
+
+    /// `(b / 255 - mean) / std` of bytes `b`, in `f32`.
+    fn standardise(&self, bytes: Tensor<4, Int>) -> Tensor<4> {
+        ((bytes.float() / 255.0) - self.mean.clone()) / self.std.clone()
+    }
+}
+
+impl HostBatch {
+    /// The batch on `device`, standardised: `[k, C, H, W]` and `[k]`.
+    pub fn to_device(self, device: &Device, stats: &Statistics) -> (Tensor<4>, Tensor<1, Int>) {
+        let y = Tensor::<1, Int>::from_data(self.y, device);
+        let x = if self.bytes {
+            stats.standardise(Tensor::<4, Int>::from_data(self.x, (device, DType::U8)))
+        } else {
+            Tensor::<4>::from_data(self.x, device)
+        };
+        (x, y)
     }
 }
 
@@ -688,10 +850,8 @@ enum DeviceSamples {
     Bytes {
         /// The pixels, `u8`.
         x: Tensor<4, Int>,
-        /// Mean per channel (feature), `[1, C, 1, 1]`.
-        mean: Tensor<4>,
-        /// Standard deviation per channel (feature), `[1, C, 1, 1]`.
-        std: Tensor<4>,
+        /// Mean and standard deviation per channel (feature).
+        stats: Box<Statistics>,
     },
 }
 
@@ -739,7 +899,7 @@ impl DeviceSet {
     pub fn x(&self) -> Tensor<4> {
         match &self.samples {
             DeviceSamples::Standardised(x) => x.clone(),
-            DeviceSamples::Bytes { x, mean, std } => standardise(x.clone(), mean, std),
+            DeviceSamples::Bytes { x, stats } => stats.standardise(x.clone()),
         }
     }
 }
@@ -748,14 +908,7 @@ impl DeviceSamples {
     fn select(&self, idx: Tensor<1, Int>) -> Tensor<4> {
         match self {
             DeviceSamples::Standardised(x) => x.clone().select(0, idx),
-            DeviceSamples::Bytes { x, mean, std } => {
-                standardise(x.clone().select(0, idx), mean, std)
-            }
+            DeviceSamples::Bytes { x, stats } => stats.standardise(x.clone().select(0, idx)),
         }
     }
-}
-
-/// `(b / 255 - mean) / std` of bytes `b`, in `f32`.
-fn standardise(bytes: Tensor<4, Int>, mean: &Tensor<4>, std: &Tensor<4>) -> Tensor<4> {
-    ((bytes.float() / 255.0) - mean.clone()) / std.clone()
 }

@@ -49,10 +49,10 @@ pub use augmentation::{
     AugmentScope, Augmentation, DEFAULT_AUGMENT_FLIP, DEFAULT_AUGMENT_ROTATE,
     DEFAULT_AUGMENT_SHIFT, MAX_AUGMENT_ROTATE,
 };
-pub use config::{Calibration, OptimizerKind, ScheduleKind, TrainConfig};
+pub use config::{Calibration, OptimizerKind, ScheduleKind, Streaming, TrainConfig};
 pub use data::{
-    DataSource, DeviceSet, InputNormalization, PreparedData, TaskRecord, default_image_size,
-    minority_class,
+    DataSource, DeviceSet, HostBatch, HostSet, InputNormalization, PreparedData, Statistics,
+    TaskRecord, default_image_size, minority_class,
 };
 pub use device::DeviceChoice;
 pub use error::{Setting, SplitName, TrainError};

@@ -9,7 +9,7 @@ use focal_data::{DataFormat, Dataset, SampleKind};
 use focal_train::run::{EpochRecord, FinalMetrics, StopReason};
 use focal_train::{
     AugmentScope, Augmentation, DecisionRule, ModelKind, NoProgress, PreparedData, REMEDIES,
-    RemedyKind, TrainConfig, TrainError, train,
+    RemedyKind, Streaming, TrainConfig, TrainError, train,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -694,5 +694,77 @@ fn decoded_pixels_stay_bytes_on_the_device_and_come_out_standardised_to_the_bit(
         !noise
             .device_set_of(&noise.splits.val, &device)
             .holds_bytes()
+    );
+}
+
+#[test]
+fn streamed_batches_train_the_same_models_as_batches_on_the_device() {
+    let tmp = tempfile::tempdir().unwrap();
+    let predictions = |dir: &Path| std::fs::read(dir.join("predictions.csv")).unwrap();
+    let losses = |h: &[EpochRecord]| h.iter().map(|r| r.train_loss).collect::<Vec<_>>();
+    // Bytes (pixels standardised on the device per batch) and f32 (standardised on the host),
+    // with augmentation (a fresh augmented copy streamed each epoch) for the latter.
+    let cases = [
+        (
+            "bytes",
+            prepared(&byte_images(120, 5)),
+            tiny_config(RemedyKind::Oversample),
+        ),
+        (
+            "floats",
+            prepared(&images(120, 6)),
+            TrainConfig {
+                augment: Some(Augmentation::default_for(AugmentScope::Minority)),
+                ..tiny_config(RemedyKind::Focal)
+            },
+        ),
+    ];
+    for (name, data, config) in cases {
+        let run = |stream, dir: &str| {
+            let c = TrainConfig {
+                stream,
+                ..config.clone()
+            };
+            let dir = tmp.path().join(format!("{name}-{dir}"));
+            let summary = train(&c, &data, &dir, &NoProgress).unwrap();
+            (summary, dir)
+        };
+        let (device, d) = run(Streaming::Off, "device");
+        let (streamed, s) = run(Streaming::On, "streamed");
+        assert_eq!(losses(&device.history), losses(&streamed.history), "{name}");
+        assert_eq!(predictions(&d), predictions(&s), "{name}");
+        let recorded = std::fs::read_to_string(s.join("config.json")).unwrap();
+        assert!(
+            recorded.contains("\"stream\": \"on\""),
+            "{name}: {recorded}"
+        );
+    }
+    let host = prepared(&byte_images(10, 7));
+    let (x, y) = host.training_set(focal_train::DataSide::None, 0).unwrap();
+    let device = focal_train::DeviceChoice::Cpu.resolve().unwrap();
+    let set = host.host_set(x, &y, &device);
+    assert!(set.holds_bytes());
+    assert_eq!(set.bytes(), (set.len() * 3 * 6 * 5) as u64);
+}
+
+#[test]
+fn a_non_finite_loss_stops_a_streamed_run_at_its_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = prepared(&byte_images(200, 8));
+    let mut c = tiny_config(RemedyKind::Ce);
+    c.stream = Streaming::On;
+    c.inject_nan_at = Some((2, 1));
+    let err = train(&c, &data, tmp.path(), &NoProgress).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFinite {
+                epoch: 2,
+                step: 1,
+                last_good_epoch: 1,
+                ..
+            }
+        ),
+        "{err}"
     );
 }

@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::augmentation::Augmentation;
 use crate::config::{ADAM_EPSILON, OptimizerKind, TrainConfig};
-use crate::data::{DeviceSet, PreparedData};
+use crate::data::{DeviceSet, HostSet, PreparedData};
 use crate::device::peak_memory_bytes;
 use crate::error::{Setting, TrainError};
 use crate::evaluate::{Predictions, epoch_scores};
@@ -75,17 +75,31 @@ pub fn augment_seed(seed: u64, epoch: usize) -> u64 {
 
 /// The training samples as the loop reads them.
 enum TrainSamples {
-    /// On the device, standardised once: every epoch selects its batches from the same set.
+    /// On the device: every epoch selects its batches from the same set.
     Fixed(Box<DeviceSet>),
+    /// On the host: every epoch streams its batches to the device, built ahead by a thread of
+    /// their own ([`TrainConfig::stream`]).
+    Streamed(Box<HostSet>),
     /// On the host, before standardisation: every epoch augments a fresh copy and puts that on
-    /// the device (the previous epoch's copy is dropped first).
+    /// the device, or streams it (the previous epoch's copy is dropped first).
     Augmented {
         /// The training samples after the remedy's data side, flat.
         x: Vec<f32>,
         /// The transforms.
         augmentation: Augmentation,
+        /// Whether the augmented copy is streamed rather than put on the device.
+        stream: bool,
     },
 }
+
+/// Where an epoch takes its batches from.
+enum BatchSource<'s> {
+    Device(&'s DeviceSet),
+    Host(&'s HostSet),
+}
+
+/// Batches a streaming epoch builds ahead of the step that trains on them.
+const PREFETCH_BATCHES: usize = 2;
 
 /// What a finished run returns (and wrote to its folder).
 #[derive(Debug, Clone)]
@@ -202,11 +216,26 @@ impl<'a> Session<'a> {
             _ => None,
         };
         let train_samples = match config.augment {
-            Some(augmentation) => TrainSamples::Augmented {
-                x: train_x,
-                augmentation,
-            },
-            None => TrainSamples::Fixed(Box::new(data.device_set(&train_x, &train_y, &device))),
+            Some(augmentation) => {
+                let bytes = (train_x.len() * std::mem::size_of::<f32>()) as u64;
+                TrainSamples::Augmented {
+                    x: train_x,
+                    augmentation,
+                    stream: config.stream.streams(bytes, config.device),
+                }
+            }
+            None => {
+                let host = data.host_set(train_x, &train_y, &device);
+                if config.stream.streams(host.bytes(), config.device) {
+                    progress.message(&format!(
+                        "streaming the training samples from the host ({}), {PREFETCH_BATCHES} batches ahead",
+                        focal_data::memory::human_bytes(host.bytes())
+                    ));
+                    TrainSamples::Streamed(Box::new(host))
+                } else {
+                    TrainSamples::Fixed(Box::new(host.into_device_set(&device)))
+                }
+            }
         };
         let val_set = data.device_set_of(&data.splits.val, &device.clone().without_autodiff());
         Ok(Session {
@@ -408,18 +437,28 @@ impl<'a> Session<'a> {
         self.device.seed(es);
         let order = self.epoch_order(es);
         // Augmented: this epoch's transforms of the training images (training batches only).
-        let augmented;
-        let train_set = match &self.train_samples {
-            TrainSamples::Fixed(set) => set,
-            TrainSamples::Augmented { x, augmentation } => {
-                augmented = self.data.augmented_device_set(
+        let (augmented_device, augmented_host);
+        let source = match &self.train_samples {
+            TrainSamples::Fixed(set) => BatchSource::Device(set),
+            TrainSamples::Streamed(set) => BatchSource::Host(set),
+            TrainSamples::Augmented {
+                x,
+                augmentation,
+                stream,
+            } => {
+                let x = self.data.augmented(
                     x,
                     &self.train_y,
                     augmentation,
                     augment_seed(config.seed, epoch),
-                    &self.device,
                 )?;
-                &augmented
+                if *stream {
+                    augmented_host = self.data.host_set(x, &self.train_y, &self.device);
+                    BatchSource::Host(&augmented_host)
+                } else {
+                    augmented_device = self.data.device_set(&x, &self.train_y, &self.device);
+                    BatchSource::Device(&augmented_device)
+                }
             }
         };
         let steps = self.train_y.len().div_ceil(config.batch_size);
@@ -436,25 +475,54 @@ impl<'a> Session<'a> {
             pending: Vec::with_capacity(LOSS_READ_EVERY),
         };
         let mut lr = config.lr;
-        for (step, chunk) in order.chunks(config.batch_size).enumerate() {
-            let (x, y) = train_set.batch(chunk);
-            let loss = loss_fn.forward(learner.model.forward(x), y);
-            total
-                .pending
-                .push((step + 1, chunk.len(), loss.clone().detach()));
-            lr = config.lr_at(epoch, step, steps);
-            let grads = GradientsParams::from_grads(loss.backward(), &learner.model);
-            learner.model = learner.optim.step(lr, learner.model, grads);
-            if total.pending.len() == LOSS_READ_EVERY || step + 1 == steps {
-                total.read()?;
-                self.progress.step(step + 1, total.mean() as f32);
-                if let Some(t) = self.tracker.borrow_mut().as_mut() {
-                    t.step(step + 1, total.mean() as f32)?;
+        let chunks = order.chunks(config.batch_size);
+        std::thread::scope(|scope| -> Result<(Learner, EpochStats), TrainError> {
+            let batches: Box<dyn Iterator<Item = _>> = match source {
+                BatchSource::Device(set) => Box::new(chunks.clone().map(|c| set.batch(c))),
+                BatchSource::Host(set) => {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(PREFETCH_BATCHES);
+                    let ahead = chunks.clone();
+                    // Stops at the first send the loop no longer receives (an error ended it).
+                    scope.spawn(move || {
+                        for c in ahead {
+                            if tx.send(set.batch(c)).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    let stats = set.statistics(&self.device);
+                    let device = self.device.clone();
+                    Box::new(rx.into_iter().map(move |b| b.to_device(&device, &stats)))
                 }
+            };
+            let mut done = 0;
+            for ((step, chunk), (x, y)) in chunks.enumerate().zip(batches) {
+                let loss = loss_fn.forward(learner.model.forward(x), y);
+                total
+                    .pending
+                    .push((step + 1, chunk.len(), loss.clone().detach()));
+                lr = config.lr_at(epoch, step, steps);
+                let grads = GradientsParams::from_grads(loss.backward(), &learner.model);
+                learner.model = learner.optim.step(lr, learner.model, grads);
+                if total.pending.len() == LOSS_READ_EVERY || step + 1 == steps {
+                    total.read()?;
+                    self.progress.step(step + 1, total.mean() as f32);
+                    if let Some(t) = self.tracker.borrow_mut().as_mut() {
+                        t.step(step + 1, total.mean() as f32)?;
+                    }
+                }
+                done += 1;
             }
-        }
-        let mean_loss = total.mean();
-        Ok((learner, EpochStats { mean_loss, lr }))
+            if done < steps {
+                return Err(TrainError::Device {
+                    message: format!(
+                        "the thread streaming the training batches stopped after {done} of {steps} steps of epoch {epoch}"
+                    ),
+                });
+            }
+            let mean_loss = total.mean();
+            Ok((learner, EpochStats { mean_loss, lr }))
+        })
     }
 
     /// Validation metrics of `model` after `epoch`, and its validation predictions.
