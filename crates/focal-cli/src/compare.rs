@@ -181,7 +181,7 @@ fn prepare_task(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
         .map(|d| d.with_label_column(label_column))
         .context("building the task with --train-size/--val-size/--test-size");
     }
-    PreparedData::new(&source, &spec, SplitFractions::default())
+    PreparedData::from_source(source, &spec, SplitFractions::default())
         .and_then(|d| d.with_input_normalization(t.input_normalization()))
         .map(|d| d.with_label_column(label_column))
         .context("building the task")

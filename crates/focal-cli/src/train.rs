@@ -319,14 +319,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let config = args.config()?;
         let spec = t.task.spec(t.seed)?;
         let source = t.load()?;
-        let data = PreparedData::new(&source, &spec, SplitFractions::default())
+        let data = PreparedData::from_source(source, &spec, SplitFractions::default())
             .and_then(|d| d.with_input_normalization(t.input_normalization()))
             .with_context(|| match &t.task.data {
                 Some(p) => format!("building the task from --data {}", p.display()),
                 None => "building the task".to_string(),
             })?
             .with_label_column(t.task.label_column.clone());
-        drop(source);
         // Refused before a run folder is made (augmentation needs images).
         config.check_samples(&data.dataset.kind)?;
         let name = args.name.clone().unwrap_or_else(|| {

@@ -330,6 +330,31 @@ impl Dataset {
         }
     }
 
+    /// [`subset`](Self::subset) of rows in increasing order, taken in place: the kept samples
+    /// are moved to the front of the data set's own buffers, so no second copy of the values
+    /// is made. Predefined splits are dropped, as `subset` drops them. `rows` must be strictly
+    /// increasing and in range (task building's kept rows are).
+    pub(crate) fn into_subset(mut self, rows: &[usize]) -> Dataset {
+        debug_assert!(
+            rows.windows(2).all(|w| w[0] < w[1])
+                && rows.last().is_none_or(|&r| r < self.n_samples()),
+            "into_subset: rows must be increasing and in range"
+        );
+        let n = self.sample_len();
+        for (j, &i) in rows.iter().enumerate() {
+            if i != j {
+                self.x.copy_within(i * n..(i + 1) * n, j * n);
+                self.y[j] = self.y[i];
+            }
+        }
+        self.x.truncate(rows.len() * n);
+        self.x.shrink_to_fit();
+        self.y.truncate(rows.len());
+        self.y.shrink_to_fit();
+        self.splits = None;
+        self
+    }
+
     /// A stable content hash (FNV-1a, 64 bits, 16 hex digits) of the sample shape, the values,
     /// the labels, the class names and the predefined splits.
     ///
@@ -474,6 +499,17 @@ mod tests {
         let sub = ds.subset(&[2, 0, 2]);
         assert_eq!(sub.y, vec![1, 0, 1]);
         assert_eq!(sub.x, vec![4.0, 5.0, 0.0, 1.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn a_subset_taken_in_place_is_the_copied_subset() {
+        for rows in [vec![], vec![0], vec![1, 2], vec![0, 2], vec![0, 1, 2]] {
+            let copied = tiny().subset(&rows);
+            let moved = tiny().into_subset(&rows);
+            assert_eq!((&moved.x, &moved.y), (&copied.x, &copied.y), "{rows:?}");
+            assert_eq!(moved.class_names, copied.class_names);
+            assert!(moved.splits.is_none());
+        }
     }
 
     #[test]

@@ -363,7 +363,13 @@ pub(crate) fn load_dir(dir: &Path, budget: Option<u64>) -> Result<Dataset, DataE
         } else {
             splits.test = idx;
         }
-        x.extend(px);
+        // The first part's values are moved, not copied: a copy would hold the training
+        // images twice at the peak of loading.
+        if x.is_empty() {
+            x = px;
+        } else {
+            x.extend(px);
+        }
         y.extend(py);
         parts.push(name);
     }

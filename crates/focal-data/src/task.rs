@@ -124,7 +124,81 @@ pub fn build_task(ds: &Dataset, spec: &TaskSpec) -> Result<Dataset, DataError> {
 /// samples stay in their original order), so that a task's sample can be named by its row in
 /// the source.
 pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<usize>), DataError> {
-    let every_row = || (0..ds.n_samples()).collect::<Vec<_>>();
+    let plan = plan_task(ds, spec)?;
+    let mut out = match &plan.keep {
+        Some(keep) => ds.subset(&keep.rows),
+        None => ds.clone(),
+    };
+    plan.label(&mut out, ds.n_samples());
+    Ok(plan.finish(out, ds.n_samples()))
+}
+
+/// [`build_task_rows`] of a data set given up to it: the task's values are the source's own,
+/// all of them or the kept ones moved to the front of its buffer, so the values are never held
+/// twice over (a task of a 10 GB image set needs no second 10 GB).
+pub fn build_task_rows_owned(
+    ds: Dataset,
+    spec: &TaskSpec,
+) -> Result<(Dataset, Vec<usize>), DataError> {
+    let plan = plan_task(&ds, spec)?;
+    let n = ds.n_samples();
+    let mut out = match &plan.keep {
+        Some(keep) => ds.into_subset(&keep.rows),
+        None => ds,
+    };
+    plan.label(&mut out, n);
+    Ok(plan.finish(out, n))
+}
+
+/// What a task makes of its source: new labels and class names, and the rows kept.
+struct TaskPlan {
+    /// Labels of every row of the source (binary with a positive class), and class names.
+    labels: Option<(Vec<usize>, Vec<String>)>,
+    /// The rows kept, when not all of them, with the kept rows of each predefined split.
+    keep: Option<Kept>,
+}
+
+struct Kept {
+    rows: Vec<usize>,
+    splits: Option<[Vec<usize>; 3]>,
+}
+
+impl TaskPlan {
+    /// Gives `out` (the source's kept rows, in order) the task's labels and class names.
+    fn label(&self, out: &mut Dataset, source_len: usize) {
+        if let Some((y, names)) = &self.labels {
+            out.y = match &self.keep {
+                Some(keep) => keep.rows.iter().map(|&i| y[i]).collect(),
+                None => y.clone(),
+            };
+            out.class_names = names.clone();
+        }
+        debug_assert!(self.keep.is_some() || out.n_samples() == source_len);
+    }
+
+    /// The task with its predefined splits renumbered, and the source row of each sample.
+    fn finish(self, mut out: Dataset, source_len: usize) -> (Dataset, Vec<usize>) {
+        let Some(keep) = self.keep else {
+            return (out, (0..source_len).collect());
+        };
+        out.splits = keep.splits.map(|[train, val, test]| {
+            let mut new_index = vec![usize::MAX; source_len];
+            for (j, &i) in keep.rows.iter().enumerate() {
+                new_index[i] = j;
+            }
+            let remap = |v: Vec<usize>| v.into_iter().map(|i| new_index[i]).collect::<Vec<_>>();
+            Splits {
+                train: remap(train),
+                val: remap(val),
+                test: remap(test),
+            }
+        });
+        (out, keep.rows)
+    }
+}
+
+/// Labels, class names and kept rows of the task `spec` on `ds`, its values untouched.
+fn plan_task(ds: &Dataset, spec: &TaskSpec) -> Result<TaskPlan, DataError> {
     if spec.long_tail.is_some() && (spec.positive.is_some() || spec.ratio.is_some()) {
         return Err(DataError::arg(
             "task",
@@ -132,7 +206,7 @@ pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<us
             "a long-tailed profile keeps all classes; use it without a positive class and a ratio",
         ));
     }
-    let mut out = ds.clone();
+    let mut labels = None;
     let positive = match &spec.positive {
         Some(sel) => Some(sel.resolve(&ds.class_names)?),
         None if spec.ratio.is_some() && ds.n_classes() == 2 => Some(1),
@@ -155,11 +229,11 @@ pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<us
         } else {
             format!("not {name}")
         };
-        out.class_names = vec![negative, name.clone()];
-        out.y = ds.y.iter().map(|&l| usize::from(l == p)).collect();
+        let y: Vec<usize> = ds.y.iter().map(|&l| usize::from(l == p)).collect();
         if !spec.allow_majority_positive {
-            check_positive_is_rare(&out.y, spec.ratio, name)?;
+            check_positive_is_rare(&y, spec.ratio, name)?;
         }
+        labels = Some((y, vec![negative, name.clone()]));
     }
     let targets: Box<TargetFn> = match (spec.ratio, spec.long_tail) {
         (Some((a, b)), _) => {
@@ -182,16 +256,19 @@ pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<us
             }
             Box::new(move |counts: &[usize], part: &str| long_tail_targets(counts, f, part))
         }
-        (None, None) => return Ok((out, every_row())),
+        (None, None) => return Ok(TaskPlan { labels, keep: None }),
     };
-    let n_classes = out.n_classes();
-    let parts: Vec<(&str, Vec<usize>)> = match &out.splits {
+    let (y, n_classes) = match &labels {
+        Some((y, names)) => (y, names.len()),
+        None => (&ds.y, ds.n_classes()),
+    };
+    let parts: Vec<(&str, Vec<usize>)> = match &ds.splits {
         Some(s) => vec![
             ("train split", s.train.clone()),
             ("val split", s.val.clone()),
             ("test split", s.test.clone()),
         ],
-        None => vec![("data set", (0..out.n_samples()).collect())],
+        None => vec![("data set", (0..ds.n_samples()).collect())],
     };
     let mut kept_parts = Vec::with_capacity(parts.len());
     for (k, (part_name, indices)) in parts.iter().enumerate() {
@@ -201,7 +278,7 @@ pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<us
         }
         let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
         for &i in indices {
-            by_class[out.y[i]].push(i);
+            by_class[y[i]].push(i);
         }
         let counts: Vec<usize> = by_class.iter().map(Vec::len).collect();
         let target = targets(&counts, part_name)?;
@@ -215,25 +292,19 @@ pub fn build_task_rows(ds: &Dataset, spec: &TaskSpec) -> Result<(Dataset, Vec<us
         kept.sort_unstable();
         kept_parts.push(kept);
     }
-    let all: Vec<usize> = {
+    let rows: Vec<usize> = {
         let mut v: Vec<usize> = kept_parts.iter().flatten().copied().collect();
         v.sort_unstable();
         v
     };
-    let mut result = out.subset(&all);
-    if out.splits.is_some() {
-        let mut new_index = vec![usize::MAX; out.n_samples()];
-        for (j, &i) in all.iter().enumerate() {
-            new_index[i] = j;
-        }
-        let remap = |v: &Vec<usize>| v.iter().map(|&i| new_index[i]).collect::<Vec<_>>();
-        result.splits = Some(Splits {
-            train: remap(&kept_parts[0]),
-            val: remap(&kept_parts[1]),
-            test: remap(&kept_parts[2]),
-        });
-    }
-    Ok((result, all))
+    let splits = match (ds.splits.is_some(), <[Vec<usize>; 3]>::try_from(kept_parts)) {
+        (true, Ok(parts)) => Some(parts),
+        _ => None,
+    };
+    Ok(TaskPlan {
+        labels,
+        keep: Some(Kept { rows, splits }),
+    })
 }
 
 /// Per-class target counts from the class counts of one part (and the part's name).

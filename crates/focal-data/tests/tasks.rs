@@ -216,3 +216,36 @@ fn resolve_splits_keeps_predefined_and_carves_val_from_train() {
     assert_eq!(bundled.class_counts_of(&r.val), vec![150; 10]);
     assert_eq!(bundled.class_counts_of(&r.train), vec![700; 10]);
 }
+
+#[test]
+fn a_task_built_from_a_data_set_given_up_is_the_one_built_from_a_borrowed_one() {
+    use focal_data::task::{build_task_rows, build_task_rows_owned};
+    let split = Splits {
+        train: (0..50).chain(80..90).collect(),
+        val: vec![],
+        test: (50..80).chain(90..100).collect(),
+    };
+    let cases = [
+        (
+            bundled().unwrap(),
+            spec(Some("Bag"), Some((98, 2)), None, 0),
+        ),
+        (bundled().unwrap(), spec(Some("Trouser"), None, None, 0)),
+        (bundled().unwrap(), spec(None, None, Some(100.0), 3)),
+        (
+            two_class(80, 20, Some(split)),
+            spec(None, Some((9, 1)), None, 5),
+        ),
+        (two_class(80, 20, None), spec(Some("pos"), None, None, 1)),
+    ];
+    for (ds, spec) in cases {
+        let (a, rows_a) = build_task_rows(&ds, &spec).unwrap();
+        let (b, rows_b) = build_task_rows_owned(ds, &spec).unwrap();
+        assert_eq!(rows_a, rows_b, "{spec:?}");
+        assert_eq!(a.x, b.x, "{spec:?}");
+        assert_eq!(a.y, b.y, "{spec:?}");
+        assert_eq!(a.class_names, b.class_names, "{spec:?}");
+        assert_eq!(a.splits, b.splits, "{spec:?}");
+        assert_eq!(a.fingerprint(), b.fingerprint(), "{spec:?}");
+    }
+}

@@ -7,9 +7,12 @@ use focal_data::sampling::{
     RandomOverSampler, RandomUnderSampler, Resampler, SamplingStrategy, Smote,
 };
 use focal_data::split::SplitFractions;
-use focal_data::task::{ClassSelector, TaskSpec, build_task, build_task_rows};
+use focal_data::task::{
+    ClassSelector, TaskSpec, build_task, build_task_rows, build_task_rows_owned,
+};
 use focal_data::{Dataset, SampleKind, Splits};
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use crate::augmentation::{AugmentScope, Augmentation};
@@ -225,19 +228,30 @@ impl PreparedData {
         spec: &TaskSpec,
         fractions: SplitFractions,
     ) -> Result<Self, TrainError> {
-        Self::build(source, spec, fractions, true)
+        Self::build(Cow::Borrowed(source), spec, fractions, true)
+    }
+
+    /// [`PreparedData::new`] of a data set given up to it: the task keeps the source's values
+    /// (all of them, or the subset taken before the source is dropped) instead of copying
+    /// them, so a large image set is never held twice over.
+    pub fn from_source(
+        source: Dataset,
+        spec: &TaskSpec,
+        fractions: SplitFractions,
+    ) -> Result<Self, TrainError> {
+        Self::build(Cow::Owned(source), spec, fractions, true)
     }
 
     /// [`PreparedData::new`]; `default_positive`: whether a two-class source without a given
     /// positive class gets its rarest class as the positive.
     fn build(
-        source: &Dataset,
+        source: Cow<'_, Dataset>,
         spec: &TaskSpec,
         fractions: SplitFractions,
         default_positive: bool,
     ) -> Result<Self, TrainError> {
         let defaulted;
-        let spec = match focal_data::task::default_positive(source) {
+        let spec = match focal_data::task::default_positive(&source) {
             Some(p) if default_positive && spec.positive.is_none() && spec.long_tail.is_none() => {
                 defaulted = TaskSpec {
                     positive: Some(ClassSelector::Index(p)),
@@ -261,15 +275,21 @@ impl PreparedData {
             Some(sel) => Some(source.class_names[sel.resolve(&source.class_names)?].clone()),
             None => None,
         };
+        let origin = DataSource::of(&source);
+        let image_size = image_size_of(&source);
         let (dataset, source_rows) =
             if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some() {
-                build_task_rows(source, spec)?
+                match source {
+                    Cow::Borrowed(source) => build_task_rows(source, spec)?,
+                    Cow::Owned(source) => build_task_rows_owned(source, spec)?,
+                }
             } else {
-                (source.clone(), (0..source.n_samples()).collect())
+                let n = source.n_samples();
+                (source.into_owned(), (0..n).collect())
             };
         let splits = dataset.resolve_splits(fractions, spec.seed)?;
         let task = TaskRecord {
-            source: DataSource::of(source),
+            source: origin,
             positive_name,
             ratio: spec.ratio,
             fractions,
@@ -277,7 +297,7 @@ impl PreparedData {
             class_names: dataset.class_names.clone(),
             split_sizes: None,
             minority: None,
-            image_size: image_size_of(source),
+            image_size,
             label_column: None,
             long_tail: spec.long_tail,
             input_normalization: InputNormalization::TrainingSplit,
@@ -520,7 +540,7 @@ impl PreparedData {
                 };
                 // Runs that recorded no positive class (before the rarest class became the
                 // default) kept the source's labels: no default is applied to them.
-                Self::build(source, &spec, task.fractions, false)
+                Self::build(Cow::Borrowed(source), &spec, task.fractions, false)
             }
         }?;
         rebuilt
@@ -629,8 +649,15 @@ impl PreparedData {
     /// The samples `indices` of the task's data set on `device`, stored as
     /// [`device_set`](Self::device_set) stores them (for prediction: validation, test).
     pub fn device_set_of(&self, indices: &[usize], device: &Device) -> DeviceSet {
-        self.host_set_of(&self.dataset.x, &self.dataset.y, indices, device)
+        self.host_set_of_rows(indices, device)
             .into_device_set(device)
+    }
+
+    /// The samples `indices` of the task's data set kept on the host as
+    /// [`host_set`](Self::host_set) keeps them, gathered straight into that form (no `f32`
+    /// copy on the way for pixels).
+    pub fn host_set_of_rows(&self, indices: &[usize], device: &Device) -> HostSet {
+        self.host_set_of(&self.dataset.x, &self.dataset.y, indices, device)
     }
 
     /// The samples `indices` of flat `x`/`y`, gathered on the host as [`host_set`](Self::host_set)

@@ -206,8 +206,19 @@ impl<'a> Session<'a> {
         }
         let turn = run_lock();
         let device = config.device.resolve()?.autodiff();
-        let (train_x, train_y) =
-            data.training_set(config.remedy.data_side(), epoch_seed(config.seed, 0))?;
+        // Without resampling or augmentation, the training split is taken from the data set
+        // straight into the form it trains in (bytes for pixels), with no f32 copy on the way.
+        let side = config.remedy.data_side();
+        let (train_x, train_y) = match (config.augment, side) {
+            (None, DataSide::None | DataSide::BalancedSampler) => {
+                let y = data.splits.train.iter().map(|&i| data.dataset.y[i]);
+                (None, y.collect())
+            }
+            _ => {
+                let (x, y) = data.training_set(side, epoch_seed(config.seed, 0))?;
+                (Some(x), y)
+            }
+        };
         let counts = class_counts(&train_y, data.n_classes());
         let sampler = match config.remedy.data_side() {
             DataSide::BalancedSampler => {
@@ -215,17 +226,21 @@ impl<'a> Session<'a> {
             }
             _ => None,
         };
-        let train_samples = match config.augment {
-            Some(augmentation) => {
-                let bytes = (train_x.len() * std::mem::size_of::<f32>()) as u64;
+        let train_samples = match (config.augment, train_x) {
+            (Some(augmentation), Some(x)) => {
+                let bytes = (x.len() * std::mem::size_of::<f32>()) as u64;
                 TrainSamples::Augmented {
-                    x: train_x,
+                    x,
                     augmentation,
                     stream: config.stream.streams(bytes, config.device),
                 }
             }
-            None => {
-                let host = data.host_set(train_x, &train_y, &device);
+            // Augmentation always has its f32 copy (the first match), so this is the rest.
+            (_, x) => {
+                let host = match x {
+                    Some(x) => data.host_set(x, &train_y, &device),
+                    None => data.host_set_of_rows(&data.splits.train, &device),
+                };
                 if config.stream.streams(host.bytes(), config.device) {
                     progress.message(&format!(
                         "streaming the training samples from the host ({}), {PREFETCH_BATCHES} batches ahead",
