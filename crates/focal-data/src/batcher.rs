@@ -149,8 +149,8 @@ pub struct TabularBatch {
 }
 
 /// The shared gathering routine: concatenates `samples`, normalises, and builds the data.
-fn gather<'a>(
-    samples: impl Iterator<Item = (&'a [f32], usize)>,
+fn gather<V: AsRef<[f32]>>(
+    samples: impl Iterator<Item = (V, usize)>,
     kind: SampleKind,
     norm: Option<&Normalization>,
 ) -> (Vec<f32>, Vec<i64>) {
@@ -158,7 +158,7 @@ fn gather<'a>(
     let mut y = Vec::new();
     for (values, label) in samples {
         let start = x.len();
-        x.extend_from_slice(values);
+        x.extend_from_slice(values.as_ref());
         if let Some(n) = norm {
             n.apply(&mut x[start..], kind);
         }

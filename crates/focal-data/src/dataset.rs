@@ -1,5 +1,6 @@
 //! The one in-memory data set type every loader produces.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use crate::error::DataError;
@@ -122,7 +123,7 @@ pub struct Splits {
 }
 
 /// Greyscale images (`plane` values each, flat) as RGB: each plane repeated three times.
-pub fn grey_to_rgb(x: &[f32], plane: usize) -> Vec<f32> {
+pub fn grey_to_rgb<T: Copy>(x: &[T], plane: usize) -> Vec<T> {
     let mut out = Vec::with_capacity(x.len() * 3);
     for s in x.chunks(plane) {
         for _ in 0..3 {
@@ -130,6 +131,167 @@ pub fn grey_to_rgb(x: &[f32], plane: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// The values of a data set's samples, flat.
+///
+/// Decoded 8-bit images are kept as their bytes, a quarter of the memory of `f32`: byte `b`
+/// stands for the value `f32::from(b) / 255.0`, exactly what the loaders compute, so every
+/// value read is the same either way (and so are fingerprints, statistics and models).
+#[derive(Debug, Clone)]
+pub enum Values {
+    /// Any finite values.
+    F32(Vec<f32>),
+    /// Pixels in `[0, 1]` as bytes (`b / 255`).
+    Pixels(Vec<u8>),
+}
+
+impl Values {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Values::F32(v) => v.len(),
+            Values::Pixels(b) => b.len(),
+        }
+    }
+
+    /// Whether there is no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `k`.
+    ///
+    /// # Panics
+    /// When `k >= len()`, like slice indexing.
+    #[inline]
+    pub fn get(&self, k: usize) -> f32 {
+        match self {
+            Values::F32(v) => v[k],
+            Values::Pixels(b) => pixel(b[k]),
+        }
+    }
+
+    /// Values `range`: borrowed for `f32`, computed for pixels.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Cow<'_, [f32]> {
+        match self {
+            Values::F32(v) => Cow::Borrowed(&v[range]),
+            Values::Pixels(b) => Cow::Owned(b[range].iter().map(|&p| pixel(p)).collect()),
+        }
+    }
+
+    /// Every value, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = f32> + '_ {
+        (0..self.len()).map(|k| self.get(k))
+    }
+
+    /// The values as `f32`, copied.
+    pub fn to_f32(&self) -> Vec<f32> {
+        match self {
+            Values::F32(v) => v.clone(),
+            Values::Pixels(b) => b.iter().map(|&p| pixel(p)).collect(),
+        }
+    }
+
+    /// The values as `f32` (moved for `f32`, converted for pixels).
+    pub fn into_f32(self) -> Vec<f32> {
+        match self {
+            Values::F32(v) => v,
+            Values::Pixels(b) => b.iter().map(|&p| pixel(p)).collect(),
+        }
+    }
+
+    /// The bytes, for pixels.
+    pub fn pixels(&self) -> Option<&[u8]> {
+        match self {
+            Values::Pixels(b) => Some(b),
+            Values::F32(_) => None,
+        }
+    }
+
+    /// The bytes the values take.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Values::F32(v) => (v.len() * std::mem::size_of::<f32>()) as u64,
+            Values::Pixels(b) => b.len() as u64,
+        }
+    }
+
+    /// Rows `indices` of `n` values each, in that order, kept as they are stored.
+    pub fn gather(&self, indices: &[usize], n: usize) -> Values {
+        fn rows<T: Copy>(v: &[T], indices: &[usize], n: usize) -> Vec<T> {
+            let mut out = Vec::with_capacity(indices.len() * n);
+            for &i in indices {
+                out.extend_from_slice(&v[i * n..(i + 1) * n]);
+            }
+            out
+        }
+        match self {
+            Values::F32(v) => Values::F32(rows(v, indices, n)),
+            Values::Pixels(b) => Values::Pixels(rows(b, indices, n)),
+        }
+    }
+
+    /// Rows `rows` (strictly increasing) of `n` values each moved to the front, the rest
+    /// dropped, in place.
+    fn retain_rows(&mut self, rows: &[usize], n: usize) {
+        fn compact<T: Copy>(v: &mut Vec<T>, rows: &[usize], n: usize) {
+            for (j, &i) in rows.iter().enumerate() {
+                if i != j {
+                    v.copy_within(i * n..(i + 1) * n, j * n);
+                }
+            }
+            v.truncate(rows.len() * n);
+            v.shrink_to_fit();
+        }
+        match self {
+            Values::F32(v) => compact(v, rows, n),
+            Values::Pixels(b) => compact(b, rows, n),
+        }
+    }
+
+    /// Greyscale planes of `plane` values repeated three times (RGB), kept as stored.
+    fn grey_to_rgb(&self, plane: usize) -> Values {
+        match self {
+            Values::F32(v) => Values::F32(grey_to_rgb(v, plane)),
+            Values::Pixels(b) => Values::Pixels(grey_to_rgb(b, plane)),
+        }
+    }
+}
+
+/// The value of pixel byte `b`: `b / 255`, as the loaders compute it.
+#[inline]
+pub fn pixel(b: u8) -> f32 {
+    f32::from(b) / 255.0
+}
+
+impl PartialEq for Values {
+    /// Equal values, however they are stored.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Values::F32(a), Values::F32(b)) => a == b,
+            (Values::Pixels(a), Values::Pixels(b)) => a == b,
+            _ => self.len() == other.len() && self.iter().eq(other.iter()),
+        }
+    }
+}
+
+impl PartialEq<Vec<f32>> for Values {
+    fn eq(&self, other: &Vec<f32>) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter().copied())
+    }
+}
+
+impl From<Vec<f32>> for Values {
+    fn from(v: Vec<f32>) -> Self {
+        Values::F32(v)
+    }
+}
+
+impl From<Vec<u8>> for Values {
+    fn from(b: Vec<u8>) -> Self {
+        Values::Pixels(b)
+    }
 }
 
 /// An in-memory classification data set.
@@ -144,8 +306,9 @@ pub struct Dataset {
     pub source: Option<PathBuf>,
     /// What one sample is.
     pub kind: SampleKind,
-    /// All samples, flattened, `n_samples * kind.len()` values.
-    pub x: Vec<f32>,
+    /// All samples, flattened, `n_samples * kind.len()` values (decoded 8-bit images as
+    /// their bytes).
+    pub x: Values,
     /// One label per sample, in `0..class_names.len()`.
     pub y: Vec<usize>,
     /// Class names, indexed by label.
@@ -165,11 +328,12 @@ impl Dataset {
         format: DataFormat,
         source: Option<PathBuf>,
         kind: SampleKind,
-        x: Vec<f32>,
+        x: impl Into<Values>,
         y: Vec<usize>,
         class_names: Vec<String>,
         splits: Option<Splits>,
     ) -> Result<Self, DataError> {
+        let x = x.into();
         let sample_len = kind.len();
         if sample_len == 0 {
             return Err(DataError::invalid(format!(
@@ -195,12 +359,14 @@ impl Dataset {
                 class_names.len()
             )));
         }
-        if let Some(pos) = x.iter().position(|v| !v.is_finite()) {
+        if let Values::F32(v) = &x
+            && let Some(pos) = v.iter().position(|v| !v.is_finite())
+        {
             return Err(DataError::invalid(format!(
                 "sample {}, value {} is {} (values must be finite)",
                 pos / sample_len,
                 pos % sample_len,
-                x[pos]
+                v[pos]
             )));
         }
         if let Some(s) = &splits {
@@ -252,9 +418,9 @@ impl Dataset {
     ///
     /// # Panics
     /// When `i >= n_samples()`, like slice indexing.
-    pub fn sample(&self, i: usize) -> &[f32] {
+    pub fn sample(&self, i: usize) -> Cow<'_, [f32]> {
         let n = self.sample_len();
-        &self.x[i * n..(i + 1) * n]
+        self.x.slice(i * n..(i + 1) * n)
     }
 
     /// The data set with greyscale images as RGB (each grey plane repeated three times, as
@@ -270,7 +436,7 @@ impl Dataset {
                 height,
                 width,
             } => Ok(Dataset {
-                x: grey_to_rgb(&self.x, height * width),
+                x: self.x.grey_to_rgb(height * width),
                 kind: SampleKind::Image {
                     channels: 3,
                     height,
@@ -312,19 +478,12 @@ impl Dataset {
     /// # Panics
     /// When an index is out of range, like slice indexing.
     pub fn subset(&self, indices: &[usize]) -> Dataset {
-        let n = self.sample_len();
-        let mut x = Vec::with_capacity(indices.len() * n);
-        let mut y = Vec::with_capacity(indices.len());
-        for &i in indices {
-            x.extend_from_slice(self.sample(i));
-            y.push(self.y[i]);
-        }
         Dataset {
             format: self.format,
             source: self.source.clone(),
             kind: self.kind,
-            x,
-            y,
+            x: self.x.gather(indices, self.sample_len()),
+            y: indices.iter().map(|&i| self.y[i]).collect(),
             class_names: self.class_names.clone(),
             splits: None,
         }
@@ -340,15 +499,10 @@ impl Dataset {
                 && rows.last().is_none_or(|&r| r < self.n_samples()),
             "into_subset: rows must be increasing and in range"
         );
-        let n = self.sample_len();
+        self.x.retain_rows(rows, self.sample_len());
         for (j, &i) in rows.iter().enumerate() {
-            if i != j {
-                self.x.copy_within(i * n..(i + 1) * n, j * n);
-                self.y[j] = self.y[i];
-            }
+            self.y[j] = self.y[i];
         }
-        self.x.truncate(rows.len() * n);
-        self.x.shrink_to_fit();
         self.y.truncate(rows.len());
         self.y.shrink_to_fit();
         self.splits = None;
@@ -366,7 +520,7 @@ impl Dataset {
             h.write_u64(d as u64);
         }
         h.write_u64(self.x.len() as u64);
-        for v in &self.x {
+        for v in self.x.iter() {
             h.write(&v.to_bits().to_le_bytes());
         }
         h.write_u64(self.y.len() as u64);
@@ -493,7 +647,7 @@ mod tests {
         assert_eq!(ds.n_samples(), 3);
         assert_eq!(ds.n_classes(), 2);
         assert_eq!(ds.sample_len(), 2);
-        assert_eq!(ds.sample(1), &[2.0, 3.0]);
+        assert_eq!(&*ds.sample(1), &[2.0, 3.0]);
         assert_eq!(ds.class_counts(), vec![1, 2]);
         assert_eq!(ds.imbalance_ratio(), 2.0);
         let sub = ds.subset(&[2, 0, 2]);
@@ -519,7 +673,9 @@ mod tests {
         b.source = Some(PathBuf::from("/elsewhere"));
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_eq!(a.fingerprint().len(), 16);
-        b.x[3] = 3.5;
+        let mut values = b.x.to_f32();
+        values[3] = 3.5;
+        b.x = values.into();
         assert_ne!(a.fingerprint(), b.fingerprint());
     }
 

@@ -191,8 +191,9 @@ pub(crate) fn check_budget(
 }
 
 /// Appends `img`, resized (bilinear, the `image` crate's `Triangle` filter) to `size` when it
-/// has another size, as channel-first values in `[0, 1]`: one luma plane, or three RGB planes.
-pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, x: &mut Vec<f32>) {
+/// has another size, as channel-first pixel bytes (values `b / 255` in `[0, 1]`): one luma
+/// plane, or three RGB planes.
+pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, x: &mut Vec<u8>) {
     let (width, height) = size;
     let img = if img.width() != width || img.height() != height {
         img.resize_exact(width, height, FilterType::Triangle)
@@ -200,18 +201,13 @@ pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, 
         img
     };
     if grayscale {
-        x.extend(
-            img.to_luma8()
-                .as_raw()
-                .iter()
-                .map(|&v| f32::from(v) / 255.0),
-        );
+        x.extend_from_slice(img.to_luma8().as_raw());
     } else {
         let plane = width as usize * height as usize;
         let rgb = img.to_rgb8();
         let raw = rgb.as_raw();
         for c in 0..3 {
-            x.extend((0..plane).map(|p| f32::from(raw[p * 3 + c]) / 255.0));
+            x.extend((0..plane).map(|p| raw[p * 3 + c]));
         }
     }
 }

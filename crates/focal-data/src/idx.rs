@@ -169,11 +169,11 @@ fn read_idx(
     Ok(IdxArray { dims, data })
 }
 
-/// Sample kind, flat values and labels of a loaded part.
-pub(crate) type Samples = (SampleKind, Vec<f32>, Vec<usize>);
+/// Sample kind, flat pixel bytes (value `b / 255`) and labels of a loaded part.
+pub(crate) type Samples = (SampleKind, Vec<u8>, Vec<usize>);
 
-/// Images `[N, H, W]` and labels `[N]` turned into flat `[0, 1]` values and labels, checked to
-/// agree on `N`.
+/// Images `[N, H, W]` and labels `[N]` as flat pixel bytes (values `b / 255` in `[0, 1]`) and
+/// labels, checked to agree on `N`.
 pub(crate) fn images_and_labels(
     images: IdxArray,
     images_name: &str,
@@ -201,7 +201,7 @@ pub(crate) fn images_and_labels(
         height: images.dims[1],
         width: images.dims[2],
     };
-    let x = images.data.iter().map(|&v| f32::from(v) / 255.0).collect();
+    let x = images.data;
     let y = labels.data.iter().map(|&v| usize::from(v)).collect();
     Ok((kind, x, y))
 }

@@ -137,7 +137,7 @@ fn mismatch(path: &Path, found: impl Into<String>, expected: SampleKind, fix: &s
 /// A loaded data set brought to `expected`, its labels kept.
 fn labelled(path: &Path, ds: Dataset, expected: SampleKind) -> Result<Inputs, DataError> {
     let x = match (ds.kind, expected) {
-        (found, want) if found == want => ds.x,
+        (found, want) if found == want => ds.x.into_f32(),
         (
             SampleKind::Image {
                 channels: 1,
@@ -149,7 +149,7 @@ fn labelled(path: &Path, ds: Dataset, expected: SampleKind) -> Result<Inputs, Da
                 height: h,
                 width: w,
             },
-        ) if (height, width) == (h, w) => crate::dataset::grey_to_rgb(&ds.x, h * w),
+        ) if (height, width) == (h, w) => crate::dataset::grey_to_rgb(&ds.x.into_f32(), h * w),
         (found, SampleKind::Image { channels: 1, .. })
             if matches!(found, SampleKind::Image { .. }) =>
         {
@@ -195,7 +195,7 @@ fn csv_rows(path: &Path, expected: SampleKind, opts: &InputOptions) -> Result<In
         let ds = table::load_csv_features(path, opts.memory_budget)?;
         return Ok(Inputs {
             ids: (0..ds.y.len()).map(|i| i.to_string()).collect(),
-            x: ds.x,
+            x: ds.x.into_f32(),
             kind: expected,
             labels: None,
         });
@@ -262,7 +262,7 @@ fn image_files(
     }
     Ok(Inputs {
         ids: files.iter().map(|f| f.display().to_string()).collect(),
-        x,
+        x: x.into_iter().map(crate::dataset::pixel).collect(),
         kind: expected,
         labels: None,
     })

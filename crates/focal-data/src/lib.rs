@@ -36,7 +36,8 @@ pub mod task;
 
 pub use bundled::{BUNDLED_DESCRIPTION, bundled};
 pub use dataset::{
-    DataFormat, Dataset, SampleKind, Splits, class_counts, grey_to_rgb, imbalance_ratio,
+    DataFormat, Dataset, SampleKind, Splits, Values, class_counts, grey_to_rgb, imbalance_ratio,
+    pixel,
 };
 pub use error::DataError;
 pub use idx::FASHION_MNIST_CLASSES;

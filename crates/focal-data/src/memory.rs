@@ -1,8 +1,9 @@
 //! How much memory a decoded data set takes, and how much it may take.
 
-/// The share of physical memory a decoded image set may take by default: a quarter, because
-/// training holds about two more copies of it (the task built from it, and the device's: a
-/// quarter of its size where the pixels stay bytes, a full copy where they do not).
+/// The share of physical memory a decoded image set may take by default: a quarter. The budget
+/// counts every value as an `f32` (4 bytes), what resampling, augmentation and a training
+/// split's copies hold; decoded 8-bit images themselves are kept as bytes, a quarter of that,
+/// on the host and on the device.
 pub const DEFAULT_MEMORY_SHARE: f64 = 0.25;
 
 /// Physical memory in bytes (`MemTotal` of `/proc/meminfo`); `None` where it cannot be read

@@ -266,7 +266,7 @@ fn read_pair(
     images: &str,
     labels: &str,
     budget: &mut Budget,
-) -> Result<(SampleKind, Vec<f32>, Vec<usize>), DataError> {
+) -> Result<(SampleKind, Vec<u8>, Vec<usize>), DataError> {
     let (ih, idata) = read_entry(archive, path, images, 4, budget)?;
     let (lh, ldata) = read_entry(archive, path, labels, 8, budget)?;
     let entry = |n: &str| format!("{}:{n}.npy", path.display());
@@ -363,18 +363,18 @@ fn read_pair(
             width,
         } => {
             let plane = height * width;
-            let mut x = vec![0.0f32; idata.len()];
+            let mut x = vec![0u8; idata.len()];
             for (s, img) in idata.chunks_exact(plane * 3).enumerate() {
                 let out = &mut x[s * plane * 3..(s + 1) * plane * 3];
                 for p in 0..plane {
                     for c in 0..3 {
-                        out[c * plane + p] = f32::from(img[p * 3 + c]) / 255.0;
+                        out[c * plane + p] = img[p * 3 + c];
                     }
                 }
             }
             x
         }
-        _ => idata.iter().map(|&v| f32::from(v) / 255.0).collect(),
+        _ => idata,
     };
     Ok((kind, x, y))
 }

@@ -38,11 +38,11 @@ pub(crate) fn resize_images(ds: Dataset, size: (u32, u32)) -> Dataset {
         return ds;
     }
     let shape = [channels, height, width];
-    let x = (0..ds.n_samples())
-        .flat_map(|i| resize_sample(ds.sample(i), shape, size))
+    let x: Vec<f32> = (0..ds.n_samples())
+        .flat_map(|i| resize_sample(&ds.sample(i), shape, size))
         .collect();
     Dataset {
-        x,
+        x: x.into(),
         kind: SampleKind::Image {
             channels,
             height: size.1 as usize,

@@ -14,8 +14,8 @@ fn image_batches_have_nchw_shape_and_the_right_values() {
         batch_from_indices(&ds, &[3, 0, 7], &device, None).unwrap();
     assert_eq!(images.dims(), [3, 1, 28, 28]);
     let v: Vec<f32> = images.into_data().try_to_vec::<f32>().unwrap();
-    assert_eq!(&v[..784], ds.sample(3));
-    assert_eq!(&v[784..1568], ds.sample(0));
+    assert_eq!(&v[..784], &*ds.sample(3));
+    assert_eq!(&v[784..1568], &*ds.sample(0));
     let t: Vec<i64> = targets
         .into_data()
         .convert::<i64>()

@@ -21,7 +21,7 @@ fn bundled_set_is_fashion_mnist_test_split() {
     assert_eq!(ds.class_names[8], "Bag");
     assert_eq!(ds.class_names[9], "Ankle boot");
     assert!(ds.splits.is_none());
-    assert!(ds.x.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(ds.x.iter().all(|v| (0.0..=1.0).contains(&v)));
     // Upstream's first test labels: 9 (Ankle boot), 2, 1, 1, 6.
     assert_eq!(&ds.y[..5], &[9, 2, 1, 1, 6]);
     assert_eq!(ds.imbalance_ratio(), 1.0);

@@ -197,7 +197,7 @@ fn csv_label_column_default_named_and_last() {
     // Numeric labels sort numerically: "2" before "10".
     assert_eq!(ds.class_names, vec!["2", "10"]);
     assert_eq!(ds.y, vec![1, 0, 1]);
-    assert_eq!(ds.sample(0), &[1.0, 2.0]);
+    assert_eq!(&*ds.sample(0), &[1.0, 2.0]);
 
     let p2 = d.path().join("u.csv");
     fs::write(&p2, "x,y,species\n1,2,setosa\n3,4,versicolor\n").unwrap();

@@ -39,7 +39,7 @@ fn bag_at_98_to_2_has_exact_counts_and_is_deterministic() {
             .fingerprint()
     );
     // Every kept positive is a real bag image.
-    let bags: Vec<&[f32]> = (0..ds.n_samples())
+    let bags: Vec<std::borrow::Cow<[f32]>> = (0..ds.n_samples())
         .filter(|&i| ds.y[i] == 8)
         .map(|i| ds.sample(i))
         .collect();
@@ -74,7 +74,7 @@ fn long_tail_counts_follow_cui_et_al() {
 
 fn two_class(n0: usize, n1: usize, splits: Option<Splits>) -> Dataset {
     let y: Vec<usize> = (0..n0 + n1).map(|i| usize::from(i >= n0)).collect();
-    let x = (0..y.len()).map(|i| i as f32).collect();
+    let x: Vec<f32> = (0..y.len()).map(|i| i as f32).collect();
     Dataset::new(
         DataFormat::Csv,
         None,
@@ -95,7 +95,7 @@ fn ratio_is_applied_within_each_predefined_split() {
         y.extend(vec![1; 20]);
         y.extend(vec![0; 10]);
         y.extend(vec![1; 10]);
-        let x = (0..100).map(|i| i as f32).collect();
+        let x: Vec<f32> = (0..100).map(|i| i as f32).collect();
         let splits = Splits {
             train: (0..80).collect(),
             val: vec![],
@@ -181,7 +181,7 @@ fn resolve_splits_keeps_predefined_and_carves_val_from_train() {
     for i in (0..100).step_by(4) {
         y[i] = 1;
     }
-    let x = (0..100).map(|i| i as f32).collect();
+    let x: Vec<f32> = (0..100).map(|i| i as f32).collect();
     let ds = Dataset::new(
         DataFormat::Csv,
         None,

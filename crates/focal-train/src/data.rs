@@ -10,7 +10,7 @@ use focal_data::split::SplitFractions;
 use focal_data::task::{
     ClassSelector, TaskSpec, build_task, build_task_rows, build_task_rows_owned,
 };
-use focal_data::{Dataset, SampleKind, Splits};
+use focal_data::{Dataset, SampleKind, Splits, Values, class_counts};
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -555,19 +555,23 @@ impl PreparedData {
         seed: u64,
     ) -> Result<(Vec<f32>, Vec<usize>), TrainError> {
         let sub = self.dataset.subset(&self.splits.train);
+        let x = sub.x.into_f32();
         let len = self.dataset.sample_len();
         Ok(match side {
-            DataSide::None | DataSide::BalancedSampler => (sub.x, sub.y),
+            DataSide::None | DataSide::BalancedSampler => (x, sub.y),
             DataSide::Oversample => RandomOverSampler {
                 strategy: SamplingStrategy::Auto,
             }
-            .fit_resample(&sub.x, &sub.y, len, seed)?,
+            .fit_resample(&x, &sub.y, len, seed)?,
             DataSide::Undersample => RandomUnderSampler {
                 strategy: SamplingStrategy::Auto,
             }
-            .fit_resample(&sub.x, &sub.y, len, seed)?,
+            .fit_resample(&x, &sub.y, len, seed)?,
             DataSide::Smote => {
-                let min = sub.class_counts().into_iter().min().unwrap_or(0);
+                let min = class_counts(&sub.y, sub.class_names.len())
+                    .into_iter()
+                    .min()
+                    .unwrap_or(0);
                 if min < 2 {
                     return Err(TrainError::SmoteTooFewSamples { found: min });
                 }
@@ -575,7 +579,7 @@ impl PreparedData {
                     k_neighbors: 5.min(min - 1),
                     strategy: SamplingStrategy::Auto,
                 };
-                smote.fit_resample(&sub.x, &sub.y, len, seed)?
+                smote.fit_resample(&x, &sub.y, len, seed)?
             }
         })
     }
@@ -592,8 +596,7 @@ impl PreparedData {
     /// standardised there ([`DeviceSet::batch`]); other values (SMOTE's synthetic samples,
     /// augmented or resized images, feature rows) are standardised once and kept as `f32`.
     pub fn device_set(&self, x: &[f32], y: &[usize], device: &Device) -> DeviceSet {
-        let all: Vec<usize> = (0..y.len()).collect();
-        self.host_set_of(x, y, &all, device).into_device_set(device)
+        self.host_set(x.to_vec(), y, device).into_device_set(device)
     }
 
     /// [`device_set`](Self::device_set) of a copy of `x` with `augmentation` applied, drawn
@@ -654,22 +657,16 @@ impl PreparedData {
     }
 
     /// The samples `indices` of the task's data set kept on the host as
-    /// [`host_set`](Self::host_set) keeps them, gathered straight into that form (no `f32`
-    /// copy on the way for pixels).
+    /// [`host_set`](Self::host_set) keeps them, gathered straight into that form (decoded
+    /// pixels stay bytes all the way).
     pub fn host_set_of_rows(&self, indices: &[usize], device: &Device) -> HostSet {
-        self.host_set_of(&self.dataset.x, &self.dataset.y, indices, device)
-    }
-
-    /// The samples `indices` of flat `x`/`y`, gathered on the host as [`host_set`](Self::host_set)
-    /// keeps them.
-    fn host_set_of(&self, x: &[f32], y: &[usize], indices: &[usize], device: &Device) -> HostSet {
-        let len = self.dataset.sample_len();
-        let rows = || indices.iter().map(|&i| &x[i * len..(i + 1) * len]);
-        let samples = match self.bytes_for(device, rows(), indices.len() * len) {
-            Some(b) => HostSamples::Bytes(b),
-            None => HostSamples::Floats(rows().flatten().copied().collect()),
-        };
-        self.host_set_with(samples, indices.iter().map(|&i| y[i] as i64).collect())
+        let y: Vec<usize> = indices.iter().map(|&i| self.dataset.y[i]).collect();
+        match self.dataset.x.gather(indices, self.dataset.sample_len()) {
+            Values::Pixels(b) if device.supports_dtype(DType::U8) => {
+                self.host_set_with(HostSamples::Bytes(b), y.iter().map(|&l| l as i64).collect())
+            }
+            values => self.host_set(values.into_f32(), &y, device),
+        }
     }
 
     /// The values of `rows` as bytes ([`pixel_bytes`]) when `device` stores `u8`.

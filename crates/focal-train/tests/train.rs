@@ -647,7 +647,7 @@ fn decoded_pixels_stay_bytes_on_the_device_and_come_out_standardised_to_the_bit(
     let len = kind.len();
     // What the host computes: the sample standardised with the training split's statistics.
     let host = |i: usize| -> Vec<f32> {
-        let mut v = ds.x[i * len..(i + 1) * len].to_vec();
+        let mut v = ds.sample(i).to_vec();
         data.normalization.apply(&mut v, kind);
         v
     };
@@ -688,6 +688,18 @@ fn decoded_pixels_stay_bytes_on_the_device_and_come_out_standardised_to_the_bit(
         .try_to_vec::<f32>()
         .unwrap();
     assert_eq!(bits(&got), bits(&want));
+    // The same images stored as bytes (as the loaders store them) give the same values.
+    let stored = Dataset {
+        x: focal_data::Values::Pixels(ds.x.iter().map(|v| (v * 255.0).round() as u8).collect()),
+        ..ds.clone()
+    };
+    assert_eq!(stored.fingerprint(), ds.fingerprint());
+    let from_bytes = prepared(&stored);
+    assert_eq!(from_bytes.splits, data.splits);
+    let again = from_bytes.device_set_of(&data.splits.val, &device);
+    assert!(again.holds_bytes());
+    let again = again.x().into_data().try_to_vec::<f32>().unwrap();
+    assert_eq!(bits(&again), bits(&want_all));
     // The generated noise images of the other tests are not bytes either.
     let noise = prepared(&images(30, 1));
     assert!(
@@ -709,6 +721,20 @@ fn streamed_batches_train_the_same_models_as_batches_on_the_device() {
             "bytes",
             prepared(&byte_images(120, 5)),
             tiny_config(RemedyKind::Oversample),
+        ),
+        (
+            "stored bytes",
+            prepared(&Dataset {
+                x: focal_data::Values::Pixels(
+                    byte_images(120, 9)
+                        .x
+                        .iter()
+                        .map(|v| (v * 255.0).round() as u8)
+                        .collect(),
+                ),
+                ..byte_images(120, 9)
+            }),
+            tiny_config(RemedyKind::Ce),
         ),
         (
             "floats",
