@@ -26,10 +26,15 @@ fn tabular(n: usize, seed: u64) -> Dataset {
         }
         y.push(label);
     }
+    two_class(SampleKind::Tabular { n_features: 6 }, x, y)
+}
+
+/// A data set of classes "common" (0) and "rare" (1).
+fn two_class(kind: SampleKind, x: Vec<f32>, y: Vec<usize>) -> Dataset {
     Dataset::new(
         DataFormat::Csv,
         None,
-        SampleKind::Tabular { n_features: 6 },
+        kind,
         x,
         y,
         vec!["common".into(), "rare".into()],
@@ -61,16 +66,7 @@ fn images(n: usize, seed: u64) -> Dataset {
         height: 8,
         width: 8,
     };
-    Dataset::new(
-        DataFormat::Csv,
-        None,
-        kind,
-        x,
-        y,
-        vec!["common".into(), "rare".into()],
-        None,
-    )
-    .unwrap()
+    two_class(kind, x, y)
 }
 
 fn prepared(ds: &Dataset) -> PreparedData {
@@ -626,16 +622,7 @@ fn byte_images(n: usize, seed: u64) -> Dataset {
         height: 6,
         width: 5,
     };
-    Dataset::new(
-        DataFormat::Csv,
-        None,
-        kind,
-        x,
-        y,
-        vec!["common".into(), "rare".into()],
-        None,
-    )
-    .unwrap()
+    two_class(kind, x, y)
 }
 
 #[test]
