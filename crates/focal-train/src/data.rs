@@ -592,9 +592,10 @@ impl PreparedData {
     /// The samples `x` (flat, as [`training_set`](Self::training_set) gives them) and labels
     /// `y` on `device`: what a training loop selects its batches from, with no copy through the
     /// host per step. Decoded images (every value a byte over 255, as the loaders store pixels)
-    /// stay bytes on the device, a quarter of their `f32` size, and each batch is converted and
-    /// standardised there ([`DeviceSet::batch`]); other values (SMOTE's synthetic samples,
-    /// augmented or resized images, feature rows) are standardised once and kept as `f32`.
+    /// stay bytes on a device that [`keeps_bytes`] (the CPU), a quarter of their `f32` size, and
+    /// each batch is converted and standardised there ([`DeviceSet::batch`]); other values
+    /// (SMOTE's synthetic samples, augmented or resized images, feature rows), and every value
+    /// on a GPU, are standardised once and kept as `f32`.
     pub fn device_set(&self, x: &[f32], y: &[usize], device: &Device) -> DeviceSet {
         self.host_set(x.to_vec(), y, device).into_device_set(device)
     }
@@ -662,21 +663,22 @@ impl PreparedData {
     pub fn host_set_of_rows(&self, indices: &[usize], device: &Device) -> HostSet {
         let y: Vec<usize> = indices.iter().map(|&i| self.dataset.y[i]).collect();
         match self.dataset.x.gather(indices, self.dataset.sample_len()) {
-            Values::Pixels(b) if device.supports_dtype(DType::U8) => {
+            Values::Pixels(b) if keeps_bytes(device) => {
                 self.host_set_with(HostSamples::Bytes(b), y.iter().map(|&l| l as i64).collect())
             }
             values => self.host_set(values.into_f32(), &y, device),
         }
     }
 
-    /// The values of `rows` as bytes ([`pixel_bytes`]) when `device` stores `u8`.
+    /// The values of `rows` as bytes ([`pixel_bytes`]) when `device` keeps pixels as bytes
+    /// ([`keeps_bytes`]).
     fn bytes_for<'a>(
         &self,
         device: &Device,
         rows: impl Iterator<Item = &'a [f32]>,
         total: usize,
     ) -> Option<Vec<u8>> {
-        if device.supports_dtype(DType::U8) {
+        if keeps_bytes(device) {
             pixel_bytes(rows, total)
         } else {
             None
@@ -846,6 +848,13 @@ impl HostBatch {
         };
         (x, y)
     }
+}
+
+/// Whether pixels stay bytes on `device`: on Burn's flex CPU backend, where that path is tested
+/// and measured. A GPU (cubecl) may report `u8` support too, but there the path has not run
+/// yet, so a GPU gets standardised `f32` batches, as before.
+fn keeps_bytes(device: &Device) -> bool {
+    device.clone().without_autodiff() == Device::flex() && device.supports_dtype(DType::U8)
 }
 
 /// The pixels of `samples` as bytes, when every value is `b / 255` for a byte `b` exactly as
