@@ -44,12 +44,14 @@ pub(crate) fn one_minus_softmax(log_probs: Tensor<2>) -> Tensor<2> {
 ///
 /// A comparison with `0..C`, not Burn's `one_hot`, which reads the indices back to the host to
 /// check them (two device syncs per call, an upload and about a dozen kernels): this is two
-/// kernels and no sync. Indices outside `0..C` give a row of `false`.
+/// kernels and no sync. Indices outside `0..C` give a row of `false`. The columns take the
+/// classes' integer type, whatever it is (a comparison needs both sides in one type).
 pub(crate) fn class_mask(classes: Tensor<1, Int>, num_classes: usize) -> Tensor<2, Bool> {
     let [n] = classes.dims();
-    let columns = Tensor::<1, Int>::arange(0..num_classes as i64, &classes.device())
-        .reshape([1, num_classes])
-        .expand([n, num_classes]);
+    let columns =
+        Tensor::<1, Int>::arange(0..num_classes as i64, (&classes.device(), classes.dtype()))
+            .reshape([1, num_classes])
+            .expand([n, num_classes]);
     classes
         .reshape([n, 1])
         .expand([n, num_classes])
