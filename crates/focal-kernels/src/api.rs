@@ -2,10 +2,10 @@
 
 use burn::backend::Dispatch;
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 
 use crate::conv::Conv2dSpec;
-use crate::extension::{FocalKernels, HostValues};
+use crate::extension::{FocalKernels, Host, HostInts, HostValues};
 use crate::pool::Pool2dSpec;
 
 /// Whether the kernels here compute an op on `x`: an `f32` tensor on a flex device.
@@ -98,6 +98,24 @@ pub fn host_values<const D: usize>(x: &Tensor<D>) -> HostValues {
     )
 }
 
+/// The elements of an integer tensor (class targets) in row-major order, readable on the host:
+/// on flex, for `i32` (flex's default) and `i64`, sharing the tensor's storage (no copy, even
+/// when other handles to the tensor exist); elsewhere read back and converted to `i64`.
+pub fn host_ints<const D: usize>(x: &Tensor<D, Int>) -> HostInts {
+    if matches!(x.dtype(), DType::I32 | DType::I64)
+        && x.device().without_autodiff() == Device::flex()
+    {
+        return <Dispatch as FocalKernels>::focal_host_ints(x.clone().into_dispatch());
+    }
+    HostInts::I64(Host::owned(
+        x.clone()
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .expect("converted to i64 above"), // invariant
+    ))
+}
+
 /// A 2-D max pooling, as `burn::tensor::module::max_pool2d`.
 pub fn max_pool2d(x: Tensor<4>, options: MaxPoolOptions<2>) -> Tensor<4> {
     let [(pt, pb), (pl, pr)] = options.padding;
@@ -133,5 +151,45 @@ mod tests {
         )));
         let f64s = Tensor::<4>::zeros(shape, (&Device::flex(), DType::F64));
         assert!(!applies(&f64s));
+    }
+
+    /// Targets are read in the integer type they hold, from the tensor's own storage on flex
+    /// (also while other handles to it exist), and converted to `i64` for other types.
+    #[test]
+    fn integer_targets_are_read_in_place_in_their_own_type() {
+        let values = [3i64, 0, 1, 2, 1];
+        for device in [Device::flex(), Device::flex().autodiff()] {
+            let i32s = Tensor::<1, Int>::from_data(
+                TensorData::new(values.to_vec(), [5]),
+                (&device, DType::I32),
+            );
+            let kept = i32s.clone(); // shared: still no copy
+            match host_ints(&i32s) {
+                HostInts::I32(t) => assert_eq!(&*t, &[3, 0, 1, 2, 1]),
+                other => panic!("i32 read as {other:?}"),
+            }
+            let i64s = Tensor::<1, Int>::from_data(
+                TensorData::new(values.to_vec(), [5]),
+                (&device, DType::I64),
+            );
+            match host_ints(&i64s) {
+                HostInts::I64(t) => assert_eq!(&*t, &values),
+                other => panic!("i64 read as {other:?}"),
+            }
+            let i16s = Tensor::<1, Int>::from_data(
+                TensorData::new(values.to_vec(), [5]),
+                (&device, DType::I16),
+            );
+            match host_ints(&i16s) {
+                HostInts::I64(t) => assert_eq!(&*t, &values),
+                other => panic!("i16 read as {other:?}"),
+            }
+            // A view (every other element) is made contiguous first.
+            let view = kept.slice(burn::tensor::s![0..5;2]);
+            match host_ints(&view) {
+                HostInts::I32(t) => assert_eq!(&*t, &[3, 1, 1]),
+                other => panic!("i32 view read as {other:?}"),
+            }
+        }
     }
 }

@@ -8,11 +8,14 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
-use burn::backend::{Autodiff, Flex, tensor::FloatTensor};
+use burn::backend::{
+    Autodiff, Flex,
+    tensor::{FloatTensor, IntTensor},
+};
 
 use crate::conv::{self, Conv2dSpec};
 use crate::extension::{
-    FocalKernels, HostValues, conv_forward, dims4, host, pool_forward, tensor, values,
+    FocalKernels, HostInts, HostValues, conv_forward, dims4, host, pool_forward, tensor, values,
 };
 use crate::pool::{self, Pool2dSpec};
 
@@ -111,5 +114,9 @@ impl<C: CheckpointStrategy> FocalKernels for Autodiff<Flex, C> {
 
     fn focal_host_values(x: FloatTensor<Self>) -> HostValues {
         HostValues::shared(x.primitive())
+    }
+
+    fn focal_host_ints(x: IntTensor<Self>) -> HostInts {
+        crate::extension::host_ints(&x)
     }
 }

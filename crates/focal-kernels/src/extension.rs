@@ -3,7 +3,10 @@
 //! `autodiff.rs`.
 
 use burn::backend::flex::FlexTensor;
-use burn::backend::{Backend, Flex, backend_extension, tensor::FloatTensor};
+use burn::backend::{
+    Backend, Flex, backend_extension,
+    tensor::{FloatTensor, IntTensor},
+};
 use burn::tensor::TensorData;
 
 use crate::conv::{self, Conv2dSpec};
@@ -34,41 +37,105 @@ pub trait FocalKernels: Backend {
     /// The elements of an `f32` tensor, row-major, sharing its storage (a copy only when it is
     /// strided or a view); see [`crate::host_values`].
     fn focal_host_values(x: FloatTensor<Self>) -> HostValues;
+
+    /// The elements of an `i32` or `i64` tensor, as [`Self::focal_host_values`]; see
+    /// [`crate::host_ints`].
+    fn focal_host_ints(x: IntTensor<Self>) -> HostInts;
 }
 
-/// The elements of an `f32` tensor in row-major order, readable on the host: on flex a shared
-/// reference to the tensor's own storage (no copy), elsewhere a copy. Dereferences to `[f32]`.
-pub struct HostValues(Repr);
+/// The elements of a tensor in row-major order, readable on the host: on flex a shared
+/// reference to the tensor's own storage (no copy), elsewhere a copy. Dereferences to `[T]`.
+pub struct Host<T>(Repr<T>);
 
-enum Repr {
+/// The elements of an `f32` tensor; see [`crate::host_values`].
+pub type HostValues = Host<f32>;
+
+/// The elements of an integer tensor, in the type it holds them in; see [`crate::host_ints`].
+#[derive(Debug)]
+pub enum HostInts {
+    /// Flex's default integer type.
+    I32(Host<i32>),
+    /// `i64`, and every other integer type converted to it.
+    I64(Host<i64>),
+}
+
+enum Repr<T> {
+    /// A contiguous flex tensor whose elements are `T`.
     Shared(FlexTensor),
-    Owned(Vec<f32>),
+    Owned(Vec<T>),
 }
 
-impl HostValues {
+/// The element types [`Host`] reads.
+pub trait HostElement: Sized {
+    /// `t`'s elements, when `t` is contiguous and holds this type.
+    fn slice(t: &FlexTensor) -> Option<&[Self]>;
+}
+
+impl HostElement for f32 {
+    fn slice(t: &FlexTensor) -> Option<&[f32]> {
+        t.as_slice::<f32>()
+    }
+}
+
+impl HostElement for i32 {
+    fn slice(t: &FlexTensor) -> Option<&[i32]> {
+        t.as_slice::<i32>()
+    }
+}
+
+impl HostElement for i64 {
+    fn slice(t: &FlexTensor) -> Option<&[i64]> {
+        t.as_slice::<i64>()
+    }
+}
+
+impl<T: HostElement> Host<T> {
+    /// `t`'s elements, shared when it is contiguous, else copied into a contiguous tensor.
+    ///
+    /// # Panics
+    /// `t`'s elements not of type `T` (the callers check the dtype).
     pub(crate) fn shared(t: &FlexTensor) -> Self {
-        Self(Repr::Shared(host(t)))
+        let t = host(t);
+        assert!(
+            T::slice(&t).is_some(),
+            "focal-kernels: a {:?} tensor read as another type",
+            t.dtype()
+        ); // invariant: api.rs checks the dtype
+        Self(Repr::Shared(t))
     }
 
-    pub(crate) fn owned(v: Vec<f32>) -> Self {
+    pub(crate) fn owned(v: Vec<T>) -> Self {
         Self(Repr::Owned(v))
     }
 }
 
-impl std::ops::Deref for HostValues {
-    type Target = [f32];
+impl<T: HostElement> std::ops::Deref for Host<T> {
+    type Target = [T];
 
-    fn deref(&self) -> &[f32] {
+    fn deref(&self) -> &[T] {
         match &self.0 {
-            Repr::Shared(t) => values(t),
+            Repr::Shared(t) => T::slice(t).unwrap_or_default(), // checked in `shared`
             Repr::Owned(v) => v,
         }
     }
 }
 
-impl std::fmt::Debug for HostValues {
+impl<T> std::fmt::Debug for Host<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HostValues({} elements)", self.len())
+        let len = match &self.0 {
+            Repr::Shared(t) => t.layout().num_elements(),
+            Repr::Owned(v) => v.len(),
+        };
+        write!(f, "Host({len} elements)")
+    }
+}
+
+/// The elements of `t`, an `i32` or `i64` tensor (the caller checks), shared.
+pub(crate) fn host_ints(t: &FlexTensor) -> HostInts {
+    if t.dtype() == burn::tensor::DType::I32 {
+        HostInts::I32(Host::shared(t))
+    } else {
+        HostInts::I64(Host::shared(t))
     }
 }
 
@@ -124,5 +191,9 @@ impl FocalKernels for Flex {
 
     fn focal_host_values(x: FlexTensor) -> HostValues {
         HostValues::shared(&x)
+    }
+
+    fn focal_host_ints(x: FlexTensor) -> HostInts {
+        host_ints(&x)
     }
 }

@@ -5,6 +5,8 @@ use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use focal_kernels::HostInts;
+
 use crate::error::FocalLossError;
 use crate::fused;
 use crate::numerics::{one_hot_float, one_minus_softmax, safe_pow};
@@ -220,24 +222,17 @@ impl FocalLoss {
         }
         let device = logits.device();
         let alpha = self.alpha.as_ref().map(focal_kernels::host_values);
-        let targets = fused::host_targets(targets);
-        let mut spec = fused::Spec {
+        let spec = fused::Spec {
             gamma: self.gamma,
             alpha: alpha.as_deref(),
             ignore_index: self.ignore_index,
             grad_scale: 1.0,
         };
-        if reduced && self.reduction == Reduction::Mean {
-            let by_weights = self.normalize_by_weights && alpha.is_some();
-            let denominator = fused::mean_denominator(&targets, c, &spec, by_weights);
-            spec.grad_scale = if denominator > 0.0 {
-                1.0 / denominator
-            } else {
-                0.0
-            };
-        }
         let z = focal_kernels::host_values(&logits);
-        let out = fused::focal_rows(&z, &targets, c, &spec, !reduced);
+        let (out, spec) = match focal_kernels::host_ints(&targets) {
+            HostInts::I32(t) => self.fused_rows(&z, &t, c, spec, reduced),
+            HostInts::I64(t) => self.fused_rows(&z, &t, c, spec, reduced),
+        };
         if !reduced {
             let values = Tensor::<1>::from_data(TensorData::new(out.losses, [n]), &device);
             return focal_kernels::attach_gradient(logits, values, out.grad);
@@ -247,6 +242,27 @@ impl FocalLoss {
             &device,
         );
         focal_kernels::attach_gradient(logits, value, out.grad)
+    }
+
+    /// [`fused::focal_rows`] for targets of type `T`, with the mean's scale set in the spec.
+    fn fused_rows<'a, T: fused::Target>(
+        &self,
+        z: &[f32],
+        targets: &[T],
+        c: usize,
+        mut spec: fused::Spec<'a>,
+        reduced: bool,
+    ) -> (fused::Output, fused::Spec<'a>) {
+        if reduced && self.reduction == Reduction::Mean {
+            let by_weights = self.normalize_by_weights && spec.alpha.is_some();
+            let denominator = fused::mean_denominator(targets, c, &spec, by_weights);
+            spec.grad_scale = if denominator > 0.0 {
+                1.0 / denominator
+            } else {
+                0.0
+            };
+        }
+        (fused::focal_rows(z, targets, c, &spec, !reduced), spec)
     }
 
     /// Per-sample losses, the targets with ignored entries replaced by 0, and the 0/1 mask of the

@@ -18,8 +18,6 @@
 //! would pay a host round trip for this, so there the loss stays composed of tensor ops (see
 //! `focal.rs`).
 
-use burn::tensor::{Int, Tensor};
-
 /// Rows x classes above which the rows are split over threads.
 const PARALLEL_ELEMENTS: usize = 1 << 15;
 
@@ -162,14 +160,15 @@ fn row(z: &[f32], t: usize, spec: &Spec<'_>, grad: &mut [f32]) -> f32 {
 ///
 /// # Panics
 /// A target outside `0..c` that is not the ignore index.
-pub(crate) fn mean_denominator(
-    targets: &[i64],
+pub(crate) fn mean_denominator<T: Target>(
+    targets: &[T],
     c: usize,
     spec: &Spec<'_>,
     by_weights: bool,
 ) -> f64 {
     let mut total = 0.0;
     for (i, &t) in targets.iter().enumerate() {
+        let t: i64 = t.into();
         if spec.ignore_index.is_some_and(|ig| t == ig as i64) {
             continue;
         }
@@ -181,6 +180,13 @@ pub(crate) fn mean_denominator(
     }
     total
 }
+
+/// The integer types targets arrive in (flex keeps `Int` tensors as `i32` by default), read in
+/// place rather than converted.
+pub(crate) trait Target: Copy + Into<i64> + Send + Sync {}
+
+impl Target for i32 {}
+impl Target for i64 {}
 
 /// Target `t` of sample `i` as a class index.
 ///
@@ -199,9 +205,9 @@ fn class(t: i64, i: usize, c: usize) -> usize {
 ///
 /// # Panics
 /// A target outside `0..c` that is not the ignore index.
-pub(crate) fn focal_rows(
+pub(crate) fn focal_rows<T: Target>(
     z: &[f32],
-    targets: &[i64],
+    targets: &[T],
     c: usize,
     spec: &Spec<'_>,
     per_row: bool,
@@ -271,9 +277,9 @@ pub(crate) fn focal_rows(
 /// compiles `with_simd`, and the `#[inline(always)]` functions it calls, once per instruction
 /// set and picks one at run time; the arithmetic is the same, without fused multiply-adds, so
 /// every CPU gives the same bits).
-struct Rows<'a, 's> {
+struct Rows<'a, 's, T> {
     z: &'a [f32],
-    targets: &'a [i64],
+    targets: &'a [T],
     first: usize,
     c: usize,
     spec: &'a Spec<'s>,
@@ -281,7 +287,7 @@ struct Rows<'a, 's> {
     grad: &'a mut [f32],
 }
 
-impl pulp::WithSimd for Rows<'_, '_> {
+impl<T: Target> pulp::WithSimd for Rows<'_, '_, T> {
     type Output = ();
 
     #[inline(always)]
@@ -297,7 +303,7 @@ impl pulp::WithSimd for Rows<'_, '_> {
             .zip(self.grad.chunks_mut(c))
             .enumerate()
         {
-            let t = self.targets[k];
+            let t: i64 = self.targets[k].into();
             if self.spec.ignore_index.is_some_and(|ig| t == ig as i64) {
                 continue;
             }
@@ -351,7 +357,7 @@ fn ln_1p_unit(e: f32) -> f32 {
 /// outside the range where `f32` keeps every quantity to 1e-6 (`|d| > 80`, or `(1 - p_t)^g`
 /// by an exponential beyond `e^-8`) takes the general `f64` path, as do ignored rows.
 #[inline(always)]
-fn binary_rows(r: Rows<'_, '_>) {
+fn binary_rows<T: Target>(r: Rows<'_, '_, T>) {
     let g = r.spec.gamma;
     let n = r.losses.len();
     let mut i = 0;
@@ -363,7 +369,7 @@ fn binary_rows(r: Rows<'_, '_>) {
         let mut t = [0usize; LANES];
         for k in 0..m {
             let row = i + k;
-            let tk = r.targets[row];
+            let tk: i64 = r.targets[row].into();
             if r.spec.ignore_index.is_some_and(|ig| tk == ig as i64) {
                 skip[k] = true;
                 continue;
@@ -427,15 +433,6 @@ fn binary_rows(r: Rows<'_, '_>) {
 #[inline(never)]
 fn row_f64(z: &[f32], t: usize, spec: &Spec<'_>, grad: &mut [f32]) -> f32 {
     row(z, t, spec, grad)
-}
-
-/// The targets on the host as `i64`.
-pub(crate) fn host_targets(targets: Tensor<1, Int>) -> Vec<i64> {
-    targets
-        .into_data()
-        .convert::<i64>()
-        .try_into_vec::<i64>()
-        .expect("converted to i64 above") // invariant
 }
 
 #[cfg(test)]

@@ -109,6 +109,52 @@ fn focal_over_cross_entropy_is_alpha_t_times_modulating_factor() {
 }
 
 #[test]
+fn targets_of_every_integer_type_give_the_same_loss() {
+    // The fused kernel reads i32 targets (flex's default) and i64 ones in place and converts any
+    // other type: the values and gradients are the same to the bit, reduced or not, with an
+    // ignored sample. The composed path (label smoothing) is checked the same way.
+    use burn::tensor::{DType, Int, TensorData};
+    let dev = device();
+    let logits = sample_logits();
+    let mut targets = SAMPLE_TARGETS;
+    targets[3] = 255;
+    for smoothing in [None, Some(0.1)] {
+        for (reduction, per_sample) in [
+            (Reduction::Mean, false),
+            (Reduction::Sum, false),
+            (Reduction::Mean, true),
+        ] {
+            let loss = FocalLossConfig::new()
+                .with_alpha(Some(vec![0.3, 0.9, 0.5, 0.7]))
+                .with_ignore_index(Some(255))
+                .with_label_smoothing(smoothing)
+                .with_reduction(reduction)
+                .init(&dev);
+            let results: Vec<_> = [DType::I32, DType::I64, DType::I16]
+                .into_iter()
+                .map(|dtype| {
+                    let t = Tensor::<1, Int>::from_data(
+                        TensorData::new(targets.to_vec(), [targets.len()]),
+                        (&dev, dtype),
+                    );
+                    assert_eq!(t.dtype(), dtype);
+                    value_and_grad(matrix(&logits, &dev), |x| {
+                        if per_sample {
+                            loss.forward_no_reduction(x, t.clone())
+                        } else {
+                            loss.forward(x, t.clone())
+                        }
+                    })
+                })
+                .collect();
+            let case = format!("{smoothing:?} {reduction:?} per sample {per_sample}");
+            assert_eq!(results[0], results[1], "{case}");
+            assert_eq!(results[0], results[2], "{case}");
+        }
+    }
+}
+
+#[test]
 fn an_ignored_sample_changes_nothing() {
     // The loss with sample 2 ignored equals the loss of the batch without it (mean and sum), its
     // gradient row is exactly 0 and the other rows match. Tolerance 1e-6.
