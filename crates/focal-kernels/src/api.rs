@@ -153,43 +153,47 @@ mod tests {
         assert!(!applies(&f64s));
     }
 
+    /// The values, the address of the first, and the type of what `host_ints` gave.
+    fn read(h: &HostInts) -> (Vec<i64>, usize, DType) {
+        match h {
+            HostInts::I32(t) => (
+                t.iter().map(|&v| i64::from(v)).collect(),
+                t.as_ptr() as usize,
+                DType::I32,
+            ),
+            HostInts::I64(t) => (t.to_vec(), t.as_ptr() as usize, DType::I64),
+        }
+    }
+
     /// Targets are read in the integer type they hold, from the tensor's own storage on flex
-    /// (also while other handles to it exist), and converted to `i64` for other types.
+    /// (two reads of one tensor, through two handles, see the same memory), and converted to
+    /// `i64` for other types (each read a vector of its own).
     #[test]
     fn integer_targets_are_read_in_place_in_their_own_type() {
-        let values = [3i64, 0, 1, 2, 1];
+        let values = vec![3i64, 0, 1, 2, 1];
         for device in [Device::flex(), Device::flex().autodiff()] {
-            let i32s = Tensor::<1, Int>::from_data(
-                TensorData::new(values.to_vec(), [5]),
-                (&device, DType::I32),
-            );
-            let kept = i32s.clone(); // shared: still no copy
-            match host_ints(&i32s) {
-                HostInts::I32(t) => assert_eq!(&*t, &[3, 0, 1, 2, 1]),
-                other => panic!("i32 read as {other:?}"),
-            }
-            let i64s = Tensor::<1, Int>::from_data(
-                TensorData::new(values.to_vec(), [5]),
-                (&device, DType::I64),
-            );
-            match host_ints(&i64s) {
-                HostInts::I64(t) => assert_eq!(&*t, &values),
-                other => panic!("i64 read as {other:?}"),
-            }
-            let i16s = Tensor::<1, Int>::from_data(
-                TensorData::new(values.to_vec(), [5]),
-                (&device, DType::I16),
-            );
-            match host_ints(&i16s) {
-                HostInts::I64(t) => assert_eq!(&*t, &values),
-                other => panic!("i16 read as {other:?}"),
+            for (dtype, read_as) in [
+                (DType::I32, DType::I32),
+                (DType::I64, DType::I64),
+                (DType::I16, DType::I64),
+            ] {
+                let x = Tensor::<1, Int>::from_data(
+                    TensorData::new(values.clone(), [5]),
+                    (&device, dtype),
+                );
+                let (a, b) = (host_ints(&x), host_ints(&x.clone()));
+                let ((got, first, ty), (_, again, _)) = (read(&a), read(&b));
+                assert_eq!((got, ty), (values.clone(), read_as), "{dtype:?}");
+                assert_eq!(first == again, dtype == read_as, "{dtype:?}: shared");
             }
             // A view (every other element) is made contiguous first.
-            let view = kept.slice(burn::tensor::s![0..5;2]);
-            match host_ints(&view) {
-                HostInts::I32(t) => assert_eq!(&*t, &[3, 1, 1]),
-                other => panic!("i32 view read as {other:?}"),
-            }
+            let x = Tensor::<1, Int>::from_data(
+                TensorData::new(values.clone(), [5]),
+                (&device, DType::I32),
+            );
+            let view = x.slice(burn::tensor::s![0..5;2]);
+            let (got, _, ty) = read(&host_ints(&view));
+            assert_eq!((got, ty), (vec![3, 1, 1], DType::I32));
         }
     }
 }
