@@ -447,7 +447,7 @@ fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>
     for run in plan.runs.iter().filter(|r| r.stage == stage) {
         let run_dir = dir.join(&run.run_dir);
         let metrics = read_metrics(&run_dir)?;
-        let history = checkpoint::read_state(&run_dir, Which::Last)?.history;
+        let history = crate::run::run_history(&run_dir)?;
         let result = seed_result(&metrics, &history, run.seed, run.run_dir.clone(), minority);
         // Runs of one entry are consecutive (seeds within entries).
         if last_label == Some(run.label.as_str())

@@ -17,7 +17,7 @@ use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::evaluate::DecisionRule;
 use crate::experiment::{Comparison, Entry, Mark, Table};
-use crate::run::checkpoint::{self, Which};
+use crate::run::checkpoint;
 use crate::run::files::{read_json, write_atomic};
 use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, read_config};
 use plots::{LineChart, Series, confusion_heatmap, html_escape, line_chart};
@@ -167,8 +167,8 @@ impl RunFiles {
         let metrics: FinalMetrics = read_json(&dir.join("metrics.json"))?;
         let config = read_config(dir)?;
         let minority = config.task.minority.unwrap_or(0);
-        let history = if checkpoint::exists(dir) {
-            checkpoint::read_state(dir, Which::Last)?.history
+        let history = if checkpoint::exists(dir) || dir.join("history.csv").is_file() {
+            crate::run::run_history(dir)?
         } else {
             Vec::new()
         };

@@ -58,7 +58,7 @@ pub mod tracking;
 pub use checkpoint::TrainState;
 pub use curves::{CALIBRATION_BINS, top_label, write_curves};
 pub use files::{fresh_run_dir, read_json, write_atomic, write_json};
-pub use history::write_history;
+pub use history::{read_history, run_history, write_history};
 pub use predictions::PredictionsFile;
 pub use record::{
     CalibrationRecord, EpochRecord, FinalMetrics, Preprocessing, RunConfig, SplitCounts,
