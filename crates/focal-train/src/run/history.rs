@@ -11,6 +11,20 @@ fn opt(v: Option<f64>) -> String {
     v.map_or_else(String::new, |x| x.to_string())
 }
 
+/// The columns before the per-class ones (`val_precision_c`, `val_recall_c`, `val_f1_c` for each
+/// class `c`), and after them.
+const FIRST_COLUMNS: [&str; 8] = [
+    "epoch",
+    "lr",
+    "train_loss",
+    "val_loss",
+    "val_accuracy",
+    "val_balanced_accuracy",
+    "val_pr_auc",
+    "val_roc_auc",
+];
+const LAST_COLUMNS: [&str; 2] = ["time_s", "peak_memory_mb"];
+
 /// Writes `history.csv`.
 pub fn write_history(
     dir: &Path,
@@ -18,19 +32,7 @@ pub fn write_history(
     history: &[EpochRecord],
 ) -> Result<(), TrainError> {
     let path = dir.join("history.csv");
-    let mut header: Vec<String> = [
-        "epoch",
-        "lr",
-        "train_loss",
-        "val_loss",
-        "val_accuracy",
-        "val_balanced_accuracy",
-        "val_pr_auc",
-        "val_roc_auc",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut header: Vec<String> = FIRST_COLUMNS.iter().map(|s| s.to_string()).collect();
     for c in 0..class_names.len() {
         header.extend([
             format!("val_precision_{c}"),
@@ -38,7 +40,7 @@ pub fn write_history(
             format!("val_f1_{c}"),
         ]);
     }
-    header.extend(["time_s".to_string(), "peak_memory_mb".to_string()]);
+    header.extend(LAST_COLUMNS.map(String::from));
     let rows: Vec<Vec<String>> = history
         .iter()
         .map(|h| {
@@ -103,21 +105,8 @@ pub fn read_history(dir: &Path) -> Result<Vec<EpochRecord>, TrainError> {
         balanced,
         pr_auc,
         roc_auc,
-        time_s,
-        memory,
-    ] = [
-        "epoch",
-        "lr",
-        "train_loss",
-        "val_loss",
-        "val_accuracy",
-        "val_balanced_accuracy",
-        "val_pr_auc",
-        "val_roc_auc",
-        "time_s",
-        "peak_memory_mb",
-    ]
-    .map(column);
+    ] = FIRST_COLUMNS.map(column);
+    let [time_s, memory] = LAST_COLUMNS.map(column);
     let (epoch, lr, train_loss, val_loss) = (epoch?, lr?, train_loss?, val_loss?);
     let (accuracy, balanced, pr_auc, roc_auc) = (accuracy?, balanced?, pr_auc?, roc_auc?);
     let (time_s, memory) = (time_s?, memory?);
