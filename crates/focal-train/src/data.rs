@@ -613,7 +613,7 @@ impl PreparedData {
         device: &Device,
     ) -> Result<DeviceSet, TrainError> {
         let x = self.augmented(x, y, augmentation, seed)?;
-        Ok(self.device_set(&x, y, device))
+        Ok(self.host_set(x, y, device).into_device_set(device))
     }
 
     /// A copy of `x` with `augmentation` applied, drawn from `seed` (see

@@ -220,7 +220,7 @@ impl<'a> Session<'a> {
             }
         };
         let counts = class_counts(&train_y, data.n_classes());
-        let sampler = match config.remedy.data_side() {
+        let sampler = match side {
             DataSide::BalancedSampler => {
                 Some(WeightedRandomSampler::balanced(&train_y, train_y.len())?)
             }
@@ -467,11 +467,12 @@ impl<'a> Session<'a> {
                     augmentation,
                     augment_seed(config.seed, epoch),
                 )?;
+                let host = self.data.host_set(x, &self.train_y, &self.device);
                 if *stream {
-                    augmented_host = self.data.host_set(x, &self.train_y, &self.device);
+                    augmented_host = host;
                     BatchSource::Host(&augmented_host)
                 } else {
-                    augmented_device = self.data.device_set(&x, &self.train_y, &self.device);
+                    augmented_device = host.into_device_set(&self.device);
                     BatchSource::Device(&augmented_device)
                 }
             }
