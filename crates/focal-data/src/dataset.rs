@@ -185,35 +185,11 @@ impl Values {
         (0..self.len()).map(|k| self.get(k))
     }
 
-    /// The values as `f32`, copied.
-    pub fn to_f32(&self) -> Vec<f32> {
-        match self {
-            Values::F32(v) => v.clone(),
-            Values::Pixels(b) => b.iter().map(|&p| pixel(p)).collect(),
-        }
-    }
-
     /// The values as `f32` (moved for `f32`, converted for pixels).
     pub fn into_f32(self) -> Vec<f32> {
         match self {
             Values::F32(v) => v,
             Values::Pixels(b) => b.iter().map(|&p| pixel(p)).collect(),
-        }
-    }
-
-    /// The bytes, for pixels.
-    pub fn pixels(&self) -> Option<&[u8]> {
-        match self {
-            Values::Pixels(b) => Some(b),
-            Values::F32(_) => None,
-        }
-    }
-
-    /// The bytes the values take.
-    pub fn bytes(&self) -> u64 {
-        match self {
-            Values::F32(v) => (v.len() * std::mem::size_of::<f32>()) as u64,
-            Values::Pixels(b) => b.len() as u64,
         }
     }
 
@@ -673,7 +649,7 @@ mod tests {
         b.source = Some(PathBuf::from("/elsewhere"));
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_eq!(a.fingerprint().len(), 16);
-        let mut values = b.x.to_f32();
+        let mut values = b.x.clone().into_f32();
         values[3] = 3.5;
         b.x = values.into();
         assert_ne!(a.fingerprint(), b.fingerprint());
