@@ -57,8 +57,9 @@ pub struct ExperimentArgs {
     #[arg(long)]
     pub plan_only: bool,
     /// Train the runs with this many worker processes (a number, or auto: one per core for mlp
-    /// and cnn, cores / 4 for resnet18, cores / 8 for resnet50; never more than the runs), each
-    /// with cores / N threads unless --threads says otherwise. Default: auto where that gives
+    /// and cnn, cores / 4 for resnet18, cores / 8 for resnet50; never more than the runs), the
+    /// longest runs first, the cores shared among the workers by the size of their runs (a
+    /// resampled training set is larger) unless --threads says otherwise. Default: auto where that gives
     /// two or more workers, else every run in this process, one after the other. Ctrl-C stops
     /// them all; the same command (with --out) run again continues.
     #[arg(long, value_name = "N|auto", conflicts_with_all = ["plan_only", "slurm"])]

@@ -51,15 +51,9 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The number of workers and the threads of each.
-fn workers_and_threads(
-    jobs: Jobs,
-    threads: Option<usize>,
-    plan: &ExperimentPlan,
-) -> (usize, usize) {
-    let cores = cores();
-    let runs = plan.runs.len().max(1);
-    let n = match jobs {
+/// The number of worker processes.
+fn workers(jobs: Jobs, threads: Option<usize>, plan: &ExperimentPlan, cores: usize) -> usize {
+    match jobs {
         Jobs::N(n) => n,
         Jobs::Auto => {
             let per_run = threads.unwrap_or(match plan.runs.first().map(|r| r.config.model) {
@@ -67,15 +61,33 @@ fn workers_and_threads(
                 Some(ModelKind::Resnet18) => 4,
                 _ => 1,
             });
-            (cores / per_run.max(1)).clamp(1, runs)
+            (cores / per_run.max(1)).clamp(1, plan.runs.len().max(1))
         }
-    };
-    (n, threads.unwrap_or((cores / n).max(1)))
+    }
 }
 
 /// The number of worker processes `--jobs auto` gives for `plan`.
 pub fn auto_workers(threads: Option<usize>, plan: &ExperimentPlan) -> usize {
-    workers_and_threads(Jobs::Auto, threads, plan).0
+    workers(Jobs::Auto, threads, plan, cores())
+}
+
+/// The threads of the next run to start, `costs[0]`: the `free` cores shared among the runs
+/// that start now (`costs`, one per free worker) in proportion to their cost, at least one each
+/// and enough left for the others. With 16 cores and the default comparison's six runs, the two
+/// resampling runs (twice the images per epoch) get 4 threads and the other four 2, where an
+/// equal share gave each 2 and left 4 cores idle.
+fn share(free: usize, costs: &[f64]) -> usize {
+    let total: f64 = costs.iter().sum();
+    let Some(&first) = costs.first() else {
+        return free.max(1);
+    };
+    let room = free.saturating_sub(costs.len() - 1).max(1);
+    let t = if total > 0.0 {
+        (free as f64 * first / total).round() as usize
+    } else {
+        free / costs.len()
+    };
+    t.clamp(1, room)
 }
 
 /// Arguments of `focal run-plan`.
@@ -96,7 +108,8 @@ pub struct RunPlanArgs {
     /// or auto: one per core for mlp and cnn, cores / 4 for resnet18, cores / 8 for resnet50).
     #[arg(long, value_name = "N|auto", requires = "all")]
     pub jobs: Option<Jobs>,
-    /// Worker threads of the CPU backend (default: one per core; with --jobs, cores / N each).
+    /// Worker threads of the CPU backend (default: one per core; with --jobs, the cores shared
+    /// among the workers by the size of their runs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Where the data are read from, when not where the plan recorded them (the bundled data set
@@ -177,6 +190,7 @@ pub fn run_in_process(dir: &Path, data: Option<&Path>, quiet: bool) -> anyhow::R
 /// One worker process: a `focal run-plan DIR --index I`.
 struct Worker {
     index: usize,
+    threads: usize,
     child: Child,
 }
 
@@ -191,13 +205,25 @@ pub fn run_workers(
     quiet: bool,
 ) -> anyhow::Result<Gathered> {
     let exe = std::env::current_exe().context("finding the focal binary")?;
+    let cores = cores();
     loop {
         let plan = ExperimentPlan::read(dir)?;
-        let (n, threads) = workers_and_threads(jobs, threads, &plan);
-        let mut queue: VecDeque<usize> = plan::pending(dir, &plan)?.into();
+        let n = workers(jobs, threads, &plan, cores);
+        // The longest runs first (by cost; plan order among equals), so that no long run is
+        // left to finish alone on a few cores at the end.
+        let mut pending = Vec::new();
+        for index in plan::pending(dir, &plan)? {
+            pending.push((index, plan.run_cost(index)?));
+        }
+        pending.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut queue: VecDeque<(usize, f64)> = pending.into();
         if !quiet && !queue.is_empty() {
+            let how = match threads {
+                Some(t) => format!("{t} thread{} each", if t == 1 { "" } else { "s" }),
+                None => format!("sharing {cores} cores by the size of their runs"),
+            };
             eprintln!(
-                "{} runs to train in {}: {n} worker processes x {threads} threads; Ctrl-C stops them all, and the same command run again continues where they stopped",
+                "{} runs to train in {}: {n} worker processes, {how}, the longest runs first; Ctrl-C stops them all, and the same command run again continues where they stopped",
                 queue.len(),
                 dir.display()
             );
@@ -216,11 +242,24 @@ pub fn run_workers(
                     }
                     *slot = None;
                 }
-                if slot.is_none()
-                    && let Some(index) = queue.pop_front()
-                {
-                    *slot = Some(spawn(&exe, dir, &plan.runs[index], threads, data, quiet)?);
-                }
+            }
+            let busy: usize = slots.iter().flatten().map(|w| w.threads).sum();
+            let mut free = cores.saturating_sub(busy);
+            let mut open = slots.iter().filter(|s| s.is_none()).count();
+            for slot in slots.iter_mut().filter(|s| s.is_none()) {
+                let Some((index, cost)) = queue.pop_front() else {
+                    break;
+                };
+                let t = threads.unwrap_or_else(|| {
+                    let starting = open.min(queue.len() + 1);
+                    let costs: Vec<f64> = std::iter::once(cost)
+                        .chain(queue.iter().take(starting - 1).map(|r| r.1))
+                        .collect();
+                    share(free, &costs)
+                });
+                free = free.saturating_sub(t);
+                open -= 1;
+                *slot = Some(spawn(&exe, dir, &plan.runs[index], t, data, quiet)?);
             }
             if queue.is_empty() && slots.iter().all(Option::is_none) {
                 break;
@@ -265,7 +304,12 @@ fn spawn(
         cmd.arg("--quiet").stderr(Stdio::null());
     } else {
         cmd.stderr(Stdio::piped());
-        eprintln!("[{}] started (run {})", run.run_dir, run.index);
+        eprintln!(
+            "[{}] started (run {}, {threads} thread{})",
+            run.run_dir,
+            run.index,
+            if threads == 1 { "" } else { "s" }
+        );
     }
     let mut child = cmd.spawn().context("starting a worker process")?;
     if let Some(err) = child.stderr.take() {
@@ -279,6 +323,7 @@ fn spawn(
     }
     Ok(Worker {
         index: run.index,
+        threads,
         child,
     })
 }
@@ -426,4 +471,57 @@ pub fn retarget_slurm(dir: &Path, runs: &Range<usize>) -> anyhow::Result<bool> {
         .collect();
     std::fs::write(&path, text).with_context(|| path.display().to_string())?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+
+    /// The threads of runs started one after the other into `open` free workers, as
+    /// `run_workers` starts them.
+    fn start(cores: usize, costs: &[f64], open: usize) -> Vec<usize> {
+        let mut free = cores;
+        let mut out = Vec::new();
+        for i in 0..open.min(costs.len()) {
+            let starting = (open - i).min(costs.len() - i);
+            let t = share(free, &costs[i..i + starting]);
+            free = free.saturating_sub(t);
+            out.push(t);
+        }
+        out
+    }
+
+    #[test]
+    fn cores_are_shared_by_the_size_of_the_runs_starting() {
+        // The default comparison on 16 cores: two resampling runs of twice the cost.
+        let default = [2.0, 2.0, 1.0, 1.0, 1.0, 1.0];
+        assert_eq!(start(16, &default, 6), [4, 4, 2, 2, 2, 2]);
+        // Two cores, two workers: one thread each, whatever the costs.
+        assert_eq!(start(2, &default, 2), [1, 1]);
+        // Equal runs share as equally as whole threads allow.
+        assert_eq!(start(16, &[1.0; 5], 5), [3, 3, 3, 4, 3]);
+        // One run left: every free core.
+        assert_eq!(start(16, &[1.0], 1), [16]);
+        // More workers than cores (--jobs 8 on 2 cores): one thread each, never zero.
+        assert_eq!(start(2, &[1.0; 8], 8), [1; 8]);
+        // More runs than workers: only the runs starting now share the cores.
+        assert_eq!(start(16, &[2.0, 1.0, 1.0, 1.0, 1.0], 2), [11, 5]);
+        // Nothing free (a run finished on an oversubscribed machine): still one thread.
+        assert_eq!(share(0, &[1.0, 1.0]), 1);
+        // Never more threads than cores are free, while every core is given out when the
+        // workers can use them.
+        for cores in 1..=32 {
+            for open in 1..=8 {
+                let costs: Vec<f64> = (0..open).map(|i| 1.0 + (i % 3) as f64).collect();
+                let t = start(cores, &costs, open);
+                let sum: usize = t.iter().sum();
+                assert!(t.iter().all(|&x| x >= 1));
+                if cores >= open {
+                    assert_eq!(sum, cores, "{cores} cores, {open} runs: {t:?}");
+                } else {
+                    assert_eq!(sum, open, "{cores} cores, {open} runs: {t:?}");
+                }
+            }
+        }
+    }
 }

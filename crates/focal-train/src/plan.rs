@@ -38,6 +38,7 @@ use crate::experiment::{
     seed_result, task_summary,
 };
 use crate::progress::Progress;
+use crate::remedy::DataSide;
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{read_json, write_atomic, write_json};
 use crate::run::lock::{self, Acquired, RunLock};
@@ -224,6 +225,25 @@ impl ExperimentPlan {
             index,
             runs: self.runs.len(),
         })
+    }
+
+    /// The relative cost of training run `index`: its epochs times the samples it sees per
+    /// epoch (the training split as its remedy resamples it, plus a third of the validation
+    /// split, which each epoch runs forward only, about a third of a training step). Runs of one
+    /// plan share the model and the split, so this orders them by time and sizes their share of
+    /// the cores (`--jobs`).
+    pub fn run_cost(&self, index: usize) -> Result<f64, TrainError> {
+        let config = &self.run(index)?.config;
+        let [train, val, _] = &self.summary.counts;
+        let n: usize = train.iter().sum();
+        let per_class = |c: Option<&usize>| c.copied().unwrap_or(0) * train.len();
+        let seen = match config.remedy.data_side() {
+            DataSide::None | DataSide::BalancedSampler => n,
+            DataSide::Oversample | DataSide::Smote => per_class(train.iter().max()),
+            DataSide::Undersample => per_class(train.iter().filter(|&&c| c > 0).min()),
+        };
+        let val: usize = val.iter().sum();
+        Ok(config.epochs as f64 * (seen as f64 + val as f64 / 3.0))
     }
 
     /// Whether the plan could still grow: a two-stage sweep whose second stage is not planned.
@@ -552,4 +572,55 @@ pub fn pending(dir: &Path, plan: &ExperimentPlan) -> Result<Vec<usize>, TrainErr
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remedy::RemedyKind;
+    use focal_data::task::{ClassSelector, TaskSpec};
+
+    #[test]
+    fn run_cost_counts_the_samples_each_remedy_trains_on() {
+        let spec = TaskSpec {
+            positive: Some(ClassSelector::Name("Bag".into())),
+            ratio: Some((98, 2)),
+            long_tail: None,
+            allow_majority_positive: false,
+            seed: 0,
+        };
+        let data =
+            PreparedData::new(&focal_data::bundled().unwrap(), &spec, Default::default()).unwrap();
+        let kinds = [
+            RemedyKind::Ce,
+            RemedyKind::Oversample,
+            RemedyKind::Undersample,
+            RemedyKind::BalancedSampler,
+            RemedyKind::Smote,
+        ];
+        let plans: Vec<Plan> = kinds
+            .iter()
+            .map(|&k| Plan {
+                label: format!("{k:?}"),
+                config: TrainConfig::for_remedy(k),
+            })
+            .collect();
+        let plan = ExperimentPlan::compare("t", &data, &plans, &[0], None).unwrap();
+        let [train, val, _] = &plan.summary.counts;
+        let (n, k) = (train.iter().sum::<usize>(), train.len());
+        let (max, min) = (*train.iter().max().unwrap(), *train.iter().min().unwrap());
+        assert!(
+            min > 0 && max > min,
+            "the bundled task is imbalanced: {train:?}"
+        );
+        let epochs = plans[0].config.epochs as f64;
+        let extra = val.iter().sum::<usize>() as f64 / 3.0;
+        let cost = |i| plan.run_cost(i).unwrap();
+        assert_eq!(cost(0), epochs * (n as f64 + extra));
+        assert_eq!(cost(1), epochs * ((max * k) as f64 + extra));
+        assert_eq!(cost(2), epochs * ((min * k) as f64 + extra));
+        assert_eq!(cost(3), cost(0));
+        assert_eq!(cost(4), cost(1));
+        assert!(plan.run_cost(5).is_err());
+    }
 }
