@@ -23,12 +23,20 @@ each remedy and seed on them:
               epoch is one pass over the over-sampled set, as in focal
   focal       softmax focal loss, gamma 2, no alpha, mean: -(1 - p_t)^gamma log p_t
 
+With --schedule cosine (and --warmup-epochs W), both sides run focal's learning-rate schedule
+(`focal compare --schedule cosine --warmup-epochs W`): the rate at each step is focal's
+`TrainConfig::lr_at`, a linear warm-up over the first W epochs times a cosine decay from 1e-3 to 0
+over all steps, set before each step of the PyTorch loop as focal sets it before each of its own;
+the PyTorch runs of a schedule other than the constant one are kept under their own names
+(REMEDY-cosine-wW-seedK), so one PYTORCH_DIR holds both.
+
 It prints, per remedy and side, mean +- sample std over the seeds, and for each metric whether
 focal's mean is ahead of or behind PyTorch's by more than the seed noise sqrt(std_f^2 + std_t^2).
 Results: OUT/quality.md and OUT/quality.json (written whole or not at all); each PyTorch run also
 writes PYTORCH_DIR/REMEDY-seedK.json (default OUT/pytorch), and a rerun of the same command reuses
-finished runs on both sides (focal compare continues its folder). The PyTorch side does not depend
-on focal's settings, so two focal builds can be compared against one PyTorch set:
+finished runs on both sides (focal compare continues its folder; a folder whose comparison is
+finished is read as it is). The PyTorch side does not depend on focal's settings, so two focal
+builds can be compared against one PyTorch set:
     ... --focal build-a/focal --out runs/quality-a --pytorch-dir runs/quality-pytorch
     ... --focal build-b/focal --out runs/quality-b --pytorch-dir runs/quality-pytorch
 
@@ -137,7 +145,26 @@ def best_f1_threshold(y, s):
     return float(cuts[int(np.argmax(f1))])
 
 
-def train_pytorch(remedy, seed, data, epochs, batch, lr, threads):
+def lr_at(base, schedule, warmup, epochs, epoch, step, steps_per_epoch):
+    """focal's TrainConfig::lr_at: the rate at `step` (0-based) of 1-based `epoch`."""
+    spe = float(max(steps_per_epoch, 1))
+    t = (epoch - 1) + step / spe
+    warm = (t + 1.0 / spe) / warmup if warmup > 0 and t < warmup else 1.0
+    if schedule == "cosine":
+        sched = 0.5 * (1.0 + math.cos(math.pi * t / epochs))
+    else:
+        sched = 1.0
+    return base * warm * sched
+
+
+def run_name(remedy, schedule, warmup, seed):
+    """The PyTorch run's file stem: the constant schedule keeps the names of earlier runs."""
+    if schedule == "constant" and warmup == 0:
+        return f"{remedy}-seed{seed}"
+    return f"{remedy}-{schedule}-w{warmup}-seed{seed}"
+
+
+def train_pytorch(remedy, seed, data, epochs, batch, lr, threads, schedule="constant", warmup=0):
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
@@ -153,10 +180,11 @@ def train_pytorch(remedy, seed, data, epochs, batch, lr, threads):
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
-    for _ in range(epochs):
+    steps = (len(y_tr) + batch - 1) // batch
+    for epoch in range(1, epochs + 1):
         model.train()
         perm = torch.randperm(len(y_tr), generator=gen)
-        for i in range(0, len(perm), batch):
+        for step, i in enumerate(range(0, len(perm), batch)):
             idx = perm[i: i + batch]
             logits = model(x_tr[idx])
             if remedy == "focal":
@@ -165,6 +193,9 @@ def train_pytorch(remedy, seed, data, epochs, batch, lr, threads):
                 loss = F.cross_entropy(logits, y_tr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if schedule != "constant" or warmup:
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(lr, schedule, warmup, epochs, epoch, step, steps)
             opt.step()
     per_epoch = (time.perf_counter() - started) / epochs
     model.eval()
@@ -246,6 +277,10 @@ def main():
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--remedies", default="ce,oversample,focal")
+    ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                    help="the learning-rate schedule of both sides (focal's --schedule)")
+    ap.add_argument("--warmup-epochs", type=int, default=0,
+                    help="linear warm-up epochs of both sides (focal's --warmup-epochs)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                     help="PyTorch's intra-op threads (default: one per core)")
     ap.add_argument("--focal-args", default="",
@@ -285,12 +320,21 @@ def main():
            "--test-size", "10000", "--model", "cnn", "--epochs", str(args.epochs),
            "--remedies", ",".join(remedies), "--seeds", str(args.seeds),
            "--out", str(out / "focal"), "--quiet"] + args.focal_args.split()
+    if args.schedule != "constant":
+        cmd += ["--schedule", args.schedule]
+    if args.warmup_epochs:
+        if args.warmup_epochs >= args.epochs:
+            sys.exit(f"--warmup-epochs {args.warmup_epochs}: must be below --epochs {args.epochs}")
+        cmd += ["--warmup-epochs", str(args.warmup_epochs)]
     if args.ensemble:
         if args.ensemble < 2 or args.seeds % args.ensemble:
             sys.exit(f"--ensemble {args.ensemble}: needs K >= 2 and --seeds a multiple of K")
         cmd += ["--ensemble", str(args.ensemble)]
     focal_wall = None
-    if not args.no_focal_run:
+    if (out / "focal" / "comparison.json").exists() and not args.no_focal_run:
+        # focal compare refuses a folder that holds a finished experiment: read it instead.
+        print(f"{out / 'focal'}: focal's comparison is finished; reading it", flush=True)
+    elif not args.no_focal_run:
         print("$ " + " ".join(cmd), flush=True)
         started = time.time()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -324,8 +368,9 @@ def main():
     for r in remedies:
         torch_runs[r] = []
         for s in range(args.seeds):
-            path = pt_dir / f"{r}-seed{s}.json"
-            probs = pt_dir / f"{r}-seed{s}.npz"
+            stem = run_name(r, args.schedule, args.warmup_epochs, s)
+            path = pt_dir / f"{stem}.json"
+            probs = pt_dir / f"{stem}.npz"
             if path.exists() and (probs.exists() or not args.ensemble):
                 torch_runs[r].append(json.loads(path.read_text()))
                 continue
@@ -333,7 +378,8 @@ def main():
                 continue
             print(f"pytorch {r} seed {s} ...", flush=True)
             t0 = time.time()
-            res, scores = train_pytorch(r, s, data, args.epochs, 32, 1e-3, args.threads)
+            res, scores = train_pytorch(r, s, data, args.epochs, 32, 1e-3, args.threads,
+                                        args.schedule, args.warmup_epochs)
             pt_wall += time.time() - t0
             tmp = probs.with_name(probs.stem + ".tmp.npz")
             np.savez(tmp, **scores)
@@ -346,7 +392,8 @@ def main():
             name = f"{r} (ensemble of {k})"
             groups = []
             for g in range(args.seeds // k):
-                files = [pt_dir / f"{r}-seed{s}.npz" for s in range(g * k, g * k + k)]
+                files = [pt_dir / (run_name(r, args.schedule, args.warmup_epochs, s) + ".npz")
+                         for s in range(g * k, g * k + k)]
                 if not all(f.exists() for f in files):
                     continue
                 loaded = [np.load(f) for f in files]
@@ -358,7 +405,8 @@ def main():
             remedies.append(name)
 
     lines = [f"Protocol: Fashion-MNIST pooled, {args.positive} at 98:2, 19600 / 10000 / 10000, "
-             f"cnn, Adam 1e-3, batch 32, {args.epochs} epochs; test split; mean ± sample std "
+             f"cnn, Adam 1e-3 ({args.schedule} schedule, {args.warmup_epochs} warm-up "
+             f"epochs), batch 32, {args.epochs} epochs; test split; mean ± sample std "
              f"over seeds 0..{args.seeds - 1}. focal: `{' '.join(cmd[1:])}`. "
              f"Machine: {platform.machine()} {cpu_model()}, {os.cpu_count()} cores; "
              f"torch {torch.__version__}, {args.threads} threads.", "",
@@ -366,6 +414,7 @@ def main():
              "|---|---|" + "---:|" * len(METRICS)]
     summary = {"protocol": {"positive": args.positive, "epochs": args.epochs,
                             "seeds": args.seeds, "focal_command": cmd,
+                            "schedule": args.schedule, "warmup_epochs": args.warmup_epochs,
                             "focal_wall_s": focal_wall, "pytorch_wall_s": pt_wall,
                             "torch": torch.__version__, "cpu": cpu_model()},
                "remedies": {}}
