@@ -2,7 +2,7 @@
 
 use burn::backend::Dispatch;
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
-use burn::tensor::{DType, Device, Int, Tensor, TensorData};
+use burn::tensor::{DType, Device, Distribution, Int, Tensor, TensorData};
 
 use crate::conv::Conv2dSpec;
 use crate::extension::{FocalKernels, Host, HostInts, HostValues};
@@ -116,6 +116,43 @@ pub fn host_ints<const D: usize>(x: &Tensor<D, Int>) -> HostInts {
     ))
 }
 
+/// Dropout as `burn::nn::Dropout` applies it in training: each element kept with probability
+/// `1 - prob` and scaled by `1 / (1 - prob)`, else zeroed. On flex, for `f32`, the mask comes
+/// from [`crate::dropout::mask`] (drawn in parallel, seeded by one draw from the device's
+/// generator); elsewhere from Burn's Bernoulli draw, as `Dropout::forward`. Either way the
+/// gradient is the incoming one times the mask.
+///
+/// # Panics
+/// `prob` not in `[0, 1)`.
+pub fn dropout<const D: usize>(x: Tensor<D>, prob: f64) -> Tensor<D> {
+    assert!(
+        (0.0..1.0).contains(&prob),
+        "dropout: prob must be in [0, 1), not {prob}"
+    );
+    let keep = 1.0 - prob;
+    let device = x.device();
+    if x.dtype() != DType::F32 || device.clone().without_autodiff() != Device::flex() {
+        let random = x.random_like(Distribution::Bernoulli(keep));
+        return x * random * (1.0 / keep);
+    }
+    // Four uniform draws (about 24 random bits each) folded into the mask's 64-bit seed.
+    let draws = Tensor::<1>::random(
+        [4],
+        Distribution::Default,
+        &device.clone().without_autodiff(),
+    )
+    .into_data()
+    .convert::<f32>()
+    .try_into_vec::<f32>()
+    .expect("converted to f32 above"); // invariant
+    let seed = draws
+        .iter()
+        .fold(0u64, |acc, v| acc.rotate_left(23) ^ u64::from(v.to_bits()));
+    let shape = x.shape();
+    let mask = crate::dropout::mask(seed, keep, shape.num_elements());
+    x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
+}
+
 /// A 2-D max pooling, as `burn::tensor::module::max_pool2d`.
 pub fn max_pool2d(x: Tensor<4>, options: MaxPoolOptions<2>) -> Tensor<4> {
     let [(pt, pb), (pl, pr)] = options.padding;
@@ -151,6 +188,38 @@ mod tests {
         )));
         let f64s = Tensor::<4>::zeros(shape, (&Device::flex(), DType::F64));
         assert!(!applies(&f64s));
+    }
+
+    fn values<const D: usize>(x: Tensor<D>) -> Vec<f32> {
+        x.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+    }
+
+    /// On flex the mask follows the device's seed, holds 0 or 1 / keep, keeps about the share
+    /// asked for, and is the gradient; an `f64` tensor takes Burn's own draw, with the same
+    /// rule.
+    #[test]
+    fn dropout_follows_the_device_seed_and_its_mask_is_the_gradient() {
+        let device = Device::flex().autodiff();
+        let x = Tensor::<2>::ones([64, 300], &device).require_grad();
+        device.seed(5);
+        let a = dropout(x.clone(), 0.25);
+        let again = dropout(x.clone(), 0.25);
+        device.seed(5);
+        let b = dropout(x.clone(), 0.25);
+        let mask = values(a.clone());
+        assert_eq!(mask, values(b));
+        assert_ne!(mask, values(again));
+        let scale = (1.0f64 / 0.75) as f32;
+        assert!(mask.iter().all(|&v| v == 0.0 || v == scale));
+        let kept = mask.iter().filter(|&&v| v != 0.0).count() as f64 / mask.len() as f64;
+        assert!((kept - 0.75).abs() < 0.02, "kept {kept}");
+        let grads = a.sum().backward();
+        assert_eq!(values(x.grad(&grads).unwrap()), mask);
+
+        let wide = Tensor::<2>::ones([64, 300], (&device, DType::F64));
+        let out = values(dropout(wide, 0.25));
+        assert!(out.iter().all(|&v| v == 0.0 || (v - scale).abs() < 1e-6));
+        assert!(out.contains(&0.0) && out.iter().any(|&v| v != 0.0));
     }
 
     /// The values, the address of the first, and the type of what `host_ints` gave.

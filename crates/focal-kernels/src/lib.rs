@@ -28,13 +28,14 @@
 mod api;
 mod autodiff;
 mod conv;
+mod dropout;
 mod extension;
 mod gradient;
 mod layers;
 mod pool;
 
-pub use api::{attach_gradient, conv2d, host_ints, host_values, max_pool2d};
+pub use api::{attach_gradient, conv2d, dropout, host_ints, host_values, max_pool2d};
 pub use conv::Conv2dSpec;
 pub use extension::{FocalKernels, Host, HostElement, HostInts, HostValues};
-pub use layers::{conv2d_layer, max_pool2d_layer};
+pub use layers::{conv2d_layer, dropout_layer, max_pool2d_layer};
 pub use pool::Pool2dSpec;

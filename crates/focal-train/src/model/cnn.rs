@@ -5,7 +5,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::tensor::{Device, Tensor};
-use focal_kernels::{conv2d_layer, max_pool2d_layer};
+use focal_kernels::{conv2d_layer, dropout_layer, max_pool2d_layer};
 
 /// conv3x3(32) - ReLU - maxpool2 - conv3x3(64) - ReLU - maxpool2 - dropout - linear(128) - ReLU -
 /// linear(classes).
@@ -70,8 +70,10 @@ impl Cnn {
         let x = max_pool2d_layer(&self.pool, self.relu.forward(conv2d_layer(&self.conv1, x)));
         let x = max_pool2d_layer(&self.pool, self.relu.forward(conv2d_layer(&self.conv2, x)));
         let x: Tensor<2> = x.flatten(1, 3);
-        let x = self.relu.forward(self.fc.forward(self.dropout.forward(x)));
-        self.head.forward(self.dropout.forward(x))
+        let x = self
+            .relu
+            .forward(self.fc.forward(dropout_layer(&self.dropout, x)));
+        self.head.forward(dropout_layer(&self.dropout, x))
     }
 }
 

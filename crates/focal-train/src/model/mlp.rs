@@ -3,6 +3,7 @@
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor};
+use focal_kernels::dropout_layer;
 
 /// Two hidden layers of ReLU units with dropout, then a linear head.
 ///
@@ -42,6 +43,6 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let x = self.relu.forward(self.fc1.forward(x));
         let x = self.relu.forward(self.fc2.forward(x));
-        self.head.forward(self.dropout.forward(x))
+        self.head.forward(dropout_layer(&self.dropout, x))
     }
 }
