@@ -12,6 +12,8 @@
 //! without autodiff) and for `f32` they run these kernels, with the backward passes registered
 //! in Burn's autodiff graph; on any other device or dtype, or for a grouped convolution, they
 //! call Burn's own `conv2d` / `max_pool2d`, so a model written with them runs everywhere.
+//! [`dropout`] (and [`dropout_layer`] for burn-nn's `Dropout`) draws its mask in parallel on flex
+//! instead of element by element from one locked generator (see the `dropout` module).
 //!
 //! ```
 //! use burn::tensor::{Device, Tensor, ops::{ConvOptions, MaxPoolOptions}};
