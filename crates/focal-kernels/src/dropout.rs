@@ -53,8 +53,9 @@ mod tests {
 
     #[test]
     fn splitmix64_matches_the_published_sequence() {
-        // The first outputs from seed 1234567 (Vigna's splitmix64.c, as used to seed
-        // xoshiro): a reference for the constants and the order of the steps.
+        // The first outputs from state 1234567 of the reference algorithm (Vigna's
+        // splitmix64.c, the seeder of xoshiro; values from a line-by-line Python transcription
+        // of it): a check of the constants and the order of the steps.
         let expected = [
             6457827717110365317u64,
             3203168211198807973,
