@@ -51,10 +51,10 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The number of worker processes.
+/// The number of worker processes (never more than the runs).
 fn workers(jobs: Jobs, threads: Option<usize>, plan: &ExperimentPlan, cores: usize) -> usize {
     match jobs {
-        Jobs::N(n) => n,
+        Jobs::N(n) => n.min(plan.runs.len().max(1)),
         Jobs::Auto => {
             let per_run = threads.unwrap_or(match plan.runs.first().map(|r| r.config.model) {
                 Some(ModelKind::Resnet50) => 8,
