@@ -77,6 +77,20 @@ fn by_class(y: &[usize]) -> Vec<Vec<usize>> {
     v
 }
 
+impl SamplingStrategy {
+    /// How many samples over-sampling (`over`) or under-sampling with this strategy leaves, from
+    /// the class counts: what a sampler's `fit_resample` returns, without drawing it (to size a
+    /// run before it starts). Errors as `fit_resample` would for a strategy the counts cannot meet.
+    pub fn resampled_len(&self, counts: &[usize], over: bool) -> Result<usize, DataError> {
+        let dir = if over {
+            Direction::Over
+        } else {
+            Direction::Under
+        };
+        Ok(resolve(self, counts, dir)?.values().sum())
+    }
+}
+
 /// Resolves `strategy` to a target count per present class.
 fn resolve(
     strategy: &SamplingStrategy,
@@ -524,6 +538,31 @@ mod tests {
         let r = resolve(&SamplingStrategy::Ratio(0.5), &counts, Direction::Under).unwrap();
         assert_eq!(r, BTreeMap::from([(0, 200), (1, 100)]));
         assert!(resolve(&SamplingStrategy::Ratio(0.05), &counts, Direction::Over).is_err());
+    }
+
+    #[test]
+    fn resampled_len_is_what_the_samplers_return() {
+        // Three classes, one of them absent: it stays absent either way.
+        let y: Vec<usize> = [0; 7].into_iter().chain([2; 3]).collect();
+        let x: Vec<f32> = (0..y.len() * 2).map(|v| v as f32).collect();
+        let counts = [7, 0, 3];
+        for strategy in [SamplingStrategy::Auto, SamplingStrategy::Ratio(0.5)] {
+            let over = RandomOverSampler {
+                strategy: strategy.clone(),
+            };
+            let under = RandomUnderSampler {
+                strategy: strategy.clone(),
+            };
+            let (_, yo) = over.fit_resample(&x, &y, 2, 1).unwrap();
+            let (_, yu) = under.fit_resample(&x, &y, 2, 1).unwrap();
+            assert_eq!(strategy.resampled_len(&counts, true).unwrap(), yo.len());
+            assert_eq!(strategy.resampled_len(&counts, false).unwrap(), yu.len());
+        }
+        assert!(
+            SamplingStrategy::Ratio(0.1)
+                .resampled_len(&counts, true)
+                .is_err()
+        );
     }
 
     #[test]

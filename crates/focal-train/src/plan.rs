@@ -44,6 +44,7 @@ use crate::run::files::{read_json, write_atomic, write_json};
 use crate::run::lock::{self, Acquired, RunLock};
 use crate::run::record::{read_config, read_metrics};
 use crate::train::RunSummary;
+use focal_data::sampling::SamplingStrategy;
 
 /// The file name of the plan in an experiment folder.
 pub const PLAN_FILE: &str = "plan.json";
@@ -235,12 +236,12 @@ impl ExperimentPlan {
     pub fn run_cost(&self, index: usize) -> Result<f64, TrainError> {
         let config = &self.run(index)?.config;
         let [train, val, _] = &self.summary.counts;
-        let n: usize = train.iter().sum();
-        let per_class = |c: Option<&usize>| c.copied().unwrap_or(0) * train.len();
         let seen = match config.remedy.data_side() {
-            DataSide::None | DataSide::BalancedSampler => n,
-            DataSide::Oversample | DataSide::Smote => per_class(train.iter().max()),
-            DataSide::Undersample => per_class(train.iter().filter(|&&c| c > 0).min()),
+            DataSide::None | DataSide::BalancedSampler => train.iter().sum(),
+            DataSide::Oversample | DataSide::Smote => {
+                SamplingStrategy::Auto.resampled_len(train, true)?
+            }
+            DataSide::Undersample => SamplingStrategy::Auto.resampled_len(train, false)?,
         };
         let val: usize = val.iter().sum();
         Ok(config.epochs as f64 * (seen as f64 + val as f64 / 3.0))
