@@ -1,0 +1,158 @@
+//! Run folders written by an earlier focal still evaluate, resume, predict and export through
+//! the commands a user types, giving what that version gave.
+//!
+//! `focal-train/tests/fixtures/train-c3246bb/` was written by focal at commit c3246bb with
+//! `scripts/make_old_train_fixture.sh` (see there): `complete/` finished, `interrupted/` killed
+//! after its first epoch, both `train --data images --model cnn --epochs 4`; `expected/` holds
+//! what c3246bb's own `eval --run`, `predict` and `export` printed and wrote for `complete/`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{focal, stderr};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../focal-train/tests/fixtures/train-c3246bb")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A copy of the fixture's run `name` in a fresh temporary folder (the commands write into it).
+fn run_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join(name);
+    copy_dir(&fixture().join(name), &run);
+    (tmp, run)
+}
+
+fn images() -> String {
+    fixture().join("images").to_str().unwrap().to_string()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn an_old_run_re_evaluates_to_what_its_version_printed() {
+    let (_tmp, run) = run_copy("complete");
+    let o = focal(&["eval", "--run", s(&run), "--data", &images()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // What c3246bb printed, the run's path aside.
+    let want = fs::read_to_string(fixture().join("expected/eval.txt"))
+        .unwrap()
+        .replace("{run}", s(&run));
+    assert_eq!(
+        want.matches("confusion matrix").count(),
+        2,
+        "argmax and tuned"
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), want);
+}
+
+#[test]
+fn an_old_run_predicts_what_its_version_predicted() {
+    let (tmp, run) = run_copy("complete");
+    let out = tmp.path().join("p.csv");
+    let o = focal(&[
+        "predict",
+        "--run",
+        s(&run),
+        "--data",
+        &images(),
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = fs::read_to_string(fixture().join("expected/predict.csv")).unwrap();
+    assert_eq!(
+        want.lines().count(),
+        401,
+        "the fixture's 400 images and a header"
+    );
+    assert_eq!(fs::read_to_string(&out).unwrap(), want);
+}
+
+/// The tensors of a safetensors file: name -> (dtype, shape, bytes).
+fn tensors(bytes: &[u8]) -> BTreeMap<String, (String, Vec<u64>, Vec<u8>)> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let data = &bytes[8 + n..];
+    header
+        .into_iter()
+        .filter(|(k, _)| k != "__metadata__")
+        .map(|(k, v)| {
+            let at = |i: usize| v["data_offsets"][i].as_u64().unwrap() as usize;
+            let shape = v["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap())
+                .collect();
+            let dtype = v["dtype"].as_str().unwrap().to_string();
+            (k, (dtype, shape, data[at(0)..at(1)].to_vec()))
+        })
+        .collect()
+}
+
+#[test]
+fn an_old_run_exports_the_tensors_its_version_exported() {
+    let (_tmp, run) = run_copy("complete");
+    let o = focal(&["export", "--run", s(&run), "--format", "safetensors"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = tensors(&fs::read(run.join("model.safetensors")).unwrap());
+    let want = tensors(&fs::read(fixture().join("expected/export.safetensors")).unwrap());
+    assert_eq!(want.len(), 8, "the CNN's 8 tensors");
+    assert_eq!(got, want);
+    let mut sidecar: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("model.safetensors.json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["run"], s(&run));
+    sidecar.as_object_mut().unwrap().remove("run");
+    let want: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(fixture().join("expected/export.sidecar.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sidecar, want);
+}
+
+#[test]
+fn an_old_interrupted_run_resumes_to_the_finished_runs_results() {
+    let (_tmp, run) = run_copy("interrupted");
+    assert!(!run.join("metrics.json").exists());
+    let o = focal(&["train", "--resume", s(&run), "--data", &images(), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let complete = fixture().join("complete");
+    // The same numbers but the measured time per epoch.
+    let metrics = |dir: &Path| {
+        let mut m: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+        assert!(m["time_per_epoch_s"].as_f64().unwrap() > 0.0);
+        m.as_object_mut().unwrap().remove("time_per_epoch_s");
+        m
+    };
+    assert_eq!(metrics(&run), metrics(&complete));
+    for file in ["predictions.csv", "val_predictions.csv", "report.txt"] {
+        assert_eq!(
+            fs::read_to_string(run.join(file)).unwrap(),
+            fs::read_to_string(complete.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let history = fs::read_to_string(run.join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 5, "a header and four epochs");
+}
