@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes crates/focal-train/tests/fixtures/compare-cf3ce54/: an experiment folder written by an
+# Writes crates/focal-experiment/tests/fixtures/compare-cf3ce54/: an experiment folder written by an
 # earlier focal, which tests/old_runs.rs loads to check that old run folders still read.
 #
 #   scripts/make_old_run_fixture.sh PATH/TO/OLD/focal
@@ -8,7 +8,7 @@
 # small generated CSV (300 rows, 4 features, 1 in 6 "tumour"), written beside the runs.
 set -euo pipefail
 focal=${1:?usage: $0 PATH/TO/focal (built at cf3ce54)}
-out=crates/focal-train/tests/fixtures/compare-cf3ce54
+out=crates/focal-experiment/tests/fixtures/compare-cf3ce54
 rm -rf "$out" && mkdir -p "$out"
 python3 - "$out/data.csv" <<'PY'
 import random, sys

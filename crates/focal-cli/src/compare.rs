@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use focal_data::split::SplitFractions;
-use focal_train::experiment::{Plan, SweepMetric, SweepSpec};
-use focal_train::pipeline::{self, Rebuilt};
-use focal_train::plan::ExperimentPlan;
+use focal_experiment::experiment::{Plan, SweepMetric, SweepSpec};
+use focal_experiment::pipeline::{self, Rebuilt};
+use focal_experiment::plan::ExperimentPlan;
 use focal_train::{Alpha, PreparedData, Remedy, RemedyKind, RemedyParams};
 
 use crate::plan::{self, Jobs};
@@ -312,7 +312,7 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     t.check_augment_flags(&kinds)?;
     let seeds = seeds(&args.common)?;
     if let Some(k) = args.ensemble {
-        focal_train::ensemble::check(k, seeds.len())?;
+        focal_experiment::ensemble::check(k, seeds.len())?;
     }
     // Every flag is checked; now the (slow) part.
     let data = prepare(&args.common)?;

@@ -1,6 +1,6 @@
 //! `focal run-plan`, and the three ways to train a planned experiment: in this process, with
 //! worker processes on this machine (`--jobs`), or as a Slurm job array (`--slurm`). The plan
-//! and its runs are focal-train's ([`focal_train::plan`]); this module spawns processes and
+//! and its runs are focal-train's ([`focal_experiment::plan`]); this module spawns processes and
 //! writes shell scripts, which name flags.
 
 use std::collections::VecDeque;
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use focal_train::ModelKind;
-use focal_train::pipeline;
-use focal_train::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
+use focal_experiment::pipeline;
+use focal_experiment::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
 
 use crate::train::CliProgress;
 

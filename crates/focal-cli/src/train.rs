@@ -150,7 +150,7 @@ pub fn check_run_dir(dir: &Path, flag: &str) -> anyhow::Result<()> {
 
 /// Rebuilds the data of a finished or interrupted run, from `data` or the run's own source.
 pub fn run_data(run_dir: &Path, data: Option<&Path>) -> anyhow::Result<PreparedData> {
-    focal_train::pipeline::run_data(run_dir, data).with_context(|| match data {
+    focal_train::run::run_data(run_dir, data).with_context(|| match data {
         Some(p) => format!(
             "rebuilding the task of {} from --data {}",
             run_dir.display(),
@@ -311,7 +311,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let data = run_data(dir, t.task.data.as_deref())?;
         let rc = focal_train::read_config(dir)?;
         let progress = CliProgress::new(t.quiet, rc.train.epochs, &data);
-        let s = focal_train::resume(dir, &data, &progress)
+        let s = focal_experiment::pipeline::resume(dir, &data, &progress)
             .with_context(|| format!("--resume {}", dir.display()));
         progress.finish();
         s?
@@ -368,7 +368,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 dir.display()
             ));
         }
-        let s = focal_train::train(&config, &data, &dir, &progress);
+        let s = focal_experiment::pipeline::train(&config, &data, &dir, &progress);
         progress.finish();
         if s.is_err() {
             remove_unstarted(&dir, &args.out, out_existed);

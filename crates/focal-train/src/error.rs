@@ -578,14 +578,16 @@ impl TrainError {
         }
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// A [`TrainError::Io`] about `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         TrainError::Io {
             path: path.into(),
             error: source,
         }
     }
 
-    pub(crate) fn format(path: impl Into<PathBuf>, message: impl fmt::Display) -> Self {
+    /// A [`TrainError::Format`] about `path`.
+    pub fn format(path: impl Into<PathBuf>, message: impl fmt::Display) -> Self {
         TrainError::Format {
             path: path.into(),
             message: message.to_string(),

@@ -6,11 +6,13 @@
 //! - [`Remedy`] / [`REMEDIES`]: the imbalance remedies, each a data side and a loss;
 //! - [`Model`] / [`ModelKind`]: MLP, small CNN, torchvision ResNet-18/50 (optionally pretrained);
 //! - [`train()`] / [`resume()`]: our own training loop (Adam or SGD, schedules, clipping, NaN
-//!   guard, early stopping on validation PR-AUC, a checkpoint per epoch), then the run's report;
+//!   guard, early stopping on validation PR-AUC, a checkpoint per epoch);
 //! - [`run`]: the run folder it writes (every file format is defined there), with test metrics
 //!   at two decision rules: argmax, and a threshold tuned on validation;
-//! - [`experiment`] / [`plan`] / [`pipeline`]: several runs on one split (planned, so that
-//!   many processes or machines can train them), their tables and reports.
+//! - [`predict`] / [`export`]: a finished run applied to new data, or written out as weights.
+//!
+//! Several runs on one split (comparisons, sweeps, ensembles, plans for many processes) and the
+//! HTML reports are the crate `focal-experiment`'s.
 //!
 //! ARCHITECTURE.md at the repository root draws the modules and what may import what.
 //!
@@ -30,18 +32,13 @@ mod augmentation;
 mod config;
 mod data;
 pub mod device;
-pub mod ensemble;
 mod error;
 mod evaluate;
-pub mod experiment;
 pub mod export;
 pub mod model;
-pub mod pipeline;
-pub mod plan;
 pub mod predict;
 mod progress;
 mod remedy;
-pub mod report;
 pub mod run;
 pub mod train;
 
@@ -60,7 +57,6 @@ pub use evaluate::{
     ClassScores, DecisionRule, Predictions, RuleMetrics, ThresholdObjective, Tuned, tune,
 };
 pub use model::{Model, ModelKind};
-pub use pipeline::{resume, train};
 pub use progress::{NoProgress, Progress};
 pub use remedy::{
     Alpha, DEFAULT_CB_BETA, DEFAULT_DRW_BETA, DEFAULT_EPSILON, DEFAULT_GAMMA, DEFAULT_TAU,
@@ -69,6 +65,7 @@ pub use remedy::{
 pub use run::{TrainState, read_config, read_split};
 pub use train::{
     RunSummary, epoch_seed, evaluate_run, evaluate_run_predictions, final_metrics, predict,
+    resume, train,
 };
 
 /// The default positive (rare) class of the bundled Fashion-MNIST task: Shirt, the hard one

@@ -12,7 +12,7 @@ use crate::device::DeviceChoice;
 use crate::error::{Setting, TrainError};
 use crate::evaluate::Predictions;
 use crate::model::Model;
-use crate::pipeline::run_data;
+use crate::run::rebuild::run_data;
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{csv_bytes, write_atomic};
 use crate::run::record::{Preprocessing, RunConfig, read_config, read_metrics};

@@ -50,8 +50,8 @@ pub mod files;
 pub mod history;
 pub mod lock;
 pub mod predictions;
+pub mod rebuild;
 pub mod record;
-pub mod tensorboard;
 pub mod text_report;
 pub mod tracking;
 
@@ -60,6 +60,7 @@ pub use curves::{CALIBRATION_BINS, top_label, write_curves};
 pub use files::{fresh_run_dir, read_json, write_atomic, write_json};
 pub use history::{read_history, run_history, write_history};
 pub use predictions::PredictionsFile;
+pub use rebuild::{run_data, task_data};
 pub use record::{
     CalibrationRecord, EpochRecord, FinalMetrics, Preprocessing, RunConfig, SplitCounts,
     StopReason, read_config, read_metrics, read_split, write_config, write_split,

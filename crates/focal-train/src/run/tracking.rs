@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::error::TrainError;
 use crate::evaluate::Predictions;
 use crate::run::record::{EpochRecord, FinalMetrics};
-use crate::run::tensorboard::EventWriter;
+use focal_tensorboard::EventWriter;
 
 /// The file of per-epoch JSON objects.
 pub const METRICS_JSONL: &str = "metrics.jsonl";

@@ -1,24 +1,23 @@
 //! The orchestration point: a run or an experiment from start to report. The training loop
-//! ([`crate::train`]) and experiments ([`crate::experiment`]) write their files; this module
+//! ([`focal_train::train`]) and experiments ([`crate::experiment`]) write their files; this module
 //! then draws the HTML reports from those files ([`crate::report`]), and is the only caller of
 //! the report module.
 
 use std::path::Path;
 
-use crate::config::TrainConfig;
-use crate::data::{PreparedData, TaskRecord};
-use crate::error::TrainError;
+use focal_train::TrainConfig;
+use focal_train::PreparedData;
+use focal_train::TrainError;
 use crate::experiment::{self, Comparison, Plan, SweepSpec};
 use crate::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
-use crate::progress::Progress;
+use focal_train::Progress;
 use crate::report;
-use crate::run::files::write_atomic;
-use crate::run::lock;
-use crate::run::record::{read_config, read_split};
-use crate::train::{self as train_loop, RunSummary};
+use focal_train::run::files::write_atomic;
+use focal_train::run::lock;
+use focal_train::train::{self as train_loop, RunSummary};
 
 /// Trains `config` on `data` into the run folder `out_dir` and draws its `report.html`.
-/// See [`crate::train::train`] for what is written and when it fails.
+/// See [`focal_train::train::train`] for what is written and when it fails.
 pub fn train(
     config: &TrainConfig,
     data: &PreparedData,
@@ -32,7 +31,7 @@ pub fn train(
     Ok(summary)
 }
 
-/// Continues the run in `run_dir` (see [`crate::train::resume`]) and draws its `report.html`.
+/// Continues the run in `run_dir` (see [`focal_train::train::resume`]) and draws its `report.html`.
 pub fn resume(
     run_dir: &Path,
     data: &PreparedData,
@@ -212,31 +211,6 @@ pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, TrainError> {
     }
 }
 
-/// The data of a finished or interrupted run, rebuilt as the run built them: from `data`, or
-/// the source the run recorded (when that path still exists), or the bundled data set; checked
-/// against the run's `split.json`.
-pub fn run_data(run_dir: &Path, data: Option<&Path>) -> Result<PreparedData, TrainError> {
-    let rc = read_config(run_dir)?;
-    let prepared = task_data(&rc.task, data)?;
-    if prepared.splits != read_split(run_dir)? {
-        return Err(TrainError::SplitMismatch {
-            run: run_dir.to_path_buf(),
-        });
-    }
-    Ok(prepared)
-}
-
-/// The task `task` rebuilt from `data`, or the source it recorded (when that path still exists),
-/// or the bundled data set.
-fn task_data(task: &TaskRecord, data: Option<&Path>) -> Result<PreparedData, TrainError> {
-    let recorded = task.source.path().filter(|p| p.exists());
-    let source = match data.or(recorded) {
-        Some(p) => focal_data::load(p, &task.load_options())?,
-        None => focal_data::load_bundled(&task.load_options())?,
-    };
-    PreparedData::rebuild(&source, task)
-}
-
 /// The plan of the experiment in `dir` and its task, rebuilt as the plan built it (from `data`,
 /// the recorded source or the bundled data set) and checked against the plan's fingerprint and
 /// `split.json`: what every process that trains runs of the plan starts from.
@@ -245,7 +219,7 @@ pub fn plan_data(
     data: Option<&Path>,
 ) -> Result<(ExperimentPlan, PreparedData), TrainError> {
     let plan = ExperimentPlan::read(dir)?;
-    let prepared = task_data(&plan.task, data)?;
+    let prepared = focal_train::run::task_data(&plan.task, data)?;
     plan::check_data(dir, &plan, &prepared)?;
     Ok((plan, prepared))
 }

@@ -5,7 +5,7 @@
 //! (`config.json`, `metrics.json`, `checkpoint/last/state.json`, `curves/*.csv`), which is what
 //! `focal report DIR` does.
 //!
-//! This module is a leaf: it reads the run-folder formats ([`crate::run`]) and comparisons
+//! This module is a leaf: it reads the run-folder formats ([`focal_train::run`]) and comparisons
 //! ([`crate::experiment`]) and nothing imports it but the orchestration ([`crate::pipeline`]).
 
 pub mod plots;
@@ -13,13 +13,13 @@ pub mod plots;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::config::TrainConfig;
-use crate::error::TrainError;
-use crate::evaluate::DecisionRule;
+use focal_train::TrainConfig;
+use focal_train::TrainError;
+use focal_train::DecisionRule;
 use crate::experiment::{Comparison, Entry, Mark, Table};
-use crate::run::checkpoint;
-use crate::run::files::{read_json, write_atomic};
-use crate::run::record::{EpochRecord, FinalMetrics, RunConfig, read_config};
+use focal_train::run::checkpoint;
+use focal_train::run::files::{read_json, write_atomic};
+use focal_train::run::record::{EpochRecord, FinalMetrics, RunConfig, read_config};
 use plots::{LineChart, Series, confusion_heatmap, html_escape, line_chart};
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}\
@@ -168,7 +168,7 @@ impl RunFiles {
         let config = read_config(dir)?;
         let minority = config.task.minority.unwrap_or(0);
         let history = if checkpoint::exists(dir) || dir.join("history.csv").is_file() {
-            crate::run::run_history(dir)?
+            focal_train::run::run_history(dir)?
         } else {
             Vec::new()
         };
@@ -528,7 +528,7 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
             "Calibration of the run's probabilities{} on test: expected calibration error (top label, {} bins) {}, Brier score of {pos_name} {}; lower is better for both.",
             m.temperature()
                 .map_or_else(String::new, |t| format!(" (temperature {t:.3} applied)")),
-            crate::run::curves::CALIBRATION_BINS,
+            focal_train::run::curves::CALIBRATION_BINS,
             fmt_opt(m.test_ece),
             fmt_opt(m.test_brier)
         ));

@@ -11,7 +11,7 @@
 //!                 base config), "runs": [{"index", "label", "seed", "stage", "run_dir",
 //!                 "config": TrainConfig}]}
 //!   split.json    the split every run shares (each run folder holds its own copy too)
-//!   <run_dir>/    one run folder per planned run (formats in crate::run), plus
+//!   <run_dir>/    one run folder per planned run (formats in focal_train::run), plus
 //!     .lock       held (flock) by the process training the run, released when it exits
 //!     failed.txt  the error that stopped the last attempt (removed when a new attempt starts)
 //! ```
@@ -30,20 +30,20 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrainConfig;
-use crate::data::{PreparedData, TaskRecord};
-use crate::error::TrainError;
+use focal_train::TrainConfig;
+use focal_train::{PreparedData, TaskRecord};
+use focal_train::TrainError;
 use crate::experiment::{
     Comparison, Entry, Plan, ResumeFn, SweepInfo, SweepSpec, TaskSummary, TrainFn, folder_name,
     seed_result, task_summary,
 };
-use crate::progress::Progress;
-use crate::remedy::DataSide;
-use crate::run::checkpoint::{self, Which};
-use crate::run::files::{read_json, write_atomic, write_json};
-use crate::run::lock::{self, Acquired, RunLock};
-use crate::run::record::{read_config, read_metrics};
-use crate::train::RunSummary;
+use focal_train::Progress;
+use focal_train::DataSide;
+use focal_train::run::checkpoint::{self, Which};
+use focal_train::run::files::{read_json, write_atomic, write_json};
+use focal_train::run::lock::{self, Acquired, RunLock};
+use focal_train::run::record::{read_config, read_metrics};
+use focal_train::train::RunSummary;
 use focal_data::sampling::SamplingStrategy;
 
 /// The file name of the plan in an experiment folder.
@@ -279,7 +279,7 @@ pub fn create(
             && old.seeds == plan.seeds
             && old.sweep == plan.sweep
             && first(&old) == first(plan)
-            && crate::run::record::read_split(dir)? == data.splits;
+            && focal_train::run::record::read_split(dir)? == data.splits;
         if !same {
             return Err(TrainError::PlanDiffers {
                 dir: dir.to_path_buf(),
@@ -328,7 +328,7 @@ impl std::fmt::Display for RunState {
     }
 }
 
-/// Takes the run's lock (see [`crate::run::lock`]); `None` when another process holds it.
+/// Takes the run's lock (see [`focal_train::run::lock`]); `None` when another process holds it.
 fn try_lock(run_dir: &Path) -> Result<Option<RunLock>, TrainError> {
     Ok(match lock::try_acquire(run_dir)? {
         Acquired::Locked(l) => Some(l),
@@ -437,7 +437,7 @@ pub fn check_data(
             found: data.fingerprint.clone(),
         });
     }
-    if crate::run::record::read_split(dir)? != data.splits {
+    if focal_train::run::record::read_split(dir)? != data.splits {
         return Err(TrainError::SplitMismatch {
             run: dir.to_path_buf(),
         });
@@ -468,7 +468,7 @@ fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>
     for run in plan.runs.iter().filter(|r| r.stage == stage) {
         let run_dir = dir.join(&run.run_dir);
         let metrics = read_metrics(&run_dir)?;
-        let history = crate::run::run_history(&run_dir)?;
+        let history = focal_train::run::run_history(&run_dir)?;
         let result = seed_result(&metrics, &history, run.seed, run.run_dir.clone(), minority);
         // Runs of one entry are consecutive (seeds within entries).
         if last_label == Some(run.label.as_str())
@@ -578,7 +578,7 @@ pub fn pending(dir: &Path, plan: &ExperimentPlan) -> Result<Vec<usize>, TrainErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remedy::RemedyKind;
+    use focal_train::RemedyKind;
     use focal_data::task::{ClassSelector, TaskSpec};
 
     #[test]

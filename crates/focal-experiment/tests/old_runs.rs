@@ -8,8 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use focal_train::experiment::read_comparison;
-use focal_train::pipeline::{Rebuilt, rebuild_report, run_data};
+use focal_experiment::experiment::read_comparison;
+use focal_experiment::pipeline::{Rebuilt, rebuild_report};
+use focal_train::run::run_data;
 use focal_train::run::{StopReason, read_config, read_metrics};
 use focal_train::{Alpha, DecisionRule, Remedy, evaluate_run};
 

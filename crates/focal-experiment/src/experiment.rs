@@ -16,22 +16,22 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{OptimizerKind, TrainConfig};
-use crate::data::PreparedData;
-use crate::error::{Setting, TrainError};
-use crate::evaluate::{DecisionRule, RuleMetrics};
-use crate::progress::Progress;
-use crate::remedy::{Alpha, RemedyKind, RemedyParams};
-use crate::run::files::{read_json, write_atomic, write_json};
-use crate::run::record::{EpochRecord, FinalMetrics};
-use crate::train::RunSummary;
+use focal_train::{OptimizerKind, TrainConfig};
+use focal_train::PreparedData;
+use focal_train::{Setting, TrainError};
+use focal_train::{DecisionRule, RuleMetrics};
+use focal_train::Progress;
+use focal_train::{Alpha, RemedyKind, RemedyParams};
+use focal_train::run::files::{read_json, write_atomic, write_json};
+use focal_train::run::record::{EpochRecord, FinalMetrics};
+use focal_train::train::RunSummary;
 
-/// Trains one run of an experiment into its folder: [`crate::train::train`], or a caller's
+/// Trains one run of an experiment into its folder: [`focal_train::train::train`], or a caller's
 /// wrapper of it (the pipeline's, which also draws the run's report).
 pub type TrainFn =
     fn(&TrainConfig, &PreparedData, &Path, &dyn Progress) -> Result<RunSummary, TrainError>;
 
-/// Continues an interrupted run in its folder: [`crate::train::resume`], or a caller's wrapper.
+/// Continues an interrupted run in its folder: [`focal_train::train::resume`], or a caller's wrapper.
 pub type ResumeFn = fn(&Path, &PreparedData, &dyn Progress) -> Result<RunSummary, TrainError>;
 
 /// One entry of an experiment: a label and the training configuration (its seed is replaced

@@ -5,19 +5,19 @@
 //! Each run keeps the probabilities it was judged by: `predictions.csv` (test) and
 //! `val_predictions.csv` (validation, calibrated when the test's are). The ensemble averages
 //! them sample by sample, tunes its own threshold on the averaged validation probabilities, and
-//! computes the test metrics as a run does ([`crate::train::final_metrics`]). Its time per epoch
+//! computes the test metrics as a run does ([`focal_train::train::final_metrics`]). Its time per epoch
 //! is the sum of its members' (it costs K trainings).
 
 use std::path::Path;
 
-use crate::config::TrainConfig;
-use crate::error::TrainError;
-use crate::evaluate::Predictions;
+use focal_train::TrainConfig;
+use focal_train::TrainError;
+use focal_train::Predictions;
 use crate::experiment::{Entry, SeedResult, TaskSummary, seed_result};
-use crate::run::checkpoint::TrainState;
-use crate::run::predictions::{PredictionsFile, TEST_PREDICTIONS, VAL_PREDICTIONS};
-use crate::run::record::read_metrics;
-use crate::train::final_metrics;
+use focal_train::run::checkpoint::TrainState;
+use focal_train::run::predictions::{PredictionsFile, TEST_PREDICTIONS, VAL_PREDICTIONS};
+use focal_train::run::record::read_metrics;
+use focal_train::train::final_metrics;
 
 /// The label of the ensembles of `k` seeds of the entry `label`.
 pub fn label(label: &str, k: usize) -> String {
