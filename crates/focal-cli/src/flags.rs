@@ -1,18 +1,28 @@
-//! The CLI's names for the library's settings, and error messages in those names.
+//! The CLI's names for the libraries' settings: one table from [`Setting`] to its flag, and
+//! errors printed in those names.
 //!
-//! The libraries name a setting by its key in `config.json` ([`Setting`]); a user of the CLI
-//! typed a flag, so errors about a setting are printed with the flag instead.
+//! The libraries name a setting by its key (as `config.json` does) and hold the settings of a
+//! message as values ([`focal_data::Message`]); this module gives each its flag, so a message
+//! reads right on the command line without the CLI rewriting any library text.
 
-use focal_data::DataError;
+use focal_data::{DataError, DataSetting};
+use focal_experiment::ExperimentError;
 use focal_train::{Setting, TrainError};
 
-/// The flag of `setting`.
+/// The flag of `setting` (every setting has one: the match is exhaustive, so a new setting
+/// cannot go without).
 pub fn flag(setting: Setting) -> &'static str {
     match setting {
+        Setting::Data(d) => data_flag(d),
+        Setting::Model => "--model",
+        Setting::Remedy => "--remedy",
+        Setting::Remedies => "--remedies",
         Setting::Epochs => "--epochs",
         Setting::BatchSize => "--batch-size",
         Setting::Lr => "--lr",
+        Setting::Optimizer => "--optimizer",
         Setting::WeightDecay => "--weight-decay",
+        Setting::Schedule => "--schedule",
         Setting::ClipGrad => "--clip-grad",
         Setting::WarmupEpochs => "--warmup-epochs",
         Setting::EarlyStop => "--early-stop",
@@ -21,164 +31,69 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::Pretrained => "--pretrained",
         Setting::Gamma => "--gamma",
         Setting::Alpha => "--alpha",
+        Setting::ThenAlpha => "--then-alpha",
         Setting::Beta => "--beta",
         Setting::Tau => "--tau",
         Setting::Epsilon => "--epsilon",
-        Setting::Ratio => "--ratio",
-        Setting::Seeds => "--seeds",
-        Setting::CheckpointEvery => "--checkpoint-every",
+        Setting::Device => "--device",
         Setting::Threads => "--threads",
-        Setting::ImageSize => "--image-size",
-        Setting::Rule => "--rule",
-        Setting::ExportFormat => "--format",
+        Setting::Stream => "--stream",
+        Setting::Calibrate => "--calibrate",
+        Setting::CheckpointEvery => "--checkpoint-every",
+        Setting::LogDir => "--log-dir",
+        Setting::Seed => "--seed",
+        Setting::Seeds => "--seeds",
+        Setting::Ensemble => "--ensemble",
+        Setting::Jobs => "--jobs",
         Setting::Augment => "--augment",
         Setting::AugmentFlip => "--augment-flip",
         Setting::AugmentShift => "--augment-shift",
         Setting::AugmentRotate => "--augment-rotate",
+        Setting::Rule => "--rule",
+        Setting::Threshold => "--threshold",
+        Setting::ExportFormat => "--format",
+        Setting::Resume => "--resume",
+        Setting::Run => "--run",
+        Setting::Out => "--out",
     }
 }
 
-/// `e` in the CLI's words: the flag instead of the setting's key, the flag's spelling of the
-/// values it names. `None` when the library's message already reads right on the command line.
-fn cli_message(e: &TrainError) -> Option<String> {
-    Some(match e {
-        TrainError::OutOfRange {
-            setting,
-            value,
-            allowed,
-        } => format!("{} {value}: {allowed}", flag(*setting)),
-        TrainError::NotApplicable {
-            setting,
-            remedy,
-            reads,
-        } => format!(
-            "{} does not apply to remedy {remedy}; it reads: {}",
-            flag(*setting),
-            if reads.is_empty() {
-                "no parameter".to_string()
-            } else {
-                reads
-                    .iter()
-                    .map(|s| flag(*s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ),
-        TrainError::WarmupTooLong { warmup, epochs } => {
-            format!("--warmup-epochs {warmup}: must be below --epochs {epochs}")
-        }
-        TrainError::NeedsBinaryTask { setting } => {
-            format!("{} needs a binary task (--positive CLASS)", flag(*setting))
-        }
-        TrainError::PretrainedNeedsResnet { model } => format!(
-            "--pretrained needs --model resnet18 or resnet50 (torchvision weights); got --model {model}"
-        ),
-        TrainError::NonFinite { .. } => format!("{e}; e.g. --lr 1e-4 or --clip-grad 1.0"),
-        TrainError::ModelNeedsImages { model } => {
-            format!("model {model} needs images; this data set holds feature rows: use --model mlp")
-        }
-        TrainError::ImageTooSmall { .. } => e.to_string().replace("use model", "use --model"),
-        TrainError::NoTrainingSample { .. } | TrainError::DataMismatch { .. } => e
-            .to_string()
-            .replace("another ratio", "another --ratio")
-            .replace("pass the run's data", "pass the run's --data"),
-        TrainError::SplitMismatch { .. } => e
-            .to_string()
-            .replace("pass the run's data", "pass the run's --data"),
-        TrainError::BadAlpha { .. }
-        | TrainError::ScalarAlphaNeedsTwoClasses { .. }
-        | TrainError::AlphaLength { .. } => format!("--{e}"),
-        TrainError::AugmentNeedsImages => "--augment: augmentation transforms images; this data \
-             set holds feature rows (CSV): drop --augment (and the remedy oversample-augment)"
-            .to_string(),
-        TrainError::NoAugmentTransform => "--augment with no transform (--augment-flip off, \
-             --augment-shift 0, --augment-rotate 0): turn one on, or drop --augment"
-            .to_string(),
-        TrainError::AugmentShiftTooLarge {
-            shift,
-            height,
-            width,
-        } => format!(
-            "--augment-shift {shift}: the shift must be below the image size ({width}x{height})"
-        ),
-        TrainError::RemedyNeedsAugmentation { remedy } => {
-            format!("remedy {remedy} augments minority images; it needs --augment minority or all")
-        }
-        TrainError::NothingToSweep { setting } => {
-            format!("{}: give at least one value", flag(*setting))
-        }
-        _ => return None,
-    })
+/// The flag of a data setting.
+fn data_flag(setting: DataSetting) -> &'static str {
+    match setting {
+        DataSetting::Data => "--data",
+        DataSetting::Positive => "--positive",
+        DataSetting::Ratio => "--ratio",
+        DataSetting::LongTail => "--long-tail",
+        DataSetting::AllowMajorityPositive => "--allow-majority-positive",
+        DataSetting::LabelColumn => "--label-column",
+        DataSetting::ImageSize => "--image-size",
+        DataSetting::MaxMemory => "--max-memory",
+        DataSetting::Seed => "--seed",
+        DataSetting::SplitSizes => "--train-size/--val-size/--test-size",
+        DataSetting::SplitFractions => "--train-size/--val-size/--test-size",
+    }
 }
 
-/// The data library's errors in the CLI's words: the flags of the arguments it names.
-fn data_message(e: &DataError) -> Option<String> {
-    Some(match e {
-        DataError::InvalidArgument {
-            what,
-            value,
-            reason,
-        } => {
-            let flag = match what.as_str() {
-                "ratio" => "--ratio",
-                "positive class" => "--positive",
-                "long-tail factor" => "--long-tail",
-                "image size" => "--image-size",
-                _ => return None,
-            };
-            let reason = reason
-                .replace(
-                    "name the positive class (a name or an index)",
-                    "add --positive NAME|INDEX",
-                )
-                .replace(
-                    "without a positive class and a ratio",
-                    "without --positive and --ratio",
-                )
-                .replace(
-                    "name the rare class as the positive, or allow a majority positive explicitly",
-                    "name the rare class with --positive, or pass --allow-majority-positive",
-                );
-            format!("invalid {flag} `{value}`: {reason}")
-        }
-        DataError::TooLarge { .. } => e
-            .to_string()
-            .replace(
-                "(a share of physical memory)",
-                "(--max-memory; default a quarter of physical memory)",
-            )
-            .replace(
-                "load them at a smaller image size, e.g.",
-                "pass a smaller --image-size, e.g.",
-            ),
-        DataError::OverBudget { .. } => e.to_string().replace(
-            "raise the memory budget",
-            "raise --max-memory (default a quarter of physical memory)",
-        ),
-        DataError::CsvNotNumeric { .. } | DataError::MissingLabelColumn { .. } => e
-            .to_string()
-            .replace("name it as such", "choose it with --label-column")
-            .replace(
-                "name one of them as the label column",
-                "pass one of them with --label-column",
-            ),
-        _ => return None,
-    })
+/// The flag of `setting`, as an owned name (what the libraries' `render` takes).
+fn name(setting: Setting) -> String {
+    flag(setting).to_string()
 }
 
-/// The whole error chain of `err` on one line (`outer: inner: ...`, as anyhow's `{:#}`), with
-/// every library error about a setting in the CLI's words.
+/// The whole error chain of `err` on one line (`outer: inner: ...`, as anyhow's `{:#}`), every
+/// library error with its settings named by their flags.
 pub fn render(err: &anyhow::Error) -> String {
     err.chain()
         .map(|cause| {
-            cause
-                .downcast_ref::<TrainError>()
-                .and_then(|e| match e {
-                    TrainError::Data(d) => data_message(d),
-                    e => cli_message(e),
-                })
-                .or_else(|| cause.downcast_ref::<DataError>().and_then(data_message))
-                .unwrap_or_else(|| cause.to_string())
+            if let Some(e) = cause.downcast_ref::<ExperimentError>() {
+                e.render(&name)
+            } else if let Some(e) = cause.downcast_ref::<TrainError>() {
+                e.render(&name)
+            } else if let Some(e) = cause.downcast_ref::<DataError>() {
+                e.render(&|d| data_flag(d).to_string())
+            } else {
+                cause.to_string()
+            }
         })
         // One line, whatever a decoder's message holds.
         .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -212,6 +127,15 @@ mod tests {
             render(&e).starts_with("--alpha: 3 weights"),
             "{}",
             render(&e)
+        );
+        // The library's own words name the keys.
+        assert!(
+            TrainError::AlphaLength {
+                given: 3,
+                n_classes: 2
+            }
+            .to_string()
+            .starts_with("alpha: 3 weights")
         );
     }
 }

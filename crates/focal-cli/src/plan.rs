@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use focal_train::ModelKind;
 use focal_experiment::pipeline;
 use focal_experiment::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
+use focal_train::ModelKind;
 
 use crate::train::CliProgress;
 

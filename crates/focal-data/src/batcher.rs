@@ -275,7 +275,7 @@ pub fn batch_from_indices<const D: usize>(
         ) => vec![n, channels, height, width],
         (2, kind) => vec![n, kind.len()],
         _ => {
-            return Err(DataError::arg(
+            return Err(DataError::param(
                 "tensor rank",
                 D,
                 format!(

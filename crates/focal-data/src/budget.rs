@@ -36,12 +36,12 @@ impl Budget {
             return Ok(());
         };
         if needed > left {
-            return Err(DataError::OverBudget {
-                path: path.to_path_buf(),
-                entry: entry.to_string(),
-                needed: total - left + needed,
-                budget: total,
-            });
+            return Err(DataError::over_budget(
+                path,
+                entry,
+                total - left + needed,
+                total,
+            ));
         }
         self.left = Some(left - needed);
         Ok(())

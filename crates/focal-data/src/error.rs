@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::msg;
+use crate::setting::{DataSetting, Message};
+
 /// Everything that can go wrong while loading, building or resampling a data set.
 ///
 /// Each variant carries the file (and line, column or entry) it is about; messages are lowercase,
@@ -99,11 +102,10 @@ pub enum DataError {
         path: PathBuf,
     },
     /// A CSV cell is not a number.
-    #[error(
-        "{path}: line {line}, column {column} (`{header}`): `{value}` is not a number; \
-         features must be numeric (or this is the label column: name it as such)"
-    )]
+    #[error("{message}")]
     CsvNotNumeric {
+        /// The whole message, naming the settings that fix it (see [`DataError::render`]).
+        message: Message,
         /// The CSV file.
         path: PathBuf,
         /// 1-based line number in the file (the header is line 1).
@@ -128,10 +130,10 @@ pub enum DataError {
         reason: String,
     },
     /// The label column asked for is not in the CSV header.
-    #[error(
-        "{path}: no label column `{name}`; the columns are: {available}; name one of them as the label column"
-    )]
+    #[error("{message}")]
     MissingLabelColumn {
+        /// The whole message, naming the settings that fix it (see [`DataError::render`]).
+        message: Message,
         /// The CSV file.
         path: PathBuf,
         /// The label column asked for.
@@ -140,15 +142,10 @@ pub enum DataError {
         available: String,
     },
     /// Decoding the data set would take more memory than the budget allows.
-    #[error(
-        "{path}: {n_samples} images of {shape} take {needed} as f32, above the budget of {budget} \
-         (a share of physical memory); load them at a smaller image size, e.g. 64x64 (or 224x224 \
-         for a ResNet)",
-        shape = shape_text(shape),
-        needed = crate::memory::human_bytes(*needed),
-        budget = crate::memory::human_bytes(*budget)
-    )]
+    #[error("{message}")]
     TooLarge {
+        /// The whole message, naming the settings that fix it (see [`DataError::render`]).
+        message: Message,
         /// The folder or file.
         path: PathBuf,
         /// Number of images.
@@ -161,13 +158,10 @@ pub enum DataError {
         budget: u64,
     },
     /// A file declares more data than the memory budget allows (checked before reading it).
-    #[error(
-        "{path}: {entry} would take {needed} in memory, above the memory budget of {budget}; \
-         raise the memory budget if the machine has that much memory, or use a smaller data set",
-        needed = crate::memory::human_bytes(*needed),
-        budget = crate::memory::human_bytes(*budget)
-    )]
+    #[error("{message}")]
     OverBudget {
+        /// The whole message, naming the settings that fix it (see [`DataError::render`]).
+        message: Message,
         /// The file.
         path: PathBuf,
         /// What in the file: an archive entry, the header's dimensions, the rows read so far.
@@ -233,11 +227,23 @@ pub enum DataError {
         /// What is wrong.
         message: String,
     },
-    /// An argument is out of range or malformed.
-    #[error("invalid {what} `{value}`: {reason}")]
+    /// A setting whose value is out of range, malformed, or at odds with the data.
+    #[error("{message}")]
     InvalidArgument {
-        /// The argument, e.g. `ratio` (named as the library knows it; the CLI names its flag).
-        what: String,
+        /// The setting.
+        setting: DataSetting,
+        /// The value given.
+        value: String,
+        /// The whole message (`invalid <setting> `<value>`: <reason>`), naming settings as
+        /// values (see [`DataError::render`]).
+        message: Message,
+    },
+    /// An argument of a library function (a sampler's, the batcher's) that no user setting
+    /// sets: out of range or malformed.
+    #[error("invalid {name} `{value}`: {reason}")]
+    InvalidParameter {
+        /// The argument, e.g. `k_neighbors`.
+        name: &'static str,
         /// The value given.
         value: String,
         /// What is expected.
@@ -291,16 +297,157 @@ impl DataError {
         }
     }
 
-    /// An [`DataError::InvalidArgument`].
+    /// A [`DataError::InvalidArgument`]: `setting` at `value`, and why not.
     pub(crate) fn arg(
-        what: impl Into<String>,
+        setting: DataSetting,
+        value: impl std::fmt::Display,
+        reason: impl Into<Message>,
+    ) -> Self {
+        let value = value.to_string();
+        let mut message = msg!["invalid ", setting, format!(" `{value}`: ")];
+        message.0.extend(reason.into().0);
+        DataError::InvalidArgument {
+            setting,
+            value,
+            message,
+        }
+    }
+
+    /// A [`DataError::InvalidParameter`].
+    pub(crate) fn param(
+        name: &'static str,
         value: impl std::fmt::Display,
         reason: impl Into<String>,
     ) -> Self {
-        DataError::InvalidArgument {
-            what: what.into(),
+        DataError::InvalidParameter {
+            name,
             value: value.to_string(),
             reason: reason.into(),
+        }
+    }
+
+    /// A [`DataError::TooLarge`].
+    pub(crate) fn too_large(
+        path: &std::path::Path,
+        n_samples: usize,
+        shape: Vec<usize>,
+        needed: u64,
+        budget: u64,
+    ) -> Self {
+        use crate::memory::human_bytes;
+        let message = msg![
+            format!(
+                "{}: {n_samples} images of {} take {} as f32, above the budget of {} (",
+                path.display(),
+                shape_text(&shape),
+                human_bytes(needed),
+                human_bytes(budget)
+            ),
+            DataSetting::MaxMemory,
+            "; default a quarter of physical memory); pass a smaller ",
+            DataSetting::ImageSize,
+            ", e.g. 64x64 (or 224x224 for a ResNet)",
+        ];
+        DataError::TooLarge {
+            message,
+            path: path.to_path_buf(),
+            n_samples,
+            shape,
+            needed,
+            budget,
+        }
+    }
+
+    /// A [`DataError::OverBudget`].
+    pub(crate) fn over_budget(
+        path: &std::path::Path,
+        entry: impl Into<String>,
+        needed: u64,
+        budget: u64,
+    ) -> Self {
+        use crate::memory::human_bytes;
+        let entry = entry.into();
+        let message = msg![
+            format!(
+                "{}: {entry} would take {} in memory, above the memory budget of {}; raise ",
+                path.display(),
+                human_bytes(needed),
+                human_bytes(budget)
+            ),
+            DataSetting::MaxMemory,
+            " (default a quarter of physical memory) if the machine has that much memory, or use \
+             a smaller data set",
+        ];
+        DataError::OverBudget {
+            message,
+            path: path.to_path_buf(),
+            entry,
+            needed,
+            budget,
+        }
+    }
+
+    /// A [`DataError::CsvNotNumeric`].
+    pub(crate) fn csv_not_numeric(
+        path: &std::path::Path,
+        line: u64,
+        column: usize,
+        header: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        let (header, value) = (header.into(), value.into());
+        let message = msg![
+            format!(
+                "{}: line {line}, column {column} (`{header}`): `{value}` is not a number; \
+                 features must be numeric (or this is the label column: choose it with ",
+                path.display()
+            ),
+            DataSetting::LabelColumn,
+            ")",
+        ];
+        DataError::CsvNotNumeric {
+            message,
+            path: path.to_path_buf(),
+            line,
+            column,
+            header,
+            value,
+        }
+    }
+
+    /// A [`DataError::MissingLabelColumn`].
+    pub(crate) fn missing_label_column(
+        path: &std::path::Path,
+        name: impl Into<String>,
+        available: impl Into<String>,
+    ) -> Self {
+        let (name, available) = (name.into(), available.into());
+        let message = msg![
+            format!(
+                "{}: no label column `{name}`; the columns are: {available}; pass one of them \
+                 with ",
+                path.display()
+            ),
+            DataSetting::LabelColumn,
+        ];
+        DataError::MissingLabelColumn {
+            message,
+            path: path.to_path_buf(),
+            name,
+            available,
+        }
+    }
+
+    /// The message, each setting named by `names` (`Display` names them by their keys):
+    /// a command-line tool passes the flags that set them.
+    pub fn render(&self, names: &dyn Fn(DataSetting) -> String) -> String {
+        match self {
+            DataError::InvalidArgument { message, .. }
+            | DataError::TooLarge { message, .. }
+            | DataError::OverBudget { message, .. }
+            | DataError::CsvNotNumeric { message, .. }
+            | DataError::MissingLabelColumn { message, .. } => message.render(names),
+            other => other.to_string(),
         }
     }
 }

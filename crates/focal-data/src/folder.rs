@@ -9,6 +9,7 @@ use image::imageops::FilterType;
 use crate::dataset::{DataFormat, Dataset, SampleKind};
 use crate::error::DataError;
 use crate::memory;
+use crate::setting::DataSetting;
 
 /// What the folder loader reads from the caller's options (`load` builds it from
 /// [`LoadOptions`](crate::LoadOptions)); its own type so that this module does not depend on
@@ -145,7 +146,7 @@ pub(crate) fn resolve_size(
             Ok((w, h))
         } else {
             Err(DataError::arg(
-                "image size",
+                DataSetting::ImageSize,
                 format!("{w}x{h}"),
                 "width and height must be positive",
             ))
@@ -179,13 +180,13 @@ pub(crate) fn check_budget(
 ) -> Result<(), DataError> {
     let needed = memory::f32_bytes(n, shape.iter().product());
     match budget.or_else(memory::default_budget) {
-        Some(budget) if needed > budget => Err(DataError::TooLarge {
-            path: path.to_path_buf(),
-            n_samples: n,
-            shape: shape.to_vec(),
+        Some(budget) if needed > budget => Err(DataError::too_large(
+            path,
+            n,
+            shape.to_vec(),
             needed,
             budget,
-        }),
+        )),
         _ => Ok(()),
     }
 }

@@ -23,6 +23,7 @@ mod inputs;
 mod load;
 mod npz;
 mod resize;
+mod setting;
 mod table;
 
 pub mod augment;
@@ -43,4 +44,5 @@ pub use error::DataError;
 pub use idx::FASHION_MNIST_CLASSES;
 pub use inputs::{InputLabels, InputOptions, Inputs, load_inputs};
 pub use load::{LoadOptions, Probe, load, load_bundled, probe};
+pub use setting::{DataSetting, Message, Part};
 pub use split::SplitFractions;

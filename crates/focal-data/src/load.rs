@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::dataset::{DataFormat, Dataset, SampleKind};
 use crate::error::DataError;
 use crate::folder::FolderOptions;
+use crate::setting::DataSetting;
 use crate::{folder, idx, npz, resize, table};
 
 /// Options for [`load`]; every field is optional and `Default` picks the documented default.
@@ -98,7 +99,7 @@ fn sized(path: &Path, ds: Dataset, opts: &LoadOptions) -> Result<Dataset, DataEr
             Ok(resize::resize_images(ds, size))
         }
         (Some(size), SampleKind::Tabular { .. }) => Err(DataError::arg(
-            "image size",
+            DataSetting::ImageSize,
             format!("{}x{}", size.0, size.1),
             format!(
                 "{} holds feature rows, not images; leave the image size out",

@@ -114,7 +114,7 @@ fn resolve(
         }
         SamplingStrategy::Ratio(r) => {
             if present.len() != 2 {
-                return Err(DataError::arg(
+                return Err(DataError::param(
                     "sampling strategy",
                     r,
                     format!(
@@ -124,7 +124,7 @@ fn resolve(
                 ));
             }
             if !(r.is_finite() && *r > 0.0 && *r <= 1.0) {
-                return Err(DataError::arg(
+                return Err(DataError::param(
                     "sampling ratio",
                     r,
                     "must be in (0, 1]: n_minority / n_majority",
@@ -168,7 +168,7 @@ fn resolve(
         SamplingStrategy::Counts(wanted) => {
             for (&c, &t) in wanted {
                 let Some(&n) = targets.get(&c) else {
-                    return Err(DataError::arg(
+                    return Err(DataError::param(
                         "sampling counts",
                         format!("{c}: {t}"),
                         format!("class {c} has no sample to resample from"),
@@ -362,7 +362,7 @@ impl Resampler for Smote {
     ) -> Result<(Vec<f32>, Vec<usize>), DataError> {
         validate(x, y, sample_len)?;
         if self.k_neighbors == 0 {
-            return Err(DataError::arg("k_neighbors", 0, "must be at least 1"));
+            return Err(DataError::param("k_neighbors", 0, "must be at least 1"));
         }
         let classes = by_class(y);
         let counts: Vec<usize> = classes.iter().map(Vec::len).collect();
@@ -445,7 +445,7 @@ impl WeightedRandomSampler {
             .iter()
             .find(|w| !(w.is_finite() && **w >= 0.0))
         {
-            return Err(DataError::arg(
+            return Err(DataError::param(
                 "class weight",
                 w,
                 "weights must be finite and >= 0",
@@ -455,7 +455,7 @@ impl WeightedRandomSampler {
         let mut total = 0.0;
         for (i, &l) in y.iter().enumerate() {
             let w = class_weights.get(l).ok_or_else(|| {
-                DataError::arg(
+                DataError::param(
                     "class weights",
                     format!("{} weights", class_weights.len()),
                     format!("sample {i} has label {l}; give one weight per class"),
@@ -465,7 +465,7 @@ impl WeightedRandomSampler {
             cumulative.push(total);
         }
         if total <= 0.0 {
-            return Err(DataError::arg(
+            return Err(DataError::param(
                 "class weights",
                 "all zero",
                 "at least one sampled class needs a positive weight",

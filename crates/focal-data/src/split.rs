@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::{Dataset, Splits};
 use crate::error::DataError;
+use crate::setting::DataSetting;
 
 /// Fractions of a train/val/test split; each in `[0, 1]`, summing to 1 (within 1e-6).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -36,14 +37,14 @@ impl SplitFractions {
         let text = format!("{}/{}/{}", self.train, self.val, self.test);
         if all.iter().any(|f| !(0.0..=1.0).contains(f)) || self.train <= 0.0 {
             return Err(DataError::arg(
-                "split fractions",
+                DataSetting::SplitFractions,
                 text,
                 "each fraction must be in [0, 1] and train above 0",
             ));
         }
         if (all.iter().sum::<f64>() - 1.0).abs() > 1e-6 {
             return Err(DataError::arg(
-                "split fractions",
+                DataSetting::SplitFractions,
                 text,
                 "train + val + test must be 1",
             ));

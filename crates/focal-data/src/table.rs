@@ -82,22 +82,19 @@ fn read_csv(
             reason: "empty header".into(),
         });
     }
-    let label_idx = match label {
-        None => None,
-        Some(Some(name)) => Some(headers.iter().position(|h| h == name).ok_or_else(|| {
-            DataError::MissingLabelColumn {
-                path: path.to_path_buf(),
-                name: name.to_string(),
-                available: column_list(&headers),
-            }
-        })?),
-        Some(None) => Some(
-            headers
-                .iter()
-                .position(|h| h == "label")
-                .unwrap_or(headers.len() - 1),
-        ),
-    };
+    let label_idx =
+        match label {
+            None => None,
+            Some(Some(name)) => Some(headers.iter().position(|h| h == name).ok_or_else(|| {
+                DataError::missing_label_column(path, name, column_list(&headers))
+            })?),
+            Some(None) => Some(
+                headers
+                    .iter()
+                    .position(|h| h == "label")
+                    .unwrap_or(headers.len() - 1),
+            ),
+        };
     if label_idx.is_some() && headers.len() < 2 {
         return Err(DataError::CsvMalformed {
             path: path.to_path_buf(),
@@ -129,13 +126,13 @@ fn read_csv(
             match cell.parse::<f32>() {
                 Ok(v) if v.is_finite() => x.push(v),
                 _ => {
-                    return Err(DataError::CsvNotNumeric {
-                        path: path.to_path_buf(),
+                    return Err(DataError::csv_not_numeric(
+                        path,
                         line,
-                        column: col + 1,
-                        header: headers[col].clone(),
-                        value: cell.to_string(),
-                    });
+                        col + 1,
+                        headers[col].clone(),
+                        cell,
+                    ));
                 }
             }
         }

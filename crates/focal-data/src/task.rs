@@ -13,6 +13,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::{Dataset, Splits};
 use crate::error::DataError;
+use crate::msg;
+use crate::setting::{DataSetting, Message};
 
 /// A class chosen by name (`"Bag"`) or index (`"8"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +33,7 @@ impl FromStr for ClassSelector {
         let s = s.trim();
         if s.is_empty() {
             return Err(DataError::arg(
-                "positive class",
+                DataSetting::Positive,
                 s,
                 "give a class name or index",
             ));
@@ -72,7 +74,7 @@ impl ClassSelector {
 pub fn parse_ratio(s: &str) -> Result<(u32, u32), DataError> {
     let bad = || {
         DataError::arg(
-            "ratio",
+            DataSetting::Ratio,
             s,
             "expected NEGATIVE:POSITIVE with two positive whole numbers, e.g. 98:2",
         )
@@ -102,6 +104,52 @@ pub struct TaskSpec {
     pub allow_majority_positive: bool,
     /// Seed of the subsampling.
     pub seed: u64,
+}
+
+impl TaskSpec {
+    /// Checks what can be checked before any data is read: a long-tailed profile keeps every
+    /// class (so no positive class or ratio beside it), its factor is a finite number >= 1, and
+    /// a ratio read backwards (`2:98` is NEGATIVE:POSITIVE) would make the positive class the
+    /// majority unless [`TaskSpec::allow_majority_positive`].
+    pub fn check(&self) -> Result<(), DataError> {
+        if let Some(f) = self.long_tail {
+            if self.positive.is_some() || self.ratio.is_some() {
+                return Err(DataError::arg(
+                    DataSetting::LongTail,
+                    f,
+                    msg![
+                        "a long-tailed profile keeps all classes; use it without ",
+                        DataSetting::Positive,
+                        " and ",
+                        DataSetting::Ratio,
+                    ],
+                ));
+            }
+            if !(f.is_finite() && f >= 1.0) {
+                return Err(DataError::arg(
+                    DataSetting::LongTail,
+                    f,
+                    "the imbalance factor must be a finite number >= 1",
+                ));
+            }
+        }
+        if let (Some((a, b)), false) = (self.ratio, self.allow_majority_positive)
+            && b > a
+        {
+            let mut reason = msg![format!(
+                "the ratio is NEGATIVE:POSITIVE, so it makes the positive class the majority ({b} \
+                 in every {}; did you mean {b}:{a}?): ",
+                a + b
+            )];
+            reason.0.extend(majority_fix().0);
+            return Err(DataError::arg(
+                DataSetting::Ratio,
+                format!("{a}:{b}"),
+                reason,
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Builds the task `spec` describes from `ds`.
@@ -199,25 +247,24 @@ impl TaskPlan {
 
 /// Labels, class names and kept rows of the task `spec` on `ds`, its values untouched.
 fn plan_task(ds: &Dataset, spec: &TaskSpec) -> Result<TaskPlan, DataError> {
-    if spec.long_tail.is_some() && (spec.positive.is_some() || spec.ratio.is_some()) {
-        return Err(DataError::arg(
-            "task",
-            "long-tail with positive/ratio",
-            "a long-tailed profile keeps all classes; use it without a positive class and a ratio",
-        ));
-    }
+    spec.check()?;
     let mut labels = None;
     let positive = match &spec.positive {
         Some(sel) => Some(sel.resolve(&ds.class_names)?),
         None if spec.ratio.is_some() && ds.n_classes() == 2 => Some(1),
         None if spec.ratio.is_some() => {
             return Err(DataError::arg(
-                "ratio",
+                DataSetting::Ratio,
                 format_ratio(spec.ratio),
-                format!(
-                    "a ratio needs a positive class: the data set has {} classes; name the positive class (a name or an index)",
-                    ds.n_classes()
-                ),
+                msg![
+                    format!(
+                        "a ratio needs a positive class: the data set has {} classes; name it \
+                         with ",
+                        ds.n_classes()
+                    ),
+                    DataSetting::Positive,
+                    " (a name or an index)",
+                ],
             ));
         }
         None => None,
@@ -240,16 +287,9 @@ fn plan_task(ds: &Dataset, spec: &TaskSpec) -> Result<TaskPlan, DataError> {
             Box::new(move |counts: &[usize], part: &str| ratio_targets(counts, a, b, part))
         }
         (None, Some(f)) => {
-            if !(f.is_finite() && f >= 1.0) {
-                return Err(DataError::arg(
-                    "long-tail factor",
-                    f,
-                    "the imbalance factor must be a finite number >= 1",
-                ));
-            }
             if ds.n_classes() < 2 {
                 return Err(DataError::arg(
-                    "long-tail factor",
+                    DataSetting::LongTail,
                     f,
                     "needs at least two classes",
                 ));
@@ -318,40 +358,36 @@ fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-/// Refuses a positive class that would be the majority of the task: by its imposed ratio
-/// `negative:positive`, or, without one, by its count among the binary labels `y`.
+/// What a positive class that would be the majority is told: why it is refused, and the fix.
+fn majority_fix() -> Message {
+    msg![
+        "the positive class is meant to be the rare one (every minority figure, the tuned \
+         threshold and PR-AUC read it): name the rare class with ",
+        DataSetting::Positive,
+        ", or pass ",
+        DataSetting::AllowMajorityPositive,
+    ]
+}
+
+/// Refuses a positive class that would be the majority of the task by its count among the
+/// binary labels `y` (a ratio that makes it the majority is refused by [`TaskSpec::check`]).
 fn check_positive_is_rare(
     y: &[usize],
     ratio: Option<(u32, u32)>,
     name: &str,
 ) -> Result<(), DataError> {
-    let fix = "the positive class is meant to be the rare one (every minority figure, the \
-               tuned threshold and PR-AUC read it): name the rare class as the positive, or \
-               allow a majority positive explicitly";
-    if let Some((a, b)) = ratio {
-        if b > a {
-            return Err(DataError::arg(
-                "ratio",
-                format!("{a}:{b}"),
-                format!(
-                    "the ratio is NEGATIVE:POSITIVE, so it makes `{name}` {b} in every {}: {fix}",
-                    a + b
-                ),
-            ));
-        }
+    if ratio.is_some() {
         return Ok(());
     }
     let positives = y.iter().filter(|&&l| l == 1).count();
     let negatives = y.len() - positives;
     if positives > negatives {
-        return Err(DataError::arg(
-            "positive class",
-            name,
-            format!(
-                "it is the majority ({positives} of {} samples): {fix}",
-                y.len()
-            ),
-        ));
+        let mut reason = msg![format!(
+            "it is the majority ({positives} of {} samples): ",
+            y.len()
+        )];
+        reason.0.extend(majority_fix().0);
+        return Err(DataError::arg(DataSetting::Positive, name, reason));
     }
     Ok(())
 }

@@ -8,12 +8,13 @@
 //! computes the test metrics as a run does ([`focal_train::train::final_metrics`]). Its time per epoch
 //! is the sum of its members' (it costs K trainings).
 
+use crate::ExperimentError;
 use std::path::Path;
 
+use crate::experiment::{Entry, SeedResult, TaskSummary, seed_result};
+use focal_train::Predictions;
 use focal_train::TrainConfig;
 use focal_train::TrainError;
-use focal_train::Predictions;
-use crate::experiment::{Entry, SeedResult, TaskSummary, seed_result};
 use focal_train::run::checkpoint::TrainState;
 use focal_train::run::predictions::{PredictionsFile, TEST_PREDICTIONS, VAL_PREDICTIONS};
 use focal_train::run::record::read_metrics;
@@ -26,11 +27,11 @@ pub fn label(label: &str, k: usize) -> String {
 
 /// Whether an experiment of `seeds` seeds per entry can form ensembles of `k`: 2 or more
 /// models each, and the seeds a whole number of groups.
-pub fn check(k: usize, seeds: usize) -> Result<(), TrainError> {
+pub fn check(k: usize, seeds: usize) -> Result<(), ExperimentError> {
     if k >= 2 && seeds >= k && seeds.is_multiple_of(k) {
         Ok(())
     } else {
-        Err(TrainError::EnsembleSeeds { k, seeds })
+        Err(ExperimentError::EnsembleSeeds { k, seeds })
     }
 }
 
@@ -50,7 +51,7 @@ pub fn entry<'a>(
     config_of: &dyn Fn(&str) -> Option<&'a TrainConfig>,
     entry: &Entry,
     k: usize,
-) -> Result<Entry, TrainError> {
+) -> Result<Entry, ExperimentError> {
     check(k, entry.seeds.len())?;
     let seeds = entry
         .seeds
@@ -71,8 +72,8 @@ fn group<'a>(
     task: &TaskSummary,
     config_of: &dyn Fn(&str) -> Option<&'a TrainConfig>,
     members: &[SeedResult],
-) -> Result<SeedResult, TrainError> {
-    let config = config_of(&members[0].run_dir).ok_or_else(|| TrainError::NotAPlan {
+) -> Result<SeedResult, ExperimentError> {
+    let config = config_of(&members[0].run_dir).ok_or_else(|| ExperimentError::NotAPlan {
         path: dir.to_path_buf(),
     })?;
     let mut val: Option<(Vec<String>, Predictions)> = None;
@@ -83,7 +84,7 @@ fn group<'a>(
         accumulate(&mut test, &run_dir.join(TEST_PREDICTIONS))?;
     }
     let (Some((_, mut val)), Some((_, mut test))) = (val, test) else {
-        return Err(TrainError::NothingToRun);
+        return Err(ExperimentError::NothingToRun);
     };
     for p in [&mut val, &mut test] {
         for v in &mut p.probs {
@@ -120,21 +121,26 @@ fn group<'a>(
 
 /// Adds the probabilities of `path` to `sum` (the first file starts it), checking that every
 /// file lists the same samples with the same labels.
-fn accumulate(sum: &mut Option<(Vec<String>, Predictions)>, path: &Path) -> Result<(), TrainError> {
+fn accumulate(
+    sum: &mut Option<(Vec<String>, Predictions)>,
+    path: &Path,
+) -> Result<(), ExperimentError> {
     if !path.is_file() {
         return Err(TrainError::format(
             path,
             "missing: the run was trained by a focal that did not keep its validation \
              predictions, so it cannot join an ensemble; train it again (remove the run folder \
-             and run the same command) or leave out --ensemble",
-        ));
+             and run the same command) or judge the runs without ensembles",
+        )
+        .into());
     }
     let file = PredictionsFile::read(path).map_err(|e| TrainError::format(path, e))?;
     let (Some(ids), Some(probs)) = (file.ids, file.probs) else {
         return Err(TrainError::format(
             path,
             "needs the id column and one probability column per class",
-        ));
+        )
+        .into());
     };
     match sum {
         None => {
@@ -153,7 +159,8 @@ fn accumulate(sum: &mut Option<(Vec<String>, Predictions)>, path: &Path) -> Resu
                     path,
                     "lists other samples (or labels, or classes) than the ensemble's first \
                      member: the runs of an ensemble must share one split",
-                ));
+                )
+                .into());
             }
             for (s, &v) in p.probs.iter_mut().zip(&probs) {
                 *s += v as f32;

@@ -10,29 +10,30 @@
 //! single runs, sample standard deviations over the seeds). With one seed there is no noise
 //! estimate, so no win is called; the best value is only marked.
 
+use crate::ExperimentError;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use focal_train::{OptimizerKind, TrainConfig};
 use focal_train::PreparedData;
-use focal_train::{Setting, TrainError};
-use focal_train::{DecisionRule, RuleMetrics};
 use focal_train::Progress;
-use focal_train::{Alpha, RemedyKind, RemedyParams};
+use focal_train::Setting;
 use focal_train::run::files::{read_json, write_atomic, write_json};
 use focal_train::run::record::{EpochRecord, FinalMetrics};
 use focal_train::train::RunSummary;
+use focal_train::{Alpha, RemedyKind, RemedyParams};
+use focal_train::{DecisionRule, RuleMetrics};
+use focal_train::{OptimizerKind, TrainConfig};
 
 /// Trains one run of an experiment into its folder: [`focal_train::train::train`], or a caller's
 /// wrapper of it (the pipeline's, which also draws the run's report).
 pub type TrainFn =
-    fn(&TrainConfig, &PreparedData, &Path, &dyn Progress) -> Result<RunSummary, TrainError>;
+    fn(&TrainConfig, &PreparedData, &Path, &dyn Progress) -> Result<RunSummary, ExperimentError>;
 
 /// Continues an interrupted run in its folder: [`focal_train::train::resume`], or a caller's wrapper.
-pub type ResumeFn = fn(&Path, &PreparedData, &dyn Progress) -> Result<RunSummary, TrainError>;
+pub type ResumeFn = fn(&Path, &PreparedData, &dyn Progress) -> Result<RunSummary, ExperimentError>;
 
 /// One entry of an experiment: a label and the training configuration (its seed is replaced
 /// by each of the experiment's seeds).
@@ -629,7 +630,7 @@ impl Comparison {
                 self.seeds.len()
             )
         } else {
-            "One seed: no noise estimate, so no win is called; italic marks the best value only. Run with --seeds 3 or more to tell wins from noise. All metrics on the test split; recall, precision and F1 are the positive (rare) class's.".to_string()
+            "One seed: no noise estimate, so no win is called; italic marks the best value only. Train 3 or more seeds to tell wins from noise. All metrics on the test split; recall, precision and F1 are the positive (rare) class's.".to_string()
         }
     }
 
@@ -656,12 +657,13 @@ impl Comparison {
 
     /// Writes `comparison.json` and `comparison.md` into `out_dir` (the HTML report is drawn
     /// from them by [`crate::report`]).
-    pub fn write(&self, out_dir: &Path) -> Result<(), TrainError> {
+    pub fn write(&self, out_dir: &Path) -> Result<(), ExperimentError> {
         write_json(&out_dir.join("comparison.json"), self)?;
         write_atomic(
             &out_dir.join("comparison.md"),
             self.to_markdown().as_bytes(),
-        )
+        )?;
+        Ok(())
     }
 }
 
@@ -816,9 +818,9 @@ impl SweepSpec {
 
     /// The entries of the first stage: every gamma at `base_alpha`, or the whole grid. Every
     /// gamma is checked (by the remedy's own rule) before the first run starts.
-    pub fn first_stage(&self, base: &TrainConfig) -> Result<Vec<Plan>, TrainError> {
+    pub fn first_stage(&self, base: &TrainConfig) -> Result<Vec<Plan>, ExperimentError> {
         if self.gammas.is_empty() {
-            return Err(TrainError::NothingToSweep {
+            return Err(ExperimentError::NothingToSweep {
                 setting: Setting::Gamma,
             });
         }
@@ -849,7 +851,7 @@ impl SweepSpec {
         &self,
         base: &TrainConfig,
         best_gamma: usize,
-    ) -> Result<Vec<Plan>, TrainError> {
+    ) -> Result<Vec<Plan>, ExperimentError> {
         let gamma = self.gammas[best_gamma];
         self.alphas
             .iter()
@@ -858,7 +860,7 @@ impl SweepSpec {
     }
 
     /// The first stage judged on its entries: the stage's table line and the chosen entry.
-    pub fn judge_first(&self, entries: &[Entry]) -> Result<(SweepStage, usize), TrainError> {
+    pub fn judge_first(&self, entries: &[Entry]) -> Result<(SweepStage, usize), ExperimentError> {
         if self.grid {
             let xs = (0..entries.len()).map(|i| i as f64).collect();
             stage("gamma x alpha", entries, xs, self.metric)
@@ -869,12 +871,16 @@ impl SweepSpec {
     }
 
     /// The second stage judged on its entries.
-    pub fn judge_second(&self, entries: &[Entry]) -> Result<SweepStage, TrainError> {
+    pub fn judge_second(&self, entries: &[Entry]) -> Result<SweepStage, ExperimentError> {
         Ok(stage("alpha", entries, alpha_xs(&self.alphas), self.metric)?.0)
     }
 }
 
-fn focal_plan(base: &TrainConfig, gamma: f32, alpha: Option<Alpha>) -> Result<Plan, TrainError> {
+fn focal_plan(
+    base: &TrainConfig,
+    gamma: f32,
+    alpha: Option<Alpha>,
+) -> Result<Plan, ExperimentError> {
     let label = match &alpha {
         Some(a) => format!("gamma={gamma} alpha={a}"),
         None => format!("gamma={gamma}"),
@@ -895,7 +901,7 @@ fn stage(
     entries: &[Entry],
     xs: Vec<f64>,
     metric: SweepMetric,
-) -> Result<(SweepStage, usize), TrainError> {
+) -> Result<(SweepStage, usize), ExperimentError> {
     let means: Vec<Option<f64>> = entries
         .iter()
         .map(|e| {
@@ -912,7 +918,7 @@ fn stage(
             _ => Some((i, m)),
         })
         .map(|(i, _)| i)
-        .ok_or_else(|| TrainError::SweepUndefined {
+        .ok_or_else(|| ExperimentError::SweepUndefined {
             parameter: parameter.to_string(),
             metric: metric.name(),
         })?;
@@ -943,8 +949,8 @@ fn alpha_xs(alphas: &[Alpha]) -> Vec<f64> {
 }
 
 /// Reads `comparison.json` from an experiment folder.
-pub fn read_comparison(dir: &Path) -> Result<Comparison, TrainError> {
-    read_json(&dir.join("comparison.json"))
+pub fn read_comparison(dir: &Path) -> Result<Comparison, ExperimentError> {
+    Ok(read_json(&dir.join("comparison.json"))?)
 }
 
 #[cfg(test)]

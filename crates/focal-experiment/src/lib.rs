@@ -17,7 +17,10 @@
 //! no plotting library.
 
 pub mod ensemble;
+mod error;
 pub mod experiment;
 pub mod pipeline;
 pub mod plan;
 pub mod report;
+
+pub use error::ExperimentError;

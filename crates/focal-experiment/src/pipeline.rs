@@ -3,15 +3,15 @@
 //! then draws the HTML reports from those files ([`crate::report`]), and is the only caller of
 //! the report module.
 
+use crate::ExperimentError;
 use std::path::Path;
 
-use focal_train::TrainConfig;
-use focal_train::PreparedData;
-use focal_train::TrainError;
 use crate::experiment::{self, Comparison, Plan, SweepSpec};
 use crate::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
-use focal_train::Progress;
 use crate::report;
+use focal_train::PreparedData;
+use focal_train::Progress;
+use focal_train::TrainConfig;
 use focal_train::run::files::write_atomic;
 use focal_train::run::lock;
 use focal_train::train::{self as train_loop, RunSummary};
@@ -23,7 +23,7 @@ pub fn train(
     data: &PreparedData,
     out_dir: &Path,
     progress: &dyn Progress,
-) -> Result<RunSummary, TrainError> {
+) -> Result<RunSummary, ExperimentError> {
     // Held until the report is drawn, so no other process resumes a run being reported.
     let _lock = lock::acquire(out_dir)?;
     let summary = train_loop::train(config, data, out_dir, progress)?;
@@ -36,7 +36,7 @@ pub fn resume(
     run_dir: &Path,
     data: &PreparedData,
     progress: &dyn Progress,
-) -> Result<RunSummary, TrainError> {
+) -> Result<RunSummary, ExperimentError> {
     let _lock = lock::acquire(run_dir)?;
     let summary = train_loop::resume(run_dir, data, progress)?;
     report::write_run_report(run_dir)?;
@@ -44,10 +44,11 @@ pub fn resume(
 }
 
 /// Writes `comparison.json`, `comparison.md` and `report.html` of an experiment folder.
-pub fn write_comparison(cmp: &Comparison, out_dir: &Path) -> Result<(), TrainError> {
+pub fn write_comparison(cmp: &Comparison, out_dir: &Path) -> Result<(), ExperimentError> {
     cmp.write(out_dir)?;
     let html = report::comparison_html(cmp, out_dir)?;
-    write_atomic(&out_dir.join("report.html"), html.as_bytes())
+    write_atomic(&out_dir.join("report.html"), html.as_bytes())?;
+    Ok(())
 }
 
 /// Writes the plan of a comparison (every entry of `plans` with every seed) into `out_dir`:
@@ -60,7 +61,7 @@ pub fn plan_compare(
     seeds: &[u64],
     ensemble: Option<usize>,
     out_dir: &Path,
-) -> Result<ExperimentPlan, TrainError> {
+) -> Result<ExperimentPlan, ExperimentError> {
     let plan = ExperimentPlan::compare(title, data, plans, seeds, ensemble)?;
     plan::create(out_dir, &plan, data)
 }
@@ -72,7 +73,7 @@ pub fn plan_sweep(
     spec: &SweepSpec,
     seeds: &[u64],
     out_dir: &Path,
-) -> Result<ExperimentPlan, TrainError> {
+) -> Result<ExperimentPlan, ExperimentError> {
     let plan = ExperimentPlan::sweep(data, base, spec, seeds)?;
     plan::create(out_dir, &plan, data)
 }
@@ -85,7 +86,7 @@ pub fn run_planned(
     index: usize,
     data: &PreparedData,
     progress: &dyn Progress,
-) -> Result<Outcome, TrainError> {
+) -> Result<Outcome, ExperimentError> {
     let outcome = plan::run_one(dir, plan, index, data, train, resume, progress)?;
     if let Outcome::Skipped = outcome {
         let run_dir = plan.run_path(dir, index)?;
@@ -98,7 +99,7 @@ pub fn run_planned(
 
 /// Gathers the experiment in `dir` (see [`crate::plan::gather`]) and, when every run is
 /// complete, writes `comparison.json`, `comparison.md` and `report.html`.
-pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
+pub fn gather(dir: &Path) -> Result<Gathered, ExperimentError> {
     let gathered = plan::gather(dir)?;
     if let Gathered::Complete(cmp) = &gathered {
         write_comparison(cmp, dir)?;
@@ -114,7 +115,7 @@ pub fn run_all(
     data: &PreparedData,
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
-) -> Result<Gathered, TrainError> {
+) -> Result<Gathered, ExperimentError> {
     loop {
         let plan = ExperimentPlan::read(dir)?;
         plan::check_data(dir, &plan, data)?;
@@ -130,11 +131,11 @@ pub fn run_all(
     }
 }
 
-fn complete(gathered: Gathered, dir: &Path) -> Result<Comparison, TrainError> {
+fn complete(gathered: Gathered, dir: &Path) -> Result<Comparison, ExperimentError> {
     match gathered {
         Gathered::Complete(cmp) => Ok(*cmp),
         // Only when another process holds a run of this plan.
-        Gathered::Incomplete { missing, .. } => Err(TrainError::RunsMissing {
+        Gathered::Incomplete { missing, .. } => Err(ExperimentError::RunsMissing {
             dir: dir.to_path_buf(),
             missing: missing.len(),
         }),
@@ -152,7 +153,7 @@ pub fn compare(
     out_dir: &Path,
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
-) -> Result<Comparison, TrainError> {
+) -> Result<Comparison, ExperimentError> {
     plan_compare(title, data, plans, seeds, None, out_dir)?;
     complete(run_all(out_dir, data, progress, announce)?, out_dir)
 }
@@ -167,7 +168,7 @@ pub fn sweep(
     out_dir: &Path,
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
-) -> Result<Comparison, TrainError> {
+) -> Result<Comparison, ExperimentError> {
     plan_sweep(data, base, spec, seeds, out_dir)?;
     complete(run_all(out_dir, data, progress, announce)?, out_dir)
 }
@@ -191,7 +192,7 @@ pub enum Rebuilt {
 /// Rebuilds the report of a run folder (`metrics.json`) or an experiment folder from its files:
 /// a planned one (`plan.json`) is gathered from its run folders ([`gather`]), an older one from
 /// its `comparison.json`.
-pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, TrainError> {
+pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, ExperimentError> {
     if dir.join(plan::PLAN_FILE).is_file() {
         Ok(match gather(dir)? {
             Gathered::Complete(cmp) => Rebuilt::Experiment(cmp),
@@ -205,7 +206,7 @@ pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, TrainError> {
         report::write_run_report(dir)?;
         Ok(Rebuilt::Run)
     } else {
-        Err(TrainError::NotARunFolder {
+        Err(ExperimentError::NotARunFolder {
             path: dir.to_path_buf(),
         })
     }
@@ -217,7 +218,7 @@ pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, TrainError> {
 pub fn plan_data(
     dir: &Path,
     data: Option<&Path>,
-) -> Result<(ExperimentPlan, PreparedData), TrainError> {
+) -> Result<(ExperimentPlan, PreparedData), ExperimentError> {
     let plan = ExperimentPlan::read(dir)?;
     let prepared = focal_train::run::task_data(&plan.task, data)?;
     plan::check_data(dir, &plan, &prepared)?;

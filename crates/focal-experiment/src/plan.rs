@@ -25,26 +25,27 @@
 //! [`gather`] on a plan whose first stage is complete appends the second stage's runs to
 //! `plan.json` (and says which they are). A `--grid` sweep is fully planned up front.
 
+use crate::ExperimentError;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use focal_train::TrainConfig;
-use focal_train::{PreparedData, TaskRecord};
-use focal_train::TrainError;
 use crate::experiment::{
     Comparison, Entry, Plan, ResumeFn, SweepInfo, SweepSpec, TaskSummary, TrainFn, folder_name,
     seed_result, task_summary,
 };
-use focal_train::Progress;
+use focal_data::sampling::SamplingStrategy;
 use focal_train::DataSide;
+use focal_train::Progress;
+use focal_train::TrainConfig;
+use focal_train::TrainError;
 use focal_train::run::checkpoint::{self, Which};
 use focal_train::run::files::{read_json, write_atomic, write_json};
 use focal_train::run::lock::{self, Acquired, RunLock};
 use focal_train::run::record::{read_config, read_metrics};
 use focal_train::train::RunSummary;
-use focal_data::sampling::SamplingStrategy;
+use focal_train::{PreparedData, TaskRecord};
 
 /// The file name of the plan in an experiment folder.
 pub const PLAN_FILE: &str = "plan.json";
@@ -166,9 +167,9 @@ impl ExperimentPlan {
         plans: &[Plan],
         seeds: &[u64],
         ensemble: Option<usize>,
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, ExperimentError> {
         if plans.is_empty() || seeds.is_empty() {
-            return Err(TrainError::NothingToRun);
+            return Err(ExperimentError::NothingToRun);
         }
         if let Some(k) = ensemble {
             crate::ensemble::check(k, seeds.len())?;
@@ -187,11 +188,11 @@ impl ExperimentPlan {
         base: &TrainConfig,
         spec: &SweepSpec,
         seeds: &[u64],
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, ExperimentError> {
         base.check_samples(&data.dataset.kind)?;
         let plans = spec.first_stage(base)?;
         if seeds.is_empty() {
-            return Err(TrainError::NothingToRun);
+            return Err(ExperimentError::NothingToRun);
         }
         let mut plan = Self::new("focal sweep", data, &plans, seeds);
         plan.sweep = Some(spec.clone());
@@ -200,29 +201,30 @@ impl ExperimentPlan {
     }
 
     /// Reads `plan.json` of an experiment folder.
-    pub fn read(dir: &Path) -> Result<Self, TrainError> {
+    pub fn read(dir: &Path) -> Result<Self, ExperimentError> {
         let path = dir.join(PLAN_FILE);
         if !path.is_file() {
-            return Err(TrainError::NotAPlan {
+            return Err(ExperimentError::NotAPlan {
                 path: dir.to_path_buf(),
             });
         }
-        read_json(&path)
+        Ok(read_json(&path)?)
     }
 
     /// Writes `plan.json` (atomically).
-    pub fn write(&self, dir: &Path) -> Result<(), TrainError> {
-        write_json(&dir.join(PLAN_FILE), self)
+    pub fn write(&self, dir: &Path) -> Result<(), ExperimentError> {
+        write_json(&dir.join(PLAN_FILE), self)?;
+        Ok(())
     }
 
     /// The folder of run `index`.
-    pub fn run_path(&self, dir: &Path, index: usize) -> Result<PathBuf, TrainError> {
+    pub fn run_path(&self, dir: &Path, index: usize) -> Result<PathBuf, ExperimentError> {
         Ok(dir.join(&self.run(index)?.run_dir))
     }
 
     /// Run `index`.
-    pub fn run(&self, index: usize) -> Result<&PlannedRun, TrainError> {
-        self.runs.get(index).ok_or(TrainError::NoSuchRun {
+    pub fn run(&self, index: usize) -> Result<&PlannedRun, ExperimentError> {
+        self.runs.get(index).ok_or(ExperimentError::NoSuchRun {
             index,
             runs: self.runs.len(),
         })
@@ -233,7 +235,7 @@ impl ExperimentPlan {
     /// split, which each epoch runs forward only, about a third of a training step). Runs of one
     /// plan share the model and the split, so this orders them by time and sizes their share of
     /// the cores (`--jobs`).
-    pub fn run_cost(&self, index: usize) -> Result<f64, TrainError> {
+    pub fn run_cost(&self, index: usize) -> Result<f64, ExperimentError> {
         let config = &self.run(index)?.config;
         let [train, val, _] = &self.summary.counts;
         let seen = match config.remedy.data_side() {
@@ -261,7 +263,7 @@ pub fn create(
     dir: &Path,
     plan: &ExperimentPlan,
     data: &PreparedData,
-) -> Result<ExperimentPlan, TrainError> {
+) -> Result<ExperimentPlan, ExperimentError> {
     fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
     if dir.join(PLAN_FILE).is_file() {
         let old = ExperimentPlan::read(dir)?;
@@ -281,7 +283,7 @@ pub fn create(
             && first(&old) == first(plan)
             && focal_train::run::record::read_split(dir)? == data.splits;
         if !same {
-            return Err(TrainError::PlanDiffers {
+            return Err(ExperimentError::PlanDiffers {
                 dir: dir.to_path_buf(),
             });
         }
@@ -329,7 +331,7 @@ impl std::fmt::Display for RunState {
 }
 
 /// Takes the run's lock (see [`focal_train::run::lock`]); `None` when another process holds it.
-fn try_lock(run_dir: &Path) -> Result<Option<RunLock>, TrainError> {
+fn try_lock(run_dir: &Path) -> Result<Option<RunLock>, ExperimentError> {
     Ok(match lock::try_acquire(run_dir)? {
         Acquired::Locked(l) => Some(l),
         Acquired::Busy(_) => None,
@@ -337,7 +339,7 @@ fn try_lock(run_dir: &Path) -> Result<Option<RunLock>, TrainError> {
 }
 
 /// Where run `run` of the plan in `dir` stands.
-pub fn state(dir: &Path, run: &PlannedRun) -> Result<RunState, TrainError> {
+pub fn state(dir: &Path, run: &PlannedRun) -> Result<RunState, ExperimentError> {
     let run_dir = dir.join(&run.run_dir);
     if run_dir.join("metrics.json").is_file() {
         return Ok(RunState::Complete);
@@ -387,7 +389,7 @@ pub fn run_one(
     train: TrainFn,
     resume: ResumeFn,
     progress: &dyn Progress,
-) -> Result<Outcome, TrainError> {
+) -> Result<Outcome, ExperimentError> {
     let run = plan.run(index)?;
     let run_dir = dir.join(&run.run_dir);
     if run_dir.join("metrics.json").is_file() {
@@ -408,7 +410,7 @@ pub fn run_one(
     if started {
         let recorded = read_config(&run_dir)?.train;
         if recorded != run.config {
-            return Err(TrainError::RunFolderTaken { run: run_dir });
+            return Err(ExperimentError::RunFolderTaken { run: run_dir });
         }
     }
     let result = if started {
@@ -429,18 +431,20 @@ pub fn check_data(
     dir: &Path,
     plan: &ExperimentPlan,
     data: &PreparedData,
-) -> Result<(), TrainError> {
+) -> Result<(), ExperimentError> {
     if data.fingerprint != plan.data_fingerprint {
         return Err(TrainError::DataMismatch {
             run: dir.to_path_buf(),
             expected: plan.data_fingerprint.clone(),
             found: data.fingerprint.clone(),
-        });
+        }
+        .into());
     }
     if focal_train::run::record::read_split(dir)? != data.splits {
         return Err(TrainError::SplitMismatch {
             run: dir.to_path_buf(),
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -461,7 +465,7 @@ pub enum Gathered {
 }
 
 /// The entries of the runs of `stage`, in plan order, read from their folders.
-fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>, TrainError> {
+fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>, ExperimentError> {
     let minority = plan.summary.minority;
     let mut entries: Vec<Entry> = Vec::new();
     let mut last_label: Option<&str> = None;
@@ -491,9 +495,9 @@ fn entries(dir: &Path, plan: &ExperimentPlan, stage: usize) -> Result<Vec<Entry>
 /// Gathers the experiment in `dir` from its run folders: the comparison when every planned run
 /// is complete, else the runs still missing. A two-stage sweep whose first stage is complete
 /// gets its second stage appended to `plan.json` here.
-pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
+pub fn gather(dir: &Path) -> Result<Gathered, ExperimentError> {
     let mut plan = ExperimentPlan::read(dir)?;
-    let missing = |plan: &ExperimentPlan| -> Result<Vec<(PlannedRun, RunState)>, TrainError> {
+    let missing = |plan: &ExperimentPlan| -> Result<Vec<(PlannedRun, RunState)>, ExperimentError> {
         let mut missing = Vec::new();
         for run in &plan.runs {
             let st = state(dir, run)?;
@@ -532,7 +536,7 @@ pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
         let mut stages = vec![first];
         if spec.two_stage() {
             if plan.next_stage_unplanned() {
-                let base = plan.base.clone().ok_or_else(|| TrainError::NotAPlan {
+                let base = plan.base.clone().ok_or_else(|| ExperimentError::NotAPlan {
                     path: dir.to_path_buf(),
                 })?;
                 let start = plan.runs.len();
@@ -564,7 +568,7 @@ pub fn gather(dir: &Path) -> Result<Gathered, TrainError> {
 
 /// The runs of the plan that are not complete and not being trained by another process, in
 /// plan order.
-pub fn pending(dir: &Path, plan: &ExperimentPlan) -> Result<Vec<usize>, TrainError> {
+pub fn pending(dir: &Path, plan: &ExperimentPlan) -> Result<Vec<usize>, ExperimentError> {
     let mut out = Vec::new();
     for run in &plan.runs {
         match state(dir, run)? {
@@ -578,8 +582,8 @@ pub fn pending(dir: &Path, plan: &ExperimentPlan) -> Result<Vec<usize>, TrainErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use focal_train::RemedyKind;
     use focal_data::task::{ClassSelector, TaskSpec};
+    use focal_train::RemedyKind;
 
     #[test]
     fn run_cost_counts_the_samples_each_remedy_trains_on() {

@@ -8,7 +8,8 @@ use std::fmt;
 use focal_data::SampleKind;
 use focal_data::augment::Augment;
 
-use crate::error::{Setting, TrainError};
+use crate::error::TrainError;
+use crate::setting::Setting;
 
 /// Mirror left-right by default (torchvision's `RandomHorizontalFlip(p=0.5)`).
 pub const DEFAULT_AUGMENT_FLIP: bool = true;

@@ -8,9 +8,10 @@ use focal_data::SampleKind;
 
 use crate::augmentation::{AugmentScope, Augmentation};
 use crate::device::DeviceChoice;
-use crate::error::{Setting, TrainError};
+use crate::error::TrainError;
 use crate::model::ModelKind;
 use crate::remedy::{Remedy, RemedyKind};
+use crate::setting::Setting;
 
 /// Adam's epsilon: PyTorch's default (`torch.optim.Adam(eps=1e-8)`), not Burn's 1e-5.
 ///

@@ -16,9 +16,10 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use crate::augmentation::{AugmentScope, Augmentation};
-use crate::error::{Setting, SplitName, TrainError};
+use crate::error::{SplitName, TrainError};
 use crate::model::ModelKind;
 use crate::remedy::DataSide;
+use crate::setting::Setting;
 
 /// Where a task's data came from, as `config.json` records it: the bundled data set, a path,
 /// or a data set built in memory (by a library user; it cannot be reloaded by path).
@@ -322,7 +323,7 @@ impl PreparedData {
         let (neg, pos) = ratio;
         if neg == 0 || pos == 0 {
             return Err(TrainError::out_of_range(
-                Setting::Ratio,
+                Setting::Data(focal_data::DataSetting::Ratio),
                 format!("{neg}:{pos}"),
                 "both parts must be positive",
             ));

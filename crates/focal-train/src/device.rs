@@ -11,6 +11,8 @@ use std::str::FromStr;
 use burn::tensor::Device;
 
 use crate::error::TrainError;
+use crate::setting::Setting;
+use focal_data::msg;
 
 /// The device asked for with `--device`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -55,7 +57,7 @@ impl FromStr for DeviceChoice {
 pub fn set_threads(threads: usize) -> Result<(), TrainError> {
     if threads == 0 {
         return Err(TrainError::out_of_range(
-            crate::error::Setting::Threads,
+            Setting::Threads,
             0,
             "give at least 1 thread",
         ));
@@ -63,9 +65,7 @@ pub fn set_threads(threads: usize) -> Result<(), TrainError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
-        .map_err(|e| TrainError::Device {
-            message: format!("cannot set {threads} CPU threads: {e}"),
-        })
+        .map_err(|e| TrainError::device(format!("cannot set {threads} CPU threads: {e}")))
 }
 
 /// The number of worker threads of the CPU backend.
@@ -115,19 +115,26 @@ impl DeviceChoice {
             DeviceChoice::Cpu => Ok(Device::flex()),
             DeviceChoice::Gpu => {
                 if gpu_features().is_empty() {
-                    return Err(TrainError::Device {
-                        message: "--device gpu: this focal was built without a GPU backend; rebuild with \
-                                  `cargo install --path crates/focal-cli --features vulkan` (or `--features cuda` \
-                                  with network access), or use --device cpu"
-                            .into(),
-                    });
+                    return Err(TrainError::device(msg![
+                        Setting::Device,
+                        " gpu: this focal was built without a GPU backend; rebuild with the \
+                         vulkan feature (`cargo install --path crates/focal-cli --features \
+                         vulkan`), or use ",
+                        Setting::Device,
+                        " cpu"
+                    ]));
                 }
-                gpu_devices().into_iter().next().ok_or_else(|| TrainError::Device {
-                    message: format!(
-                        "--device gpu: no GPU adapter found by the compiled-in backends ({}); check the driver \
-                         (e.g. `vulkaninfo --summary`), or use --device cpu",
-                        gpu_features().join(", ")
-                    ),
+                gpu_devices().into_iter().next().ok_or_else(|| {
+                    TrainError::device(msg![
+                        Setting::Device,
+                        format!(
+                            " gpu: no GPU adapter found by the compiled-in backends ({}); check \
+                             the driver (e.g. `vulkaninfo --summary`), or use ",
+                            gpu_features().join(", ")
+                        ),
+                        Setting::Device,
+                        " cpu"
+                    ])
                 })
             }
         }

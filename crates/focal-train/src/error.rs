@@ -1,120 +1,16 @@
 //! The one error type of focal-train.
 //!
 //! Variants carry data (the setting, the value, what is allowed, the file), never command-line
-//! flag names: a setting is named by its [`Setting`], as in `config.json`, and the CLI maps each
-//! setting to its flag.
+//! flag names: a variant whose message names a setting holds that message as a [`Message`],
+//! the settings in it as values, and [`TrainError::render`] names them as its caller does (a
+//! command-line tool by their flags); `Display` names them by their keys, as in `config.json`.
 
 use std::fmt;
 use std::path::PathBuf;
 
-/// A training setting, by its key in `config.json`; the CLI maps each to its flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Setting {
-    /// Number of epochs.
-    Epochs,
-    /// Samples per step.
-    BatchSize,
-    /// Learning rate.
-    Lr,
-    /// L2 weight decay.
-    WeightDecay,
-    /// Gradient clipping norm.
-    ClipGrad,
-    /// Warm-up epochs.
-    WarmupEpochs,
-    /// Early-stopping patience.
-    EarlyStop,
-    /// Recall the threshold is tuned for.
-    TargetRecall,
-    /// Prior probability of the positive class at initialisation.
-    PriorBias,
-    /// Pretrained weights.
-    Pretrained,
-    /// Focusing parameter of the focal losses.
-    Gamma,
-    /// Class weights.
-    Alpha,
-    /// Effective-number beta.
-    Beta,
-    /// Logit-adjustment temperature.
-    Tau,
-    /// Poly-1 epsilon.
-    Epsilon,
-    /// The imposed `negative:positive` ratio.
-    Ratio,
-    /// The training seeds of an experiment.
-    Seeds,
-    /// Epochs between last checkpoints.
-    CheckpointEvery,
-    /// Worker threads of the CPU backend.
-    Threads,
-    /// The size images are loaded at.
-    ImageSize,
-    /// The decision rule of predictions.
-    Rule,
-    /// The weight-file format of an export.
-    ExportFormat,
-    /// Which training images are augmented.
-    Augment,
-    /// Horizontal flips of augmented images.
-    AugmentFlip,
-    /// The largest shift of augmented images.
-    AugmentShift,
-    /// The largest rotation of augmented images.
-    AugmentRotate,
-}
+use focal_data::{DataSetting as D, msg};
 
-impl Setting {
-    /// The key in `config.json` (and in messages).
-    pub fn name(self) -> &'static str {
-        match self {
-            Setting::Epochs => "epochs",
-            Setting::BatchSize => "batch_size",
-            Setting::Lr => "lr",
-            Setting::WeightDecay => "weight_decay",
-            Setting::ClipGrad => "clip_grad",
-            Setting::WarmupEpochs => "warmup_epochs",
-            Setting::EarlyStop => "early_stop",
-            Setting::TargetRecall => "target_recall",
-            Setting::PriorBias => "prior_bias",
-            Setting::Pretrained => "pretrained",
-            Setting::Gamma => "gamma",
-            Setting::Alpha => "alpha",
-            Setting::Beta => "beta",
-            Setting::Tau => "tau",
-            Setting::Epsilon => "epsilon",
-            Setting::Ratio => "ratio",
-            Setting::Seeds => "seeds",
-            Setting::CheckpointEvery => "checkpoint_every",
-            Setting::Threads => "threads",
-            Setting::ImageSize => "image_size",
-            Setting::Rule => "rule",
-            Setting::ExportFormat => "export format",
-            Setting::Augment => "augment",
-            Setting::AugmentFlip => "augment.flip",
-            Setting::AugmentShift => "augment.shift",
-            Setting::AugmentRotate => "augment.rotate",
-        }
-    }
-}
-
-impl fmt::Display for Setting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The names of `settings`, comma-separated (for "it reads: gamma, alpha").
-fn names(settings: &[Setting]) -> String {
-    if settings.is_empty() {
-        return "no parameter".to_string();
-    }
-    settings
-        .iter()
-        .map(|s| s.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use crate::setting::{Message, Setting, setting_list};
 
 /// The three splits of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +47,7 @@ pub enum TrainError {
         valid: String,
     },
     /// A setting whose value is outside what it allows.
-    #[error("{setting} {value}: {allowed}")]
+    #[error("{}", self.by_keys())]
     OutOfRange {
         /// The setting.
         setting: Setting,
@@ -161,10 +57,7 @@ pub enum TrainError {
         allowed: &'static str,
     },
     /// A remedy parameter given to a remedy that does not read it.
-    #[error(
-        "{setting} does not apply to remedy {remedy}; it reads: {}",
-        names(reads)
-    )]
+    #[error("{}", self.by_keys())]
     NotApplicable {
         /// The parameter given.
         setting: Setting,
@@ -174,7 +67,7 @@ pub enum TrainError {
         reads: &'static [Setting],
     },
     /// Warm-up as long as the whole run.
-    #[error("warmup_epochs {warmup}: must be below epochs {epochs}")]
+    #[error("{}", self.by_keys())]
     WarmupTooLong {
         /// Warm-up epochs.
         warmup: usize,
@@ -182,13 +75,13 @@ pub enum TrainError {
         epochs: usize,
     },
     /// A setting that needs a binary task, on a multi-class one.
-    #[error("{setting} needs a binary task (one positive class)")]
+    #[error("{}", self.by_keys())]
     NeedsBinaryTask {
         /// The setting.
         setting: Setting,
     },
     /// A class index that the task does not have.
-    #[error("{setting}: class {class} is not one of the {n_classes} classes")]
+    #[error("{}", self.by_keys())]
     NoSuchClass {
         /// The setting that named the class.
         setting: Setting,
@@ -198,9 +91,7 @@ pub enum TrainError {
         n_classes: usize,
     },
     /// Pretrained torchvision weights asked for a model that has none.
-    #[error(
-        "pretrained weights need model resnet18 or resnet50 (torchvision weights); got {model}"
-    )]
+    #[error("{}", self.by_keys())]
     PretrainedNeedsResnet {
         /// The model asked for.
         model: &'static str,
@@ -212,7 +103,7 @@ pub enum TrainError {
     )]
     PretrainedNeedsImagenetInputs,
     /// A class-weight text that cannot be read.
-    #[error("alpha {text:?}: {reason}; give a number, a comma-separated list, `auto` or cb:BETA")]
+    #[error("{}", self.by_keys())]
     BadAlpha {
         /// The text given.
         text: String,
@@ -220,15 +111,13 @@ pub enum TrainError {
         reason: &'static str,
     },
     /// One class weight on a task of more than two classes.
-    #[error(
-        "alpha: a single number is for two classes; this task has {n_classes}: give {n_classes} comma-separated weights, `auto` or cb:BETA"
-    )]
+    #[error("{}", self.by_keys())]
     ScalarAlphaNeedsTwoClasses {
         /// The task's class count.
         n_classes: usize,
     },
     /// A list of class weights of the wrong length.
-    #[error("alpha: {given} weights for {n_classes} classes; give one weight per class")]
+    #[error("{}", self.by_keys())]
     AlphaLength {
         /// Weights given.
         given: usize,
@@ -256,7 +145,7 @@ pub enum TrainError {
         samples: usize,
     },
     /// A class with no training sample.
-    #[error("class {class} ({name}) has no training sample; use more data or another ratio")]
+    #[error("{}", self.by_keys())]
     NoTrainingSample {
         /// The class index.
         class: usize,
@@ -290,9 +179,7 @@ pub enum TrainError {
         have: usize,
     },
     /// Data that are not the run's (by fingerprint).
-    #[error(
-        "{run}: the data differ from the run's (fingerprint {found} vs {expected}); pass the run's data"
-    )]
+    #[error("{}", self.by_keys())]
     DataMismatch {
         /// The run folder.
         run: PathBuf,
@@ -302,40 +189,10 @@ pub enum TrainError {
         found: String,
     },
     /// The split rebuilt from the data is not the run's `split.json`.
-    #[error("{run}: the split rebuilt from the data differs from split.json; pass the run's data")]
+    #[error("{}", self.by_keys())]
     SplitMismatch {
         /// The run folder.
         run: PathBuf,
-    },
-    /// A folder that holds neither a run nor an experiment.
-    #[error(
-        "{path}: neither a run folder (metrics.json) nor an experiment folder (plan.json or comparison.json)"
-    )]
-    NotARunFolder {
-        /// The folder.
-        path: PathBuf,
-    },
-    /// A folder without `plan.json`.
-    #[error("{path}: no plan.json; plan an experiment with compare or sweep first")]
-    NotAPlan {
-        /// The folder.
-        path: PathBuf,
-    },
-    /// A run index beyond the plan.
-    #[error("run {index}: the plan has {runs} runs (indices 0 to {})", runs.saturating_sub(1))]
-    NoSuchRun {
-        /// The index asked for.
-        index: usize,
-        /// Runs in the plan.
-        runs: usize,
-    },
-    /// An experiment folder that holds another plan.
-    #[error(
-        "{dir}: holds the plan of another experiment (plan.json: other task, seeds or runs); choose another folder"
-    )]
-    PlanDiffers {
-        /// The experiment folder.
-        dir: PathBuf,
     },
     /// Another process (or thread) is training the run folder.
     #[error(
@@ -349,67 +206,14 @@ pub enum TrainError {
         /// The holder's process id, as its lock file says.
         pid: Option<u32>,
     },
-    /// A planned run folder that holds a run of another configuration.
-    #[error("{run}: holds a run of another configuration than the plan's; move it away")]
-    RunFolderTaken {
-        /// The run folder.
-        run: PathBuf,
-    },
-    /// An experiment whose runs are not all complete after training (another process holds some).
-    #[error(
-        "{dir}: {missing} runs are not complete (being trained by another process?); gather them later"
-    )]
-    RunsMissing {
-        /// The experiment folder.
-        dir: PathBuf,
-        /// How many.
-        missing: usize,
-    },
-    /// Ensembles that the seeds cannot fill: fewer than two models each, or seeds that are not
-    /// a whole number of groups.
-    #[error(
-        "--ensemble {k}: an ensemble averages a group of K >= 2 seeds, and --seeds must be a multiple of K (it is {seeds}); e.g. --ensemble {} --seeds {}, or --seeds {} for a noise estimate over three ensembles",
-        .k.max(&2),
-        .k.max(&2),
-        3 * .k.max(&2)
-    )]
-    EnsembleSeeds {
-        /// The seeds asked to average.
-        k: usize,
-        /// The seeds each entry has.
-        seeds: usize,
-    },
-    /// An experiment with nothing in it.
-    #[error("nothing to run: give at least one remedy (or setting) and one seed")]
-    NothingToRun,
-    /// A sweep without values of its parameter.
-    #[error("{setting}: give at least one value to sweep")]
-    NothingToSweep {
-        /// The swept setting.
-        setting: Setting,
-    },
-    /// A sweep stage whose choosing metric is undefined for every setting.
-    #[error(
-        "the sweep over {parameter} has no defined validation {metric}; use more validation data"
-    )]
-    SweepUndefined {
-        /// The swept parameter(s).
-        parameter: String,
-        /// The choosing metric.
-        metric: &'static str,
-    },
     /// Augmentation asked for on feature rows.
-    #[error(
-        "augmentation transforms images; this data set holds feature rows: train without augment"
-    )]
+    #[error("{}", self.by_keys())]
     AugmentNeedsImages,
     /// Augmentation with every transform off.
-    #[error(
-        "augment with no transform: flip off, shift 0 and rotate 0; turn one on, or train without augment"
-    )]
+    #[error("{}", self.by_keys())]
     NoAugmentTransform,
     /// A shift as large as the images.
-    #[error("augment.shift {shift}: the shift must be below the image size ({width}x{height})")]
+    #[error("{}", self.by_keys())]
     AugmentShiftTooLarge {
         /// The largest shift asked for, in pixels.
         shift: usize,
@@ -419,21 +223,19 @@ pub enum TrainError {
         width: usize,
     },
     /// A remedy that augments, configured without augmentation.
-    #[error("remedy {remedy} augments minority images; it needs augment minority or all")]
+    #[error("{}", self.by_keys())]
     RemedyNeedsAugmentation {
         /// The remedy.
         remedy: &'static str,
     },
     /// An image model asked for tabular data.
-    #[error("model {model} needs images; this data set holds feature rows: use model mlp")]
+    #[error("{}", self.by_keys())]
     ModelNeedsImages {
         /// The model asked for.
         model: &'static str,
     },
     /// Images too small for the model.
-    #[error(
-        "model {model} needs images of at least {min}x{min}; these are {height}x{width}: use model mlp"
-    )]
+    #[error("{}", self.by_keys())]
     ImageTooSmall {
         /// The model asked for.
         model: &'static str,
@@ -453,10 +255,7 @@ pub enum TrainError {
         message: String,
     },
     /// The loss became NaN or infinite.
-    #[error(
-        "the loss became {value} at epoch {epoch}, step {step}; training stopped and the last good \
-         checkpoint (epoch {last_good_epoch}) is kept: try a lower learning rate or gradient clipping at norm 1.0"
-    )]
+    #[error("{}", self.by_keys())]
     NonFinite {
         /// Epoch (1-based) of the bad step.
         epoch: usize,
@@ -508,14 +307,6 @@ pub enum TrainError {
         /// The failed write, in words.
         cause: String,
     },
-    /// A chart of a report that could not be drawn.
-    #[error("drawing {chart}: {message}")]
-    Chart {
-        /// The chart's title.
-        chart: String,
-        /// What went wrong.
-        message: String,
-    },
     /// Labelled data given to judge a run's predictions hold classes the run does not know.
     #[error(
         "{path}: class {class:?} is not among the run's classes ({expected}); give data with the \
@@ -542,7 +333,7 @@ pub enum TrainError {
     #[error("{message}")]
     Device {
         /// What is missing and how to get it.
-        message: String,
+        message: Message,
     },
 }
 
@@ -556,25 +347,202 @@ impl TrainError {
         }
     }
 
-    /// The setting this error is about, if it is about one (the CLI names its flag).
-    pub fn setting(&self) -> Option<Setting> {
-        match self {
-            TrainError::OutOfRange { setting, .. }
-            | TrainError::NotApplicable { setting, .. }
-            | TrainError::NeedsBinaryTask { setting }
-            | TrainError::NoSuchClass { setting, .. }
-            | TrainError::NothingToSweep { setting } => Some(*setting),
-            TrainError::WarmupTooLong { .. } => Some(Setting::WarmupEpochs),
-            TrainError::AugmentNeedsImages | TrainError::RemedyNeedsAugmentation { .. } => {
-                Some(Setting::Augment)
+    /// The message of a variant that names settings, the settings in it as values; `None`
+    /// for the others (whose messages name files, counts and values only).
+    fn named(&self) -> Option<Message> {
+        use Setting as S;
+        Some(match self {
+            TrainError::OutOfRange {
+                setting,
+                value,
+                allowed,
+            } => msg![*setting, format!(" {value}: {allowed}")],
+            TrainError::NotApplicable {
+                setting,
+                remedy,
+                reads,
+            } => {
+                let mut m = msg![
+                    *setting,
+                    format!(" does not apply to remedy {remedy}; it reads: ")
+                ];
+                m.0.extend(setting_list(reads).0);
+                m
             }
-            TrainError::AugmentShiftTooLarge { .. } => Some(Setting::AugmentShift),
-            TrainError::PretrainedNeedsResnet { .. }
-            | TrainError::PretrainedNeedsImagenetInputs => Some(Setting::Pretrained),
-            TrainError::BadAlpha { .. }
-            | TrainError::ScalarAlphaNeedsTwoClasses { .. }
-            | TrainError::AlphaLength { .. } => Some(Setting::Alpha),
-            _ => None,
+            TrainError::WarmupTooLong { warmup, epochs } => msg![
+                S::WarmupEpochs,
+                format!(" {warmup}: must be below "),
+                S::Epochs,
+                format!(" {epochs}")
+            ],
+            TrainError::NeedsBinaryTask { setting } => msg![
+                *setting,
+                " needs a binary task (",
+                S::Data(D::Positive),
+                " CLASS)"
+            ],
+            TrainError::NoSuchClass {
+                setting,
+                class,
+                n_classes,
+            } => msg![
+                *setting,
+                format!(": class {class} is not one of the {n_classes} classes")
+            ],
+            TrainError::PretrainedNeedsResnet { model } => msg![
+                S::Pretrained,
+                " needs ",
+                S::Model,
+                " resnet18 or resnet50 (torchvision weights); got ",
+                S::Model,
+                format!(" {model}")
+            ],
+            TrainError::BadAlpha { text, reason } => msg![
+                S::Alpha,
+                format!(
+                    " {text:?}: {reason}; give a number, a comma-separated list, `auto` or cb:BETA"
+                )
+            ],
+            TrainError::ScalarAlphaNeedsTwoClasses { n_classes } => msg![
+                S::Alpha,
+                format!(
+                    ": a single number is for two classes; this task has {n_classes}: give \
+                     {n_classes} comma-separated weights, `auto` or cb:BETA"
+                )
+            ],
+            TrainError::AlphaLength { given, n_classes } => msg![
+                S::Alpha,
+                format!(": {given} weights for {n_classes} classes; give one weight per class")
+            ],
+            TrainError::NoTrainingSample { class, name } => msg![
+                format!("class {class} ({name}) has no training sample; use more data or another "),
+                S::Data(D::Ratio)
+            ],
+            TrainError::DataMismatch {
+                run,
+                expected,
+                found,
+            } => msg![
+                format!(
+                    "{}: the data differ from the run's (fingerprint {found} vs {expected}); \
+                     pass the run's ",
+                    run.display()
+                ),
+                S::Data(D::Data)
+            ],
+            TrainError::SplitMismatch { run } => msg![
+                format!(
+                    "{}: the split rebuilt from the data differs from split.json; pass the \
+                     run's ",
+                    run.display()
+                ),
+                S::Data(D::Data)
+            ],
+            TrainError::AugmentNeedsImages => msg![
+                S::Augment,
+                ": augmentation transforms images; this data set holds feature rows (CSV): \
+                 drop ",
+                S::Augment,
+                " (and the remedy oversample-augment)"
+            ],
+            TrainError::NoAugmentTransform => msg![
+                S::Augment,
+                " with no transform (",
+                S::AugmentFlip,
+                " off, ",
+                S::AugmentShift,
+                " 0, ",
+                S::AugmentRotate,
+                " 0): turn one on, or drop ",
+                S::Augment
+            ],
+            TrainError::AugmentShiftTooLarge {
+                shift,
+                height,
+                width,
+            } => msg![
+                S::AugmentShift,
+                format!(" {shift}: the shift must be below the image size ({width}x{height})")
+            ],
+            TrainError::RemedyNeedsAugmentation { remedy } => msg![
+                format!("remedy {remedy} augments minority images; it needs "),
+                S::Augment,
+                " minority or all"
+            ],
+            TrainError::ModelNeedsImages { model } => msg![
+                format!("model {model} needs images; this data set holds feature rows: use "),
+                S::Model,
+                " mlp"
+            ],
+            TrainError::ImageTooSmall {
+                model,
+                height,
+                width,
+                min,
+            } => msg![
+                format!(
+                    "model {model} needs images of at least {min}x{min}; these are \
+                     {height}x{width}: use "
+                ),
+                S::Model,
+                " mlp"
+            ],
+            TrainError::NonFinite {
+                epoch,
+                step,
+                value,
+                last_good_epoch,
+            } => msg![
+                format!(
+                    "the loss became {value} at epoch {epoch}, step {step}; training stopped \
+                     and the last good checkpoint (epoch {last_good_epoch}) is kept: try a \
+                     lower learning rate or gradient clipping, e.g. "
+                ),
+                S::Lr,
+                " 1e-4 or ",
+                S::ClipGrad,
+                " 1.0"
+            ],
+            TrainError::Device { message } => message.clone(),
+            TrainError::UnknownName { .. }
+            | TrainError::PretrainedNeedsImagenetInputs
+            | TrainError::EmptySplit { .. }
+            | TrainError::SplitIndexBeyondData { .. }
+            | TrainError::SmoteTooFewSamples { .. }
+            | TrainError::PoolTooSmall { .. }
+            | TrainError::RunBusy { .. }
+            | TrainError::Pretrained { .. }
+            | TrainError::Io { .. }
+            | TrainError::Format { .. }
+            | TrainError::Checkpoint { .. }
+            | TrainError::CheckpointWrite { .. }
+            | TrainError::UnknownLabel { .. }
+            | TrainError::Data(_)
+            | TrainError::Loss(_)
+            | TrainError::Metrics(_) => return None,
+        })
+    }
+
+    /// The message with its settings named by their keys (the `Display` of the variants that
+    /// name settings).
+    fn by_keys(&self) -> String {
+        self.named().map(|m| m.to_string()).unwrap_or_default()
+    }
+
+    /// The message, each setting named by `names` (`Display` names them by their keys, as
+    /// `config.json` does): a command-line tool passes the flags that set them.
+    pub fn render(&self, names: &dyn Fn(Setting) -> String) -> String {
+        match (self.named(), self) {
+            (Some(m), _) => m.render(names),
+            (None, TrainError::Data(d)) => d.render(&|s| names(Setting::Data(s))),
+            (None, other) => other.to_string(),
+        }
+    }
+
+    /// A [`TrainError::Device`]: the device, or an operation on it, failed.
+    pub fn device(message: impl Into<Message>) -> Self {
+        TrainError::Device {
+            message: message.into(),
         }
     }
 

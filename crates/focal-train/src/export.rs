@@ -21,10 +21,11 @@ use burn::tensor::{DType, TensorData};
 
 use crate::data::InputNormalization;
 use crate::device::DeviceChoice;
-use crate::error::{Setting, TrainError};
+use crate::error::TrainError;
 use crate::model::{Model, ModelKind};
 use crate::predict::Predictor;
 use crate::run::files::{write_atomic, write_json};
+use crate::setting::Setting;
 
 /// The weight-file formats of `focal export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -158,9 +159,8 @@ pub fn state_dict(model: &Model, steps: i64) -> Result<Vec<(String, TensorData)>
     let mut out = BTreeMap::new();
     for t in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), true) {
         let name = torchvision_name(&t.name);
-        let data = burn::store::bridge::into_data(t).map_err(|e| TrainError::Device {
-            message: format!("reading {name} for export: {e}"),
-        })?;
+        let data = burn::store::bridge::into_data(t)
+            .map_err(|e| TrainError::device(format!("reading {name} for export: {e}")))?;
         let data = data.convert::<f32>();
         if let Some(prefix) = name.strip_suffix(".running_mean") {
             out.insert(
@@ -184,9 +184,9 @@ fn dtype_name(dtype: DType) -> Result<&'static str, TrainError> {
     match dtype {
         DType::F32 => Ok("F32"),
         DType::I64 => Ok("I64"),
-        other => Err(TrainError::Device {
-            message: format!("cannot export a tensor of dtype {other:?}"),
-        }),
+        other => Err(TrainError::device(format!(
+            "cannot export a tensor of dtype {other:?}"
+        ))),
     }
 }
 
@@ -214,9 +214,8 @@ pub fn safetensors_bytes(
             }),
         );
     }
-    let mut head = serde_json::to_vec(&header).map_err(|e| TrainError::Device {
-        message: format!("encoding the safetensors header: {e}"),
-    })?;
+    let mut head = serde_json::to_vec(&header)
+        .map_err(|e| TrainError::device(format!("encoding the safetensors header: {e}")))?;
     while !head.len().is_multiple_of(8) {
         head.push(b' ');
     }
@@ -230,15 +229,13 @@ pub fn safetensors_bytes(
 /// The Burn record (burnpack) of `model`.
 pub fn burnpack_bytes(model: &Model) -> Result<Vec<u8>, TrainError> {
     let mut store = BurnpackStore::from_bytes(None);
-    store.collect_from(model).map_err(|e| TrainError::Device {
-        message: format!("encoding the Burn record: {e}"),
-    })?;
+    store
+        .collect_from(model)
+        .map_err(|e| TrainError::device(format!("encoding the Burn record: {e}")))?;
     store
         .get_bytes()
         .map(|b| b.to_vec())
-        .map_err(|e| TrainError::Device {
-            message: format!("encoding the Burn record: {e}"),
-        })
+        .map_err(|e| TrainError::device(format!("encoding the Burn record: {e}")))
 }
 
 /// The sidecar's path for the weight file `weights`: `<weights>.json`.

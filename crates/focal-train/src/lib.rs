@@ -40,7 +40,9 @@ pub mod predict;
 mod progress;
 mod remedy;
 pub mod run;
+mod setting;
 pub mod train;
+mod value;
 
 pub use augmentation::{
     AugmentScope, Augmentation, DEFAULT_AUGMENT_FLIP, DEFAULT_AUGMENT_ROTATE,
@@ -52,7 +54,7 @@ pub use data::{
     TaskRecord, default_image_size, minority_class,
 };
 pub use device::DeviceChoice;
-pub use error::{Setting, SplitName, TrainError};
+pub use error::{SplitName, TrainError};
 pub use evaluate::{
     ClassScores, DecisionRule, Predictions, RuleMetrics, ThresholdObjective, Tuned, tune,
 };
@@ -63,9 +65,14 @@ pub use remedy::{
     DataSide, Loss, REMEDIES, Remedy, RemedyInfo, RemedyKind, RemedyParams, RemedyRecord,
 };
 pub use run::{TrainState, read_config, read_split};
+pub use setting::{Message, Setting, setting_list};
 pub use train::{
-    RunSummary, epoch_seed, evaluate_run, evaluate_run_predictions, final_metrics, predict,
-    resume, train,
+    RunSummary, epoch_seed, evaluate_run, evaluate_run_predictions, final_metrics, predict, resume,
+    train,
+};
+pub use value::{
+    Beta, ClassWeights, ClipNorm, Gamma, LearningRate, PolyEpsilon, PositiveWeight, Prior,
+    TargetRecall, Tau, Threshold, WeightDecay,
 };
 
 /// The default positive (rare) class of the bundled Fashion-MNIST task: Shirt, the hard one

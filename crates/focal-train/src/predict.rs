@@ -9,13 +9,14 @@ use focal_data::{InputLabels, InputOptions, Inputs};
 
 use crate::data::DeviceSet;
 use crate::device::DeviceChoice;
-use crate::error::{Setting, TrainError};
+use crate::error::TrainError;
 use crate::evaluate::Predictions;
 use crate::model::Model;
-use crate::run::rebuild::run_data;
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{csv_bytes, write_atomic};
+use crate::run::rebuild::run_data;
 use crate::run::record::{Preprocessing, RunConfig, read_config, read_metrics};
+use crate::setting::Setting;
 use crate::train::{evaluated_checkpoint, logits_set, predict_set};
 
 /// How a class is chosen from a sample's probabilities.

@@ -14,7 +14,8 @@ use focal_loss::{
     LogitAdjustedLossConfig, Poly1Loss, Poly1LossConfig,
 };
 
-use crate::error::{Setting, TrainError};
+use crate::error::TrainError;
+use crate::setting::Setting;
 
 /// The remedies, by their CLI names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -10,13 +10,14 @@
 
 pub mod plots;
 
+use crate::ExperimentError;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::experiment::{Comparison, Entry, Mark, Table};
+use focal_train::DecisionRule;
 use focal_train::TrainConfig;
 use focal_train::TrainError;
-use focal_train::DecisionRule;
-use crate::experiment::{Comparison, Entry, Mark, Table};
 use focal_train::run::checkpoint;
 use focal_train::run::files::{read_json, write_atomic};
 use focal_train::run::record::{EpochRecord, FinalMetrics, RunConfig, read_config};
@@ -163,7 +164,7 @@ fn configuration_rows(c: &TrainConfig) -> Vec<(String, String)> {
 
 impl RunFiles {
     /// Reads the files of the run folder `dir`.
-    pub fn read(dir: &Path) -> Result<Self, TrainError> {
+    pub fn read(dir: &Path) -> Result<Self, ExperimentError> {
         let metrics: FinalMetrics = read_json(&dir.join("metrics.json"))?;
         let config = read_config(dir)?;
         let minority = config.task.minority.unwrap_or(0);
@@ -215,7 +216,7 @@ fn read_curve(
     path: &Path,
     class: Option<usize>,
     columns: (usize, usize),
-) -> Result<Vec<(f64, f64)>, TrainError> {
+) -> Result<Vec<(f64, f64)>, ExperimentError> {
     let Some(class) = class else {
         return Ok(Vec::new());
     };
@@ -230,7 +231,7 @@ fn read_curve(
 
 /// Reads a reliability diagram (`lower,upper,count,mean_confidence,accuracy`): the
 /// `(mean_confidence, accuracy)` of each bin that holds samples; an absent file gives none.
-fn read_reliability(path: &Path) -> Result<Vec<(f64, f64)>, TrainError> {
+fn read_reliability(path: &Path) -> Result<Vec<(f64, f64)>, ExperimentError> {
     read_points(path, |field| {
         Ok(if field(2)? > 0.0 {
             Some((field(3)?, field(4)?))
@@ -245,8 +246,10 @@ fn read_reliability(path: &Path) -> Result<Vec<(f64, f64)>, TrainError> {
 /// An absent file gives no points.
 fn read_points(
     path: &Path,
-    pick: impl Fn(&dyn Fn(usize) -> Result<f64, TrainError>) -> Result<Option<(f64, f64)>, TrainError>,
-) -> Result<Vec<(f64, f64)>, TrainError> {
+    pick: impl Fn(
+        &dyn Fn(usize) -> Result<f64, ExperimentError>,
+    ) -> Result<Option<(f64, f64)>, ExperimentError>,
+) -> Result<Vec<(f64, f64)>, ExperimentError> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
@@ -254,7 +257,7 @@ fn read_points(
     let mut points = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| TrainError::format(path, e))?;
-        let field = |k: usize| -> Result<f64, TrainError> {
+        let field = |k: usize| -> Result<f64, ExperimentError> {
             record
                 .get(k)
                 .and_then(|v| v.parse::<f64>().ok())
@@ -263,6 +266,7 @@ fn read_points(
                         path,
                         format!("line {}: column {} is not a number", i + 2, k + 1),
                     )
+                    .into()
                 })
         };
         points.extend(pick(&field)?);
@@ -339,8 +343,8 @@ fn epoch_series(
 }
 
 /// A line chart; an error names the chart.
-fn line(spec: &LineChart, series: &[Series]) -> Result<String, TrainError> {
-    line_chart(spec, series).map_err(|message| TrainError::Chart {
+fn line(spec: &LineChart, series: &[Series]) -> Result<String, ExperimentError> {
+    line_chart(spec, series).map_err(|message| ExperimentError::Chart {
         chart: spec.title.clone(),
         message,
     })
@@ -352,8 +356,8 @@ fn heatmap(
     class_names: &[String],
     matrix: &[Vec<u64>],
     size: (u32, u32),
-) -> Result<String, TrainError> {
-    confusion_heatmap(title, class_names, matrix, size).map_err(|message| TrainError::Chart {
+) -> Result<String, ExperimentError> {
+    confusion_heatmap(title, class_names, matrix, size).map_err(|message| ExperimentError::Chart {
         chart: title.to_string(),
         message,
     })
@@ -386,7 +390,7 @@ pub fn table_html(table: &Table) -> String {
 }
 
 /// The HTML report of one run folder.
-pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
+pub fn run_html(title: &str, run: &RunFiles) -> Result<String, ExperimentError> {
     let m = &run.metrics;
     let pos = run.minority;
     let pos_name = m.class_names.get(pos).cloned().unwrap_or_default();
@@ -583,13 +587,14 @@ pub fn run_html(title: &str, run: &RunFiles) -> Result<String, TrainError> {
 }
 
 /// Writes `report.html` into the run folder `dir`, from its files.
-pub fn write_run_report(dir: &Path) -> Result<(), TrainError> {
+pub fn write_run_report(dir: &Path) -> Result<(), ExperimentError> {
     let run = RunFiles::read(dir)?;
     let name = dir
         .file_name()
         .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned());
     let html = run_html(&format!("focal run {name}"), &run)?;
-    write_atomic(&dir.join("report.html"), html.as_bytes())
+    write_atomic(&dir.join("report.html"), html.as_bytes())?;
+    Ok(())
 }
 
 /// Adds to the tuned-threshold table, after the entry's label, the threshold on P(positive)
@@ -620,7 +625,7 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 /// The HTML report of a comparison (or sweep): the tables, then per-remedy curves of the first
 /// seed's runs, read from their folders under `out_dir`.
-pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, TrainError> {
+pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, ExperimentError> {
     let mut html = page_head(&cmp.title);
     let _ = write!(
         html,

@@ -17,7 +17,8 @@ pub use cnn::Cnn;
 pub use mlp::Mlp;
 pub use resnet::{Block, BlockKind, Downsample, ResNet};
 
-use crate::error::{Setting, TrainError};
+use crate::error::TrainError;
+use crate::setting::Setting;
 
 /// The model architectures, by their CLI names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

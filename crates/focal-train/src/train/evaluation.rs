@@ -63,8 +63,8 @@ pub fn predict_set(
         Tensor::cat(parts, 0)
             .into_data()
             .try_into_vec_as::<f32>()
-            .map_err(|e| TrainError::Device {
-                message: format!("reading probabilities back from the device: {e:?}"),
+            .map_err(|e| {
+                TrainError::device(format!("reading probabilities back from the device: {e:?}"))
             })?
     };
     Ok(Predictions {
@@ -89,9 +89,7 @@ pub fn logits_set(model: &Model, set: &DeviceSet) -> Result<Vec<f32>, TrainError
     Tensor::cat(parts, 0)
         .into_data()
         .try_into_vec_as::<f32>()
-        .map_err(|e| TrainError::Device {
-            message: format!("reading logits back from the device: {e:?}"),
-        })
+        .map_err(|e| TrainError::device(format!("reading logits back from the device: {e:?}")))
 }
 
 /// Test ECE (top-label) and the positive class's Brier score (binary tasks) of `test`.

@@ -20,7 +20,7 @@ use crate::augmentation::Augmentation;
 use crate::config::{ADAM_EPSILON, OptimizerKind, TrainConfig};
 use crate::data::{DeviceSet, HostSet, PreparedData};
 use crate::device::peak_memory_bytes;
-use crate::error::{Setting, TrainError};
+use crate::error::TrainError;
 use crate::evaluate::{Predictions, epoch_scores};
 use crate::model::pretrained::PretrainedReport;
 use crate::model::{Model, ModelKind};
@@ -36,6 +36,7 @@ use crate::run::record::{
 };
 use crate::run::text_report::write_report;
 use crate::run::tracking::Tracker;
+use crate::setting::Setting;
 use crate::train::evaluation::{evaluate_model, predict_set};
 
 /// Training steps between two reads of the loss back to the host (for the progress display and
@@ -530,11 +531,9 @@ impl<'a> Session<'a> {
                 done += 1;
             }
             if done < steps {
-                return Err(TrainError::Device {
-                    message: format!(
-                        "the thread streaming the training batches stopped after {done} of {steps} steps of epoch {epoch}"
-                    ),
-                });
+                return Err(TrainError::device(format!(
+                    "the thread streaming the training batches stopped after {done} of {steps} steps of epoch {epoch}"
+                )));
             }
             let mean_loss = total.mean();
             Ok((learner, EpochStats { mean_loss, lr }))
@@ -702,8 +701,10 @@ impl LossTotal {
         let values = Tensor::cat(self.pending.iter().map(|p| p.2.clone()).collect(), 0)
             .into_data()
             .try_into_vec_as::<f32>()
-            .map_err(|e| TrainError::Device {
-                message: format!("reading the training loss back from the device: {e:?}"),
+            .map_err(|e| {
+                TrainError::device(format!(
+                    "reading the training loss back from the device: {e:?}"
+                ))
             })?;
         for (&(step, len, _), &v) in self.pending.iter().zip(&values) {
             let value = if self.inject_nan_at == Some((self.epoch, step)) {
