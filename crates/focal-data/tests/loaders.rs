@@ -519,7 +519,7 @@ fn the_memory_budget_fails_before_decoding_and_names_the_need() {
     }
     let msg = e.to_string();
     assert!(msg.contains("2.0 MB") && msg.contains("1.0 MB"), "{msg}");
-    assert!(msg.contains("image size"), "{msg}");
+    assert!(msg.contains("image_size"), "{msg}");
     // At a size that fits, the same budget loads.
     let o = LoadOptions {
         image_size: Some((64, 64)),

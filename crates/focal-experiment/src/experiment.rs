@@ -23,7 +23,7 @@ use focal_train::Setting;
 use focal_train::run::files::{read_json, write_atomic, write_json};
 use focal_train::run::record::{EpochRecord, FinalMetrics};
 use focal_train::train::RunSummary;
-use focal_train::{Alpha, RemedyKind, RemedyParams};
+use focal_train::{Alpha, Gamma, RemedyKind, RemedyParams};
 use focal_train::{DecisionRule, RuleMetrics};
 use focal_train::{OptimizerKind, TrainConfig};
 
@@ -797,7 +797,7 @@ impl SweepMetric {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepSpec {
     /// The gammas to try.
-    pub gammas: Vec<f32>,
+    pub gammas: Vec<Gamma>,
     /// The alphas to try (at the best gamma, or crossed with every gamma for a grid). Empty: alpha
     /// stays `base_alpha`.
     pub alphas: Vec<Alpha>,
@@ -865,7 +865,7 @@ impl SweepSpec {
             let xs = (0..entries.len()).map(|i| i as f64).collect();
             stage("gamma x alpha", entries, xs, self.metric)
         } else {
-            let xs = self.gammas.iter().map(|&g| f64::from(g)).collect();
+            let xs = self.gammas.iter().map(|&g| f64::from(g.get())).collect();
             stage("gamma", entries, xs, self.metric)
         }
     }
@@ -878,7 +878,7 @@ impl SweepSpec {
 
 fn focal_plan(
     base: &TrainConfig,
-    gamma: f32,
+    gamma: Gamma,
     alpha: Option<Alpha>,
 ) -> Result<Plan, ExperimentError> {
     let label = match &alpha {
@@ -941,7 +941,7 @@ fn alpha_xs(alphas: &[Alpha]) -> Vec<f64> {
     let numeric: Option<Vec<f64>> = alphas
         .iter()
         .map(|a| match a {
-            Alpha::Scalar(v) => Some(f64::from(*v)),
+            Alpha::Scalar(v) => Some(f64::from(v.get())),
             _ => None,
         })
         .collect();

@@ -66,6 +66,16 @@ pub enum TrainError {
         /// The parameters the remedy reads.
         reads: &'static [Setting],
     },
+    /// A remedy parameter that none of an experiment's remedies reads.
+    #[error("{}", self.by_keys())]
+    ReadByNone {
+        /// The parameter given.
+        setting: Setting,
+        /// The experiment's remedies.
+        remedies: Vec<&'static str>,
+        /// The remedies that read it.
+        readers: Vec<&'static str>,
+    },
     /// Warm-up as long as the whole run.
     #[error("{}", self.by_keys())]
     WarmupTooLong {
@@ -369,6 +379,16 @@ impl TrainError {
                 m.0.extend(setting_list(reads).0);
                 m
             }
+            TrainError::ReadByNone {
+                setting,
+                remedies,
+                readers,
+            } => msg![
+                *setting,
+                " applies to none of ",
+                S::Remedies,
+                format!(" {}; it is read by: {}", remedies.join(","), readers.join(", "))
+            ],
             TrainError::WarmupTooLong { warmup, epochs } => msg![
                 S::WarmupEpochs,
                 format!(" {warmup}: must be below "),

@@ -62,7 +62,7 @@ pub use model::{Model, ModelKind};
 pub use progress::{NoProgress, Progress};
 pub use remedy::{
     Alpha, DEFAULT_CB_BETA, DEFAULT_DRW_BETA, DEFAULT_EPSILON, DEFAULT_GAMMA, DEFAULT_TAU,
-    DataSide, Loss, REMEDIES, Remedy, RemedyInfo, RemedyKind, RemedyParams, RemedyRecord,
+    DataSide, Loss, Remedy, RemedyInfo, RemedyKind, RemedyParams, RemedyRecord,
 };
 pub use run::{TrainState, read_config, read_split};
 pub use setting::{Message, Setting, setting_list};

@@ -122,6 +122,28 @@ checked_value!(
     "a probability threshold must be in [0, 1]"
 );
 
+impl Gamma {
+    /// The paper's focusing parameter, the default of focal, cb-focal and focal-drw.
+    pub const DEFAULT: Gamma = Gamma(crate::remedy::DEFAULT_GAMMA);
+}
+
+impl Beta {
+    /// The default beta of cb-focal (Cui et al.'s best on long-tailed CIFAR).
+    pub const CB_DEFAULT: Beta = Beta(crate::remedy::DEFAULT_CB_BETA);
+    /// The default beta of the deferred re-weighting remedies (Cao et al.'s).
+    pub const DRW_DEFAULT: Beta = Beta(crate::remedy::DEFAULT_DRW_BETA);
+}
+
+impl Tau {
+    /// The default logit-adjustment temperature (Menon et al.'s).
+    pub const DEFAULT: Tau = Tau(crate::remedy::DEFAULT_TAU);
+}
+
+impl PolyEpsilon {
+    /// The default Poly-1 epsilon (Leng et al.'s).
+    pub const DEFAULT: PolyEpsilon = PolyEpsilon(crate::remedy::DEFAULT_EPSILON);
+}
+
 /// Class weights, one per class: each finite and >= 0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "Vec<f32>", into = "Vec<f32>")]

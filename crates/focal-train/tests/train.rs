@@ -8,7 +8,7 @@ use focal_data::task::TaskSpec;
 use focal_data::{DataFormat, Dataset, SampleKind};
 use focal_train::run::{EpochRecord, FinalMetrics, StopReason};
 use focal_train::{
-    AugmentScope, Augmentation, DecisionRule, ModelKind, NoProgress, PreparedData, REMEDIES,
+    AugmentScope, Augmentation, DecisionRule, ModelKind, NoProgress, PreparedData,
     RemedyKind, Streaming, TrainConfig, TrainError, train,
 };
 use rand::{Rng, SeedableRng};
@@ -144,14 +144,14 @@ fn assert_run_folder_complete(dir: &Path) {
 fn every_remedy_trains_end_to_end() {
     let data = prepared(&tabular(400, 1));
     let tmp = tempfile::tempdir().unwrap();
-    for r in REMEDIES {
+    for r in RemedyKind::ALL.iter().map(|k| k.info()) {
         if r.augments {
             // Augmentation transforms images: covered on images below.
             continue;
         }
-        let dir = tmp.path().join(r.name);
+        let dir = tmp.path().join(r.kind.name());
         let s = train(&tiny_config(r.kind), &data, &dir, &NoProgress)
-            .unwrap_or_else(|e| panic!("{}: {e}", r.name));
+            .unwrap_or_else(|e| panic!("{}: {e}", r.kind));
         assert_run_folder_complete(&dir);
         assert_metrics_match_predictions(&dir);
         assert_eq!(s.history.len(), 3);
@@ -159,17 +159,17 @@ fn every_remedy_trains_end_to_end() {
         assert!(
             last < first,
             "{}: train loss {first} -> {last} did not decrease",
-            r.name
+            r.kind.name()
         );
         // The blobs are 1.5 apart on 6 features: any remedy ranks them well.
         assert!(
             s.metrics.test_pr_auc.unwrap() > 0.7,
             "{}: {:?}",
-            r.name,
+            r.kind.name(),
             s.metrics.test_pr_auc
         );
         let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
-        assert_eq!(history.lines().count(), 4, "{}", r.name);
+        assert_eq!(history.lines().count(), 4, "{}", r.kind.name());
     }
 }
 
@@ -380,8 +380,10 @@ fn multi_class_runs_report_macro_scores_and_argmax_only() {
     // A single alpha is for two classes.
     let mut bad = tiny_config(RemedyKind::Focal);
     bad.remedy = focal_train::Remedy::Focal {
-        gamma: 2.0,
-        alpha: Some(focal_train::Alpha::Scalar(0.25)),
+        gamma: focal_train::Gamma::new(2.0).unwrap(),
+        alpha: Some(focal_train::Alpha::Scalar(
+            focal_train::PositiveWeight::new(0.25).unwrap(),
+        )),
     };
     let e = train(&bad, &data, &tmp.path().join("bad"), &NoProgress)
         .unwrap_err()
@@ -413,7 +415,7 @@ fn augmented_runs_repeat_byte_for_byte_and_resume_exactly() {
     // The same run without augmentation (same order and initialisation: augmentation draws
     // from a stream of its own) trains on other images: another training loss.
     let mut plain = c.clone();
-    plain.remedy = focal_train::Remedy::Oversample;
+    plain.remedy = focal_train::Remedy::Oversample {};
     plain.augment = None;
     let p = train(&plain, &data, &tmp.path().join("plain"), &NoProgress).unwrap();
     assert_ne!(p.history[0].train_loss, whole.history[0].train_loss);
