@@ -473,6 +473,7 @@ impl Comparison {
                 "threshold on P({minority}) tuned on validation for the best F1 of {minority}"
             ),
             DecisionRule::Argmax => "argmax (the default decision)".to_string(),
+            DecisionRule::Threshold(t) => format!("P({minority}) >= {t}"),
         };
         Some(Table {
             caption,
@@ -637,7 +638,7 @@ impl Comparison {
     /// `comparison.md`: the task, both tables and the legend.
     pub fn to_markdown(&self) -> String {
         let mut s = format!("# {}\n\n{}\n\n", self.title, self.describe_task());
-        for rule in DecisionRule::ALL {
+        for rule in DecisionRule::TRAINED {
             if let Some(t) = self.table(rule) {
                 let _ = write!(s, "## Test, {}\n\n{}\n", t.caption, t.to_markdown());
             }
@@ -739,14 +740,14 @@ pub(crate) fn folder_name(label: &str, seed: u64) -> String {
 pub fn budget_line(config: &TrainConfig) -> String {
     format!(
         "model {}, {} epochs, batch {}, {} lr {}",
-        config.model,
-        config.epochs,
-        config.batch_size,
-        match config.optimizer {
+        config.model(),
+        config.epochs(),
+        config.batch_size(),
+        match config.optimizer() {
             OptimizerKind::Adam => "Adam",
             OptimizerKind::Sgd => "SGD",
         },
-        config.lr
+        config.lr()
     )
 }
 
@@ -891,8 +892,7 @@ fn focal_plan(
         ..RemedyParams::default()
     }
     .check(RemedyKind::Focal)?;
-    let mut config = base.clone();
-    config.remedy = remedy;
+    let config = base.with_remedy(remedy)?;
     Ok(Plan { label, config })
 }
 

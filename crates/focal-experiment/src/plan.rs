@@ -98,8 +98,8 @@ pub struct ExperimentPlan {
 /// every entry shares one (an entry of its own, e.g. oversample-augment, names it in its label).
 fn shared_summary(data: &PreparedData, plans: &[Plan]) -> TaskSummary {
     let mut summary = task_summary(data, &plans[0].config);
-    if let Some(a) = plans[0].config.augment
-        && plans.iter().all(|p| p.config.augment == Some(a))
+    if let Some(a) = plans[0].config.augment()
+        && plans.iter().all(|p| p.config.augment() == Some(a))
     {
         summary.budget.push_str(&format!(", augment {a}"));
     }
@@ -142,11 +142,12 @@ impl ExperimentPlan {
                     })
                     .find(|n| !taken(n))
                     .unwrap_or(name);
-                let mut config = p.config.clone();
-                config.seed = seed;
-                // --log-dir names the experiment's log folder; each run logs to its own
-                // sub-folder there (TensorBoard shows each as a run).
-                config.log_dir = config.log_dir.map(|d| d.join(&run_dir));
+                // The log directory names the experiment's log folder; each run logs to its
+                // own sub-folder there (TensorBoard shows each as a run).
+                let config = p
+                    .config
+                    .with_seed(seed)
+                    .with_log_dir(p.config.log_dir().map(|d| d.join(&run_dir)));
                 self.runs.push(PlannedRun {
                     index: self.runs.len(),
                     label: p.label.clone(),
@@ -238,7 +239,7 @@ impl ExperimentPlan {
     pub fn run_cost(&self, index: usize) -> Result<f64, ExperimentError> {
         let config = &self.run(index)?.config;
         let [train, val, _] = &self.summary.counts;
-        let seen = match config.remedy.data_side() {
+        let seen = match config.remedy().data_side() {
             DataSide::None | DataSide::BalancedSampler => train.iter().sum(),
             DataSide::Oversample | DataSide::Smote => {
                 SamplingStrategy::Auto.resampled_len(train, true)?
@@ -246,7 +247,7 @@ impl ExperimentPlan {
             DataSide::Undersample => SamplingStrategy::Auto.resampled_len(train, false)?,
         };
         let val: usize = val.iter().sum();
-        Ok(config.epochs as f64 * (seen as f64 + val as f64 / 3.0))
+        Ok(config.epochs() as f64 * (seen as f64 + val as f64 / 3.0))
     }
 
     /// Whether the plan could still grow: a two-stage sweep whose second stage is not planned.

@@ -93,15 +93,66 @@ pub fn default_image_size(model: ModelKind) -> (u32, u32) {
     }
 }
 
-/// The minority class of a task: the positive class of a binary task, else the class with the
-/// fewest training samples (the first of them on a tie). The one definition; reports, tables
-/// and the CLI read it from [`TaskRecord::minority`].
+/// What a task is: binary with its positive (rare) class, or multi-class with its minority.
+///
+/// Every minority figure, the tuned threshold, PR-AUC and the calibration read it: of a binary
+/// task, the positive class (label 1 of a task focal built); of a multi-class one, the class
+/// with the fewest training samples (the first of them on a tie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    /// Two classes, one of them the positive (rare) class.
+    Binary {
+        /// The positive class.
+        positive: usize,
+    },
+    /// Three or more classes (or two with no positive named), none of them positive.
+    MultiClass {
+        /// The class with the fewest training samples.
+        minority: usize,
+    },
+}
+
+impl TaskKind {
+    /// The task with positive class `positive` (`None`: multi-class) and these training class
+    /// counts, as records store it.
+    pub fn new(positive: Option<usize>, train_counts: &[usize]) -> Self {
+        match positive {
+            Some(positive) => TaskKind::Binary { positive },
+            None => TaskKind::MultiClass {
+                minority: (0..train_counts.len())
+                    .min_by_key(|&c| train_counts[c])
+                    .unwrap_or(0),
+            },
+        }
+    }
+
+    /// The positive class of a binary task.
+    pub fn positive(self) -> Option<usize> {
+        match self {
+            TaskKind::Binary { positive } => Some(positive),
+            TaskKind::MultiClass { .. } => None,
+        }
+    }
+
+    /// The negative class of a binary task (the other of its two classes).
+    pub fn negative(self) -> Option<usize> {
+        self.positive().map(|p| usize::from(p == 0))
+    }
+
+    /// The minority class: the positive class of a binary task, else the rarest class.
+    pub fn minority(self) -> usize {
+        match self {
+            TaskKind::Binary { positive } => positive,
+            TaskKind::MultiClass { minority } => minority,
+        }
+    }
+}
+
+/// The minority class of a task ([`TaskKind::minority`]): the positive class of a binary task,
+/// else the class with the fewest training samples. The one definition; reports, tables and the
+/// CLI read it from [`TaskRecord::minority`].
 pub fn minority_class(positive: Option<usize>, train_counts: &[usize]) -> usize {
-    positive.unwrap_or_else(|| {
-        (0..train_counts.len())
-            .min_by_key(|&c| train_counts[c])
-            .unwrap_or(0)
-    })
+    TaskKind::new(positive, train_counts).minority()
 }
 
 /// How samples are normalised before they enter the model, as `config.json` records it.
@@ -141,8 +192,9 @@ pub struct PreparedData {
     pub dataset: Dataset,
     /// Indices of the train, validation and test samples.
     pub splits: Splits,
-    /// The positive class for a binary task (always 1), `None` for a multi-class task.
-    pub positive: Option<usize>,
+    /// What the task is: binary with its positive class (always label 1 of a task focal
+    /// builds), or multi-class with its minority.
+    pub kind: TaskKind,
     /// Mean and standard deviation of the training split, per feature for tabular data and per
     /// colour channel for images (focal-data's [`Normalization`], the one zero-variance rule of
     /// the project: a constant feature keeps its values minus the mean). Every batch, for
@@ -444,15 +496,15 @@ impl PreparedData {
             });
         }
         let normalization = Normalization::fit(&dataset, &splits.train)?;
-        let positive = (dataset.n_classes() == 2).then_some(1);
-        task.minority = Some(minority_class(positive, &counts));
+        let kind = TaskKind::new((dataset.n_classes() == 2).then_some(1), &counts);
+        task.minority = Some(kind.minority());
         let fingerprint = dataset.fingerprint();
         let source_rows = (0..samples).collect();
         Ok(PreparedData {
             source_rows,
             dataset,
             splits,
-            positive,
+            kind,
             normalization,
             fingerprint,
             task,
@@ -507,11 +559,14 @@ impl PreparedData {
         self
     }
 
-    /// The minority class of the task (see [`minority_class`]).
+    /// The minority class of the task ([`TaskKind::minority`]).
     pub fn minority(&self) -> usize {
-        self.task
-            .minority
-            .unwrap_or_else(|| minority_class(self.positive, &self.train_counts()))
+        self.kind.minority()
+    }
+
+    /// The positive class of a binary task.
+    pub fn positive(&self) -> Option<usize> {
+        self.kind.positive()
     }
 
     /// Class counts of the training split.

@@ -232,6 +232,24 @@ pub enum TrainError {
         /// Image width.
         width: usize,
     },
+    /// Augmentation turned off for a remedy that augments.
+    #[error("{}", self.by_keys())]
+    AugmentOff {
+        /// The remedy.
+        remedy: &'static str,
+    },
+    /// A transform set while augmentation is turned off.
+    #[error("{}", self.by_keys())]
+    TransformWhileOff {
+        /// The transform's setting.
+        setting: Setting,
+    },
+    /// A transform set with no run to apply it to (no scope, no remedy that augments).
+    #[error("{}", self.by_keys())]
+    TransformWithoutAugment {
+        /// The transform's setting.
+        setting: Setting,
+    },
     /// A remedy that augments, configured without augmentation.
     #[error("{}", self.by_keys())]
     RemedyNeedsAugmentation {
@@ -387,7 +405,11 @@ impl TrainError {
                 *setting,
                 " applies to none of ",
                 S::Remedies,
-                format!(" {}; it is read by: {}", remedies.join(","), readers.join(", "))
+                format!(
+                    " {}; it is read by: {}",
+                    remedies.join(","),
+                    readers.join(", ")
+                )
             ],
             TrainError::WarmupTooLong { warmup, epochs } => msg![
                 S::WarmupEpochs,
@@ -483,6 +505,35 @@ impl TrainError {
             } => msg![
                 S::AugmentShift,
                 format!(" {shift}: the shift must be below the image size ({width}x{height})")
+            ],
+            TrainError::AugmentOff { remedy } => msg![
+                S::Augment,
+                format!(
+                    " none: remedy {remedy} augments the minority class's images; use remedy \
+                     oversample for over-sampling alone"
+                )
+            ],
+            TrainError::TransformWhileOff { setting } => msg![
+                *setting,
+                " sets a transform but ",
+                S::Augment,
+                " none turns augmentation off; drop one of them"
+            ],
+            TrainError::TransformWithoutAugment { setting } => msg![
+                *setting,
+                " needs ",
+                S::Augment,
+                " minority or ",
+                S::Augment,
+                format!(
+                    " all (which training images to transform), or remedy {}",
+                    crate::remedy::RemedyKind::ALL
+                        .iter()
+                        .filter(|k| k.augments())
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             ],
             TrainError::RemedyNeedsAugmentation { remedy } => msg![
                 format!("remedy {remedy} augments minority images; it needs "),

@@ -9,35 +9,113 @@ use focal_metrics::{
 };
 
 use crate::error::TrainError;
+use crate::setting::Setting;
+use crate::value::Threshold;
 
-/// How a prediction is made from probabilities.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
+/// How a prediction is made from probabilities: the one decision-rule type of training
+/// (`metrics.json` holds the test metrics at [`DecisionRule::TRAINED`]), `eval` and `predict`.
+///
+/// Written as `argmax`, `tuned`, or the threshold's number; read back the same way.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum DecisionRule {
     /// The most probable class.
     Argmax,
     /// A threshold on P(positive) tuned on validation (binary tasks).
     Tuned,
+    /// The positive class when its probability reaches this threshold (binary tasks).
+    Threshold(Threshold),
 }
 
 impl DecisionRule {
-    /// Every rule, in report order.
-    pub const ALL: [DecisionRule; 2] = [DecisionRule::Argmax, DecisionRule::Tuned];
+    /// The rules every run is judged at, in report order (the tuned one on binary tasks).
+    pub const TRAINED: [DecisionRule; 2] = [DecisionRule::Argmax, DecisionRule::Tuned];
 
-    /// The name in `metrics.json` and tables.
+    /// The rule's name in `metrics.json`, tables and `eval`'s JSON: `argmax`, `tuned`,
+    /// `threshold`.
     pub fn name(self) -> &'static str {
         match self {
             DecisionRule::Argmax => "argmax",
             DecisionRule::Tuned => "tuned",
+            DecisionRule::Threshold(_) => "threshold",
         }
+    }
+
+    /// Whether the rule thresholds the positive class's probability (and so needs a binary
+    /// task).
+    pub fn thresholds(self) -> bool {
+        !matches!(self, DecisionRule::Argmax)
+    }
+
+    fn order(self) -> (u8, u64) {
+        match self {
+            DecisionRule::Argmax => (0, 0),
+            DecisionRule::Tuned => (1, 0),
+            DecisionRule::Threshold(t) => (2, t.get().to_bits()),
+        }
+    }
+}
+
+impl Eq for DecisionRule {}
+
+impl PartialOrd for DecisionRule {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DecisionRule {
+    /// Argmax, tuned, then thresholds (by their bits: thresholds are in [0, 1], so by value).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order().cmp(&other.order())
+    }
+}
+
+impl std::hash::Hash for DecisionRule {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.order().hash(state);
     }
 }
 
 impl std::fmt::Display for DecisionRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        match self {
+            DecisionRule::Threshold(t) => write!(f, "{t}"),
+            r => f.write_str(r.name()),
+        }
+    }
+}
+
+impl std::str::FromStr for DecisionRule {
+    type Err = TrainError;
+
+    /// `argmax`, `tuned`, or a threshold in `[0, 1]`.
+    fn from_str(s: &str) -> Result<Self, TrainError> {
+        match s.trim() {
+            "argmax" => Ok(DecisionRule::Argmax),
+            "tuned" => Ok(DecisionRule::Tuned),
+            t => match t.parse::<f64>().ok().map(Threshold::new) {
+                Some(Ok(t)) => Ok(DecisionRule::Threshold(t)),
+                _ => Err(TrainError::out_of_range(
+                    Setting::Rule,
+                    s,
+                    "give argmax, tuned, or a threshold between 0 and 1",
+                )),
+            },
+        }
+    }
+}
+
+impl From<DecisionRule> for String {
+    fn from(r: DecisionRule) -> String {
+        r.to_string()
+    }
+}
+
+impl TryFrom<String> for DecisionRule {
+    type Error = TrainError;
+    fn try_from(s: String) -> Result<Self, TrainError> {
+        s.parse()
     }
 }
 

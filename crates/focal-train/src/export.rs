@@ -263,7 +263,7 @@ pub fn export_run(
         .train_counts_after_remedy
         .iter()
         .sum::<usize>()
-        .div_ceil(config.train.batch_size.max(1));
+        .div_ceil(config.train.batch_size().max(1));
     let steps = (predictor.epoch * steps_per_epoch) as i64;
     let tensors = state_dict(model, steps)?;
     let bytes = match format {
@@ -272,7 +272,7 @@ pub fn export_run(
             meta.insert("format".to_string(), "pt".to_string());
             meta.insert(
                 "focal_model".to_string(),
-                config.train.model.name().to_string(),
+                config.train.model().name().to_string(),
             );
             safetensors_bytes(&tensors, &meta)?
         }
@@ -301,7 +301,7 @@ pub fn export_run(
             })
             .collect::<Result<Vec<_>, TrainError>>()?,
     };
-    let kind = config.train.model;
+    let kind = config.train.model();
     let (torchvision, layout) = match kind {
         ModelKind::Resnet18 | ModelKind::Resnet50 => (
             Some(format!(

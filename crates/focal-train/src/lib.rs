@@ -48,10 +48,13 @@ pub use augmentation::{
     AugmentScope, Augmentation, DEFAULT_AUGMENT_FLIP, DEFAULT_AUGMENT_ROTATE,
     DEFAULT_AUGMENT_SHIFT, MAX_AUGMENT_ROTATE,
 };
-pub use config::{Calibration, OptimizerKind, ScheduleKind, Streaming, TrainConfig};
+pub use config::{
+    ADAM_EPSILON, AugmentChoice, AugmentSpec, Calibration, Named, OptimizerKind, ScheduleKind,
+    Streaming, TrainConfig, TrainSpec,
+};
 pub use data::{
     DataSource, DeviceSet, HostBatch, HostSet, InputNormalization, PreparedData, Statistics,
-    TaskRecord, default_image_size, minority_class,
+    TaskKind, TaskRecord, default_image_size, minority_class,
 };
 pub use device::DeviceChoice;
 pub use error::{SplitName, TrainError};

@@ -8,9 +8,10 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use focal_data::{InputLabels, InputOptions, Inputs};
 
 use crate::data::DeviceSet;
+use crate::data::TaskKind;
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
-use crate::evaluate::Predictions;
+use crate::evaluate::{DecisionRule, Predictions};
 use crate::model::Model;
 use crate::run::checkpoint::{self, Which};
 use crate::run::files::{csv_bytes, write_atomic};
@@ -18,48 +19,6 @@ use crate::run::rebuild::run_data;
 use crate::run::record::{Preprocessing, RunConfig, read_config, read_metrics};
 use crate::setting::Setting;
 use crate::train::{evaluated_checkpoint, logits_set, predict_set};
-
-/// How a class is chosen from a sample's probabilities.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rule {
-    /// The most probable class.
-    Argmax,
-    /// The positive class when its probability reaches the threshold the run tuned on
-    /// validation (binary runs).
-    Tuned,
-    /// The positive class when its probability reaches this threshold (binary runs).
-    Threshold(f64),
-}
-
-impl std::str::FromStr for Rule {
-    type Err = TrainError;
-
-    /// `argmax`, `tuned`, or a threshold in `[0, 1]`.
-    fn from_str(s: &str) -> Result<Self, TrainError> {
-        match s {
-            "argmax" => Ok(Rule::Argmax),
-            "tuned" => Ok(Rule::Tuned),
-            _ => match s.parse::<f64>() {
-                Ok(t) if (0.0..=1.0).contains(&t) => Ok(Rule::Threshold(t)),
-                _ => Err(TrainError::out_of_range(
-                    Setting::Rule,
-                    s,
-                    "give argmax, tuned, or a threshold between 0 and 1",
-                )),
-            },
-        }
-    }
-}
-
-impl std::fmt::Display for Rule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Rule::Argmax => f.write_str("argmax"),
-            Rule::Tuned => f.write_str("tuned"),
-            Rule::Threshold(t) => write!(f, "{t}"),
-        }
-    }
-}
 
 /// A finished run, ready to predict.
 pub struct Predictor {
@@ -111,7 +70,7 @@ impl Predictor {
         let (which, epoch) = evaluated_checkpoint(&config.train, &last);
         let device = device.resolve()?;
         let model = Model::new(
-            config.train.model,
+            config.train.model(),
             &preprocessing.sample,
             config.n_classes,
             &device,
@@ -140,10 +99,10 @@ impl Predictor {
     }
 
     /// The rule used when none is asked for: the tuned threshold of a binary run, else argmax.
-    pub fn default_rule(&self) -> Rule {
+    pub fn default_rule(&self) -> DecisionRule {
         match (self.config.positive, self.tuned_threshold) {
-            (Some(_), Some(_)) => Rule::Tuned,
-            _ => Rule::Argmax,
+            (Some(_), Some(_)) => DecisionRule::Tuned,
+            _ => DecisionRule::Argmax,
         }
     }
 
@@ -239,7 +198,7 @@ impl Predictor {
     }
 
     /// The class of each sample under `rule`, from `probs` (`[n, n_classes]`).
-    pub fn decide(&self, probs: &[f32], rule: Rule) -> Result<Vec<usize>, TrainError> {
+    pub fn decide(&self, probs: &[f32], rule: DecisionRule) -> Result<Vec<usize>, TrainError> {
         let n_classes = self.config.n_classes;
         let p = Predictions {
             y_true: vec![0; probs.len() / n_classes],
@@ -247,17 +206,17 @@ impl Predictor {
             n_classes,
         };
         let threshold = match rule {
-            Rule::Argmax => return Ok(p.argmax()),
-            Rule::Tuned => self.tuned_threshold.ok_or_else(|| {
+            DecisionRule::Argmax => return Ok(p.argmax()),
+            DecisionRule::Tuned => self.tuned_threshold.ok_or_else(|| {
                 TrainError::out_of_range(
                     Setting::Rule,
                     "tuned",
                     "the run has no tuned threshold (it is not a binary run): use argmax",
                 )
             })?,
-            Rule::Threshold(t) => t,
+            DecisionRule::Threshold(t) => t.get(),
         };
-        match self.config.positive {
+        match self.config.kind().positive() {
             Some(positive) => Ok(p.at_threshold(positive, threshold)),
             None => Err(TrainError::out_of_range(
                 Setting::Rule,
@@ -274,13 +233,14 @@ impl Predictor {
         let run_names = self.class_names();
         let index: Vec<usize> = if labels.class_names.as_slice() == run_names {
             (0..run_names.len()).collect()
-        } else if let (Some(positive), Some(name)) =
-            (self.config.positive, &self.config.task.positive_name)
+        } else if let (TaskKind::Binary { positive }, Some(name)) =
+            (self.config.kind(), &self.config.task.positive_name)
         {
+            let negative = usize::from(positive == 0);
             labels
                 .class_names
                 .iter()
-                .map(|c| if c == name { positive } else { 1 - positive })
+                .map(|c| if c == name { positive } else { negative })
                 .collect()
         } else {
             labels

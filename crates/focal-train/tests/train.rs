@@ -8,8 +8,8 @@ use focal_data::task::TaskSpec;
 use focal_data::{DataFormat, Dataset, SampleKind};
 use focal_train::run::{EpochRecord, FinalMetrics, StopReason};
 use focal_train::{
-    AugmentScope, Augmentation, DecisionRule, ModelKind, NoProgress, PreparedData,
-    RemedyKind, Streaming, TrainConfig, TrainError, train,
+    AugmentChoice, AugmentScope, AugmentSpec, Augmentation, DecisionRule, ModelKind, NoProgress,
+    PreparedData, RemedyKind, Streaming, TrainError, TrainSpec,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -77,13 +77,24 @@ fn prepared(ds: &Dataset) -> PreparedData {
     PreparedData::new(ds, &spec, SplitFractions::default()).unwrap()
 }
 
-fn tiny_config(kind: RemedyKind) -> TrainConfig {
-    let mut c = TrainConfig::for_remedy(kind);
-    c.model = ModelKind::Mlp;
-    c.epochs = 3;
-    c.batch_size = 16;
-    c.lr = 3e-3;
-    c
+fn tiny_config(kind: RemedyKind) -> TrainSpec {
+    TrainSpec {
+        model: ModelKind::Mlp,
+        epochs: 3,
+        batch_size: 16,
+        lr: 3e-3,
+        ..TrainSpec::for_remedy(kind)
+    }
+}
+
+/// Trains the checked `spec` (the loop alone: the report is focal-experiment's).
+fn train(
+    spec: &TrainSpec,
+    data: &PreparedData,
+    dir: &Path,
+    progress: &dyn focal_train::Progress,
+) -> Result<focal_train::RunSummary, TrainError> {
+    focal_train::train(&spec.check()?, data, dir, progress)
 }
 
 fn read_metrics(dir: &Path) -> FinalMetrics {
@@ -126,7 +137,6 @@ fn assert_run_folder_complete(dir: &Path) {
         "history.csv",
         "metrics.json",
         "report.txt",
-        "report.html",
         "predictions.csv",
         "curves/pr.csv",
         "curves/roc.csv",
@@ -200,9 +210,10 @@ fn resume_after_a_crash_reaches_the_same_metrics() {
 
     // The same run, killed (here: a NaN injected) at the first step of the last epoch.
     let broken = tmp.path().join("broken");
-    let mut crash = c.clone();
-    crash.inject_nan_at = Some((3, 1));
+    let crash = c.clone();
+    let nan = focal_train::train::inject_nan_at(3, 1);
     let err = train(&crash, &data, &broken, &NoProgress).unwrap_err();
+    drop(nan);
     assert!(
         matches!(
             err,
@@ -236,8 +247,9 @@ fn resume_after_a_crash_reaches_the_same_metrics() {
 
     // Killed before the first checkpoint: resume starts over and ends where the whole run did.
     let early = tmp.path().join("early");
-    crash.inject_nan_at = Some((1, 1));
+    let nan = focal_train::train::inject_nan_at(1, 1);
     let err = train(&crash, &data, &early, &NoProgress).unwrap_err();
+    drop(nan);
     assert!(
         matches!(
             err,
@@ -271,9 +283,10 @@ fn checkpoints_every_second_epoch_resume_from_the_last_one() {
     assert_eq!(state.epoch, 3);
     for (crash_epoch, last_good) in [(2, 0), (3, 2)] {
         let dir = tmp.path().join(format!("crash{crash_epoch}"));
-        let mut crash = c.clone();
-        crash.inject_nan_at = Some((crash_epoch, 1));
+        let crash = c.clone();
+        let nan = focal_train::train::inject_nan_at(crash_epoch, 1);
         let err = train(&crash, &data, &dir, &NoProgress).unwrap_err();
+        drop(nan);
         assert!(
             matches!(err, TrainError::NonFinite { last_good_epoch, .. } if last_good_epoch == last_good),
             "{err}"
@@ -364,7 +377,7 @@ fn multi_class_runs_report_macro_scores_and_argmax_only() {
     )
     .unwrap();
     let data = prepared(&ds);
-    assert_eq!(data.positive, None);
+    assert_eq!(data.positive(), None);
     let tmp = tempfile::tempdir().unwrap();
     let mut c = tiny_config(RemedyKind::CbFocal);
     c.epochs = 2;
@@ -400,8 +413,8 @@ fn augmented_runs_repeat_byte_for_byte_and_resume_exactly() {
     let mut c = tiny_config(RemedyKind::OversampleAugment);
     c.model = ModelKind::Cnn;
     assert_eq!(
-        c.augment,
-        Some(Augmentation::default_for(AugmentScope::Minority))
+        c.check().unwrap().augment(),
+        Some(&Augmentation::default_for(AugmentScope::Minority))
     );
     let whole = train(&c, &data, &tmp.path().join("a"), &NoProgress).unwrap();
     train(&c, &data, &tmp.path().join("b"), &NoProgress).unwrap();
@@ -416,7 +429,6 @@ fn augmented_runs_repeat_byte_for_byte_and_resume_exactly() {
     // from a stream of its own) trains on other images: another training loss.
     let mut plain = c.clone();
     plain.remedy = focal_train::Remedy::Oversample {};
-    plain.augment = None;
     let p = train(&plain, &data, &tmp.path().join("plain"), &NoProgress).unwrap();
     assert_ne!(p.history[0].train_loss, whole.history[0].train_loss);
 
@@ -430,18 +442,13 @@ fn augmented_runs_repeat_byte_for_byte_and_resume_exactly() {
     let plain_config: serde_json::Value =
         serde_json::from_slice(&read("plain", "config.json")).unwrap();
     assert!(plain_config["train"]["augment"].is_null());
-    let html = String::from_utf8(read("a", "report.html")).unwrap();
-    assert!(
-        html.contains("<h2>Configuration</h2>")
-            && html.contains("minority: flip, shift 2 px, rotate 10 deg"),
-        "report.html shows the augmentation"
-    );
 
     // Killed at the first step of the last epoch, resumed: the uninterrupted run's numbers.
     let broken = tmp.path().join("broken");
-    let mut crash = c.clone();
-    crash.inject_nan_at = Some((3, 1));
+    let crash = c.clone();
+    let nan = focal_train::train::inject_nan_at(3, 1);
     train(&crash, &data, &broken, &NoProgress).unwrap_err();
+    drop(nan);
     let resumed = focal_train::resume(&broken, &data, &NoProgress).unwrap();
     for (x, y) in whole.history.iter().zip(&resumed.history) {
         assert_eq!(x.train_loss, y.train_loss, "epoch {}", x.epoch);
@@ -509,7 +516,7 @@ fn augmentation_refuses_feature_rows_and_shifts_as_large_as_the_image() {
     let tmp = tempfile::tempdir().unwrap();
     let rows = prepared(&tabular(100, 13));
     let mut c = tiny_config(RemedyKind::Ce);
-    c.augment = Some(Augmentation::default_for(AugmentScope::All));
+    c.augment.scope = Some(AugmentChoice::On(AugmentScope::All));
     let e = train(&c, &rows, &tmp.path().join("rows"), &NoProgress).unwrap_err();
     assert!(matches!(e, TrainError::AugmentNeedsImages), "{e}");
     let e = train(
@@ -523,26 +530,24 @@ fn augmentation_refuses_feature_rows_and_shifts_as_large_as_the_image() {
 
     let images = prepared(&images(100, 13));
     let mut c = tiny_config(RemedyKind::Ce);
-    c.augment = Some(Augmentation {
-        shift: 8,
-        ..Augmentation::default_for(AugmentScope::All)
-    });
+    c.augment = AugmentSpec {
+        scope: Some(AugmentChoice::On(AugmentScope::All)),
+        shift: Some(8),
+        ..AugmentSpec::default()
+    };
     let e = train(&c, &images, &tmp.path().join("shift"), &NoProgress).unwrap_err();
     assert!(e.to_string().contains("below the image size (8x8)"), "{e}");
     // No transform at all, or a remedy that augments without augmentation: invalid configs.
-    c.augment = Some(Augmentation {
-        flip: false,
-        shift: 0,
-        rotate: 0.0,
-        ..Augmentation::default_for(AugmentScope::All)
-    });
-    assert!(matches!(c.validate(), Err(TrainError::NoAugmentTransform)));
+    c.augment = AugmentSpec {
+        scope: Some(AugmentChoice::On(AugmentScope::All)),
+        flip: Some(false),
+        shift: Some(0),
+        rotate: Some(0.0),
+    };
+    assert!(matches!(c.check(), Err(TrainError::NoAugmentTransform)));
     let mut c = tiny_config(RemedyKind::OversampleAugment);
-    c.augment = None;
-    assert!(matches!(
-        c.validate(),
-        Err(TrainError::RemedyNeedsAugmentation { .. })
-    ));
+    c.augment.scope = Some(AugmentChoice::Off);
+    assert!(matches!(c.check(), Err(TrainError::AugmentOff { .. })));
 }
 
 /// The records of every TFRecord in an events file (length, masked CRCs checked by framing).
@@ -569,9 +574,10 @@ fn log_dir_gets_tensorboard_events_and_one_jsonl_line_per_epoch_across_a_resume(
     c.log_dir = Some(logs.clone());
     let run = tmp.path().join("run");
     // Killed (a NaN) in epoch 3: epochs 1 and 2 are logged, then the resume logs epoch 3.
-    let mut crash = c.clone();
-    crash.inject_nan_at = Some((3, 1));
+    let crash = c.clone();
+    let nan = focal_train::train::inject_nan_at(3, 1);
     train(&crash, &data, &run, &NoProgress).unwrap_err();
+    drop(nan);
     let jsonl = std::fs::read_to_string(logs.join("metrics.jsonl")).unwrap();
     assert_eq!(jsonl.lines().count(), 2, "{jsonl}");
     let resumed = focal_train::resume(&run, &data, &NoProgress).unwrap();
@@ -728,15 +734,18 @@ fn streamed_batches_train_the_same_models_as_batches_on_the_device() {
         (
             "floats",
             prepared(&images(120, 6)),
-            TrainConfig {
-                augment: Some(Augmentation::default_for(AugmentScope::Minority)),
+            TrainSpec {
+                augment: AugmentSpec {
+                    scope: Some(AugmentChoice::On(AugmentScope::Minority)),
+                    ..AugmentSpec::default()
+                },
                 ..tiny_config(RemedyKind::Focal)
             },
         ),
     ];
     for (name, data, config) in cases {
         let run = |stream, dir: &str| {
-            let c = TrainConfig {
+            let c = TrainSpec {
                 stream,
                 ..config.clone()
             };
@@ -768,7 +777,7 @@ fn a_non_finite_loss_stops_a_streamed_run_at_its_step() {
     let data = prepared(&byte_images(200, 8));
     let mut c = tiny_config(RemedyKind::Ce);
     c.stream = Streaming::On;
-    c.inject_nan_at = Some((2, 1));
+    let _nan = focal_train::train::inject_nan_at(2, 1);
     let err = train(&c, &data, tmp.path(), &NoProgress).unwrap_err();
     assert!(
         matches!(

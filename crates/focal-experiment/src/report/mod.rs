@@ -126,37 +126,42 @@ fn summary_line(rc: &RunConfig) -> String {
     format!(
         "Data: {}. Task: {task}. Remedy: {}. Model: {}.",
         rc.task.source,
-        rc.train.remedy.label(),
-        rc.train.model
+        rc.train.remedy().label(),
+        rc.train.model()
     )
 }
 
 /// The rows of a run report's configuration table, from `config.json`'s training settings.
 fn configuration_rows(c: &TrainConfig) -> Vec<(String, String)> {
     let mut rows = vec![
-        ("model".to_string(), c.model.to_string()),
-        ("remedy".to_string(), c.remedy.label()),
+        ("model".to_string(), c.model().to_string()),
+        ("remedy".to_string(), c.remedy().label()),
         (
             "augmentation (training images)".to_string(),
-            c.augment
+            c.augment()
                 .map_or_else(|| "none".to_string(), |a| a.to_string()),
         ),
-        ("epochs".to_string(), c.epochs.to_string()),
-        ("batch size".to_string(), c.batch_size.to_string()),
+        ("epochs".to_string(), c.epochs().to_string()),
+        ("batch size".to_string(), c.batch_size().to_string()),
         (
             "optimizer".to_string(),
-            format!("{}, lr {}, {} schedule", c.optimizer, c.lr, c.schedule),
+            format!(
+                "{}, lr {}, {} schedule",
+                c.optimizer(),
+                c.lr(),
+                c.schedule()
+            ),
         ),
-        ("seed".to_string(), c.seed.to_string()),
-        ("calibration".to_string(), c.calibrate.name().to_string()),
+        ("seed".to_string(), c.seed().to_string()),
+        ("calibration".to_string(), c.calibrate().to_string()),
     ];
-    if c.weight_decay > 0.0 {
-        rows.push(("weight decay".to_string(), c.weight_decay.to_string()));
+    if c.weight_decay() > 0.0 {
+        rows.push(("weight decay".to_string(), c.weight_decay().to_string()));
     }
-    if let Some(n) = c.clip_grad {
+    if let Some(n) = c.clip_grad() {
         rows.push(("gradient clipping (norm)".to_string(), n.to_string()));
     }
-    if let Some(p) = c.early_stop {
+    if let Some(p) = c.early_stop() {
         rows.push(("early stopping (patience)".to_string(), p.to_string()));
     }
     rows
@@ -648,7 +653,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Exper
             html_escape(&format!("Losses and parameters. {}.", remedies.join("; ")))
         );
     }
-    for rule in DecisionRule::ALL {
+    for rule in DecisionRule::TRAINED {
         if let Some(mut table) = cmp.table(rule) {
             if rule == DecisionRule::Tuned {
                 with_thresholds(&mut table, cmp);

@@ -59,7 +59,10 @@ impl Remedy {
             Remedy::LdamDrw { beta } => {
                 // Deferred re-weighting: plain LDAM first, class-balanced weights at the end.
                 let weights = if self.loss_stage(epoch, epochs) > 0 {
-                    Some(focal_loss::class_weights::effective_number(counts, beta.get())?)
+                    Some(focal_loss::class_weights::effective_number(
+                        counts,
+                        beta.get(),
+                    )?)
                 } else {
                     None
                 };
@@ -77,7 +80,10 @@ impl Remedy {
             }
             Remedy::FocalDrw { gamma, beta } => {
                 let alpha = if self.loss_stage(epoch, epochs) > 0 {
-                    Some(focal_loss::class_weights::effective_number(counts, beta.get())?)
+                    Some(focal_loss::class_weights::effective_number(
+                        counts,
+                        beta.get(),
+                    )?)
                 } else {
                     None
                 };
@@ -147,4 +153,3 @@ impl Loss {
         }
     }
 }
-

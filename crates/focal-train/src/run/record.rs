@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::config::TrainConfig;
-use crate::data::{InputNormalization, PreparedData, TaskRecord, minority_class};
+use crate::data::{InputNormalization, PreparedData, TaskKind, TaskRecord, minority_class};
 use crate::error::TrainError;
 use crate::evaluate::{DecisionRule, RuleMetrics, Tuned};
 use crate::model::pretrained::PretrainedReport;
@@ -37,6 +37,14 @@ pub struct RunConfig {
     /// rebuilt from the run's data).
     #[serde(default)]
     pub preprocessing: Option<Preprocessing>,
+}
+
+impl RunConfig {
+    /// What the run's task is: binary with its positive class, or multi-class with its
+    /// minority.
+    pub fn kind(&self) -> TaskKind {
+        TaskKind::new(self.positive, &self.class_counts.train)
+    }
 }
 
 /// How a sample enters the model: its shape, and the standardisation fitted on the training

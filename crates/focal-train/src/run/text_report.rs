@@ -16,7 +16,7 @@ pub fn write_report(dir: &Path, metrics: &FinalMetrics) -> Result<(), TrainError
 /// The text of `report.txt` (also what `focal train` prints).
 pub fn render_report(metrics: &FinalMetrics) -> String {
     let mut s = String::new();
-    for rule in DecisionRule::ALL {
+    for rule in DecisionRule::TRAINED {
         let Some(m) = metrics.rules.get(&rule) else {
             continue;
         };

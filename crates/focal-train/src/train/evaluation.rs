@@ -195,7 +195,14 @@ pub fn evaluate_model(
     let n = data.n_classes();
     let val_set = data.device_set_of(&data.splits.val, &device);
     let val_y: Vec<usize> = data.splits.val.iter().map(|&i| data.dataset.y[i]).collect();
-    let fitted = fit_calibration(config.calibrate, data.positive, model, &val_set, &val_y, n)?;
+    let fitted = fit_calibration(
+        config.calibrate(),
+        data.positive(),
+        model,
+        &val_set,
+        &val_y,
+        n,
+    )?;
     let applied = fitted.filter(|f| f.1).map(|f| f.0);
     let val = match (val, applied) {
         (Some(v), None) => v,
@@ -208,8 +215,8 @@ pub fn evaluate_model(
     };
     let calibration = match (&fitted, &test_at_t) {
         (Some((t, applied, vb, va)), Some(after)) => {
-            let (eb, bb) = ece_and_brier(&test_raw, data.positive);
-            let (ea, ba) = ece_and_brier(after, data.positive);
+            let (eb, bb) = ece_and_brier(&test_raw, data.positive());
+            let (ea, ba) = ece_and_brier(after, data.positive());
             Some(CalibrationRecord {
                 temperature: *t,
                 applied: *applied,
@@ -229,7 +236,7 @@ pub fn evaluate_model(
     };
     let mut metrics = final_metrics(
         config,
-        data.positive,
+        data.positive(),
         &data.dataset.class_names,
         &val,
         &test,
@@ -268,7 +275,7 @@ pub fn final_metrics(
         )?,
     );
     let tuned = match positive {
-        Some(p) if val.y_true.contains(&p) => Some(tune(val, p, config.target_recall)?),
+        Some(p) if val.y_true.contains(&p) => Some(tune(val, p, config.target_recall())?),
         _ => None,
     };
     if let (Some(t), Some(p)) = (&tuned, positive) {
@@ -286,7 +293,7 @@ pub fn final_metrics(
         );
     }
     let (test_ece, test_brier) = ece_and_brier(test, positive);
-    let intervals = positive.and_then(|p| test_intervals(test, p, &rules, config.seed));
+    let intervals = positive.and_then(|p| test_intervals(test, p, &rules, config.seed()));
     let times: Vec<f64> = state.history.iter().map(|h| h.time_s).collect();
     Ok(FinalMetrics {
         positive,

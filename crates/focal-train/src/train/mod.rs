@@ -2,9 +2,10 @@
 //!
 //! [`train`] and [`resume`] share one set-up ([`session::Session::open`]) and one loop; they
 //! write the run folder's files (formats in [`crate::run`]) but no HTML: the report is drawn by
-//! the caller ([`crate::pipeline`]) from those files.
+//! the caller (focal-experiment's `pipeline`) from those files.
 
 mod evaluation;
+mod faults;
 mod session;
 
 use std::fs;
@@ -20,6 +21,8 @@ use crate::run::lock;
 use crate::run::record::{FinalMetrics, RunConfig, read_config};
 
 pub use evaluation::{Evaluated, evaluate_model, final_metrics, logits_set, predict, predict_set};
+#[doc(hidden)]
+pub use faults::{NanGuard, inject_nan_at};
 use session::{Learner, Session};
 pub use session::{RunSummary, epoch_seed};
 
@@ -39,7 +42,8 @@ pub fn train(
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<RunSummary, TrainError> {
-    if config.pretrained.is_some() && data.task.input_normalization != InputNormalization::Imagenet
+    if config.pretrained().is_some()
+        && data.task.input_normalization != InputNormalization::Imagenet
     {
         return Err(TrainError::PretrainedNeedsImagenetInputs);
     }
@@ -112,7 +116,7 @@ pub fn resume(
 /// its epoch: the best validation epoch's with early stopping, else the last one's. `last` is
 /// the state of the last checkpoint.
 pub fn evaluated_checkpoint(config: &TrainConfig, last: &TrainState) -> (Which, usize) {
-    if config.early_stop.is_some() && last.best_epoch > 0 {
+    if config.early_stop().is_some() && last.best_epoch > 0 {
         (Which::Best, last.best_epoch)
     } else {
         (Which::Last, last.epoch)
@@ -135,10 +139,15 @@ pub fn evaluate_run_predictions(
     let rc = read_config(run_dir)?;
     check_same_data(&rc, data, run_dir)?;
     let config = rc.train;
-    let device = config.device.resolve()?;
+    let device = config.device().resolve()?;
     let last = checkpoint::read_state(run_dir, Which::Last)?;
     let (which, evaluated) = evaluated_checkpoint(&config, &last);
-    let model = Model::new(config.model, &data.dataset.kind, data.n_classes(), &device)?;
+    let model = Model::new(
+        config.model(),
+        &data.dataset.kind,
+        data.n_classes(),
+        &device,
+    )?;
     let model = checkpoint::load_model(model, run_dir, which)?;
     let done = evaluate_model(&config, data, &model, &device, None, &last, evaluated)?;
     Ok((done.metrics, done.test))

@@ -16,6 +16,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use super::faults;
 use crate::augmentation::Augmentation;
 use crate::config::{ADAM_EPSILON, OptimizerKind, TrainConfig};
 use crate::data::{DeviceSet, HostSet, PreparedData};
@@ -197,26 +198,25 @@ impl<'a> Session<'a> {
         dir: &'a Path,
         progress: &'a dyn Progress,
     ) -> Result<Self, TrainError> {
-        config.validate()?;
-        check_model_fits(config.model, data)?;
+        check_model_fits(config.model(), data)?;
         config.check_samples(&data.dataset.kind)?;
-        if config.prior_bias.is_some() && data.positive.is_none() {
+        if config.prior_bias().is_some() && data.positive().is_none() {
             return Err(TrainError::NeedsBinaryTask {
                 setting: Setting::PriorBias,
             });
         }
         let turn = run_lock();
-        let device = config.device.resolve()?.autodiff();
+        let device = config.device().resolve()?.autodiff();
         // Without resampling or augmentation, the training split is taken from the data set
         // straight into the form it trains in (bytes for pixels), with no f32 copy on the way.
-        let side = config.remedy.data_side();
-        let (train_x, train_y) = match (config.augment, side) {
+        let side = config.remedy().data_side();
+        let (train_x, train_y) = match (config.augment(), side) {
             (None, DataSide::None | DataSide::BalancedSampler) => {
                 let y = data.splits.train.iter().map(|&i| data.dataset.y[i]);
                 (None, y.collect())
             }
             _ => {
-                let (x, y) = data.training_set(side, epoch_seed(config.seed, 0))?;
+                let (x, y) = data.training_set(side, epoch_seed(config.seed(), 0))?;
                 (Some(x), y)
             }
         };
@@ -227,13 +227,13 @@ impl<'a> Session<'a> {
             }
             _ => None,
         };
-        let train_samples = match (config.augment, train_x) {
+        let train_samples = match (config.augment(), train_x) {
             (Some(augmentation), Some(x)) => {
                 let bytes = (x.len() * std::mem::size_of::<f32>()) as u64;
                 TrainSamples::Augmented {
                     x,
-                    augmentation,
-                    stream: config.stream.streams(bytes, config.device),
+                    augmentation: *augmentation,
+                    stream: config.stream().streams(bytes, config.device()),
                 }
             }
             // Augmentation always has its f32 copy (the first match), so this is the rest.
@@ -242,7 +242,7 @@ impl<'a> Session<'a> {
                     Some(x) => data.host_set(x, &train_y, &device),
                     None => data.host_set_of_rows(&data.splits.train, &device),
                 };
-                if config.stream.streams(host.bytes(), config.device) {
+                if config.stream().streams(host.bytes(), config.device()) {
                     progress.message(&format!(
                         "streaming the training samples from the host ({}), {PREFETCH_BATCHES} batches ahead",
                         focal_data::memory::human_bytes(host.bytes())
@@ -273,10 +273,10 @@ impl<'a> Session<'a> {
     /// A new model, seeded: initialised, with pretrained weights and the prior bias if asked.
     pub fn new_model(&self) -> Result<(Model, Option<PretrainedReport>), TrainError> {
         let config = self.config;
-        self.device.seed(config.seed);
+        self.device.seed(config.seed());
         let mut model = self.empty_model()?;
         let mut pretrained = None;
-        if let (Some(path), Model::ResNet(net)) = (&config.pretrained, &model) {
+        if let (Some(path), Model::ResNet(net)) = (&config.pretrained(), &model) {
             let (net, report) = crate::model::pretrained::load_resnet(net.clone(), path)?;
             self.progress.message(&format!(
                 "loaded {} tensors from {}{}{}",
@@ -296,7 +296,7 @@ impl<'a> Session<'a> {
             model = Model::ResNet(net);
             pretrained = Some(report);
         }
-        if let (Some(pi), Some(pos)) = (config.prior_bias, self.data.positive) {
+        if let (Some(pi), Some(pos)) = (config.prior_bias(), self.data.positive()) {
             model = model.with_prior_bias(pos, pi)?;
         }
         Ok((model, pretrained))
@@ -305,7 +305,7 @@ impl<'a> Session<'a> {
     /// The architecture of this run, freshly initialised (weights to be loaded into).
     pub fn empty_model(&self) -> Result<Model, TrainError> {
         Model::new(
-            self.config.model,
+            self.config.model(),
             &self.data.dataset.kind,
             self.data.n_classes(),
             &self.device,
@@ -317,9 +317,9 @@ impl<'a> Session<'a> {
     pub fn new_optimizer(&self) -> ModuleOptimizer {
         let config = self.config;
         let decay =
-            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay));
-        let clip = config.clip_grad.map(GradientClippingConfig::Norm);
-        match config.optimizer {
+            (config.weight_decay() > 0.0).then(|| WeightDecayConfig::new(config.weight_decay()));
+        let clip = config.clip_grad().map(GradientClippingConfig::Norm);
+        match config.optimizer() {
             OptimizerKind::Adam => AdamConfig::new()
                 .with_epsilon(ADAM_EPSILON)
                 .with_weight_decay(decay)
@@ -343,7 +343,7 @@ impl<'a> Session<'a> {
             data_fingerprint: data.fingerprint.clone(),
             n_classes: data.n_classes(),
             class_names: data.dataset.class_names.clone(),
-            positive: data.positive,
+            positive: data.positive(),
             class_counts: SplitCounts {
                 train: data.dataset.class_counts_of(&data.splits.train),
                 val: data.dataset.class_counts_of(&data.splits.val),
@@ -370,7 +370,7 @@ impl<'a> Session<'a> {
         mut state: TrainState,
     ) -> Result<RunSummary, TrainError> {
         let config = self.config;
-        if let Some(dir) = &config.log_dir {
+        if let Some(dir) = &config.log_dir() {
             let tracker = Tracker::open(dir, &self.data.dataset.class_names, state.epoch)?;
             self.progress.message(&format!(
                 "logging to {} (TensorBoard: tensorboard --logdir {})",
@@ -393,16 +393,16 @@ impl<'a> Session<'a> {
         let mut last_val: Option<(usize, Predictions)> = None;
         // The epoch of the last checkpoint on disk, where a crash would resume from.
         let mut saved_epoch = state.epoch;
-        while state.epoch < config.epochs && !state.stopped_early {
+        while state.epoch < config.epochs() && !state.stopped_early {
             let epoch = state.epoch + 1;
             let started = Instant::now();
             // The loss is built once per stage (only ldam-drw has two).
-            let stage = config.remedy.loss_stage(epoch, config.epochs);
+            let stage = config.remedy().loss_stage(epoch, config.epochs());
             let loss_fn = match loss.take() {
                 Some((s, l)) if s == stage => l,
                 _ => config
-                    .remedy
-                    .loss(&self.counts, epoch, config.epochs, &self.device)?,
+                    .remedy()
+                    .loss(&self.counts, epoch, config.epochs(), &self.device)?,
             };
             let (next, stats) = self.train_epoch(learner, &loss_fn, epoch, saved_epoch)?;
             learner = next;
@@ -414,7 +414,7 @@ impl<'a> Session<'a> {
             }
         }
         // With early stopping, the best validation epoch is evaluated; otherwise the last one.
-        let (final_model, evaluated_epoch) = match (config.early_stop, best_model) {
+        let (final_model, evaluated_epoch) = match (config.early_stop(), best_model) {
             (Some(_), Some(b)) => (b, state.best_epoch),
             _ => (learner.model, state.epoch),
         };
@@ -449,7 +449,7 @@ impl<'a> Session<'a> {
         last_good_epoch: usize,
     ) -> Result<(Learner, EpochStats), TrainError> {
         let config = self.config;
-        let es = epoch_seed(config.seed, epoch);
+        let es = epoch_seed(config.seed(), epoch);
         self.device.seed(es);
         let order = self.epoch_order(es);
         // Augmented: this epoch's transforms of the training images (training batches only).
@@ -466,7 +466,7 @@ impl<'a> Session<'a> {
                     x,
                     &self.train_y,
                     augmentation,
-                    augment_seed(config.seed, epoch),
+                    augment_seed(config.seed(), epoch),
                 )?;
                 let host = self.data.host_set(x, &self.train_y, &self.device);
                 if *stream {
@@ -478,21 +478,21 @@ impl<'a> Session<'a> {
                 }
             }
         };
-        let steps = self.train_y.len().div_ceil(config.batch_size);
-        self.progress.epoch_start(epoch, config.epochs, steps);
+        let steps = self.train_y.len().div_ceil(config.batch_size());
+        self.progress.epoch_start(epoch, config.epochs(), steps);
         if let Some(t) = self.tracker.borrow_mut().as_mut() {
             t.epoch_start(epoch, steps);
         }
         let mut total = LossTotal {
             epoch,
             last_good_epoch,
-            inject_nan_at: config.inject_nan_at,
+            inject_nan_at: faults::nan_at(),
             sum: 0.0,
             n: 0,
             pending: Vec::with_capacity(LOSS_READ_EVERY),
         };
-        let mut lr = config.lr;
-        let chunks = order.chunks(config.batch_size);
+        let mut lr = config.lr();
+        let chunks = order.chunks(config.batch_size());
         std::thread::scope(|scope| -> Result<(Learner, EpochStats), TrainError> {
             let batches: Box<dyn Iterator<Item = _>> = match source {
                 BatchSource::Device(set) => Box::new(chunks.clone().map(|c| set.batch(c))),
@@ -558,8 +558,8 @@ impl<'a> Session<'a> {
             val_loss: val.cross_entropy(),
             val_accuracy: scores.accuracy,
             val_balanced_accuracy: scores.balanced_accuracy,
-            val_pr_auc: val.pr_auc(data.positive),
-            val_roc_auc: val.roc_auc(data.positive),
+            val_pr_auc: val.pr_auc(data.positive()),
+            val_roc_auc: val.roc_auc(data.positive()),
             val_per_class: scores.per_class,
             time_s: started.elapsed().as_secs_f64(),
             peak_memory_mb: peak_memory_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
@@ -594,7 +594,7 @@ impl<'a> Session<'a> {
             state.best_epoch,
             score,
             epoch,
-            config.early_stop,
+            config.early_stop(),
         ) {
             Decision::Improved => {
                 state.best_score = Some(score);
@@ -613,8 +613,8 @@ impl<'a> Session<'a> {
             Decision::Continue => {}
         }
         // The last checkpoint every `checkpoint_every` epochs, and always at the end.
-        let last_epoch = epoch == config.epochs || state.stopped_early;
-        let save = epoch.is_multiple_of(config.checkpoint_every.max(1)) || last_epoch;
+        let last_epoch = epoch == config.epochs() || state.stopped_early;
+        let save = epoch.is_multiple_of(config.checkpoint_every().max(1)) || last_epoch;
         if save {
             checkpoint::save(
                 self.dir,
@@ -625,7 +625,7 @@ impl<'a> Session<'a> {
             )?;
         }
         write_history(self.dir, &self.data.dataset.class_names, &state.history)?;
-        self.progress.epoch_end(&record, config.epochs);
+        self.progress.epoch_end(&record, config.epochs());
         if let Some(t) = self.tracker.borrow_mut().as_mut() {
             t.epoch_end(&record)?;
         }
@@ -645,7 +645,7 @@ impl<'a> Session<'a> {
         self.progress.message(&format!(
             "evaluating epoch {evaluated_epoch}'s model on test ({} samples){}",
             data.splits.test.len(),
-            if data.positive.is_some() {
+            if data.positive().is_some() {
                 ", with the threshold tuned on validation"
             } else {
                 ""
@@ -667,12 +667,12 @@ impl<'a> Session<'a> {
             &data.source_rows_of(&data.splits.val),
             &evaluated.val,
         )?;
-        write_curves(self.dir, &test, data.positive)?;
+        write_curves(self.dir, &test, data.positive())?;
         write_uncalibrated_curve(self.dir, evaluated.test_uncalibrated.as_ref())?;
         write_json(&self.dir.join("metrics.json"), &metrics)?;
         write_report(self.dir, &metrics)?;
         if let Some(t) = self.tracker.borrow_mut().as_mut() {
-            t.finish(&metrics, &test, data.positive)?;
+            t.finish(&metrics, &test, data.positive())?;
         }
         Ok(metrics)
     }
