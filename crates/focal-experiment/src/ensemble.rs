@@ -25,22 +25,12 @@ pub fn label(label: &str, k: usize) -> String {
     format!("{label} (ensemble of {k})")
 }
 
-/// Whether an experiment of `seeds` seeds per entry can form ensembles of `k`: 2 or more
-/// models each, and the seeds a whole number of groups.
-pub fn check(k: usize, seeds: usize) -> Result<(), ExperimentError> {
-    if k >= 2 && seeds >= k && seeds.is_multiple_of(k) {
-        Ok(())
-    } else {
-        Err(ExperimentError::EnsembleSeeds { k, seeds })
-    }
-}
-
 /// The ensembles of `entry` (an entry of the plan in `dir`, every run complete): its seeds in
 /// groups of `k`, in order, each group's probabilities averaged and judged as one model, one
 /// result per group.
 ///
 /// # Errors
-/// Seeds that do not make whole groups of `k` (see [`check`]), a run without
+/// Seeds that do not make whole groups of `k` (see [`crate::spec::Ensembles`]), a run without
 /// `val_predictions.csv` (written by focal before ensembles), files that disagree on the
 /// samples, or a file that cannot be read.
 ///
@@ -52,7 +42,7 @@ pub fn entry<'a>(
     entry: &Entry,
     k: usize,
 ) -> Result<Entry, ExperimentError> {
-    check(k, entry.seeds.len())?;
+    crate::spec::Ensembles::new(k, entry.seeds.len())?;
     let seeds = entry
         .seeds
         .chunks_exact(k)

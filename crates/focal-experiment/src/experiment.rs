@@ -125,7 +125,7 @@ pub struct SweepStage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepInfo {
     /// The validation metric that chooses (`val_pr_auc` or `val_minority_f1`).
-    pub metric: String,
+    pub metric: SweepMetric,
     /// The stages, in order (gamma, then alpha; or one grid stage).
     pub stages: Vec<SweepStage>,
 }
@@ -659,7 +659,7 @@ impl Comparison {
     /// Writes `comparison.json` and `comparison.md` into `out_dir` (the HTML report is drawn
     /// from them by [`crate::report`]).
     pub fn write(&self, out_dir: &Path) -> Result<(), ExperimentError> {
-        write_json(&out_dir.join("comparison.json"), self)?;
+        write_json(&out_dir.join(focal_train::run::folder::COMPARISON_FILE), self)?;
         write_atomic(
             &out_dir.join("comparison.md"),
             self.to_markdown().as_bytes(),
@@ -786,11 +786,18 @@ impl SweepMetric {
         }
     }
 
+    /// The metric of `s`.
     fn of(self, s: &SeedResult) -> Option<f64> {
         match self {
             SweepMetric::ValPrAuc => s.val_pr_auc,
             SweepMetric::ValMinorityF1 => s.val_minority_f1,
         }
+    }
+}
+
+impl std::fmt::Display for SweepMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -950,7 +957,7 @@ fn alpha_xs(alphas: &[Alpha]) -> Vec<f64> {
 
 /// Reads `comparison.json` from an experiment folder.
 pub fn read_comparison(dir: &Path) -> Result<Comparison, ExperimentError> {
-    Ok(read_json(&dir.join("comparison.json"))?)
+    Ok(read_json(&dir.join(focal_train::run::folder::COMPARISON_FILE))?)
 }
 
 #[cfg(test)]

@@ -22,5 +22,7 @@ pub mod experiment;
 pub mod pipeline;
 pub mod plan;
 pub mod report;
+pub mod spec;
+pub mod workers;
 
 pub use error::ExperimentError;

@@ -6,7 +6,7 @@
 use crate::ExperimentError;
 use std::path::Path;
 
-use crate::experiment::{self, Comparison, Plan, SweepSpec};
+use crate::experiment::{self, Comparison};
 use crate::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
 use crate::report;
 use focal_train::PreparedData;
@@ -57,24 +57,20 @@ pub fn write_comparison(cmp: &Comparison, out_dir: &Path) -> Result<(), Experime
 pub fn plan_compare(
     title: &str,
     data: &PreparedData,
-    plans: &[Plan],
-    seeds: &[u64],
-    ensemble: Option<usize>,
+    compare: &crate::spec::Compare,
     out_dir: &Path,
 ) -> Result<ExperimentPlan, ExperimentError> {
-    let plan = ExperimentPlan::compare(title, data, plans, seeds, ensemble)?;
+    let plan = ExperimentPlan::compare(title, data, compare)?;
     plan::create(out_dir, &plan, data)
 }
 
 /// Writes the plan of a focal-loss sweep into `out_dir` (its first stage; see [`crate::plan`]).
 pub fn plan_sweep(
     data: &PreparedData,
-    base: &TrainConfig,
-    spec: &SweepSpec,
-    seeds: &[u64],
+    sweep: &crate::spec::Sweep,
     out_dir: &Path,
 ) -> Result<ExperimentPlan, ExperimentError> {
-    let plan = ExperimentPlan::sweep(data, base, spec, seeds)?;
+    let plan = ExperimentPlan::sweep(data, &sweep.base, &sweep.spec, &sweep.seeds)?;
     plan::create(out_dir, &plan, data)
 }
 
@@ -148,13 +144,12 @@ fn complete(gathered: Gathered, dir: &Path) -> Result<Comparison, ExperimentErro
 pub fn compare(
     title: &str,
     data: &PreparedData,
-    plans: &[Plan],
-    seeds: &[u64],
+    compare: &crate::spec::Compare,
     out_dir: &Path,
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
 ) -> Result<Comparison, ExperimentError> {
-    plan_compare(title, data, plans, seeds, None, out_dir)?;
+    plan_compare(title, data, compare, out_dir)?;
     complete(run_all(out_dir, data, progress, announce)?, out_dir)
 }
 
@@ -162,14 +157,12 @@ pub fn compare(
 /// or the full grid) and writes it.
 pub fn sweep(
     data: &PreparedData,
-    base: &TrainConfig,
-    spec: &SweepSpec,
-    seeds: &[u64],
+    sweep: &crate::spec::Sweep,
     out_dir: &Path,
     progress: &dyn Progress,
     announce: &dyn Fn(&str, u64, usize, usize),
 ) -> Result<Comparison, ExperimentError> {
-    plan_sweep(data, base, spec, seeds, out_dir)?;
+    plan_sweep(data, sweep, out_dir)?;
     complete(run_all(out_dir, data, progress, announce)?, out_dir)
 }
 
@@ -198,11 +191,11 @@ pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, ExperimentError> {
             Gathered::Complete(cmp) => Rebuilt::Experiment(cmp),
             Gathered::Incomplete { missing, planned } => Rebuilt::Incomplete { missing, planned },
         })
-    } else if dir.join("comparison.json").is_file() {
+    } else if dir.join(focal_train::run::folder::COMPARISON_FILE).is_file() {
         let cmp = experiment::read_comparison(dir)?;
         write_comparison(&cmp, dir)?;
         Ok(Rebuilt::Experiment(Box::new(cmp)))
-    } else if dir.join("metrics.json").is_file() {
+    } else if focal_train::run::is_complete(dir) {
         report::write_run_report(dir)?;
         Ok(Rebuilt::Run)
     } else {

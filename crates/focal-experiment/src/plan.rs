@@ -48,7 +48,7 @@ use focal_train::train::RunSummary;
 use focal_train::{PreparedData, TaskRecord};
 
 /// The file name of the plan in an experiment folder.
-pub const PLAN_FILE: &str = "plan.json";
+pub const PLAN_FILE: &str = focal_train::run::folder::PLAN_FILE;
 
 /// One planned run: an entry of the experiment at one seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,21 +165,13 @@ impl ExperimentPlan {
     pub fn compare(
         title: &str,
         data: &PreparedData,
-        plans: &[Plan],
-        seeds: &[u64],
-        ensemble: Option<usize>,
+        compare: &crate::spec::Compare,
     ) -> Result<Self, ExperimentError> {
-        if plans.is_empty() || seeds.is_empty() {
-            return Err(ExperimentError::NothingToRun);
-        }
-        if let Some(k) = ensemble {
-            crate::ensemble::check(k, seeds.len())?;
-        }
-        for p in plans {
+        for p in &compare.plans {
             p.config.check_samples(&data.dataset.kind)?;
         }
-        let mut plan = Self::new(title, data, plans, seeds);
-        plan.ensemble = ensemble;
+        let mut plan = Self::new(title, data, &compare.plans, &compare.seeds);
+        plan.ensemble = compare.ensembles.map(crate::spec::Ensembles::size);
         Ok(plan)
     }
 
@@ -342,7 +334,7 @@ fn try_lock(run_dir: &Path) -> Result<Option<RunLock>, ExperimentError> {
 /// Where run `run` of the plan in `dir` stands.
 pub fn state(dir: &Path, run: &PlannedRun) -> Result<RunState, ExperimentError> {
     let run_dir = dir.join(&run.run_dir);
-    if run_dir.join("metrics.json").is_file() {
+    if focal_train::run::is_complete(&run_dir) {
         return Ok(RunState::Complete);
     }
     if !run_dir.exists() {
@@ -356,7 +348,7 @@ pub fn state(dir: &Path, run: &PlannedRun) -> Result<RunState, ExperimentError> 
         let text = fs::read_to_string(&failed).map_err(|e| TrainError::io(&failed, e))?;
         return Ok(RunState::Failed(text.trim().to_string()));
     }
-    if !run_dir.join("config.json").is_file() {
+    if !focal_train::run::is_started(&run_dir) {
         return Ok(RunState::NotStarted);
     }
     Ok(RunState::Interrupted(if checkpoint::exists(&run_dir) {
@@ -393,21 +385,21 @@ pub fn run_one(
 ) -> Result<Outcome, ExperimentError> {
     let run = plan.run(index)?;
     let run_dir = dir.join(&run.run_dir);
-    if run_dir.join("metrics.json").is_file() {
+    if focal_train::run::is_complete(&run_dir) {
         return Ok(Outcome::Skipped);
     }
     let Some(_lock) = try_lock(&run_dir)? else {
         return Ok(Outcome::Busy);
     };
     // Finished while we looked.
-    if run_dir.join("metrics.json").is_file() {
+    if focal_train::run::is_complete(&run_dir) {
         return Ok(Outcome::Skipped);
     }
     let failed = run_dir.join("failed.txt");
     if failed.exists() {
         fs::remove_file(&failed).map_err(|e| TrainError::io(&failed, e))?;
     }
-    let started = run_dir.join("config.json").is_file();
+    let started = focal_train::run::is_started(&run_dir);
     if started {
         let recorded = read_config(&run_dir)?.train;
         if recorded != run.config {
@@ -554,7 +546,7 @@ pub fn gather(dir: &Path) -> Result<Gathered, ExperimentError> {
             cmp_entries.extend(second);
         }
         sweep_info = Some(SweepInfo {
-            metric: spec.metric.name().to_string(),
+            metric: spec.metric,
             stages,
         });
     }
@@ -611,7 +603,12 @@ mod tests {
                 config: TrainConfig::for_remedy(k),
             })
             .collect();
-        let plan = ExperimentPlan::compare("t", &data, &plans, &[0], None).unwrap();
+        let compare = crate::spec::Compare {
+            plans: plans.clone(),
+            seeds: vec![0],
+            ensembles: None,
+        };
+        let plan = ExperimentPlan::compare("t", &data, &compare).unwrap();
         let [train, val, _] = &plan.summary.counts;
         let (n, k) = (train.iter().sum::<usize>(), train.len());
         let (max, min) = (*train.iter().max().unwrap(), *train.iter().min().unwrap());
@@ -619,7 +616,7 @@ mod tests {
             min > 0 && max > min,
             "the bundled task is imbalanced: {train:?}"
         );
-        let epochs = plans[0].config.epochs as f64;
+        let epochs = plans[0].config.epochs() as f64;
         let extra = val.iter().sum::<usize>() as f64 / 3.0;
         let cost = |i| plan.run_cost(i).unwrap();
         assert_eq!(cost(0), epochs * (n as f64 + extra));

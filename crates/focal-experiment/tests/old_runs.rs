@@ -12,7 +12,7 @@ use focal_experiment::experiment::read_comparison;
 use focal_experiment::pipeline::{Rebuilt, rebuild_report};
 use focal_train::run::run_data;
 use focal_train::run::{StopReason, read_config, read_metrics};
-use focal_train::{Alpha, DecisionRule, Remedy, evaluate_run};
+use focal_train::{Alpha, Beta, DecisionRule, Gamma, PositiveWeight, Remedy, evaluate_run};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compare-cf3ce54")
@@ -83,7 +83,7 @@ fn runs_from_cf3ce54_load_and_re_evaluate_to_their_metrics() {
         let rc = read_config(run).unwrap();
         // The minority class, absent in cf3ce54's config.json, is filled in on reading.
         assert_eq!(rc.task.minority, Some(1));
-        remedies.push(rc.train.remedy.clone());
+        remedies.push(rc.train.remedy().clone());
         let recorded = read_metrics(run).unwrap();
         assert_eq!(recorded.stopped, StopReason::Completed);
         assert!(recorded.rules.contains_key(&DecisionRule::Tuned));
@@ -99,14 +99,15 @@ fn runs_from_cf3ce54_load_and_re_evaluate_to_their_metrics() {
             &run.display().to_string(),
         );
     }
+    let quarter = Alpha::Scalar(PositiveWeight::new(0.25).unwrap());
     assert!(remedies.contains(&Remedy::Focal {
-        gamma: 2.0,
-        alpha: Some(Alpha::Scalar(0.25))
+        gamma: Gamma::new(2.0).unwrap(),
+        alpha: Some(quarter.clone())
     }));
-    assert!(remedies.contains(&Remedy::WeightedCe {
-        alpha: Alpha::Scalar(0.25)
+    assert!(remedies.contains(&Remedy::WeightedCe { alpha: quarter }));
+    assert!(remedies.contains(&Remedy::LdamDrw {
+        beta: Beta::new(0.9999).unwrap()
     }));
-    assert!(remedies.contains(&Remedy::LdamDrw { beta: 0.9999 }));
 }
 
 #[test]

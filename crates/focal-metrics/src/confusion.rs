@@ -135,6 +135,49 @@ impl ConfusionMatrix {
     }
 }
 
+impl ConfusionMatrix {
+    /// The matrix as text, the one layout of every report (`focal eval`, `report.txt`,
+    /// `focal predict --eval`): a heading naming the axes, then one row per true label and one
+    /// column per predicted label, right-aligned.
+    ///
+    /// ```text
+    /// confusion matrix (rows = true label, columns = predicted label)
+    ///
+    ///         0    1
+    ///    0   53    0
+    ///    1    2    6
+    /// ```
+    pub fn text(&self) -> String {
+        use std::fmt::Write as _;
+        let rows = self.rows();
+        let n = rows.len();
+        let width = rows
+            .iter()
+            .flatten()
+            .map(|v| v.to_string().len())
+            .chain([n.saturating_sub(1).to_string().len()])
+            .max()
+            .unwrap_or(1)
+            .max(3);
+        let label_width = n.saturating_sub(1).to_string().len().max(4);
+        let mut out =
+            String::from("confusion matrix (rows = true label, columns = predicted label)\n\n");
+        let _ = write!(out, "{:>label_width$}", "");
+        for c in 0..n {
+            let _ = write!(out, "  {c:>width$}");
+        }
+        out.push('\n');
+        for (t, row) in rows.iter().enumerate() {
+            let _ = write!(out, "{t:>label_width$}");
+            for v in row {
+                let _ = write!(out, "  {v:>width$}");
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
 impl Serialize for ConfusionMatrix {
     fn serialize<S: serde::Serializer>(
         &self,

@@ -39,6 +39,7 @@ pub mod bootstrap;
 pub mod calibration;
 mod confusion;
 mod error;
+mod evaluation;
 mod imbalanced;
 pub mod ranking;
 mod report;
@@ -47,6 +48,7 @@ pub mod threshold;
 
 pub use confusion::ConfusionMatrix;
 pub use error::{MetricsError, Result};
+pub use evaluation::{Evaluation, Ranking};
 pub use imbalanced::{
     ImbalancedReport, ImbalancedRow, balanced_accuracy, cohen_kappa, matthews_corrcoef,
 };

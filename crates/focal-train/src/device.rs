@@ -5,8 +5,6 @@
 //! The adapter is looked for before it is used, so a missing GPU is an error, not a panic inside
 //! Burn's device thread.
 
-use std::fmt;
-use std::str::FromStr;
 
 use burn::tensor::Device;
 
@@ -14,38 +12,16 @@ use crate::error::TrainError;
 use crate::setting::Setting;
 use focal_data::msg;
 
-/// The device asked for with `--device`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeviceChoice {
-    /// Burn's flex backend (pure Rust, multi-threaded with rayon).
-    #[default]
-    Cpu,
-    /// The first GPU of a backend compiled in (`vulkan`, else `cuda`).
-    Gpu,
-}
-
-impl fmt::Display for DeviceChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DeviceChoice::Cpu => "cpu",
-            DeviceChoice::Gpu => "gpu",
-        })
-    }
-}
-
-impl FromStr for DeviceChoice {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "cpu" => Ok(DeviceChoice::Cpu),
-            "gpu" | "cuda" | "vulkan" => Ok(DeviceChoice::Gpu),
-            _ => Err(TrainError::UnknownName {
-                what: "device",
-                name: s.to_string(),
-                valid: "cpu, gpu".into(),
-            }),
-        }
+crate::config::named_choice! {
+    /// Where a run trains.
+    #[derive(Default)]
+    pub enum DeviceChoice ("device") {
+        /// Burn's flex backend (pure Rust, multi-threaded with rayon).
+        #[default]
+        Cpu,
+        /// The first GPU of a backend compiled in (`vulkan`, else `cuda`).
+        #[strum(serialize = "cuda", serialize = "vulkan", to_string = "gpu")]
+        Gpu,
     }
 }
 

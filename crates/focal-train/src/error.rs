@@ -76,6 +76,12 @@ pub enum TrainError {
         /// The remedies that read it.
         readers: Vec<&'static str>,
     },
+    /// A setting whose value cannot be used, with the whole message (its settings as values).
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong and how to fix it.
+        message: Message,
+    },
     /// Warm-up as long as the whole run.
     #[error("{}", self.by_keys())]
     WarmupTooLong {
@@ -574,7 +580,7 @@ impl TrainError {
                 S::ClipGrad,
                 " 1.0"
             ],
-            TrainError::Device { message } => message.clone(),
+            TrainError::Device { message } | TrainError::Invalid { message } => message.clone(),
             TrainError::UnknownName { .. }
             | TrainError::PretrainedNeedsImagenetInputs
             | TrainError::EmptySplit { .. }
@@ -607,6 +613,13 @@ impl TrainError {
             (Some(m), _) => m.render(names),
             (None, TrainError::Data(d)) => d.render(&|s| names(Setting::Data(s))),
             (None, other) => other.to_string(),
+        }
+    }
+
+    /// A [`TrainError::Invalid`]: `message` says what is wrong, naming the settings.
+    pub fn invalid(message: impl Into<Message>) -> Self {
+        TrainError::Invalid {
+            message: message.into(),
         }
     }
 

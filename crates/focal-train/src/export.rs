@@ -25,28 +25,21 @@ use crate::error::TrainError;
 use crate::model::{Model, ModelKind};
 use crate::predict::Predictor;
 use crate::run::files::{write_atomic, write_json};
-use crate::setting::Setting;
 
-/// The weight-file formats of `focal export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportFormat {
-    /// safetensors, PyTorch's names and layout (torchvision's for the ResNets).
-    Safetensors,
-    /// Burn's record format (burnpack).
-    Burn,
+crate::config::named_choice! {
+    /// The weight-file formats of an export.
+    pub enum ExportFormat ("export format") {
+        /// safetensors, PyTorch's names and layout (torchvision's for the ResNets).
+        Safetensors,
+        /// Burn's record format (burnpack).
+        Burn,
+    }
 }
 
 impl ExportFormat {
-    /// Every format, in the order `--help` lists them.
-    pub const ALL: [ExportFormat; 2] = [ExportFormat::Safetensors, ExportFormat::Burn];
-
-    /// The CLI name.
+    /// The name.
     pub fn name(self) -> &'static str {
-        match self {
-            ExportFormat::Safetensors => "safetensors",
-            ExportFormat::Burn => "burn",
-        }
+        self.into()
     }
 
     /// The file extension (without the dot).
@@ -55,18 +48,6 @@ impl ExportFormat {
             ExportFormat::Safetensors => "safetensors",
             ExportFormat::Burn => "bpk",
         }
-    }
-}
-
-impl std::str::FromStr for ExportFormat {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, TrainError> {
-        ExportFormat::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                TrainError::out_of_range(Setting::ExportFormat, s, "give safetensors or burn")
-            })
     }
 }
 

@@ -35,12 +35,14 @@ pub mod device;
 mod error;
 mod evaluate;
 pub mod export;
+pub mod judge;
 pub mod model;
 pub mod predict;
 mod progress;
 mod remedy;
 pub mod run;
 mod setting;
+mod source;
 pub mod train;
 mod value;
 
@@ -78,9 +80,7 @@ pub use value::{
     TargetRecall, Tau, Threshold, WeightDecay,
 };
 
-/// The default positive (rare) class of the bundled Fashion-MNIST task: Shirt, the hard one
-/// (confused with T-shirt, Pullover and Coat), as in the tutorial's harder experiment.
-pub const DEFAULT_POSITIVE: &str = "Shirt";
-
-/// The default `negative:positive` ratio of the bundled task.
-pub const DEFAULT_RATIO: (u32, u32) = (98, 2);
+pub use source::{
+    CNN_MAX_SIDE, DEFAULT_POSITIVE, DEFAULT_RATIO, DataSpec, FEW_POSITIVES, ModelChoice, ModelWhy,
+    few_positives_warnings,
+};

@@ -93,6 +93,12 @@ pub enum Setting {
     Resume,
     /// A run or experiment folder to read.
     Run,
+    /// A file of predictions to judge.
+    Predictions,
+    /// The class names of a predictions file.
+    ClassNames,
+    /// Digits of a classification report.
+    Digits,
     /// Where results are written.
     Out,
 }
@@ -142,6 +148,9 @@ impl Setting {
             Setting::ExportFormat => "export format",
             Setting::Resume => "resume",
             Setting::Run => "run",
+            Setting::Predictions => "predictions",
+            Setting::ClassNames => "class_names",
+            Setting::Digits => "digits",
             Setting::Out => "out",
         }
     }

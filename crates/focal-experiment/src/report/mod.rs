@@ -170,7 +170,7 @@ fn configuration_rows(c: &TrainConfig) -> Vec<(String, String)> {
 impl RunFiles {
     /// Reads the files of the run folder `dir`.
     pub fn read(dir: &Path) -> Result<Self, ExperimentError> {
-        let metrics: FinalMetrics = read_json(&dir.join("metrics.json"))?;
+        let metrics: FinalMetrics = read_json(&dir.join(focal_train::run::folder::METRICS_FILE))?;
         let config = read_config(dir)?;
         let minority = config.task.minority.unwrap_or(0);
         let history = if checkpoint::exists(dir) || dir.join("history.csv").is_file() {
@@ -782,7 +782,7 @@ pub fn comparison_html(cmp: &Comparison, out_dir: &Path) -> Result<String, Exper
                 &chart(
                     &format!("{} over {}", sweep.metric, stage.parameter),
                     &stage.parameter,
-                    &sweep.metric,
+                    sweep.metric.name(),
                     None,
                 ),
                 &s,

@@ -57,11 +57,12 @@ macro_rules! named_choice {
         #[strum(serialize_all = "lowercase")]
         $vis enum $name { $($body)* }
 
-        impl Named for $name {
+        impl $crate::config::Named for $name {
             const WHAT: &'static str = $what;
         }
     };
 }
+pub(crate) use named_choice;
 
 named_choice! {
     /// The optimizer.

@@ -17,6 +17,7 @@ use crate::model::ModelKind;
 use crate::remedy::Remedy;
 use crate::value::{ClipNorm, LearningRate, Prior, TargetRecall, WeightDecay};
 
+pub(crate) use kinds::named_choice;
 pub use kinds::{ADAM_EPSILON, Calibration, Named, OptimizerKind, ScheduleKind, Streaming};
 pub use spec::{AugmentChoice, AugmentSpec, TrainSpec};
 

@@ -5,8 +5,6 @@ mod mlp;
 pub mod pretrained;
 mod resnet;
 
-use std::fmt;
-use std::str::FromStr;
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
@@ -20,66 +18,29 @@ pub use resnet::{Block, BlockKind, Downsample, ResNet};
 use crate::error::TrainError;
 use crate::setting::Setting;
 
-/// The model architectures, by their CLI names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// Multi-layer perceptron (tabular rows, or images flattened).
-    Mlp,
-    /// Small convolutional network for images around 28x28.
-    Cnn,
-    /// torchvision ResNet-18.
-    Resnet18,
-    /// torchvision ResNet-50.
-    Resnet50,
+crate::config::named_choice! {
+    /// The model architectures, by their names.
+    pub enum ModelKind ("model") {
+        /// Multi-layer perceptron (tabular rows, or images flattened).
+        Mlp,
+        /// Small convolutional network for images around 28x28.
+        Cnn,
+        /// torchvision ResNet-18.
+        Resnet18,
+        /// torchvision ResNet-50.
+        Resnet50,
+    }
 }
 
 impl ModelKind {
-    /// Every kind, in the order `--help` lists them.
-    pub const ALL: [ModelKind; 4] = [
-        ModelKind::Mlp,
-        ModelKind::Cnn,
-        ModelKind::Resnet18,
-        ModelKind::Resnet50,
-    ];
-
-    /// The CLI name.
+    /// The name.
     pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Mlp => "mlp",
-            ModelKind::Cnn => "cnn",
-            ModelKind::Resnet18 => "resnet18",
-            ModelKind::Resnet50 => "resnet50",
-        }
+        self.into()
     }
 
     /// Whether the model needs image input (`[C, H, W]` samples).
     pub fn needs_images(self) -> bool {
         !matches!(self, ModelKind::Mlp)
-    }
-}
-
-impl fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ModelKind {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ModelKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| TrainError::UnknownName {
-                what: "model",
-                name: s.to_string(),
-                valid: ModelKind::ALL
-                    .iter()
-                    .map(|k| k.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
     }
 }
 

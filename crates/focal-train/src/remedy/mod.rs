@@ -112,6 +112,7 @@ macro_rules! remedies {
                 strum::EnumString,
                 strum::Display,
                 strum::IntoStaticStr,
+                strum::EnumIter,
                 serde::Serialize,
                 serde::Deserialize
             ),
@@ -376,14 +377,12 @@ impl RemedyKind {
 
     /// The remedy of `name`, or an error listing the valid names.
     pub fn parse(name: &str) -> Result<Self, crate::error::TrainError> {
-        name.trim()
-            .parse::<RemedyKind>()
-            .map_err(|_| crate::error::TrainError::UnknownName {
-                what: "remedy",
-                name: name.to_string(),
-                valid: Self::names(),
-            })
+        <Self as crate::config::Named>::parse_name(name)
     }
+}
+
+impl crate::config::Named for RemedyKind {
+    const WHAT: &'static str = "remedy";
 }
 
 impl Remedy {

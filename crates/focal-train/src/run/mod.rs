@@ -47,6 +47,7 @@
 pub mod checkpoint;
 pub mod curves;
 pub mod files;
+pub mod folder;
 pub mod history;
 pub mod lock;
 pub mod predictions;
@@ -58,6 +59,7 @@ pub mod tracking;
 pub use checkpoint::TrainState;
 pub use curves::{CALIBRATION_BINS, top_label, write_curves};
 pub use files::{fresh_run_dir, read_json, write_atomic, write_json};
+pub use folder::{Folder, check_run, is_complete, is_experiment, is_started};
 pub use history::{read_history, run_history, write_history};
 pub use predictions::PredictionsFile;
 pub use rebuild::{run_data, task_data};

@@ -222,7 +222,7 @@ pub fn write_split(dir: &Path, data: &PreparedData) -> Result<(), TrainError> {
 /// Reads a run's `config.json` (the minority class filled in for runs written before it was
 /// recorded).
 pub fn read_config(run_dir: &Path) -> Result<RunConfig, TrainError> {
-    let mut rc: RunConfig = read_json(&run_dir.join("config.json"))?;
+    let mut rc: RunConfig = read_json(&run_dir.join(crate::run::folder::CONFIG_FILE))?;
     if rc.task.minority.is_none() {
         rc.task.minority = Some(minority_class(rc.positive, &rc.class_counts.train));
     }
@@ -231,7 +231,7 @@ pub fn read_config(run_dir: &Path) -> Result<RunConfig, TrainError> {
 
 /// Writes a run's `config.json`.
 pub fn write_config(run_dir: &Path, config: &RunConfig) -> Result<(), TrainError> {
-    write_json(&run_dir.join("config.json"), config)
+    write_json(&run_dir.join(crate::run::folder::CONFIG_FILE), config)
 }
 
 /// Reads a run's `split.json`.
@@ -241,5 +241,5 @@ pub fn read_split(run_dir: &Path) -> Result<focal_data::Splits, TrainError> {
 
 /// Reads a run's `metrics.json`.
 pub fn read_metrics(run_dir: &Path) -> Result<FinalMetrics, TrainError> {
-    read_json(&run_dir.join("metrics.json"))
+    read_json(&run_dir.join(crate::run::folder::METRICS_FILE))
 }

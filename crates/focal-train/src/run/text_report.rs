@@ -55,25 +55,10 @@ pub fn render_report(metrics: &FinalMetrics) -> String {
                 iv.pr_auc.high
             ));
         }
-        s.push_str("\nconfusion matrix (rows true, columns predicted):\n");
-        let width = metrics
-            .class_names
-            .iter()
-            .map(|n| n.len())
-            .max()
-            .unwrap_or(1)
-            .max(6);
-        s.push_str(&format!("{:>width$}", ""));
-        for c in 0..metrics.class_names.len() {
-            s.push_str(&format!(" {:>8}", c));
-        }
-        s.push('\n');
-        for (c, row) in m.confusion_matrix.iter().enumerate() {
-            s.push_str(&format!("{:>width$}", metrics.class_names[c]));
-            for v in row {
-                s.push_str(&format!(" {v:>8}"));
-            }
+        // The one layout of a confusion matrix (focal-metrics'), as `focal eval` prints it.
+        if let Ok(cm) = focal_metrics::ConfusionMatrix::from_rows(&m.confusion_matrix) {
             s.push('\n');
+            s.push_str(&cm.text());
         }
         s.push('\n');
     }

@@ -669,7 +669,7 @@ impl<'a> Session<'a> {
         )?;
         write_curves(self.dir, &test, data.positive())?;
         write_uncalibrated_curve(self.dir, evaluated.test_uncalibrated.as_ref())?;
-        write_json(&self.dir.join("metrics.json"), &metrics)?;
+        write_json(&self.dir.join(crate::run::folder::METRICS_FILE), &metrics)?;
         write_report(self.dir, &metrics)?;
         if let Some(t) = self.tracker.borrow_mut().as_mut() {
             t.finish(&metrics, &test, data.positive())?;
