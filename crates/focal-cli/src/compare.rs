@@ -7,24 +7,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use focal_data::split::SplitFractions;
-use focal_experiment::experiment::{Plan, SweepMetric, SweepSpec};
+use focal_experiment::experiment::SweepMetric;
 use focal_experiment::pipeline::{self, Rebuilt};
 use focal_experiment::plan::ExperimentPlan;
-use focal_train::{Alpha, PreparedData, Remedy, RemedyKind, RemedyParams};
+use focal_experiment::spec::{
+    CompareSpec, DEFAULT_REMEDIES, EXPERIMENT_EPOCHS, SweepRequest, experiment_dir,
+};
+use focal_experiment::workers::Jobs;
+use focal_train::{Alpha, DataSpec, Gamma, ModelChoice, ModelKind, PreparedData, RemedyKind};
 
-use crate::plan::{self, Jobs};
-use crate::training::{TrainingArgs, set_threads};
-
-/// The remedies `focal compare` runs by default.
-pub const DEFAULT_REMEDIES: &str = "ce,weighted-ce,oversample,smote,focal,cb-focal";
-
-/// The gammas `focal sweep` tries by default.
-pub const DEFAULT_SWEEP_GAMMAS: &str = "0,0.5,1,2,3,5";
-
-/// The epochs of each run of `compare` and `sweep` when --epochs is absent (keeps `focal
-/// compare` on the bundled data under 5 minutes on two CPU cores).
-pub const EXPERIMENT_EPOCHS: usize = 4;
+use crate::args::{TrainingArgs, set_threads};
+use crate::flags::flag;
+use crate::plan;
 
 /// What `compare` and `sweep` share: the training flags and the experiment's own.
 #[derive(Debug, Args)]
@@ -32,17 +26,6 @@ pub struct ExperimentArgs {
     /// The data, task, model, budget, optimizer and remedy parameters (as `focal train`).
     #[command(flatten)]
     pub training: TrainingArgs,
-    /// Pool every sample of the data (its own splits ignored) and draw a training split of
-    /// exactly this many samples at --ratio (with --val-size and --test-size; needs --positive
-    /// and --ratio). The tutorial's protocol: 19600 / 10000 / 10000 at 98:2.
-    #[arg(long, value_name = "N", requires_all = ["val_size", "test_size", "positive", "ratio"])]
-    pub train_size: Option<usize>,
-    /// Validation samples, with --train-size.
-    #[arg(long, value_name = "N", requires = "train_size")]
-    pub val_size: Option<usize>,
-    /// Test samples, with --train-size.
-    #[arg(long, value_name = "N", requires = "train_size")]
-    pub test_size: Option<usize>,
     /// Number of training seeds per entry (seeds --seed, --seed + 1, ...); with 2 or more every
     /// cell is mean ± std and wins inside the noise are not called.
     #[arg(long, default_value_t = 1)]
@@ -59,9 +42,9 @@ pub struct ExperimentArgs {
     /// Train the runs with this many worker processes (a number, or auto: one per core for mlp
     /// and cnn, cores / 4 for resnet18, cores / 8 for resnet50; never more than the runs), the
     /// longest runs first, the cores shared among the workers by the size of their runs (a
-    /// resampled training set is larger) unless --threads says otherwise. Default: auto where that gives
-    /// two or more workers, else every run in this process, one after the other. Ctrl-C stops
-    /// them all; the same command (with --out) run again continues.
+    /// resampled training set is larger) unless --threads says otherwise. Default: auto where
+    /// that gives two or more workers, else every run in this process, one after the other.
+    /// Ctrl-C stops them all; the same command (with --out) run again continues.
     #[arg(long, value_name = "N|auto", conflicts_with_all = ["plan_only", "slurm"])]
     pub jobs: Option<Jobs>,
     /// Plan (as --plan-only) and write submit.sbatch (a Slurm job array, task i trains run i)
@@ -79,7 +62,7 @@ pub struct CompareArgs {
     /// Comma-separated remedies (see `focal train --help` for the list). --gamma, --alpha,
     /// --beta, --tau and --epsilon go to the remedies that read them (a parameter that no
     /// listed remedy reads is refused).
-    #[arg(long, value_name = "LIST", default_value = DEFAULT_REMEDIES)]
+    #[arg(long, value_name = "LIST", default_value_t = DEFAULT_REMEDIES.map(RemedyKind::name).join(","))]
     pub remedies: String,
     /// Also judge ensembles, in a row of their own per remedy ("REMEDY (ensemble of K)"): the
     /// seeds in groups of K (in order), each group's probabilities averaged and judged as one
@@ -129,72 +112,36 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
-fn seeds(c: &ExperimentArgs) -> anyhow::Result<Vec<u64>> {
-    if c.seeds == 0 {
-        bail!("--seeds 0: give at least 1");
-    }
-    Ok((0..c.seeds as u64).map(|i| c.training.seed + i).collect())
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split([',', '/']).map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The experiment folder: `--out`, or `runs/<what>` (`-2`, `-3`... when taken). A folder
-/// holding the same plan is continued (checked when the plan is written).
-fn out_dir(c: &ExperimentArgs, what: &str) -> anyhow::Result<PathBuf> {
-    match &c.out {
-        Some(dir) => {
-            if dir.exists() && !dir.is_dir() {
-                bail!(
-                    "--out {}: a file is there; give a folder (the experiment is written inside it)",
-                    dir.display()
-                );
-            }
-            if dir.join("comparison.json").exists() {
-                bail!(
-                    "--out {}: already holds an experiment (comparison.json); choose another folder",
-                    dir.display()
-                );
-            }
-            std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
-            Ok(dir.clone())
-        }
-        None => Ok(focal_train::run::fresh_run_dir(Path::new("runs"), what)?),
-    }
+/// The data, task and model of an experiment (the model is probed before the data are read,
+/// so that every flag is checked first).
+fn data_and_model(t: &TrainingArgs) -> anyhow::Result<(DataSpec, anyhow::Result<ModelChoice>)> {
+    let spec = t.data_spec();
+    spec.task()?;
+    let model = spec.model(t.model).map_err(anyhow::Error::from);
+    Ok((spec, model))
 }
 
-/// Loads the data and builds the task and split every entry shares.
-/// The task and split of an experiment, from its flags.
-fn prepare_task(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
+/// The task and split of an experiment, then its first lines (unless --quiet).
+fn prepare(
+    c: &ExperimentArgs,
+    spec: &DataSpec,
+    model: anyhow::Result<ModelChoice>,
+    config_model: ModelKind,
+) -> anyhow::Result<PreparedData> {
     let t = &c.training;
-    let spec = t.task.spec(t.seed)?;
-    let source = t.load()?;
-    let label_column = t.task.label_column.clone();
-    if let (Some(train), Some(val), Some(test)) = (c.train_size, c.val_size, c.test_size) {
-        let (Some(positive), Some(ratio)) = (&spec.positive, spec.ratio) else {
-            bail!("--train-size needs --positive and --ratio");
-        };
-        return PreparedData::with_split_sizes(
-            &source,
-            positive,
-            ratio,
-            [train, val, test],
-            t.seed,
-        )
-        .and_then(|d| d.with_input_normalization(t.input_normalization()))
-        .map(|d| d.with_label_column(label_column))
-        .context("building the task with --train-size/--val-size/--test-size");
-    }
-    PreparedData::from_source(source, &spec, SplitFractions::default())
-        .and_then(|d| d.with_input_normalization(t.input_normalization()))
-        .map(|d| d.with_label_column(label_column))
-        .context("building the task")
-}
-
-/// [`prepare_task`], then the task line and any few-positives warning (unless --quiet).
-fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
-    let data = prepare_task(c)?;
-    if !c.training.quiet {
-        eprintln!("{}", crate::training::task_line(&c.training.task, &data));
-        eprintln!("{}", c.training.model_line()?);
-        for w in crate::training::few_positives_warnings(&data) {
+    // The loader names a broken file more precisely than the header probe did.
+    let prepared = spec.prepare(config_model, t.pretrained.is_some());
+    let model = model?;
+    let data = prepared.context("building the task")?;
+    if !t.quiet {
+        let names = |s| flag(s).to_string();
+        eprintln!("{}", spec.task_line(&data).render(&names));
+        eprintln!("{}", model.line().render(&names));
+        for w in focal_train::few_positives_warnings(&data) {
             eprintln!("{w}");
         }
     }
@@ -206,18 +153,21 @@ fn prepare(c: &ExperimentArgs) -> anyhow::Result<PreparedData> {
 fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Result<()> {
     let n = plan.runs.len();
     let shown = dir.display();
-    if c.slurm {
-        let command = plan::write_slurm(
-            dir,
-            0..n,
-            c.training.threads,
-            c.training.task.data.as_deref(),
-        )?;
-        let more = if plan.next_stage_unplanned() {
-            " (the sweep's first stage; the gather job plans the second and submits it)"
+    let (quiet, threads, data) = (
+        c.training.quiet,
+        c.training.threads,
+        c.training.data.data.as_deref(),
+    );
+    let more = |then: &str| {
+        if plan.next_stage_unplanned() {
+            format!(" (the sweep's first stage; {then})")
         } else {
-            ""
-        };
+            String::new()
+        }
+    };
+    if c.slurm {
+        let command = plan::write_slurm(dir, 0..n, threads, data)?;
+        let more = more("the gather job plans the second and submits it");
         println!(
             "planned {n} runs{more} in {shown}: plan.json, split.json, submit.sbatch, gather.sbatch"
         );
@@ -225,11 +175,7 @@ fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Res
         return Ok(());
     }
     if c.plan_only {
-        let more = if plan.next_stage_unplanned() {
-            " (the sweep's first stage: `focal report` plans the second once it is done)"
-        } else {
-            ""
-        };
+        let more = more("`focal report` plans the second once it is done");
         println!("planned {n} runs{more} in {shown}: plan.json, split.json");
         println!(
             "train run I (0 to {}) with `focal run-plan {shown} --index I`, on any machine that sees the folder; or all with `focal run-plan {shown} --all --jobs N`",
@@ -239,19 +185,15 @@ fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Res
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let (quiet, threads, data) = (
-        c.training.quiet,
-        c.training.threads,
-        c.training.task.data.as_deref(),
-    );
     if !quiet && c.out.is_none() {
         eprintln!(
             "experiment folder: {shown} (after an interruption, the same command with --out {shown} continues)"
         );
     }
+    let cores = focal_experiment::workers::cores();
     let gathered = match c.jobs {
         Some(jobs) => plan::run_workers(dir, jobs, threads, data, quiet)?,
-        None if plan::auto_workers(threads, plan) > 1 => {
+        None if focal_experiment::workers::workers(Jobs::Auto, threads, plan, cores) > 1 => {
             plan::run_workers(dir, Jobs::Auto, threads, data, quiet)?
         }
         None => plan::run_in_process(dir, data, quiet)?,
@@ -264,132 +206,69 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     if let Some(dir) = args.gather {
         return run_report(ReportArgs { dir });
     }
-    let t = &args.common.training;
+    let c = &args.common;
+    let t = &c.training;
     set_threads(t.threads)?;
-    let params = t.remedy_params()?;
-    let mut plans = Vec::new();
-    let mut kinds = Vec::new();
-    for name in args
-        .remedies
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let kind: RemedyKind = name.parse().context("--remedies")?;
-        // The remedy parameters go to the remedies that read them.
-        let remedy = params
-            .only_for(kind)
-            .check(kind)
-            .with_context(|| format!("--remedies {name}"))?;
-        if plans.iter().any(|p: &Plan| p.label == name) {
-            bail!("--remedies: {name} is listed twice");
-        }
-        kinds.push(kind);
-        plans.push(Plan {
-            label: name.to_string(),
-            config: t.config(remedy, EXPERIMENT_EPOCHS)?,
-        });
+    let remedies = split_list(&args.remedies)
+        .map(|name| RemedyKind::parse(name).context("--remedies"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (data_spec, model) = data_and_model(t)?;
+    let model_kind = model.as_ref().map_or(ModelKind::Cnn, |m| m.model);
+    let compare = CompareSpec {
+        base: t.train_spec(model_kind, focal_train::Remedy::Ce {}, EXPERIMENT_EPOCHS),
+        remedies,
+        params: t.remedy_params(true)?,
+        seeds: c.seeds,
+        ensemble: args.ensemble,
     }
-    if plans.is_empty() {
-        bail!("--remedies: give at least one remedy, e.g. {DEFAULT_REMEDIES}");
-    }
-    // A parameter no listed remedy reads would be silently ignored: refuse it.
-    for (setting, given) in params.given() {
-        if given && !kinds.iter().any(|k| k.reads().contains(&setting)) {
-            let readers: Vec<&str> = focal_train::REMEDIES
-                .iter()
-                .filter(|r| r.kind.reads().contains(&setting))
-                .map(|r| r.name)
-                .collect();
-            bail!(
-                "{} applies to none of --remedies {}; it is read by: {}",
-                crate::flags::flag(setting),
-                args.remedies,
-                readers.join(", ")
-            );
-        }
-    }
-    t.check_augment_flags(&kinds)?;
-    let seeds = seeds(&args.common)?;
-    if let Some(k) = args.ensemble {
-        focal_experiment::ensemble::check(k, seeds.len())?;
-    }
+    .check()?;
     // Every flag is checked; now the (slow) part.
-    let data = prepare(&args.common)?;
-    for p in &plans {
-        p.config.check_samples(&data.dataset.kind)?;
-    }
-    let dir = out_dir(&args.common, "compare")?;
-    let plan = pipeline::plan_compare("focal compare", &data, &plans, &seeds, args.ensemble, &dir)?;
-    execute(&args.common, &dir, &plan)
-}
-
-fn split_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split([',', '/']).map(str::trim).filter(|s| !s.is_empty())
+    let data = prepare(c, &data_spec, model, model_kind)?;
+    let dir = experiment_dir(c.out.as_deref(), "compare")?;
+    let plan = pipeline::plan_compare("focal compare", &data, &compare, &dir)?;
+    execute(c, &dir, &plan)
 }
 
 /// Runs `focal sweep`.
 pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
-    let t = &args.common.training;
+    let c = &args.common;
+    let t = &c.training;
     set_threads(t.threads)?;
-    // The sweep trains the focal remedy, which reads gamma and alpha only.
-    for (flag, given) in [
-        ("--beta", t.beta.is_some()),
-        ("--tau", t.tau.is_some()),
-        ("--epsilon", t.epsilon.is_some()),
-    ] {
-        if given {
-            bail!(
-                "{flag} does not apply to focal sweep: it trains the focal remedy, which reads --gamma and --alpha"
-            );
-        }
-    }
-    let gamma_list = t.gamma.as_deref().unwrap_or(DEFAULT_SWEEP_GAMMAS);
-    let gammas = split_list(gamma_list)
+    let gammas = split_list(t.gamma.as_deref().unwrap_or(""))
         .map(|g| {
             let v = g
                 .parse::<f32>()
                 .ok()
                 .with_context(|| format!("--gamma: {g:?} is not a number"))?;
-            // The focal remedy's own check, before any data is read.
-            RemedyParams {
-                gamma: Some(v),
-                ..RemedyParams::default()
-            }
-            .check(RemedyKind::Focal)?;
-            Ok(v)
+            Ok(Gamma::new(v)?)
         })
-        .collect::<anyhow::Result<Vec<f32>>>()?;
+        .collect::<anyhow::Result<Vec<Gamma>>>()?;
     // `cb:0.999` holds no comma, so both separators are safe; a list alpha is not sweepable.
-    let alphas = match &args.then_alpha {
-        Some(list) => split_list(list)
-            .map(|a| {
-                a.parse::<Alpha>()
-                    .with_context(|| format!("--then-alpha {a}"))
-            })
-            .collect::<anyhow::Result<Vec<Alpha>>>()?,
-        None => Vec::new(),
-    };
-    let base_alpha = t.alpha().context("--alpha")?;
-    let remedy = Remedy::default_for(RemedyKind::Focal);
-    t.check_augment_flags(&[RemedyKind::Focal])?;
-    let base = t.config(remedy, EXPERIMENT_EPOCHS)?;
-    let spec = SweepSpec {
+    let alphas = split_list(args.then_alpha.as_deref().unwrap_or(""))
+        .map(|a| {
+            a.parse::<Alpha>()
+                .with_context(|| format!("--then-alpha {a}"))
+        })
+        .collect::<anyhow::Result<Vec<Alpha>>>()?;
+    let (data_spec, model) = data_and_model(t)?;
+    let model_kind = model.as_ref().map_or(ModelKind::Cnn, |m| m.model);
+    let sweep = SweepRequest {
+        base: t.train_spec(model_kind, focal_train::Remedy::Ce {}, EXPERIMENT_EPOCHS),
         gammas,
         alphas,
-        base_alpha,
+        params: t.remedy_params(false)?,
         grid: args.grid,
         metric: match args.metric {
             MetricArg::PrAuc => SweepMetric::ValPrAuc,
             MetricArg::F1 => SweepMetric::ValMinorityF1,
         },
-    };
-    let seeds = seeds(&args.common)?;
-    let data = prepare(&args.common)?;
-    base.check_samples(&data.dataset.kind)?;
-    let dir = out_dir(&args.common, "sweep")?;
-    let plan = pipeline::plan_sweep(&data, &base, &spec, &seeds, &dir)?;
-    execute(&args.common, &dir, &plan)
+        seeds: c.seeds,
+    }
+    .check()?;
+    let data = prepare(c, &data_spec, model, model_kind)?;
+    let dir = experiment_dir(c.out.as_deref(), "sweep")?;
+    let plan = pipeline::plan_sweep(&data, &sweep, &dir)?;
+    execute(c, &dir, &plan)
 }
 
 /// Exit code of `focal report` when it planned a sweep's second stage (runs to train next).

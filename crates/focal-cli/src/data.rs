@@ -3,10 +3,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use focal_data::task::{ClassSelector, TaskSpec, build_task, parse_ratio};
-use focal_data::{Dataset, LoadOptions, SampleKind};
+use focal_data::task::ClassSelector;
+use focal_train::{DataSpec, ModelKind};
 
-use crate::training::{IMAGE_SIZE_HELP, MAX_MEMORY_HELP, ModelArg, parse_memory, parse_size};
+use crate::args::{IMAGE_SIZE_HELP, MAX_MEMORY_HELP, named, parse_memory, parse_size};
 
 /// Subcommands of `focal data`.
 #[derive(Debug, Subcommand)]
@@ -38,8 +38,8 @@ pub struct InspectArgs {
     /// The model whose default image size applies when --image-size is absent (see there).
     /// Default: the one `focal train` would choose for the data (mlp for feature rows, cnn for
     /// images up to 64x64, resnet18 for larger ones).
-    #[arg(long, value_enum)]
-    model: Option<ModelArg>,
+    #[arg(long, value_parser = named::<ModelKind>())]
+    model: Option<ModelKind>,
     /// Describe the binary task with this positive (rare) class, by name or index: label 1 is
     /// the positive class, label 0 every other class.
     #[arg(long, value_name = "NAME|INDEX")]
@@ -61,173 +61,35 @@ pub struct InspectArgs {
 
 /// Runs `focal data ...`.
 pub fn run(cmd: DataCommand) -> anyhow::Result<()> {
-    match cmd {
-        DataCommand::Inspect(args) => inspect(args),
-    }
-}
-
-fn inspect(args: InspectArgs) -> anyhow::Result<()> {
-    let ds = match &args.data {
-        Some(path) => {
-            let opts = LoadOptions {
-                label_column: args.label_column.clone(),
-                image_size: args.image_size,
-                // Only image folders are decoded at a model's size; a probe that fails leaves
-                // the loader to name the problem.
-                default_image_size: Some(focal_train::default_image_size(match args.model {
-                    Some(m) => m.0,
-                    None if path.is_dir() => crate::training::default_model(Some(path))
-                        .map_or(focal_train::ModelKind::Cnn, |(m, _)| m),
-                    None => focal_train::ModelKind::Cnn,
-                })),
-                memory_budget: args.max_memory,
-                ..LoadOptions::default()
-            };
-            focal_data::load(path, &opts)
-                .with_context(|| format!("loading --data {}", path.display()))?
-        }
-        None => focal_data::bundled().context("loading the bundled data set")?,
-    };
-    let positive = match args.positive.as_deref() {
-        Some(p) => Some(p.parse::<ClassSelector>()?),
-        // As train does: a ratio on two classes makes the rarer one the positive.
-        None if args.ratio.is_some() => {
-            focal_data::task::default_positive(&ds).map(ClassSelector::Index)
-        }
-        None => None,
-    };
-    let spec = TaskSpec {
-        positive,
-        ratio: args.ratio.as_deref().map(parse_ratio).transpose()?,
+    let DataCommand::Inspect(args) = cmd;
+    let spec = DataSpec {
+        data: args.data.clone(),
+        positive: args
+            .positive
+            .as_deref()
+            .map(str::parse::<ClassSelector>)
+            .transpose()?,
+        ratio: args
+            .ratio
+            .as_deref()
+            .map(focal_data::task::parse_ratio)
+            .transpose()?,
         long_tail: args.long_tail,
         allow_majority_positive: args.allow_majority_positive,
+        label_column: args.label_column,
+        image_size: args.image_size,
+        max_memory: args.max_memory,
+        split_sizes: None,
         seed: args.seed,
     };
-    let ds = if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some() {
-        build_task(&ds, &spec).context("building the task")?
-    } else {
-        ds
-    };
+    let ds = spec.inspect(args.model).with_context(|| match &args.data {
+        Some(p) => format!("loading --data {}", p.display()),
+        None => "loading the bundled data set".to_string(),
+    })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary_json(&ds))?);
+        println!("{}", serde_json::to_string_pretty(&ds.summary_json())?);
     } else {
-        print!("{}", summary_text(&ds));
+        print!("{}", ds.summary_text());
     }
     Ok(())
-}
-
-fn split_counts(ds: &Dataset) -> Option<Vec<(&'static str, Vec<usize>)>> {
-    ds.splits.as_ref().map(|s| {
-        vec![
-            ("train", ds.class_counts_of(&s.train)),
-            ("val", ds.class_counts_of(&s.val)),
-            ("test", ds.class_counts_of(&s.test)),
-        ]
-    })
-}
-
-fn summary_json(ds: &Dataset) -> serde_json::Value {
-    let splits = split_counts(ds).map(|parts| {
-        parts
-            .into_iter()
-            .map(|(name, counts)| (name.to_string(), serde_json::json!(counts)))
-            .collect::<serde_json::Map<_, _>>()
-    });
-    let ratio = ds.imbalance_ratio();
-    serde_json::json!({
-        "format": ds.format,
-        "source": ds.source.as_ref().map(|p| p.display().to_string()),
-        "kind": match ds.kind { SampleKind::Image { .. } => "image", SampleKind::Tabular { .. } => "tabular" },
-        "n_samples": ds.n_samples(),
-        "n_classes": ds.n_classes(),
-        "class_names": ds.class_names,
-        "class_counts": ds.class_counts(),
-        "splits": splits,
-        "shape": ds.kind.shape(),
-        // JSON has no infinity: a class without samples gives null.
-        "imbalance_ratio": ratio.is_finite().then_some(ratio),
-        "fingerprint": ds.fingerprint(),
-    })
-}
-
-fn summary_text(ds: &Dataset) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let source = match &ds.source {
-        Some(p) => p.display().to_string(),
-        None => focal_data::BUNDLED_DESCRIPTION.to_string(),
-    };
-    let shape = match ds.kind {
-        SampleKind::Image {
-            channels,
-            height,
-            width,
-        } => {
-            format!("{channels}x{height}x{width} image (channels x height x width)")
-        }
-        SampleKind::Tabular { n_features } => format!("{n_features} features"),
-    };
-    let counts = ds.class_counts();
-    let (max, min) = (
-        counts.iter().max().copied().unwrap_or(0),
-        counts.iter().min().copied().unwrap_or(0),
-    );
-    let _ = writeln!(out, "format:      {}", ds.format);
-    let _ = writeln!(out, "source:      {source}");
-    let _ = writeln!(out, "samples:     {}", ds.n_samples());
-    let _ = writeln!(out, "shape:       {shape}");
-    let _ = writeln!(out, "classes:     {}", ds.n_classes());
-    let _ = writeln!(
-        out,
-        "imbalance:   {:.2} (largest class {max} / smallest {min})",
-        ds.imbalance_ratio()
-    );
-    let _ = writeln!(out, "fingerprint: {}", ds.fingerprint());
-    let splits = split_counts(ds);
-    let name_w = ds
-        .class_names
-        .iter()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let _ = writeln!(out);
-    let mut header = format!(
-        "{:>5}  {:<name_w$}  {:>7}  {:>6}",
-        "label", "class", "count", "share"
-    );
-    if let Some(parts) = &splits {
-        for (name, _) in parts {
-            let _ = write!(header, "  {name:>7}");
-        }
-    }
-    let _ = writeln!(out, "{header}");
-    let total = ds.n_samples().max(1) as f64;
-    for (i, name) in ds.class_names.iter().enumerate() {
-        let mut line = format!(
-            "{i:>5}  {name:<name_w$}  {:>7}  {:>5.1}%",
-            counts[i],
-            100.0 * counts[i] as f64 / total
-        );
-        if let Some(parts) = &splits {
-            for (_, c) in parts {
-                let _ = write!(line, "  {:>7}", c[i]);
-            }
-        }
-        let _ = writeln!(out, "{line}");
-    }
-    if let Some(parts) = &splits {
-        let mut line = format!(
-            "{:>5}  {:<name_w$}  {:>7}  {:>6}",
-            "",
-            "total",
-            ds.n_samples(),
-            ""
-        );
-        for (_, c) in parts {
-            let _ = write!(line, "  {:>7}", c.iter().sum::<usize>());
-        }
-        let _ = writeln!(out, "{line}");
-    }
-    out
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use focal_train::export::{ExportFormat, export_run};
+
+use crate::args::named;
 
 /// Arguments of `focal export`.
 #[derive(Debug, Args)]
@@ -18,12 +19,7 @@ pub struct ExportArgs {
     /// safetensors: PyTorch's names and layout (the ResNets with torchvision's state-dict keys,
     /// batch-norm running statistics and num_batches_tracked included); burn: Burn's record
     /// (burnpack) for `Model::load_from`.
-    #[arg(
-        long,
-        default_value = "safetensors",
-        value_parser = PossibleValuesParser::new(ExportFormat::ALL.map(ExportFormat::name))
-            .try_map(|s| s.parse::<ExportFormat>())
-    )]
+    #[arg(long, default_value_t = ExportFormat::Safetensors, value_parser = named::<ExportFormat>())]
     pub format: ExportFormat,
     /// The weight file to write (default: model.safetensors or model.bpk in the run folder);
     /// the sidecar `<FILE>.json` (preprocessing, class names, threshold, temperature, every
@@ -37,6 +33,7 @@ pub struct ExportArgs {
 
 /// Runs `focal export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    focal_train::run::check_run(&args.run, focal_train::Setting::Run)?;
     let done = export_run(&args.run, args.format, args.out.as_deref())
         .with_context(|| format!("--run {}", args.run.display()))?;
     if !args.quiet {

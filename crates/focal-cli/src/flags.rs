@@ -54,6 +54,9 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::ExportFormat => "--format",
         Setting::Resume => "--resume",
         Setting::Run => "--run",
+        Setting::Predictions => "--predictions",
+        Setting::ClassNames => "--class-names",
+        Setting::Digits => "--digits",
         Setting::Out => "--out",
     }
 }

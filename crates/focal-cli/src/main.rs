@@ -8,17 +8,17 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod allocator;
+mod args;
 mod compare;
 mod data;
-mod device;
 mod eval;
 mod export;
 mod flags;
 mod info;
 mod plan;
 mod predict;
+mod progress;
 mod train;
-mod training;
 
 /// Train and judge classifiers on heavily imbalanced data.
 #[derive(Debug, Parser)]
@@ -97,16 +97,17 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if err.downcast_ref::<Exit>().is_some() => {
-            let exit = err.downcast_ref::<Exit>().expect("checked above");
-            eprintln!("{}", exit.message);
-            ExitCode::from(exit.code)
-        }
-        Err(err) => {
-            // The whole context chain on one line ("reading x.csv: line 3: ..."), settings
-            // named by their flags.
-            eprintln!("error: {}", flags::render(&err));
-            ExitCode::FAILURE
-        }
+        Err(err) => match err.downcast_ref::<Exit>() {
+            Some(exit) => {
+                eprintln!("{}", exit.message);
+                ExitCode::from(exit.code)
+            }
+            None => {
+                // The whole context chain on one line ("reading x.csv: line 3: ..."),
+                // settings named by their flags.
+                eprintln!("error: {}", flags::render(&err));
+                ExitCode::FAILURE
+            }
+        },
     }
 }

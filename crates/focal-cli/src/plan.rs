@@ -1,6 +1,6 @@
 //! `focal run-plan`, and the three ways to train a planned experiment: in this process, with
 //! worker processes on this machine (`--jobs`), or as a Slurm job array (`--slurm`). The plan
-//! and its runs are focal-train's ([`focal_experiment::plan`]); this module spawns processes and
+//! and its runs are focal-experiment's ([`focal_experiment::plan`]); this module spawns processes and
 //! writes shell scripts, which name flags.
 
 use std::collections::VecDeque;
@@ -13,82 +13,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use focal_experiment::pipeline;
-use focal_experiment::plan::{self, ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
-use focal_train::ModelKind;
+use focal_experiment::plan::{ExperimentPlan, Gathered, Outcome, PlannedRun, RunState};
+use focal_experiment::workers::{self, Jobs, share};
 
-use crate::train::CliProgress;
+use crate::progress::CliProgress;
 
 /// The environment variable of a Slurm array task's id.
 pub const SLURM_TASK_ENV: &str = "SLURM_ARRAY_TASK_ID";
-
-/// How many worker processes: a number, or `auto` (from the cores and the model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Jobs {
-    /// Exactly this many.
-    N(usize),
-    /// Cores divided by the threads one run uses well (1 for mlp and cnn, 4 for resnet18, 8
-    /// for resnet50), at most one per run. One thread a run for the small models: the default
-    /// `focal compare` (six cnn runs) took 119 s as two processes of one thread and 197 s as
-    /// one process of two threads on a 2-core AMD EPYC (BENCHMARKS.md, 2026-11-28): a batch of
-    /// 32 small images is too little work to share between threads without losing time.
-    Auto,
-}
-
-impl std::str::FromStr for Jobs {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "auto" => Ok(Jobs::Auto),
-            _ => match s.parse::<usize>() {
-                Ok(0) | Err(_) => Err(format!("{s:?}: give a number of processes >= 1, or auto")),
-                Ok(n) => Ok(Jobs::N(n)),
-            },
-        }
-    }
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// The number of worker processes (never more than the runs).
-fn workers(jobs: Jobs, threads: Option<usize>, plan: &ExperimentPlan, cores: usize) -> usize {
-    match jobs {
-        Jobs::N(n) => n.min(plan.runs.len().max(1)),
-        Jobs::Auto => {
-            let per_run = threads.unwrap_or(match plan.runs.first().map(|r| r.config.model) {
-                Some(ModelKind::Resnet50) => 8,
-                Some(ModelKind::Resnet18) => 4,
-                _ => 1,
-            });
-            (cores / per_run.max(1)).clamp(1, plan.runs.len().max(1))
-        }
-    }
-}
-
-/// The number of worker processes `--jobs auto` gives for `plan`.
-pub fn auto_workers(threads: Option<usize>, plan: &ExperimentPlan) -> usize {
-    workers(Jobs::Auto, threads, plan, cores())
-}
-
-/// The threads of the next run to start, `costs[0]`: the `free` cores shared among the runs
-/// that start now (`costs`, one per free worker) in proportion to their cost, at least one each
-/// and enough left for the others. With 16 cores and the default comparison's six runs, the two
-/// resampling runs (twice the images per epoch) get 4 threads and the other four 2, where an
-/// equal share gave each 2 and left 4 cores idle.
-fn share(free: usize, costs: &[f64]) -> usize {
-    let total: f64 = costs.iter().sum();
-    let Some(&first) = costs.first() else {
-        return free.max(1);
-    };
-    let room = free.saturating_sub(costs.len() - 1).max(1);
-    let t = if total > 0.0 {
-        (free as f64 * first / total).round() as usize
-    } else {
-        free / costs.len()
-    };
-    t.clamp(1, room)
-}
 
 /// Arguments of `focal run-plan`.
 #[derive(Debug, Args)]
@@ -129,7 +60,7 @@ pub fn run(args: RunPlanArgs) -> anyhow::Result<()> {
         let gathered = match args.jobs {
             Some(jobs) => run_workers(dir, jobs, args.threads, args.data.as_deref(), args.quiet)?,
             None => {
-                crate::training::set_threads(args.threads)?;
+                crate::args::set_threads(args.threads)?;
                 run_in_process(dir, args.data.as_deref(), args.quiet)?
             }
         };
@@ -147,11 +78,11 @@ pub fn run(args: RunPlanArgs) -> anyhow::Result<()> {
             }
         },
     };
-    crate::training::set_threads(args.threads)?;
+    crate::args::set_threads(args.threads)?;
     let (plan, data) = pipeline::plan_data(dir, args.data.as_deref())
         .with_context(|| format!("rebuilding the task of {}", dir.display()))?;
     let run = plan.run(index)?.clone();
-    let progress = CliProgress::new(args.quiet, run.config.epochs, &data);
+    let progress = CliProgress::new(args.quiet, run.config.epochs(), &data);
     let started = Instant::now();
     let outcome = pipeline::run_planned(dir, &plan, index, &data, &progress);
     progress.finish();
@@ -174,7 +105,7 @@ pub fn run(args: RunPlanArgs) -> anyhow::Result<()> {
 pub fn run_in_process(dir: &Path, data: Option<&Path>, quiet: bool) -> anyhow::Result<Gathered> {
     let (plan, data) = pipeline::plan_data(dir, data)
         .with_context(|| format!("rebuilding the task of {}", dir.display()))?;
-    let epochs = plan.runs.first().map_or(1, |r| r.config.epochs);
+    let epochs = plan.runs.first().map_or(1, |r| r.config.epochs());
     let progress = CliProgress::new(quiet, epochs, &data);
     let announce = |label: &str, seed: u64, i: usize, n: usize| {
         focal_train::Progress::message(
@@ -205,18 +136,11 @@ pub fn run_workers(
     quiet: bool,
 ) -> anyhow::Result<Gathered> {
     let exe = std::env::current_exe().context("finding the focal binary")?;
-    let cores = cores();
+    let cores = workers::cores();
     loop {
         let plan = ExperimentPlan::read(dir)?;
-        let n = workers(jobs, threads, &plan, cores);
-        // The longest runs first (by cost; plan order among equals), so that no long run is
-        // left to finish alone on a few cores at the end.
-        let mut pending = Vec::new();
-        for index in plan::pending(dir, &plan)? {
-            pending.push((index, plan.run_cost(index)?));
-        }
-        pending.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let mut queue: VecDeque<(usize, f64)> = pending.into();
+        let n = workers::workers(jobs, threads, &plan, cores);
+        let mut queue: VecDeque<(usize, f64)> = workers::queue(dir, &plan)?.into();
         if !quiet && !queue.is_empty() {
             let how = match threads {
                 Some(t) => format!("{t} thread{} each", if t == 1 { "" } else { "s" }),
@@ -471,57 +395,4 @@ pub fn retarget_slurm(dir: &Path, runs: &Range<usize>) -> anyhow::Result<bool> {
         .collect();
     std::fs::write(&path, text).with_context(|| path.display().to_string())?;
     Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::share;
-
-    /// The threads of runs started one after the other into `open` free workers, as
-    /// `run_workers` starts them.
-    fn start(cores: usize, costs: &[f64], open: usize) -> Vec<usize> {
-        let mut free = cores;
-        let mut out = Vec::new();
-        for i in 0..open.min(costs.len()) {
-            let starting = (open - i).min(costs.len() - i);
-            let t = share(free, &costs[i..i + starting]);
-            free = free.saturating_sub(t);
-            out.push(t);
-        }
-        out
-    }
-
-    #[test]
-    fn cores_are_shared_by_the_size_of_the_runs_starting() {
-        // The default comparison on 16 cores: two resampling runs of twice the cost.
-        let default = [2.0, 2.0, 1.0, 1.0, 1.0, 1.0];
-        assert_eq!(start(16, &default, 6), [4, 4, 2, 2, 2, 2]);
-        // Two cores, two workers: one thread each, whatever the costs.
-        assert_eq!(start(2, &default, 2), [1, 1]);
-        // Equal runs share as equally as whole threads allow.
-        assert_eq!(start(16, &[1.0; 5], 5), [3, 3, 3, 4, 3]);
-        // One run left: every free core.
-        assert_eq!(start(16, &[1.0], 1), [16]);
-        // More workers than cores (--jobs 8 on 2 cores): one thread each, never zero.
-        assert_eq!(start(2, &[1.0; 8], 8), [1; 8]);
-        // More runs than workers: only the runs starting now share the cores.
-        assert_eq!(start(16, &[2.0, 1.0, 1.0, 1.0, 1.0], 2), [11, 5]);
-        // Nothing free (a run finished on an oversubscribed machine): still one thread.
-        assert_eq!(share(0, &[1.0, 1.0]), 1);
-        // Never more threads than cores are free, while every core is given out when the
-        // workers can use them.
-        for cores in 1..=32 {
-            for open in 1..=8 {
-                let costs: Vec<f64> = (0..open).map(|i| 1.0 + (i % 3) as f64).collect();
-                let t = start(cores, &costs, open);
-                let sum: usize = t.iter().sum();
-                assert!(t.iter().all(|&x| x >= 1));
-                if cores >= open {
-                    assert_eq!(sum, cores, "{cores} cores, {open} runs: {t:?}");
-                } else {
-                    assert_eq!(sum, open, "{cores} cores, {open} runs: {t:?}");
-                }
-            }
-        }
-    }
 }

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use focal_train::predict::{Predictor, Rule, write_predictions};
+use focal_train::predict::{Predictor, write_predictions};
+use focal_train::{DecisionRule, DeviceChoice, Setting, TrainSpec};
 
-use crate::device::DeviceArg;
+use crate::args::{named, parse_count};
 
 /// Arguments of `focal predict`.
 #[derive(Debug, Args)]
@@ -29,14 +30,14 @@ pub struct PredictArgs {
     /// The decision: argmax, tuned (the threshold the run tuned on validation; binary runs), or
     /// a threshold in [0, 1] on the positive class's probability (binary runs). Default: tuned
     /// for binary runs, argmax otherwise.
-    #[arg(long, value_name = "argmax|tuned|THRESHOLD")]
-    pub rule: Option<String>,
+    #[arg(long, value_name = "argmax|tuned|THRESHOLD", value_parser = |s: &str| s.parse::<DecisionRule>().map_err(|e| e.to_string()))]
+    pub rule: Option<DecisionRule>,
     /// Samples moved to the device at a time.
-    #[arg(long, value_name = "N", default_value_t = 256)]
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = parse_count)]
     pub batch_size: usize,
     /// Where to predict.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceArg,
+    #[arg(long, default_value_t = TrainSpec::default().device, value_parser = named::<DeviceChoice>())]
+    pub device: DeviceChoice,
     /// Worker threads of the CPU backend (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -58,18 +59,12 @@ pub struct PredictArgs {
 
 /// Runs `focal predict`.
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
-    crate::training::set_threads(args.threads)?;
-    let rule = match &args.rule {
-        Some(r) => Some(r.parse::<Rule>()?),
-        None => None,
-    };
-    if args.batch_size == 0 {
-        bail!("--batch-size 0: must be at least 1");
-    }
+    crate::args::set_threads(args.threads)?;
+    focal_train::run::check_run(&args.run, Setting::Run)?;
     let shown = args.run.display();
     let predictor =
-        Predictor::open(&args.run, args.device.into()).with_context(|| format!("--run {shown}"))?;
-    let rule = rule.unwrap_or_else(|| predictor.default_rule());
+        Predictor::open(&args.run, args.device).with_context(|| format!("--run {shown}"))?;
+    let rule = args.rule.unwrap_or_else(|| predictor.default_rule());
     let inputs = predictor
         .read(&args.data, args.label_column.clone())
         .with_context(|| format!("--data {}", args.data.display()))?;
@@ -103,7 +98,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     )
     .with_context(|| format!("--out {}", args.out.display()))?;
     let rule_text = match (rule, predictor.tuned_threshold) {
-        (Rule::Tuned, Some(t)) => format!("tuned threshold {t:.4}"),
+        (DecisionRule::Tuned, Some(t)) => format!("tuned threshold {t:.4}"),
         (r, _) => r.to_string(),
     };
     if !args.quiet {
@@ -124,13 +119,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
             focal_metrics::ClassificationReport::new(&y_true, &pred, names.len(), &options)?;
         println!("rule: {rule_text}\n\n{report}");
         let cm = focal_metrics::ConfusionMatrix::new(&y_true, &pred, names.len())?;
-        println!("confusion matrix (rows: true class, columns: predicted class):");
-        for (t, name) in names.iter().enumerate() {
-            let row: Vec<String> = (0..names.len())
-                .map(|p| format!("{:>7}", cm.get(t, p)))
-                .collect();
-            println!("{name:>12} {}", row.join(""));
-        }
+        print!("{}", cm.text());
     }
     Ok(())
 }

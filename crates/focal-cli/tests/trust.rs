@@ -180,10 +180,10 @@ fn eval_on_every_remedys_predictions_reproduces_its_metrics() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("d.csv");
     write_csv(&csv, 200);
-    let remedies: Vec<&str> = focal_train::REMEDIES
+    let remedies: Vec<&str> = focal_train::RemedyKind::ALL
         .iter()
-        .filter(|r| !r.augments)
-        .map(|r| r.name)
+        .filter(|k| !k.augments())
+        .map(|k| k.name())
         .collect();
     let cmp = tmp.path().join("cmp");
     let out = focal(&[

@@ -24,6 +24,7 @@ mod load;
 mod npz;
 mod resize;
 mod setting;
+mod summary;
 mod table;
 
 pub mod augment;

@@ -659,7 +659,10 @@ impl Comparison {
     /// Writes `comparison.json` and `comparison.md` into `out_dir` (the HTML report is drawn
     /// from them by [`crate::report`]).
     pub fn write(&self, out_dir: &Path) -> Result<(), ExperimentError> {
-        write_json(&out_dir.join(focal_train::run::folder::COMPARISON_FILE), self)?;
+        write_json(
+            &out_dir.join(focal_train::run::folder::COMPARISON_FILE),
+            self,
+        )?;
         write_atomic(
             &out_dir.join("comparison.md"),
             self.to_markdown().as_bytes(),
@@ -957,7 +960,9 @@ fn alpha_xs(alphas: &[Alpha]) -> Vec<f64> {
 
 /// Reads `comparison.json` from an experiment folder.
 pub fn read_comparison(dir: &Path) -> Result<Comparison, ExperimentError> {
-    Ok(read_json(&dir.join(focal_train::run::folder::COMPARISON_FILE))?)
+    Ok(read_json(
+        &dir.join(focal_train::run::folder::COMPARISON_FILE),
+    )?)
 }
 
 #[cfg(test)]

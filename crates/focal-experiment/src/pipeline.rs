@@ -191,7 +191,10 @@ pub fn rebuild_report(dir: &Path) -> Result<Rebuilt, ExperimentError> {
             Gathered::Complete(cmp) => Rebuilt::Experiment(cmp),
             Gathered::Incomplete { missing, planned } => Rebuilt::Incomplete { missing, planned },
         })
-    } else if dir.join(focal_train::run::folder::COMPARISON_FILE).is_file() {
+    } else if dir
+        .join(focal_train::run::folder::COMPARISON_FILE)
+        .is_file()
+    {
         let cmp = experiment::read_comparison(dir)?;
         write_comparison(&cmp, dir)?;
         Ok(Rebuilt::Experiment(Box::new(cmp)))

@@ -224,7 +224,9 @@ pub fn experiment_dir(out: Option<&Path>, what: &str) -> Result<PathBuf, Experim
     if dir.exists() && !dir.is_dir() {
         return Err(TrainError::invalid(msg![
             Setting::Out,
-            format!(" {shown}: a file is there; give a folder (the experiment is written inside it)")
+            format!(
+                " {shown}: a file is there; give a folder (the experiment is written inside it)"
+            )
         ])
         .into());
     }

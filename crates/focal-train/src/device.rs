@@ -5,7 +5,6 @@
 //! The adapter is looked for before it is used, so a missing GPU is an error, not a panic inside
 //! Burn's device thread.
 
-
 use burn::tensor::Device;
 
 use crate::error::TrainError;

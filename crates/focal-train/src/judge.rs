@@ -200,7 +200,13 @@ fn threshold_decision(
         ],
         y_pred: probs
             .chunks(2)
-            .map(|row| if row[positive] >= t { positive } else { negative })
+            .map(|row| {
+                if row[positive] >= t {
+                    positive
+                } else {
+                    negative
+                }
+            })
             .collect(),
     })
 }
@@ -221,9 +227,14 @@ fn from_predictions(
                 format!(" {}", path.display())
             ]
         } else {
-            msg!["give a CSV file (a run's predictions.csv, or any model's `y_true,y_pred[,p_0,...]`)"]
+            msg![
+                "give a CSV file (a run's predictions.csv, or any model's `y_true,y_pred[,p_0,...]`)"
+            ]
         };
-        let mut m = msg![Setting::Predictions, format!(" {}: a folder; ", path.display())];
+        let mut m = msg![
+            Setting::Predictions,
+            format!(" {}: a folder; ", path.display())
+        ];
         m.0.extend(hint.0);
         return Err(TrainError::invalid(m));
     }

@@ -74,9 +74,10 @@ impl DataSpec {
     pub fn task(&self) -> Result<TaskSpec, TrainError> {
         let bundled = self.bundled_default();
         let spec = TaskSpec {
-            positive: self.positive.clone().or_else(|| {
-                bundled.then(|| ClassSelector::Name(DEFAULT_POSITIVE.to_string()))
-            }),
+            positive: self
+                .positive
+                .clone()
+                .or_else(|| bundled.then(|| ClassSelector::Name(DEFAULT_POSITIVE.to_string()))),
             ratio: self.ratio.or(bundled.then_some(DEFAULT_RATIO)),
             long_tail: self.long_tail,
             allow_majority_positive: self.allow_majority_positive,
@@ -182,6 +183,45 @@ impl DataSpec {
         Ok(data
             .with_input_normalization(InputNormalization::for_pretrained(pretrained))?
             .with_label_column(self.label_column.clone()))
+    }
+
+    /// The data set as `data inspect` describes it: loaded at the image size `model` reads
+    /// (the model the data would train by default when none is given), and, with a positive
+    /// class, a ratio or a long tail, the task built from it (a ratio on two classes makes the
+    /// rarer one the positive, as training does). No bundled defaults: the bundled data set is
+    /// described as it is.
+    pub fn inspect(&self, model: Option<ModelKind>) -> Result<Dataset, TrainError> {
+        let model = match model {
+            Some(m) => m,
+            None if self.data.as_ref().is_some_and(|p| p.is_dir()) => {
+                // A probe that fails leaves the loader to name the problem.
+                self.model(None).map_or(ModelKind::Cnn, |m| m.model)
+            }
+            None => ModelKind::Cnn,
+        };
+        let ds = match &self.data {
+            Some(_) => self.load(model, false)?,
+            None => focal_data::bundled()?,
+        };
+        let positive = match &self.positive {
+            Some(p) => Some(p.clone()),
+            None if self.ratio.is_some() => {
+                focal_data::task::default_positive(&ds).map(ClassSelector::Index)
+            }
+            None => None,
+        };
+        let spec = TaskSpec {
+            positive,
+            ratio: self.ratio,
+            long_tail: self.long_tail,
+            allow_majority_positive: self.allow_majority_positive,
+            seed: self.seed,
+        };
+        if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some() {
+            Ok(focal_data::task::build_task(&ds, &spec)?)
+        } else {
+            Ok(ds)
+        }
     }
 
     fn positive_why(&self) -> PositiveWhy {

@@ -16,7 +16,9 @@ pub const ADAM_EPSILON: f32 = 1e-8;
 
 /// A choice among named values (optimizer, schedule, ...): every value, its name, and parsing
 /// that lists the valid names. Derived by strum: `EnumString`, `IntoStaticStr`, `EnumIter`.
-pub trait Named: Copy + FromStr + Into<&'static str> + strum::IntoEnumIterator + 'static {
+pub trait Named:
+    Copy + FromStr + Into<&'static str> + strum::IntoEnumIterator + strum::EnumMessage + 'static
+{
     /// What the names name, for messages (`optimizer`).
     const WHAT: &'static str;
 
@@ -28,6 +30,11 @@ pub trait Named: Copy + FromStr + Into<&'static str> + strum::IntoEnumIterator +
     /// The value's name.
     fn name(self) -> &'static str {
         self.into()
+    }
+
+    /// One line on the value, for help texts: its documentation.
+    fn help(self) -> Option<&'static str> {
+        self.get_documentation()
     }
 
     /// The value of `name`, or an error listing the valid names.
@@ -52,6 +59,7 @@ macro_rules! named_choice {
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
             strum::EnumString, strum::IntoStaticStr, strum::EnumIter, strum::Display,
+            strum::EnumMessage,
         )]
         #[serde(rename_all = "lowercase")]
         #[strum(serialize_all = "lowercase")]

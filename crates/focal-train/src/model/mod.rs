@@ -5,7 +5,6 @@ mod mlp;
 pub mod pretrained;
 mod resnet;
 
-
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};

@@ -113,6 +113,7 @@ macro_rules! remedies {
                 strum::Display,
                 strum::IntoStaticStr,
                 strum::EnumIter,
+                strum::EnumMessage,
                 serde::Serialize,
                 serde::Deserialize
             ),
@@ -383,6 +384,10 @@ impl RemedyKind {
 
 impl crate::config::Named for RemedyKind {
     const WHAT: &'static str = "remedy";
+
+    fn help(self) -> Option<&'static str> {
+        Some(self.info().description)
+    }
 }
 
 impl Remedy {
