@@ -30,8 +30,8 @@ pub struct PredictArgs {
     /// The decision: argmax, tuned (the threshold the run tuned on validation; binary runs), or
     /// a threshold in [0, 1] on the positive class's probability (binary runs). Default: tuned
     /// for binary runs, argmax otherwise.
-    #[arg(long, value_name = "argmax|tuned|THRESHOLD", value_parser = |s: &str| s.parse::<DecisionRule>().map_err(|e| e.to_string()))]
-    pub rule: Option<DecisionRule>,
+    #[arg(long, value_name = "argmax|tuned|THRESHOLD")]
+    pub rule: Option<String>,
     /// Samples moved to the device at a time.
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = parse_count)]
     pub batch_size: usize,
@@ -60,11 +60,16 @@ pub struct PredictArgs {
 /// Runs `focal predict`.
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     crate::args::set_threads(args.threads)?;
+    let rule = args
+        .rule
+        .as_deref()
+        .map(str::parse::<DecisionRule>)
+        .transpose()?;
     focal_train::run::check_run(&args.run, Setting::Run)?;
     let shown = args.run.display();
     let predictor =
         Predictor::open(&args.run, args.device).with_context(|| format!("--run {shown}"))?;
-    let rule = args.rule.unwrap_or_else(|| predictor.default_rule());
+    let rule = rule.unwrap_or_else(|| predictor.default_rule());
     let inputs = predictor
         .read(&args.data, args.label_column.clone())
         .with_context(|| format!("--data {}", args.data.display()))?;

@@ -146,13 +146,24 @@ fn an_old_interrupted_run_resumes_to_the_finished_runs_results() {
         m
     };
     assert_eq!(metrics(&run), metrics(&complete));
-    for file in ["predictions.csv", "val_predictions.csv", "report.txt"] {
+    for file in ["predictions.csv", "val_predictions.csv"] {
         assert_eq!(
             fs::read_to_string(run.join(file)).unwrap(),
             fs::read_to_string(complete.join(file)).unwrap(),
             "{file}"
         );
     }
+    // report.txt shows the confusion matrices in the one layout `focal eval` prints.
+    let report = fs::read_to_string(run.join("report.txt")).unwrap();
+    let eval = fs::read_to_string(fixture().join("expected/eval.txt")).unwrap();
+    let matrix = |text: &str| -> Vec<String> {
+        text.split("confusion matrix (rows = true label, columns = predicted label)")
+            .skip(1)
+            .map(|block| block.split("\n\n").nth(1).unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(matrix(&report).len(), 2, "{report}");
+    assert_eq!(matrix(&report), matrix(&eval), "{report}");
     let history = fs::read_to_string(run.join("history.csv")).unwrap();
     assert_eq!(history.lines().count(), 5, "a header and four epochs");
 }

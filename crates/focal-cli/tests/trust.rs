@@ -104,7 +104,7 @@ fn the_rarer_class_is_the_positive_by_default_and_a_majority_positive_is_refused
     let err = stderr(&out);
     assert!(!out.status.success());
     assert!(
-        err.contains("--ratio 2:98") && err.contains("98:2"),
+        err.contains("--ratio `2:98`") && err.contains("98:2"),
         "{err}"
     );
 }

@@ -23,7 +23,7 @@ mod inputs;
 mod load;
 mod npz;
 mod resize;
-mod setting;
+pub mod setting;
 mod summary;
 mod table;
 

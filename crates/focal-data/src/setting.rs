@@ -151,6 +151,6 @@ impl<S> From<String> for Message<S> {
 #[macro_export]
 macro_rules! msg {
     ($($part:expr),* $(,)?) => {
-        $crate::Message(vec![$($crate::Part::from($part)),*])
+        $crate::setting::Message(vec![$($crate::setting::Part::from($part)),*])
     };
 }

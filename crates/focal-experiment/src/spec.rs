@@ -178,7 +178,17 @@ impl SweepRequest {
     /// Every setting checked, before any data is read.
     pub fn check(&self) -> Result<Sweep, ExperimentError> {
         // Focal loss reads gamma and alpha; the gammas are the sweep's own.
-        self.params.check(RemedyKind::Focal)?;
+        if let Err(TrainError::NotApplicable { setting, .. }) = self.params.check(RemedyKind::Focal)
+        {
+            return Err(TrainError::invalid(msg![
+                setting,
+                " does not apply to a focal sweep: it trains the focal remedy, which reads ",
+                Setting::Gamma,
+                " and ",
+                Setting::Alpha
+            ])
+            .into());
+        }
         if self.params.gamma.is_some() {
             return Err(TrainError::invalid(msg![
                 Setting::Gamma,

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::confusion::ConfusionMatrix;
+use crate::error::Result;
+use crate::imbalanced::{ImbalancedReport, balanced_accuracy, cohen_kappa, matthews_corrcoef};
 use crate::ranking::{self, BinaryCurve};
-use crate::{
-    ClassificationReport, ConfusionMatrix, ImbalancedReport, ReportOptions, Result,
-    balanced_accuracy, cohen_kappa, matthews_corrcoef,
-};
+use crate::report::{ClassificationReport, ReportOptions};
 
 /// The ranking metrics of a set of probabilities, or why they were not computed.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@ use crate::error::TrainError;
 use crate::setting::Setting;
 use focal_data::msg;
 
-crate::config::named_choice! {
+crate::named::named_choice! {
     /// Where a run trains.
     #[derive(Default)]
     pub enum DeviceChoice ("device") {
@@ -169,8 +169,7 @@ mod tests {
             assert!(e.contains("--features vulkan"), "{e}");
         }
         assert!(
-            "tpu"
-                .parse::<DeviceChoice>()
+            <DeviceChoice as crate::named::Named>::parse_name("tpu")
                 .unwrap_err()
                 .to_string()
                 .contains("cpu, gpu")

@@ -255,6 +255,8 @@ pub enum TrainError {
     TransformWithoutAugment {
         /// The transform's setting.
         setting: Setting,
+        /// The remedies that augment, comma-separated.
+        remedies: String,
     },
     /// A remedy that augments, configured without augmentation.
     #[error("{}", self.by_keys())]
@@ -525,21 +527,13 @@ impl TrainError {
                 S::Augment,
                 " none turns augmentation off; drop one of them"
             ],
-            TrainError::TransformWithoutAugment { setting } => msg![
+            TrainError::TransformWithoutAugment { setting, remedies } => msg![
                 *setting,
                 " needs ",
                 S::Augment,
                 " minority or ",
                 S::Augment,
-                format!(
-                    " all (which training images to transform), or remedy {}",
-                    crate::remedy::RemedyKind::ALL
-                        .iter()
-                        .filter(|k| k.augments())
-                        .map(|k| k.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!(" all (which training images to transform), or remedy {remedies}")
             ],
             TrainError::RemedyNeedsAugmentation { remedy } => msg![
                 format!("remedy {remedy} augments minority images; it needs "),

@@ -26,7 +26,7 @@ use crate::model::{Model, ModelKind};
 use crate::predict::Predictor;
 use crate::run::files::{write_atomic, write_json};
 
-crate::config::named_choice! {
+crate::named::named_choice! {
     /// The weight-file formats of an export.
     pub enum ExportFormat ("export format") {
         /// safetensors, PyTorch's names and layout (torchvision's for the ResNets).

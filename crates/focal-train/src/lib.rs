@@ -37,6 +37,7 @@ mod evaluate;
 pub mod export;
 pub mod judge;
 pub mod model;
+mod named;
 pub mod predict;
 mod progress;
 mod remedy;
@@ -51,8 +52,8 @@ pub use augmentation::{
     DEFAULT_AUGMENT_SHIFT, MAX_AUGMENT_ROTATE,
 };
 pub use config::{
-    ADAM_EPSILON, AugmentChoice, AugmentSpec, Calibration, Named, OptimizerKind, ScheduleKind,
-    Streaming, TrainConfig, TrainSpec,
+    ADAM_EPSILON, AugmentChoice, AugmentSpec, Calibration, OptimizerKind, ScheduleKind, Streaming,
+    TrainConfig, TrainSpec,
 };
 pub use data::{
     DataSource, DeviceSet, HostBatch, HostSet, InputNormalization, PreparedData, Statistics,
@@ -64,6 +65,7 @@ pub use evaluate::{
     ClassScores, DecisionRule, Predictions, RuleMetrics, ThresholdObjective, Tuned, tune,
 };
 pub use model::{Model, ModelKind};
+pub use named::Named;
 pub use progress::{NoProgress, Progress};
 pub use remedy::{
     Alpha, DEFAULT_CB_BETA, DEFAULT_DRW_BETA, DEFAULT_EPSILON, DEFAULT_GAMMA, DEFAULT_TAU,

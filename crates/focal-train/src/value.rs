@@ -8,6 +8,17 @@ use std::fmt;
 use crate::error::TrainError;
 use crate::setting::Setting;
 
+/// The default focusing parameter of focal and cb-focal (the paper's).
+pub const DEFAULT_GAMMA: f32 = 2.0;
+/// The default effective-number beta of cb-focal (Cui et al.'s best on long-tailed CIFAR).
+pub const DEFAULT_CB_BETA: f64 = 0.999;
+/// The default effective-number beta of ldam-drw's deferred weights (Cao et al.'s).
+pub const DEFAULT_DRW_BETA: f64 = 0.9999;
+/// The default logit-adjustment temperature (Menon et al.'s).
+pub const DEFAULT_TAU: f32 = 1.0;
+/// The default Poly-1 epsilon (Leng et al.'s).
+pub const DEFAULT_EPSILON: f32 = 1.0;
+
 macro_rules! checked_value {
     (
         $(#[$doc:meta])*
@@ -124,24 +135,24 @@ checked_value!(
 
 impl Gamma {
     /// The paper's focusing parameter, the default of focal, cb-focal and focal-drw.
-    pub const DEFAULT: Gamma = Gamma(crate::remedy::DEFAULT_GAMMA);
+    pub const DEFAULT: Gamma = Gamma(DEFAULT_GAMMA);
 }
 
 impl Beta {
     /// The default beta of cb-focal (Cui et al.'s best on long-tailed CIFAR).
-    pub const CB_DEFAULT: Beta = Beta(crate::remedy::DEFAULT_CB_BETA);
+    pub const CB_DEFAULT: Beta = Beta(DEFAULT_CB_BETA);
     /// The default beta of the deferred re-weighting remedies (Cao et al.'s).
-    pub const DRW_DEFAULT: Beta = Beta(crate::remedy::DEFAULT_DRW_BETA);
+    pub const DRW_DEFAULT: Beta = Beta(DEFAULT_DRW_BETA);
 }
 
 impl Tau {
     /// The default logit-adjustment temperature (Menon et al.'s).
-    pub const DEFAULT: Tau = Tau(crate::remedy::DEFAULT_TAU);
+    pub const DEFAULT: Tau = Tau(DEFAULT_TAU);
 }
 
 impl PolyEpsilon {
     /// The default Poly-1 epsilon (Leng et al.'s).
-    pub const DEFAULT: PolyEpsilon = PolyEpsilon(crate::remedy::DEFAULT_EPSILON);
+    pub const DEFAULT: PolyEpsilon = PolyEpsilon(DEFAULT_EPSILON);
 }
 
 /// Class weights, one per class: each finite and >= 0.

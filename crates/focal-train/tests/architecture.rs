@@ -300,13 +300,35 @@ fn module_graph(src: &Path) -> Graph {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     let modules: BTreeSet<String> = files.iter().map(|f| module_of(src, f)).collect();
+    // A `#[macro_export]` macro lives at the crate root by path (`crate::msg`) but belongs to
+    // the module that defines it: a path to it is an edge to that module, not to the root.
+    let mut macros = BTreeMap::new();
+    for f in &files {
+        let code = code_only(&std::fs::read_to_string(f).unwrap());
+        for part in code.split("#[macro_export]").skip(1) {
+            if let Some(name) = part
+                .trim_start()
+                .strip_prefix("macro_rules!")
+                .and_then(|rest| {
+                    rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .find(|w| !w.is_empty())
+                })
+            {
+                macros.insert(format!("crate::{name}"), module_of(src, f));
+            }
+        }
+    }
     let mut graph = Graph::new();
     for f in &files {
         let from = module_of(src, f);
         let code = code_only(&std::fs::read_to_string(f).unwrap());
         let edges = graph.entry(from.clone()).or_default();
         for (p, inline) in named_paths(&code) {
-            if let Some(to) = resolve(&p, &from, inline, &modules)
+            let to = match macros.get(p.trim_end_matches('!')) {
+                Some(m) => Some(m.clone()),
+                None => resolve(&p, &from, inline, &modules),
+            };
+            if let Some(to) = to
                 && to != from
             {
                 edges.insert(to);

@@ -1,9 +1,7 @@
 //! The named choices of a run: optimizer, schedule, streaming, calibration.
 
-use std::str::FromStr;
-
 use crate::device::DeviceChoice;
-use crate::error::TrainError;
+use crate::named::named_choice;
 
 /// Adam's epsilon: PyTorch's default (`torch.optim.Adam(eps=1e-8)`), not Burn's 1e-5.
 ///
@@ -13,64 +11,6 @@ use crate::error::TrainError;
 /// mean test PR-AUC of ce, oversample and focal up by 0.006 to 0.012, inside the seed noise:
 /// it is here so that a recipe ported from PyTorch means the same optimizer.
 pub const ADAM_EPSILON: f32 = 1e-8;
-
-/// A choice among named values (optimizer, schedule, ...): every value, its name, and parsing
-/// that lists the valid names. Derived by strum: `EnumString`, `IntoStaticStr`, `EnumIter`.
-pub trait Named:
-    Copy + FromStr + Into<&'static str> + strum::IntoEnumIterator + strum::EnumMessage + 'static
-{
-    /// What the names name, for messages (`optimizer`).
-    const WHAT: &'static str;
-
-    /// Every value, in the order of the help texts.
-    fn all() -> Vec<Self> {
-        Self::iter().collect()
-    }
-
-    /// The value's name.
-    fn name(self) -> &'static str {
-        self.into()
-    }
-
-    /// One line on the value, for help texts: its documentation.
-    fn help(self) -> Option<&'static str> {
-        self.get_documentation()
-    }
-
-    /// The value of `name`, or an error listing the valid names.
-    fn parse_name(name: &str) -> Result<Self, TrainError> {
-        name.trim()
-            .parse::<Self>()
-            .map_err(|_| TrainError::UnknownName {
-                what: Self::WHAT,
-                name: name.to_string(),
-                valid: Self::iter()
-                    .map(|v| v.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-    }
-}
-
-/// The derives every named choice shares.
-macro_rules! named_choice {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident ($what:literal) { $($body:tt)* }) => {
-        $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-            strum::EnumString, strum::IntoStaticStr, strum::EnumIter, strum::Display,
-            strum::EnumMessage,
-        )]
-        #[serde(rename_all = "lowercase")]
-        #[strum(serialize_all = "lowercase")]
-        $vis enum $name { $($body)* }
-
-        impl $crate::config::Named for $name {
-            const WHAT: &'static str = $what;
-        }
-    };
-}
-pub(crate) use named_choice;
 
 named_choice! {
     /// The optimizer.

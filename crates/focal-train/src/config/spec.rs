@@ -10,7 +10,8 @@ use crate::model::ModelKind;
 use crate::remedy::{Remedy, RemedyKind};
 use crate::setting::Setting;
 
-use super::{Calibration, Choices, Numbers, OptimizerKind, ScheduleKind, Streaming, TrainConfig};
+use super::checked::{Choices, Numbers, TrainConfig};
+use super::kinds::{Calibration, OptimizerKind, ScheduleKind, Streaming};
 
 /// Which training images to augment, as asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +56,15 @@ impl AugmentSpec {
             return Ok(());
         }
         match self.transforms_given().next() {
-            Some(setting) => Err(TrainError::TransformWithoutAugment { setting }),
+            Some(setting) => Err(TrainError::TransformWithoutAugment {
+                setting,
+                remedies: RemedyKind::ALL
+                    .iter()
+                    .filter(|k| k.augments())
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
             None => Ok(()),
         }
     }
@@ -190,14 +199,6 @@ impl TrainSpec {
     pub fn check_among(&self, kinds: &[RemedyKind]) -> Result<TrainConfig, TrainError> {
         self.augment.check_for(kinds)?;
         let augment = self.augment.resolve(self.remedy.kind())?;
-        if let Some(p) = &self.pretrained
-            && !p.is_file()
-        {
-            return Err(TrainError::Pretrained {
-                path: p.clone(),
-                message: "no such file".to_string(),
-            });
-        }
         let log_dir = match &self.log_dir {
             Some(d) => Some(std::path::absolute(d).map_err(|e| TrainError::io(d, e))?),
             None => None,
@@ -229,8 +230,26 @@ impl TrainSpec {
                 log_dir,
             },
         )?;
+        if let Some(p) = &self.pretrained
+            && !p.is_file()
+        {
+            return Err(TrainError::invalid(focal_data::msg![
+                Setting::Pretrained,
+                format!(" {}: no such file", p.display())
+            ]));
+        }
         // A missing GPU is reported now, not after minutes of loading data.
         self.device.resolve()?;
         Ok(config)
+    }
+}
+
+impl TrainConfig {
+    /// `focal train`'s defaults with the remedy `kind` at its default parameters (and, for a
+    /// remedy that augments, the default augmentation of the minority class).
+    pub fn for_remedy(kind: RemedyKind) -> Self {
+        TrainSpec::for_remedy(kind)
+            .check()
+            .expect("the defaults are a valid configuration")
     }
 }

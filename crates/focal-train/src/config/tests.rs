@@ -1,5 +1,9 @@
 use super::*;
 use crate::augmentation::AugmentScope;
+use crate::augmentation::Augmentation;
+use crate::device::DeviceChoice;
+use crate::error::TrainError;
+use crate::named::Named;
 use crate::remedy::RemedyKind;
 use crate::setting::Setting;
 
@@ -123,7 +127,8 @@ fn augmentation_is_resolved_per_remedy() {
         matches!(
             e,
             TrainError::TransformWithoutAugment {
-                setting: Setting::AugmentShift
+                setting: Setting::AugmentShift,
+                ..
             }
         ),
         "{e}"

@@ -17,7 +17,7 @@ pub use resnet::{Block, BlockKind, Downsample, ResNet};
 use crate::error::TrainError;
 use crate::setting::Setting;
 
-crate::config::named_choice! {
+crate::named::named_choice! {
     /// The model architectures, by their names.
     pub enum ModelKind ("model") {
         /// Multi-layer perceptron (tabular rows, or images flattened).

@@ -9,7 +9,7 @@ use focal_loss::{
 
 use crate::error::TrainError;
 
-use super::Remedy;
+use super::table::Remedy;
 
 /// The share of the epochs the deferred re-weighting remedies train without class weights.
 const DRW_SHARE: (usize, usize) = (4, 5);

@@ -2,6 +2,8 @@ use burn::tensor::{Device, Int, Tensor};
 
 use super::*;
 use crate::error::TrainError;
+use crate::setting::Setting;
+use crate::value::{Beta, Gamma};
 use crate::value::{ClassWeights, PositiveWeight};
 
 fn gamma(g: f32) -> Gamma {
