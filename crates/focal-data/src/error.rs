@@ -91,8 +91,8 @@ pub enum DataError {
     },
     /// A class folder holds no image.
     #[error(
-        "{path}: class folder holds no image (.png, .jpg, .jpeg, .bmp); \
-         add images or remove the folder"
+        "{path}: class folder holds no image (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .dcm, or a \
+         DICOM file by its contents); add images or remove the folder"
     )]
     EmptyClassFolder {
         /// The class folder.
@@ -138,6 +138,106 @@ pub enum DataError {
         name: String,
         /// The header's column names, comma-separated.
         available: String,
+    },
+    /// A column asked for (the image, label or group column) is not in a CSV's header.
+    #[error(
+        "{path}: no {what} `{name}`; the columns are: {available}; name one of them as the {what}"
+    )]
+    MissingColumn {
+        /// The CSV file.
+        path: PathBuf,
+        /// Which column: `image column`, `label column`, `group column`.
+        what: String,
+        /// The column asked for.
+        name: String,
+        /// The header's column names, comma-separated.
+        available: String,
+    },
+    /// A cell of a manifest (a CSV of image paths) that cannot be used.
+    #[error("{path}: line {line}, column `{column}`: {reason}")]
+    ManifestCell {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        /// The column's name.
+        column: String,
+        /// What is wrong, and the fix.
+        reason: String,
+    },
+    /// An image a manifest names could not be read or decoded.
+    #[error("{path}: line {line}, column `{column}`: {source}")]
+    ManifestImage {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        /// The image column's name.
+        column: String,
+        /// What went wrong with the image (it names the image file).
+        #[source]
+        source: Box<DataError>,
+    },
+    /// Two rows of a manifest name the same image.
+    #[error(
+        "{path}: lines {first_line} and {line} both name the image {image}; each image may \
+         appear once: remove the duplicated row"
+    )]
+    DuplicateImage {
+        /// The manifest.
+        path: PathBuf,
+        /// The first line naming the image.
+        first_line: u64,
+        /// The line naming it again.
+        line: u64,
+        /// The image file, as resolved.
+        image: PathBuf,
+    },
+    /// An image of a folder has no row in the groups file.
+    #[error(
+        "{path}: no group for the image {image}; add a row `path,group` for it (paths relative \
+         to the image folder)"
+    )]
+    MissingGroup {
+        /// The groups file.
+        path: PathBuf,
+        /// The image without a group, as the groups file would name it.
+        image: String,
+    },
+    /// A DICOM file that cannot be read as an image.
+    #[error("{path}: cannot read the DICOM image: {reason}")]
+    Dicom {
+        /// The DICOM file.
+        path: PathBuf,
+        /// What is wrong, and the fix.
+        reason: String,
+    },
+    /// A DICOM file whose pixel data are encoded in a transfer syntax focal cannot decode.
+    #[error(
+        "{path}: DICOM transfer syntax {uid} ({name}) cannot be decoded here (focal decodes \
+         native, deflated and RLE pixel data, 8-bit JPEG and JPEG 2000); convert the file to \
+         an uncompressed transfer syntax such as Explicit VR Little Endian (dcmtk's dcmdjpls \
+         or dcmdjpeg, or GDCM's gdcmconv)"
+    )]
+    UnsupportedTransferSyntax {
+        /// The DICOM file.
+        path: PathBuf,
+        /// The transfer syntax UID.
+        uid: String,
+        /// Its name, or `an unknown transfer syntax`.
+        name: String,
+    },
+    /// A multi-frame DICOM file, read without a frame chosen.
+    #[error(
+        "{path}: a multi-frame DICOM file of {frames} frames; choose the frame to read with \
+         the DICOM frame setting (0 to {last}), or split the file into one image per frame",
+        last = frames.saturating_sub(1)
+    )]
+    MultiFrame {
+        /// The DICOM file.
+        path: PathBuf,
+        /// Number of frames.
+        frames: u32,
     },
     /// Decoding the data set would take more memory than the budget allows.
     #[error(

@@ -152,6 +152,7 @@ impl Predictor {
         let opts = InputOptions {
             label_column: label_column.or_else(|| self.config.task.label_column.clone()),
             memory_budget: None,
+            ..InputOptions::default()
         };
         Ok(focal_data::load_inputs(
             path,
