@@ -76,10 +76,15 @@ fn with_suffix(name: &str, suffix: &str) -> String {
 
 /// The image file a cell names: as written when it exists; else with the suffix, or with each
 /// extension focal reads (lower then upper case). `Err` lists what was tried.
-fn resolve(base: &Path, cell: &str, suffix: Option<&str>) -> Result<PathBuf, Vec<PathBuf>> {
+fn resolve(
+    base: &Path,
+    cell: &str,
+    suffix: Option<&str>,
+) -> Result<(PathBuf, std::fs::Metadata), Vec<PathBuf>> {
+    let file = |p: &Path| std::fs::metadata(p).ok().filter(|m| m.is_file());
     let given = base.join(cell);
-    if given.is_file() {
-        return Ok(given);
+    if let Some(meta) = file(&given) {
+        return Ok((given, meta));
     }
     let mut tried = vec![given];
     let candidates: Vec<String> = match suffix {
@@ -96,12 +101,46 @@ fn resolve(base: &Path, cell: &str, suffix: Option<&str>) -> Result<PathBuf, Vec
     };
     for c in candidates {
         let p = base.join(c);
-        if p.is_file() {
-            return Ok(p);
+        if let Some(meta) = file(&p) {
+            return Ok((p, meta));
         }
         tried.push(p);
     }
     Err(tried)
+}
+
+/// What makes two image paths the same file: the device and inode where there are some (so
+/// `a/../x.png`, `./x.png` and links to it are one image), else the path without `.` and `..`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FileKey {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+fn file_key(path: &Path, meta: &std::fs::Metadata) -> FileKey {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = path;
+        FileKey::Inode(meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        let mut out = PathBuf::new();
+        for c in path.components() {
+            match c {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        FileKey::Path(out)
+    }
 }
 
 fn tried_text(tried: &[PathBuf]) -> String {
@@ -179,7 +218,7 @@ pub(crate) fn read(path: &Path, spec: &ManifestSpec<'_>) -> Result<Manifest, Dat
         reason,
     };
     let mut rows = Vec::new();
-    let mut seen: HashMap<PathBuf, u64> = HashMap::new();
+    let mut seen: HashMap<FileKey, u64> = HashMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error(path, e))?;
         let line = rec.position().map_or(0, |p| p.line());
@@ -192,7 +231,7 @@ pub(crate) fn read(path: &Path, spec: &ManifestSpec<'_>) -> Result<Manifest, Dat
                 "the image path is empty; give every row its image (or remove the row)".into(),
             ));
         }
-        let image = resolve(&base, &id, spec.image_suffix).map_err(|tried| {
+        let (image, meta) = resolve(&base, &id, spec.image_suffix).map_err(|tried| {
             cell_error(
                 line,
                 image_idx,
@@ -238,7 +277,7 @@ pub(crate) fn read(path: &Path, spec: &ManifestSpec<'_>) -> Result<Manifest, Dat
             }
             None => None,
         };
-        let key = std::fs::canonicalize(&image).unwrap_or_else(|_| image.clone());
+        let key = file_key(&image, &meta);
         if let Some(&first_line) = seen.get(&key) {
             return Err(DataError::DuplicateImage {
                 path: path.to_path_buf(),
