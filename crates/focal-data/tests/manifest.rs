@@ -491,3 +491,55 @@ fn sixteen_bit_inputs_keep_their_precision() {
     assert_eq!(inputs.x[1], 300.0 / 65535.0);
     assert_eq!(inputs.x[4], 1.0 / 65535.0);
 }
+
+#[test]
+fn predict_reads_the_values_training_read_for_the_same_images() {
+    // Mixed sizes, depths and colours, at a default size: what training holds for each image
+    // is what predict reads for it from an unlabelled manifest (same decoders, same resize,
+    // 8-bit values promoted without change).
+    let d = tempfile::tempdir().unwrap();
+    write_png16(&d.path().join("a.png"), 10, 6, |x, y| {
+        (x * 5000 + y * 300) as u16
+    });
+    write_png_rgb(&d.path().join("b.png"), 7, 9, [200, 30, 90]);
+    write_png_gray(&d.path().join("c.png"), 8, 8, 77);
+    write_png16(&d.path().join("d.png"), 3, 3, |x, _| (x * 20000) as u16);
+    fs::write(
+        d.path().join("train.csv"),
+        "image,target\na.png,0\nb.png,1\nc.png,0\nd.png,1\n",
+    )
+    .unwrap();
+    fs::write(
+        d.path().join("new.csv"),
+        "image\nc.png\na.png\nd.png\nb.png\n",
+    )
+    .unwrap();
+    let ds = load(
+        &d.path().join("train.csv"),
+        &LoadOptions {
+            default_image_size: Some((8, 8)),
+            ..manifest_opts("image", "target")
+        },
+    )
+    .unwrap();
+    assert_eq!(ds.bit_depth(), Some(16));
+    let inputs = load_inputs(
+        &d.path().join("new.csv"),
+        ds.kind,
+        &InputOptions {
+            image_column: Some("image".into()),
+            ..InputOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(inputs.ids, ["c.png", "a.png", "d.png", "b.png"]);
+    let n = ds.sample_len();
+    for (k, row) in [2, 0, 3, 1].into_iter().enumerate() {
+        assert_eq!(
+            &inputs.x[k * n..(k + 1) * n],
+            &*ds.sample(row),
+            "{}",
+            inputs.ids[k]
+        );
+    }
+}
