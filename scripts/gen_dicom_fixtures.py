@@ -67,6 +67,10 @@ FILES = [
     ("SC_rgb_rle_16bit.dcm", "RGB 16 bits, RLE Lossless", None),
     ("SC_rgb_jpeg_dcmtk.dcm", "YBR_FULL 8 bits, JPEG baseline (converted to RGB)", None),
     ("SC_rgb_rle_2frame.dcm", "RGB 8 bits, RLE, two frames: frame 1 read", 1),
+    ("SC_rgb_dcmtk_+eb+cy+np.dcm", "YBR_FULL_422 8 bits, JPEG baseline (converted to RGB)", None),
+    ("SC_rgb_jpeg_gdcm.dcm", "RGB 8 bits, JPEG lossless (process 14, selection value 1)", None),
+    ("693_J2KI.dcm", "CT, signed 14 of 16 bits, JPEG 2000, rescale and window 40/100", None),
+    ("rtdose_1frame.dcm", "RT dose, 32 bits unsigned, no window (min-max)", None),
 ]
 DERIVED = [
     ("MR_small_monochrome1.dcm", "MR_small.dcm", "PhotometricInterpretation", "MONOCHROME1",

@@ -487,13 +487,13 @@ fn check_header(
     let pi = info.photometric_interpretation.as_str();
     let supported = match info.samples_per_pixel {
         1 => pi == "MONOCHROME1" || pi == "MONOCHROME2",
-        3 => {
-            pi == "RGB"
-                || pi == "YBR_FULL"
-                || (pi != "YBR_FULL_422"
-                    && info.transfer_syntax_name.is_some()
-                    && is_encapsulated(info))
+        // Native colour is read as stored (RGB) or converted (YBR_FULL); the JPEG and JPEG
+        // 2000 decoders give RGB whatever YBR form the file names (YBR_FULL_422 subsampled,
+        // YBR_ICT, YBR_RCT). Native subsampled YBR is not read.
+        3 if is_encapsulated(info) => {
+            pi == "RGB" || (pi.starts_with("YBR_") && pi != "YBR_PARTIAL_422")
         }
+        3 => pi == "RGB" || pi == "YBR_FULL",
         _ => false,
     };
     if !supported {
