@@ -7,11 +7,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
+use focal_data::DicomWindow;
 use focal_data::task::{ClassSelector, parse_ratio};
 use focal_train::{
     Alpha, AugmentChoice, AugmentScope, AugmentSpec, Beta, Calibration, DEFAULT_AUGMENT_FLIP,
     DEFAULT_AUGMENT_ROTATE, DEFAULT_AUGMENT_SHIFT, DataSpec, DeviceChoice, Gamma,
-    MAX_AUGMENT_ROTATE, ModelKind, Named, OptimizerKind, PolyEpsilon, Remedy, RemedyKind,
+    MAX_AUGMENT_ROTATE, ModelKind, Named, OptimizerKind, PolyEpsilon, Reading, Remedy, RemedyKind,
     RemedyParams, ScheduleKind, Streaming, Tau, TrainSpec,
 };
 
@@ -108,6 +109,56 @@ pub enum AugmentArg {
     All,
 }
 
+/// How a manifest, DICOM files or a groups file are read (`data inspect`, `train`, `compare`,
+/// `sweep`, and `predict` for new data).
+#[derive(Debug, Args)]
+pub struct ReadingArgs {
+    /// A CSV manifest: the column of image paths (relative to the CSV's folder unless
+    /// --image-root; a name without an extension is found by the extensions focal reads, or
+    /// by --image-suffix). With it the CSV is a manifest, one image per row, its labels in
+    /// --label-column (default `label`, else the last other column).
+    #[arg(long, value_name = "COL")]
+    pub image_column: Option<String>,
+    /// Manifests: the folder the image paths are relative to (default: the CSV's folder).
+    #[arg(long, value_name = "DIR", requires = "image_column")]
+    pub image_root: Option<PathBuf>,
+    /// Manifests: what to append to image names that are not found as written, e.g. `.jpg`
+    /// for ISIC's `ISIC_2637011`.
+    #[arg(long, value_name = "SUFFIX", requires = "image_column")]
+    pub image_suffix: Option<String>,
+    /// Manifests: the column of each image's group (e.g. `patient_id`): the split keeps every
+    /// group within one split (train, validation or test), each split's class ratio as close to
+    /// the whole's as the groups allow (scikit-learn's StratifiedGroupKFold rule).
+    #[arg(long, value_name = "COL", requires = "image_column")]
+    pub group_column: Option<String>,
+    /// Image folders: a CSV `path,group` (paths relative to the folder, e.g. yes/img_01.png)
+    /// giving each image's group, split as --group-column does.
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "group_column")]
+    pub groups: Option<PathBuf>,
+    /// DICOM: the VOI window that maps values to grey levels: file (the file's own window,
+    /// else min-max; the default), minmax, or CENTER,WIDTH (e.g. 40,400).
+    #[arg(long, value_name = "file|minmax|C,W", value_parser = |s: &str| s.parse::<DicomWindow>().map_err(|e| e.to_string()))]
+    pub dicom_window: Option<DicomWindow>,
+    /// DICOM: the frame (from 0) read from multi-frame files (refused without it).
+    #[arg(long, value_name = "N")]
+    pub dicom_frame: Option<u32>,
+}
+
+impl ReadingArgs {
+    /// How the source is read.
+    pub fn reading(&self) -> Reading {
+        Reading {
+            image_column: self.image_column.clone(),
+            image_root: self.image_root.clone(),
+            image_suffix: self.image_suffix.clone(),
+            group_column: self.group_column.clone(),
+            groups: self.groups.clone(),
+            dicom_window: self.dicom_window,
+            dicom_frame: self.dicom_frame,
+        }
+    }
+}
+
 /// The data and the task built from it.
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -152,6 +203,9 @@ pub struct DataArgs {
     /// Test samples, with --train-size.
     #[arg(long, value_name = "N", requires = "train_size")]
     pub test_size: Option<usize>,
+    /// How a manifest, DICOM files or a groups file are read.
+    #[command(flatten)]
+    pub reading: ReadingArgs,
 }
 
 /// The flags of `train`, `compare` and `sweep`.
@@ -324,6 +378,7 @@ impl TrainingArgs {
                 (Some(t), Some(v), Some(s)) => Some([t, v, s]),
                 _ => None,
             },
+            reading: d.reading.reading(),
             seed: self.seed,
         }
     }

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use focal_data::task::ClassSelector;
 use focal_train::{DataSpec, ModelKind};
 
-use crate::args::{IMAGE_SIZE_HELP, MAX_MEMORY_HELP, named, parse_memory, parse_size};
+use crate::args::{IMAGE_SIZE_HELP, MAX_MEMORY_HELP, ReadingArgs, named, parse_memory, parse_size};
 
 /// Subcommands of `focal data`.
 #[derive(Debug, Subcommand)]
@@ -57,6 +57,9 @@ pub struct InspectArgs {
     /// Seed of the task's subsampling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// How a manifest, DICOM files or a groups file are read.
+    #[command(flatten)]
+    reading: ReadingArgs,
 }
 
 /// Runs `focal data ...`.
@@ -80,16 +83,25 @@ pub fn run(cmd: DataCommand) -> anyhow::Result<()> {
         image_size: args.image_size,
         max_memory: args.max_memory,
         split_sizes: None,
+        reading: args.reading.reading(),
         seed: args.seed,
     };
     let ds = spec.inspect(args.model).with_context(|| match &args.data {
         Some(p) => format!("loading --data {}", p.display()),
         None => "loading the bundled data set".to_string(),
     })?;
+    let dicom = spec.dicom_info(&ds);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&ds.summary_json())?);
+        let mut json = ds.summary_json();
+        if let (Some(o), Some(d)) = (json.as_object_mut(), &dicom) {
+            o.insert("dicom".into(), serde_json::to_value(d)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{}", ds.summary_text());
+        if let Some(d) = dicom {
+            println!("dicom:       {d}");
+        }
     }
     Ok(())
 }

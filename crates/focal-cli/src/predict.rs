@@ -55,6 +55,10 @@ pub struct PredictArgs {
     /// Print nothing but errors (and the report with --eval).
     #[arg(long, short)]
     pub quiet: bool,
+    /// How a manifest or DICOM files are read (default: as the run read its data; a manifest
+    /// with the run's image column is read as one).
+    #[command(flatten)]
+    pub reading: crate::args::ReadingArgs,
 }
 
 /// Runs `focal predict`.
@@ -71,7 +75,11 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         Predictor::open(&args.run, args.device).with_context(|| format!("--run {shown}"))?;
     let rule = rule.unwrap_or_else(|| predictor.default_rule());
     let inputs = predictor
-        .read(&args.data, args.label_column.clone())
+        .read(
+            &args.data,
+            args.label_column.clone(),
+            &args.reading.reading(),
+        )
         .with_context(|| format!("--data {}", args.data.display()))?;
     if inputs.is_empty() {
         bail!("--data {}: holds no sample", args.data.display());

@@ -34,7 +34,7 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 41] = [
+const RESUME_CONFLICTS: [&str; 48] = [
     "positive",
     "ratio",
     "long_tail",
@@ -45,6 +45,13 @@ const RESUME_CONFLICTS: [&str; 41] = [
     "train_size",
     "val_size",
     "test_size",
+    "image_column",
+    "image_root",
+    "image_suffix",
+    "group_column",
+    "groups",
+    "dicom_window",
+    "dicom_frame",
     "model",
     "gamma",
     "alpha",

@@ -248,6 +248,57 @@ fn committed_cases() -> Vec<Case> {
         let dir = c.join("img").join(case);
         cases.push(inspect(&format!("img/{case}"), &dir, named, what).watching(&dir));
     }
+    // DICOM files: each refused with one clear error (scripts/make_dicom_corpus.py).
+    let dicom: [(&str, &str, &[&str]); 8] = [
+        ("no-pixel-data", "empty.dcm", &["no pixel data (7FE0,0010)"]),
+        (
+            "truncated-pixel-data",
+            "cut.dcm",
+            &["cannot read the DICOM image", "complete DICOM file"],
+        ),
+        (
+            "short-pixel-data",
+            "short.dcm",
+            &["declares 128 bytes", "holds 40"],
+        ),
+        (
+            "huge-declared",
+            "huge.dcm",
+            &["65535x65535x1", "above the memory budget"],
+        ),
+        (
+            "multi-frame",
+            "cine.dcm",
+            &[
+                "multi-frame DICOM file of 3 frames",
+                "--dicom-frame",
+                "0 to 2",
+            ],
+        ),
+        (
+            "unsupported-transfer-syntax",
+            "jpegls.dcm",
+            &[
+                "1.2.840.10008.1.2.4.80",
+                "JPEG-LS Lossless",
+                "convert the file",
+            ],
+        ),
+        (
+            "not-an-image",
+            "report.dcm",
+            &["no Rows (0028,0010)", "holds no image"],
+        ),
+        (
+            "text-named-dcm",
+            "notes.dcm",
+            &["cannot read the DICOM image"],
+        ),
+    ];
+    for (case, named, what) in dicom {
+        let dir = c.join("dicom").join(case);
+        cases.push(inspect(&format!("dicom/{case}"), &dir, named, what).watching(&dir));
+    }
     let one_class = c.join("img/one-class");
     cases.push(
         train(

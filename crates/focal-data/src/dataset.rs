@@ -71,8 +71,8 @@ impl SampleKind {
 
 /// The format a data set was read from.
 ///
-/// Serialised (serde) and displayed as `"idx"`, `"npz"`, `"image-folder"`, `"csv"` and
-/// `"bundled"`, the strings [`DataFormat::name`] returns.
+/// Serialised (serde) and displayed as `"idx"`, `"npz"`, `"image-folder"`, `"csv"`,
+/// `"manifest"` and `"bundled"`, the strings [`DataFormat::name`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataFormat {
@@ -86,11 +86,13 @@ pub enum DataFormat {
     Csv,
     /// The Fashion-MNIST subset bundled with `focal`: `"bundled"`.
     Bundled,
+    /// A CSV of image paths and labels (one image per row): `"manifest"`.
+    Manifest,
 }
 
 impl DataFormat {
     /// The format's name, as serialised and displayed: `"idx"`, `"npz"`, `"image-folder"`,
-    /// `"csv"` or `"bundled"`.
+    /// `"csv"`, `"manifest"` or `"bundled"`.
     pub fn name(self) -> &'static str {
         match self {
             DataFormat::Idx => "idx",
@@ -98,6 +100,7 @@ impl DataFormat {
             DataFormat::ImageFolder => "image-folder",
             DataFormat::Csv => "csv",
             DataFormat::Bundled => "bundled",
+            DataFormat::Manifest => "manifest",
         }
     }
 }
@@ -122,6 +125,25 @@ pub struct Splits {
     pub test: Vec<usize>,
 }
 
+/// The groups of each part of a split by group (sorted, each once), as a run records them
+/// beside its split: no group is in two parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SplitGroups {
+    /// The groups of the training samples.
+    pub train: Vec<String>,
+    /// The groups of the validation samples.
+    pub val: Vec<String>,
+    /// The groups of the test samples.
+    pub test: Vec<String>,
+}
+
+impl SplitGroups {
+    /// Number of groups in train, validation and test.
+    pub fn counts(&self) -> [usize; 3] {
+        [self.train.len(), self.val.len(), self.test.len()]
+    }
+}
+
 /// Greyscale images (`plane` values each, flat) as RGB: each plane repeated three times.
 pub fn grey_to_rgb<T: Copy>(x: &[T], plane: usize) -> Vec<T> {
     let mut out = Vec::with_capacity(x.len() * 3);
@@ -138,12 +160,17 @@ pub fn grey_to_rgb<T: Copy>(x: &[T], plane: usize) -> Vec<T> {
 /// Decoded 8-bit images are kept as their bytes, a quarter of the memory of `f32`: byte `b`
 /// stands for the value `f32::from(b) / 255.0`, exactly what the loaders compute, so every
 /// value read is the same either way (and so are fingerprints, statistics and models).
+/// Decoded 16-bit images (16-bit PNG and TIFF, DICOM of more than 8 bits) are kept as `u16`,
+/// `v` standing for `f32::from(v) / 65535.0`, so an X-ray's dynamic range survives until the
+/// values are standardised per batch.
 #[derive(Debug, Clone)]
 pub enum Values {
     /// Any finite values.
     F32(Vec<f32>),
     /// Pixels in `[0, 1]` as bytes (`b / 255`).
     Pixels(Vec<u8>),
+    /// Pixels in `[0, 1]` as 16-bit values (`v / 65535`).
+    Pixels16(Vec<u16>),
 }
 
 impl Values {
@@ -152,12 +179,22 @@ impl Values {
         match self {
             Values::F32(v) => v.len(),
             Values::Pixels(b) => b.len(),
+            Values::Pixels16(w) => w.len(),
         }
     }
 
     /// Whether there is no value.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The bits of each stored pixel: 8 for bytes, 16 for 16-bit pixels, `None` for `f32`.
+    pub fn bit_depth(&self) -> Option<u8> {
+        match self {
+            Values::F32(_) => None,
+            Values::Pixels(_) => Some(8),
+            Values::Pixels16(_) => Some(16),
+        }
     }
 
     /// Value `k`.
@@ -169,6 +206,7 @@ impl Values {
         match self {
             Values::F32(v) => v[k],
             Values::Pixels(b) => pixel(b[k]),
+            Values::Pixels16(w) => pixel16(w[k]),
         }
     }
 
@@ -177,6 +215,7 @@ impl Values {
         match self {
             Values::F32(v) => Cow::Borrowed(&v[range]),
             Values::Pixels(b) => Cow::Owned(b[range].iter().map(|&p| pixel(p)).collect()),
+            Values::Pixels16(w) => Cow::Owned(w[range].iter().map(|&p| pixel16(p)).collect()),
         }
     }
 
@@ -190,6 +229,7 @@ impl Values {
         match self {
             Values::F32(v) => v,
             Values::Pixels(b) => b.iter().map(|&p| pixel(p)).collect(),
+            Values::Pixels16(w) => w.iter().map(|&p| pixel16(p)).collect(),
         }
     }
 
@@ -205,6 +245,7 @@ impl Values {
         match self {
             Values::F32(v) => Values::F32(rows(v, indices, n)),
             Values::Pixels(b) => Values::Pixels(rows(b, indices, n)),
+            Values::Pixels16(w) => Values::Pixels16(rows(w, indices, n)),
         }
     }
 
@@ -223,6 +264,7 @@ impl Values {
         match self {
             Values::F32(v) => compact(v, rows, n),
             Values::Pixels(b) => compact(b, rows, n),
+            Values::Pixels16(w) => compact(w, rows, n),
         }
     }
 
@@ -231,6 +273,7 @@ impl Values {
         match self {
             Values::F32(v) => Values::F32(grey_to_rgb(v, plane)),
             Values::Pixels(b) => Values::Pixels(grey_to_rgb(b, plane)),
+            Values::Pixels16(w) => Values::Pixels16(grey_to_rgb(w, plane)),
         }
     }
 }
@@ -241,12 +284,20 @@ pub fn pixel(b: u8) -> f32 {
     f32::from(b) / 255.0
 }
 
+/// The value of 16-bit pixel `v`: `v / 65535`, as the loaders compute it. A byte `b` promoted
+/// to 16 bits as `b * 257` keeps its value exactly: `pixel16(b * 257) == pixel(b)`.
+#[inline]
+pub fn pixel16(v: u16) -> f32 {
+    f32::from(v) / 65535.0
+}
+
 impl PartialEq for Values {
     /// Equal values, however they are stored.
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Values::F32(a), Values::F32(b)) => a == b,
             (Values::Pixels(a), Values::Pixels(b)) => a == b,
+            (Values::Pixels16(a), Values::Pixels16(b)) => a == b,
             _ => self.len() == other.len() && self.iter().eq(other.iter()),
         }
     }
@@ -267,6 +318,12 @@ impl From<Vec<f32>> for Values {
 impl From<Vec<u8>> for Values {
     fn from(b: Vec<u8>) -> Self {
         Values::Pixels(b)
+    }
+}
+
+impl From<Vec<u16>> for Values {
+    fn from(w: Vec<u16>) -> Self {
+        Values::Pixels16(w)
     }
 }
 
@@ -291,6 +348,13 @@ pub struct Dataset {
     pub class_names: Vec<String>,
     /// Predefined splits, when the source has them.
     pub splits: Option<Splits>,
+    /// One identifier per sample when the source names its samples one by one: a manifest's
+    /// image path, as the manifest writes it (what predictions name a sample by). `None` for
+    /// sources whose samples are rows of one file.
+    pub ids: Option<Vec<String>>,
+    /// One group per sample (a patient, a study) when the source gives them: a split then
+    /// keeps every group within one part ([`Dataset::resolve_splits`]).
+    pub groups: Option<Vec<String>>,
 }
 
 impl Dataset {
@@ -372,6 +436,64 @@ impl Dataset {
             y,
             class_names,
             splits,
+            ids: None,
+            groups: None,
+        })
+    }
+
+    /// The data set with one identifier per sample (see [`Dataset::ids`]).
+    ///
+    /// # Errors
+    /// When there are not exactly as many ids as samples.
+    pub fn with_ids(mut self, ids: Vec<String>) -> Result<Self, DataError> {
+        if ids.len() != self.n_samples() {
+            return Err(DataError::invalid(format!(
+                "{} sample ids for {} samples",
+                ids.len(),
+                self.n_samples()
+            )));
+        }
+        self.ids = Some(ids);
+        Ok(self)
+    }
+
+    /// The data set with one group per sample (see [`Dataset::groups`]).
+    ///
+    /// # Errors
+    /// When there are not exactly as many groups as samples.
+    pub fn with_groups(mut self, groups: Vec<String>) -> Result<Self, DataError> {
+        if groups.len() != self.n_samples() {
+            return Err(DataError::invalid(format!(
+                "{} groups for {} samples",
+                groups.len(),
+                self.n_samples()
+            )));
+        }
+        self.groups = Some(groups);
+        Ok(self)
+    }
+
+    /// The bits of each stored pixel, for a run's record: 8 for images kept as bytes, 16 for
+    /// images kept as 16-bit values, `None` for values stored as `f32` (feature rows, resized
+    /// IDX or NPZ images).
+    pub fn bit_depth(&self) -> Option<u8> {
+        self.x.bit_depth()
+    }
+
+    /// The groups of each part of `splits`, for the record of a split by group: `None` when the
+    /// data set has no groups.
+    pub fn split_groups(&self, splits: &Splits) -> Option<SplitGroups> {
+        let groups = self.groups.as_ref()?;
+        let names = |part: &[usize]| -> Vec<String> {
+            let mut v: Vec<String> = part.iter().map(|&i| groups[i].clone()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        Some(SplitGroups {
+            train: names(&splits.train),
+            val: names(&splits.val),
+            test: names(&splits.test),
         })
     }
 
@@ -462,6 +584,14 @@ impl Dataset {
             y: indices.iter().map(|&i| self.y[i]).collect(),
             class_names: self.class_names.clone(),
             splits: None,
+            ids: self
+                .ids
+                .as_ref()
+                .map(|v| indices.iter().map(|&i| v[i].clone()).collect()),
+            groups: self
+                .groups
+                .as_ref()
+                .map(|v| indices.iter().map(|&i| v[i].clone()).collect()),
         }
     }
 
@@ -481,12 +611,19 @@ impl Dataset {
         }
         self.y.truncate(rows.len());
         self.y.shrink_to_fit();
+        for names in [&mut self.ids, &mut self.groups].into_iter().flatten() {
+            for (j, &i) in rows.iter().enumerate() {
+                names.swap(j, i);
+            }
+            names.truncate(rows.len());
+        }
         self.splits = None;
         self
     }
 
     /// A stable content hash (FNV-1a, 64 bits, 16 hex digits) of the sample shape, the values,
-    /// the labels, the class names and the predefined splits.
+    /// the labels, the class names, the predefined splits and, when there are groups, the
+    /// groups (which decide the split). Sample ids do not enter it.
     ///
     /// The same data loaded from any path or format gives the same fingerprint; a run records it
     /// so that a later `eval` can check it sees the same data. Not a cryptographic hash.
@@ -518,6 +655,14 @@ impl Dataset {
                         h.write_u64(i as u64);
                     }
                 }
+            }
+        }
+        // Only when present, so that every fingerprint recorded before groups existed stands.
+        if let Some(groups) = &self.groups {
+            h.write(b"groups");
+            for g in groups {
+                h.write_u64(g.len() as u64);
+                h.write(g.as_bytes());
             }
         }
         format!("{:016x}", h.0)
@@ -596,6 +741,7 @@ mod tests {
             (DataFormat::ImageFolder, "image-folder"),
             (DataFormat::Csv, "csv"),
             (DataFormat::Bundled, "bundled"),
+            (DataFormat::Manifest, "manifest"),
         ];
         for (format, name) in all {
             assert_eq!(format.name(), name);

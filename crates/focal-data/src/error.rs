@@ -94,8 +94,8 @@ pub enum DataError {
     },
     /// A class folder holds no image.
     #[error(
-        "{path}: class folder holds no image (.png, .jpg, .jpeg, .bmp); \
-         add images or remove the folder"
+        "{path}: class folder holds no image (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .dcm, or a \
+         DICOM file by its contents); add images or remove the folder"
     )]
     EmptyClassFolder {
         /// The class folder.
@@ -140,6 +140,104 @@ pub enum DataError {
         name: String,
         /// The header's column names, comma-separated.
         available: String,
+    },
+    /// A column asked for (the image, label or group column) is not in a CSV's header.
+    #[error("{message}")]
+    MissingColumn {
+        /// The whole message, naming the setting (see [`DataError::render`]).
+        message: Message,
+        /// The CSV file.
+        path: PathBuf,
+        /// Which column: the image, label or group column.
+        setting: DataSetting,
+        /// The column asked for.
+        name: String,
+        /// The header's column names, comma-separated.
+        available: String,
+    },
+    /// A cell of a manifest (a CSV of image paths) that cannot be used.
+    #[error("{path}: line {line}, column `{column}`: {reason}")]
+    ManifestCell {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        /// The column's name.
+        column: String,
+        /// What is wrong, and the fix (naming settings as values).
+        reason: Message,
+    },
+    /// An image a manifest names could not be read or decoded.
+    #[error("{path}: line {line}, column `{column}`: {source}")]
+    ManifestImage {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based line number in the file (the header is line 1).
+        line: u64,
+        /// The image column's name.
+        column: String,
+        /// What went wrong with the image (it names the image file).
+        #[source]
+        source: Box<DataError>,
+    },
+    /// Two rows of a manifest name the same image.
+    #[error(
+        "{path}: lines {first_line} and {line} both name the image {image}; each image may \
+         appear once: remove the duplicated row"
+    )]
+    DuplicateImage {
+        /// The manifest.
+        path: PathBuf,
+        /// The first line naming the image.
+        first_line: u64,
+        /// The line naming it again.
+        line: u64,
+        /// The image file, as resolved.
+        image: PathBuf,
+    },
+    /// An image of a folder has no row in the groups file.
+    #[error(
+        "{path}: no group for the image {image}; add a row `path,group` for it (paths relative \
+         to the image folder)"
+    )]
+    MissingGroup {
+        /// The groups file.
+        path: PathBuf,
+        /// The image without a group, as the groups file would name it.
+        image: String,
+    },
+    /// A DICOM file that cannot be read as an image.
+    #[error("{path}: cannot read the DICOM image: {reason}")]
+    Dicom {
+        /// The DICOM file.
+        path: PathBuf,
+        /// What is wrong, and the fix.
+        reason: String,
+    },
+    /// A DICOM file whose pixel data are encoded in a transfer syntax focal cannot decode.
+    #[error(
+        "{path}: DICOM transfer syntax {uid} ({name}) cannot be decoded here (focal decodes \
+         native, deflated and RLE pixel data, 8-bit JPEG and JPEG 2000); convert the file to \
+         an uncompressed transfer syntax such as Explicit VR Little Endian (dcmtk's dcmdjpls \
+         or dcmdjpeg, or GDCM's gdcmconv)"
+    )]
+    UnsupportedTransferSyntax {
+        /// The DICOM file.
+        path: PathBuf,
+        /// The transfer syntax UID.
+        uid: String,
+        /// Its name, or `an unknown transfer syntax`.
+        name: String,
+    },
+    /// A multi-frame DICOM file, read without a frame chosen.
+    #[error("{message}")]
+    MultiFrame {
+        /// The whole message, naming the setting (see [`DataError::render`]).
+        message: Message,
+        /// The DICOM file.
+        path: PathBuf,
+        /// Number of frames.
+        frames: u32,
     },
     /// Decoding the data set would take more memory than the budget allows.
     #[error("{message}")]
@@ -415,6 +513,49 @@ impl DataError {
         }
     }
 
+    /// A [`DataError::MissingColumn`]: the column of `setting`, `name`, is not among `headers`.
+    pub(crate) fn missing_column(
+        path: &std::path::Path,
+        setting: DataSetting,
+        name: impl Into<String>,
+        available: impl Into<String>,
+    ) -> Self {
+        let (name, available) = (name.into(), available.into());
+        let message = msg![
+            format!("{}: no column `{name}` for the ", path.display()),
+            setting,
+            format!("; the columns are: {available}; pass one of them with "),
+            setting,
+        ];
+        DataError::MissingColumn {
+            message,
+            path: path.to_path_buf(),
+            setting,
+            name,
+            available,
+        }
+    }
+
+    /// A [`DataError::MultiFrame`].
+    pub(crate) fn multi_frame(path: &std::path::Path, frames: u32) -> Self {
+        let message = msg![
+            format!(
+                "{}: a multi-frame DICOM file of {frames} frames; choose the frame to read with ",
+                path.display()
+            ),
+            DataSetting::DicomFrame,
+            format!(
+                " (0 to {}), or split the file into one image per frame",
+                frames.saturating_sub(1)
+            ),
+        ];
+        DataError::MultiFrame {
+            message,
+            path: path.to_path_buf(),
+            frames,
+        }
+    }
+
     /// A [`DataError::MissingLabelColumn`].
     pub(crate) fn missing_label_column(
         path: &std::path::Path,
@@ -446,7 +587,29 @@ impl DataError {
             | DataError::TooLarge { message, .. }
             | DataError::OverBudget { message, .. }
             | DataError::CsvNotNumeric { message, .. }
-            | DataError::MissingLabelColumn { message, .. } => message.render(names),
+            | DataError::MissingLabelColumn { message, .. }
+            | DataError::MissingColumn { message, .. }
+            | DataError::MultiFrame { message, .. } => message.render(names),
+            DataError::ManifestCell {
+                path,
+                line,
+                column,
+                reason,
+            } => format!(
+                "{}: line {line}, column `{column}`: {}",
+                path.display(),
+                reason.render(names)
+            ),
+            DataError::ManifestImage {
+                path,
+                line,
+                column,
+                source,
+            } => format!(
+                "{}: line {line}, column `{column}`: {}",
+                path.display(),
+                source.render(names)
+            ),
             other => other.to_string(),
         }
     }

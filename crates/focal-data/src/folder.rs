@@ -1,4 +1,5 @@
-//! Image folders: `root/<class>/*.{png,jpg,jpeg,bmp}`.
+//! Image folders: `root/<class>/*.{png,jpg,jpeg,bmp,tif,tiff,dcm}`, and the decoding of image
+//! files every image source shares (folders, manifests, inputs to predict on).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -6,15 +7,16 @@ use std::path::{Path, PathBuf};
 use image::DynamicImage;
 use image::imageops::FilterType;
 
-use crate::dataset::{DataFormat, Dataset, SampleKind};
+use crate::dataset::{DataFormat, Dataset, SampleKind, Values};
+use crate::dicom::{self, DicomOptions};
 use crate::error::DataError;
 use crate::memory;
 use crate::setting::DataSetting;
 
 /// What the folder loader reads from the caller's options (`load` builds it from
 /// [`LoadOptions`](crate::LoadOptions)); its own type so that this module does not depend on
-/// `load`, which depends on it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `load`, which depends on it. Manifests read their images with the same options.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct FolderOptions {
     /// Resize every image to `(width, height)`; `None`: see `default_image_size`.
     pub(crate) image_size: Option<(u32, u32)>,
@@ -26,14 +28,33 @@ pub(crate) struct FolderOptions {
     pub(crate) grayscale: Option<bool>,
     /// Most bytes the decoded set may take; `None`: [`crate::memory::default_budget`].
     pub(crate) memory_budget: Option<u64>,
+    /// How DICOM files are read.
+    pub(crate) dicom: DicomOptions,
 }
 
-const EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "bmp"];
+/// The extensions of the image files focal reads, in the order a manifest's name without an
+/// extension tries them.
+pub(crate) const EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "dcm"];
+
+/// The extensions the `image` crate decodes (never DICOM, so never sniffed for it).
+const RASTER: [&str; 6] = ["png", "jpg", "jpeg", "bmp", "tif", "tiff"];
+
+fn extension(p: &Path) -> Option<String> {
+    p.extension().map(|e| e.to_string_lossy().to_lowercase())
+}
 
 fn is_image(p: &Path) -> bool {
-    p.extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
+    extension(p).is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
+}
+
+/// Whether `p` is read as DICOM: by its extension, or, for a name that is no raster image's,
+/// by the `DICM` magic after the preamble.
+fn is_dicom(p: &Path) -> bool {
+    match extension(p) {
+        Some(e) if RASTER.contains(&e.as_str()) => false,
+        Some(e) if e == "dcm" || e == "dicom" => true,
+        _ => dicom::has_dicm_magic(p),
+    }
 }
 
 /// The visible entries of `dir`, sorted by name, each with its metadata (symbolic links
@@ -63,13 +84,20 @@ pub(crate) fn class_dirs(root: &Path) -> Result<Vec<PathBuf>, DataError> {
         .collect())
 }
 
-/// The image files of `dir` (by extension, sorted by name; hidden files and sub-folders
-/// skipped). An entry with an image extension that is not a regular file (a pipe, a socket, a
-/// device: reading it could block forever) is an error.
+/// The image files of `dir` (by extension, or DICOM files by their contents; sorted by name;
+/// hidden files and sub-folders skipped). An entry with an image extension that is not a
+/// regular file (a pipe, a socket, a device: reading it could block forever) is an error.
 pub(crate) fn image_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     let mut files = Vec::new();
     for (p, meta) in sorted_entries(dir)? {
-        if meta.is_dir() || !is_image(&p) {
+        if meta.is_dir() {
+            continue;
+        }
+        if !is_image(&p) {
+            // Only regular files are sniffed: opening a pipe could block.
+            if meta.is_file() && dicom::has_dicm_magic(&p) {
+                files.push(p);
+            }
             continue;
         }
         if !meta.is_file() {
@@ -83,14 +111,15 @@ pub(crate) fn image_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(files)
 }
 
-/// Whether `path` names an image file by its extension (.png, .jpg, .jpeg, .bmp).
+/// Whether `path` names an image file: by its extension (.png, .jpg, .jpeg, .bmp, .tif, .tiff,
+/// .dcm), or a DICOM file by its contents.
 pub(crate) fn is_image_file(path: &Path) -> bool {
-    is_image(path)
+    is_image(path) || (path.is_file() && dicom::has_dicm_magic(path))
 }
 
 /// The most a decoder may allocate for one image: the `image` crate's default (512 MiB), or
 /// the memory budget when that is smaller.
-fn max_alloc(budget: Option<u64>) -> u64 {
+pub(crate) fn max_alloc(budget: Option<u64>) -> u64 {
     const IMAGE_DEFAULT: u64 = 512 << 20;
     memory::resolve(budget).map_or(IMAGE_DEFAULT, |b| b.min(IMAGE_DEFAULT))
 }
@@ -116,19 +145,54 @@ fn unreadable(path: &Path, e: image::ImageError) -> DataError {
     }
 }
 
-/// Width, height and whether the colour type has colour, from the file's header alone.
-pub(crate) fn probe(path: &Path, budget: Option<u64>) -> Result<(u32, u32, bool), DataError> {
-    use image::ImageDecoder;
-    let decoder = reader(path, budget)?
-        .into_decoder()
-        .map_err(|e| unreadable(path, e))?;
-    let (w, h) = decoder.dimensions();
-    Ok((w, h, decoder.color_type().has_color()))
+/// What an image file's header says: its size, whether it has colour, and whether it is kept
+/// at 16 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// Width in pixels.
+    pub(crate) width: u32,
+    /// Height in pixels.
+    pub(crate) height: u32,
+    /// Whether the colour type has colour.
+    pub(crate) color: bool,
+    /// Whether the samples have more than 8 bits (kept as 16-bit values).
+    pub(crate) deep: bool,
 }
 
-/// Decodes one image file, the decoder's allocations limited (see [`max_alloc`]).
-pub(crate) fn decode(path: &Path, budget: Option<u64>) -> Result<DynamicImage, DataError> {
-    reader(path, budget)?
+/// The [`Header`] of one image file, from its header alone (DICOM: refusing from the header
+/// what decoding would refuse).
+pub(crate) fn probe(path: &Path, opts: &FolderOptions) -> Result<Header, DataError> {
+    use image::ImageDecoder;
+    if is_dicom(path) {
+        let (width, height, color, deep) =
+            dicom::probe(path, &opts.dicom, max_alloc(opts.memory_budget))?;
+        return Ok(Header {
+            width,
+            height,
+            color,
+            deep,
+        });
+    }
+    let decoder = reader(path, opts.memory_budget)?
+        .into_decoder()
+        .map_err(|e| unreadable(path, e))?;
+    let (width, height) = decoder.dimensions();
+    let color = decoder.color_type();
+    Ok(Header {
+        width,
+        height,
+        color: color.has_color(),
+        deep: u16::from(color.bytes_per_pixel()) > u16::from(color.channel_count()),
+    })
+}
+
+/// Decodes one image file, the decoder's allocations limited (see [`max_alloc`]): DICOM
+/// through [`dicom::decode`], everything else through the `image` crate.
+pub(crate) fn decode(path: &Path, opts: &FolderOptions) -> Result<DynamicImage, DataError> {
+    if is_dicom(path) {
+        return dicom::decode(path, &opts.dicom, max_alloc(opts.memory_budget));
+    }
+    reader(path, opts.memory_budget)?
         .decode()
         .map_err(|e| unreadable(path, e))
 }
@@ -191,39 +255,146 @@ pub(crate) fn check_budget(
     }
 }
 
+/// Decoded pixels of a set, flat, kept at the set's depth.
+#[derive(Debug)]
+pub(crate) enum Pixels {
+    /// 8-bit samples (`b / 255`).
+    U8(Vec<u8>),
+    /// 16-bit samples (`v / 65535`).
+    U16(Vec<u16>),
+}
+
+impl Pixels {
+    /// Room for `n` samples, at 16 bits when `deep`.
+    pub(crate) fn with_capacity(deep: bool, n: usize) -> Self {
+        if deep {
+            Pixels::U16(Vec::with_capacity(n))
+        } else {
+            Pixels::U8(Vec::with_capacity(n))
+        }
+    }
+
+    /// The samples as a data set's values.
+    pub(crate) fn into_values(self) -> Values {
+        match self {
+            Pixels::U8(b) => Values::Pixels(b),
+            Pixels::U16(w) => Values::Pixels16(w),
+        }
+    }
+}
+
 /// Appends `img`, resized (bilinear, the `image` crate's `Triangle` filter) to `size` when it
-/// has another size, as channel-first pixel bytes (values `b / 255` in `[0, 1]`): one luma
-/// plane, or three RGB planes.
-pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, x: &mut Vec<u8>) {
+/// has another size, as channel-first samples at `out`'s depth: one luma plane, or three RGB
+/// planes. An 8-bit image in a 16-bit set is promoted after resizing, `b` becoming `b * 257`
+/// (the same value); a 16-bit image is only ever pushed into a 16-bit set (the set's depth is
+/// that of its deepest image).
+pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut Pixels) {
+    fn planes<T: Copy>(raw: &[T], plane: usize, x: &mut Vec<T>) {
+        for c in 0..3 {
+            x.extend((0..plane).map(|p| raw[p * 3 + c]));
+        }
+    }
     let (width, height) = size;
     let img = if img.width() != width || img.height() != height {
         img.resize_exact(width, height, FilterType::Triangle)
     } else {
         img
     };
-    if grayscale {
-        x.extend_from_slice(img.to_luma8().as_raw());
-    } else {
-        let plane = width as usize * height as usize;
-        let rgb = img.to_rgb8();
-        let raw = rgb.as_raw();
-        for c in 0..3 {
-            x.extend((0..plane).map(|p| raw[p * 3 + c]));
-        }
+    let plane = width as usize * height as usize;
+    match (out, grayscale) {
+        (Pixels::U8(x), true) => x.extend_from_slice(img.to_luma8().as_raw()),
+        (Pixels::U8(x), false) => planes(img.to_rgb8().as_raw(), plane, x),
+        (Pixels::U16(x), true) => x.extend_from_slice(img.to_luma16().as_raw()),
+        (Pixels::U16(x), false) => planes(img.to_rgb16().as_raw(), plane, x),
     }
+}
+
+/// Decodes `files` into one set's values, as image folders and manifests load them: every
+/// header read first (sizes, colour, bit depth; see [`resolve_size`]), the memory the decoded
+/// set will take checked against the budget (an error naming `source`, before any decoding),
+/// then each image decoded and resized as needed. Greyscale when every image is (unless
+/// `opts.grayscale` says otherwise), 16-bit when any image is. `context` turns an error about
+/// file `i` into the caller's (a manifest names its line).
+pub(crate) fn decode_set(
+    source: &Path,
+    files: &[PathBuf],
+    opts: &FolderOptions,
+    context: &dyn Fn(usize, DataError) -> DataError,
+) -> Result<(SampleKind, Values), DataError> {
+    let mut sizes = Vec::with_capacity(files.len());
+    let mut any_color = false;
+    let mut deep = false;
+    for (i, f) in files.iter().enumerate() {
+        let h = probe(f, opts).map_err(|e| context(i, e))?;
+        sizes.push((h.width, h.height));
+        any_color |= h.color;
+        deep |= h.deep;
+    }
+    let (width, height) = resolve_size(&sizes, opts.image_size, opts.default_image_size)?;
+    let grayscale = opts.grayscale.unwrap_or(!any_color);
+    let channels = if grayscale { 1 } else { 3 };
+    let shape = [channels, height as usize, width as usize];
+    check_budget(source, files.len(), shape, opts.memory_budget)?;
+    let mut x = Pixels::with_capacity(deep, files.len() * shape.iter().product::<usize>());
+    for (i, f) in files.iter().enumerate() {
+        let img = decode(f, opts).map_err(|e| context(i, e))?;
+        push_values(img, (width, height), grayscale, &mut x);
+    }
+    let kind = SampleKind::Image {
+        channels,
+        height: height as usize,
+        width: width as usize,
+    };
+    Ok((kind, x.into_values()))
 }
 
 /// Loads an image folder.
 ///
 /// Classes are the sub-folders of `root`, sorted by name; label `i` is the `i`-th folder. Files
-/// with other extensions are ignored; a class folder without any image is an error. The size
-/// (see [`resolve_size`]) and colour are decided from the files' headers first; the memory the
-/// decoded set will take is checked against the budget (an error naming both, before any
-/// decoding); then the images are decoded one at a time and resized (bilinear) as needed.
-/// With `opts.grayscale` unset, the set is greyscale when every image is (colour type L or
-/// LA), else RGB; `Some(true)` converts to greyscale (luma), `Some(false)` to RGB. No
-/// predefined splits.
-pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, DataError> {
+/// with other extensions are ignored (DICOM files are recognised by their contents too); a
+/// class folder without any image is an error. The images are decoded by [`decode_set`]: the
+/// size (see [`resolve_size`]), colour and bit depth decided from the files' headers first;
+/// the memory the decoded set will take checked against the budget (an error naming both,
+/// before any decoding); then the images decoded one at a time and resized (bilinear) as
+/// needed. With `opts.grayscale` unset, the set is greyscale when every image is (colour type
+/// L or LA, DICOM MONOCHROME), else RGB; `Some(true)` converts to greyscale (luma),
+/// `Some(false)` to RGB. Kept as bytes, or as 16-bit values when any image has more than 8
+/// bits. No predefined splits.
+///
+/// With `groups_file`, each image's group is read from it (see
+/// [`folder_groups`](crate::manifest::folder_groups)) before any image is decoded.
+pub(crate) fn load_folder(
+    root: &Path,
+    opts: &FolderOptions,
+    groups_file: Option<&Path>,
+) -> Result<Dataset, DataError> {
+    let (files, class_names) = folder_files(root)?;
+    let paths: Vec<PathBuf> = files.iter().map(|(f, _)| f.clone()).collect();
+    let groups = groups_file
+        .map(|g| crate::manifest::folder_groups(g, root, &paths))
+        .transpose()?;
+    let (kind, x) = decode_set(root, &paths, opts, &|_, e| e)?;
+    let y = files.iter().map(|(_, label)| *label).collect();
+    let ds = Dataset::new(
+        DataFormat::ImageFolder,
+        Some(root.to_path_buf()),
+        kind,
+        x,
+        y,
+        class_names,
+        None,
+    )?;
+    match groups {
+        Some(g) => ds.with_groups(g),
+        None => Ok(ds),
+    }
+}
+
+/// Image files of a folder, each with its label, and the class names.
+pub(crate) type LabelledFiles = (Vec<(PathBuf, usize)>, Vec<String>);
+
+/// The image files of a folder of class folders, each with its label, and the class names.
+pub(crate) fn folder_files(root: &Path) -> Result<LabelledFiles, DataError> {
     let dirs = class_dirs(root)?;
     if dirs.is_empty() {
         return Err(DataError::UnknownFormat {
@@ -245,43 +416,7 @@ pub(crate) fn load_folder(root: &Path, opts: &FolderOptions) -> Result<Dataset, 
                 .unwrap_or_default(),
         );
     }
-    let mut sizes = Vec::with_capacity(files.len());
-    let mut any_color = false;
-    for (f, _) in &files {
-        let (w, h, color) = probe(f, opts.memory_budget)?;
-        sizes.push((w, h));
-        any_color |= color;
-    }
-    let (width, height) = resolve_size(&sizes, opts.image_size, opts.default_image_size)?;
-    let grayscale = opts.grayscale.unwrap_or(!any_color);
-    let channels = if grayscale { 1 } else { 3 };
-    let shape = [channels, height as usize, width as usize];
-    check_budget(root, files.len(), shape, opts.memory_budget)?;
-    let mut x = Vec::with_capacity(files.len() * shape.iter().product::<usize>());
-    let mut y = Vec::with_capacity(files.len());
-    for (f, label) in &files {
-        push_values(
-            decode(f, opts.memory_budget)?,
-            (width, height),
-            grayscale,
-            &mut x,
-        );
-        y.push(*label);
-    }
-    let kind = SampleKind::Image {
-        channels,
-        height: height as usize,
-        width: width as usize,
-    };
-    Dataset::new(
-        DataFormat::ImageFolder,
-        Some(root.to_path_buf()),
-        kind,
-        x,
-        y,
-        class_names,
-        None,
-    )
+    Ok((files, class_names))
 }
 
 #[cfg(test)]

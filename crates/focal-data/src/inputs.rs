@@ -5,18 +5,47 @@
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{Dataset, SampleKind};
+use crate::dicom::{DicomOptions, DicomWindow};
 use crate::error::DataError;
+use crate::folder::{FolderOptions, Pixels};
 use crate::load::{LoadOptions, load};
+use crate::manifest::{self, ManifestSpec};
 use crate::{folder, idx, table};
 
 /// Options of [`load_inputs`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InputOptions {
-    /// CSV only: the label column (when the file has one). Default: as [`load`] picks it.
+    /// CSV only: the label column (when the file has one). Default: as [`load`] picks it. A
+    /// manifest's labels are read when it has this column (or, unset, a `label` column), and
+    /// it is read without labels when it has neither.
     pub label_column: Option<String>,
     /// Most bytes the decoded images may take; `None`: the default budget
     /// ([`crate::memory::default_budget`]).
     pub memory_budget: Option<u64>,
+    /// CSV only: the column of image paths; set, the CSV is a manifest (see
+    /// [`LoadOptions::image_column`]).
+    pub image_column: Option<String>,
+    /// Manifests: the folder image paths are relative to (see [`LoadOptions::image_root`]).
+    pub image_root: Option<PathBuf>,
+    /// Manifests: the suffix of names without one (see [`LoadOptions::image_suffix`]).
+    pub image_suffix: Option<String>,
+    /// DICOM files: the window (see [`LoadOptions::dicom_window`]); give the run's own.
+    pub dicom_window: DicomWindow,
+    /// DICOM files: the frame of multi-frame files (see [`LoadOptions::dicom_frame`]).
+    pub dicom_frame: Option<u32>,
+}
+
+impl InputOptions {
+    fn folder_options(&self) -> FolderOptions {
+        FolderOptions {
+            memory_budget: self.memory_budget,
+            dicom: DicomOptions {
+                window: self.dicom_window,
+                frame: self.dicom_frame,
+            },
+            ..FolderOptions::default()
+        }
+    }
 }
 
 /// The labels of labelled inputs, in the source's own classes.
@@ -71,10 +100,13 @@ fn kind_text(kind: SampleKind) -> String {
 
 /// Reads the samples at `path` for a model that expects samples of `expected`:
 ///
-/// - one image file (.png, .jpg, .jpeg, .bmp), or a folder of image files with no class
-///   folders: each image resized (bilinear, as image folders are loaded) to the expected size
-///   and converted to its channels; ids are the files' paths; no labels. A colour image for a
-///   greyscale model is refused (an RGB file whose three channels are equal counts as grey);
+/// - one image file (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .dcm, or DICOM by its contents), or
+///   a folder of image files with no class folders: each image resized (bilinear, as image
+///   folders are loaded) to the expected size and converted to its channels; ids are the
+///   files' paths; no labels. A colour image for a greyscale model is refused (an RGB file
+///   whose three channels are equal counts as grey);
+/// - a CSV manifest (`opts.image_column` set): its images read as image files are, ids the
+///   manifest's image paths as written; labels when it has the label column;
 /// - a CSV file: with exactly the expected number of columns, every column is a feature and
 ///   there are no labels; else it must hold the features and a label column (as [`load`] picks
 ///   it, or `opts.label_column`);
@@ -94,6 +126,12 @@ pub fn load_inputs(
     if meta.is_file() && folder::is_image_file(path) {
         return image_files(path, &[path.to_path_buf()], expected, opts);
     }
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("csv"));
+    if let (true, Some(column)) = (is_csv, opts.image_column.as_deref()) {
+        return manifest_inputs(path, column, expected, opts);
+    }
     if meta.is_dir() && !idx::dir_has_idx(path) && folder::class_dirs(path)?.is_empty() {
         let files = folder::image_files(path)?;
         if files.is_empty() {
@@ -105,9 +143,6 @@ pub fn load_inputs(
         }
         return image_files(path, &files, expected, opts);
     }
-    let is_csv = path
-        .extension()
-        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("csv"));
     if is_csv {
         return csv_rows(path, expected, opts);
     }
@@ -118,9 +153,10 @@ pub fn load_inputs(
     let load_opts = LoadOptions {
         label_column: opts.label_column.clone(),
         image_size: size,
-        default_image_size: None,
-        grayscale: None,
         memory_budget: opts.memory_budget,
+        dicom_window: opts.dicom_window,
+        dicom_frame: opts.dicom_frame,
+        ..LoadOptions::default()
     };
     labelled(path, load(path, &load_opts)?, expected)
 }
@@ -170,7 +206,10 @@ fn labelled(path: &Path, ds: Dataset, expected: SampleKind) -> Result<Inputs, Da
         }
     };
     Ok(Inputs {
-        ids: (0..ds.y.len()).map(|i| i.to_string()).collect(),
+        ids: ds
+            .ids
+            .clone()
+            .unwrap_or_else(|| (0..ds.y.len()).map(|i| i.to_string()).collect()),
         x,
         kind: expected,
         labels: Some(InputLabels {
@@ -220,13 +259,31 @@ fn is_grey(img: &image::DynamicImage) -> bool {
     img.to_rgb8().pixels().all(|p| p[0] == p[1] && p[1] == p[2])
 }
 
-/// Image files, each resized and converted to `expected`.
+/// Image files, each resized and converted to `expected`; ids the files' paths.
 fn image_files(
     path: &Path,
     files: &[PathBuf],
     expected: SampleKind,
     opts: &InputOptions,
 ) -> Result<Inputs, DataError> {
+    let x = image_values(path, files, expected, opts, &|_, e| e)?;
+    Ok(Inputs {
+        ids: files.iter().map(|f| f.display().to_string()).collect(),
+        x,
+        kind: expected,
+        labels: None,
+    })
+}
+
+/// The values of image files, each resized and converted to `expected` (a colour image for a
+/// greyscale model refused); `context` turns an error about file `i` into the caller's.
+fn image_values(
+    path: &Path,
+    files: &[PathBuf],
+    expected: SampleKind,
+    opts: &InputOptions,
+    context: &dyn Fn(usize, DataError) -> DataError,
+) -> Result<Vec<f32>, DataError> {
     let SampleKind::Image {
         channels,
         height,
@@ -247,23 +304,65 @@ fn image_files(
         opts.memory_budget,
     )?;
     let grayscale = channels == 1;
+    let folder_opts = opts.folder_options();
     let mut x = Vec::with_capacity(files.len() * expected.len());
-    for f in files {
-        let img = folder::decode(f, opts.memory_budget)?;
+    for (i, f) in files.iter().enumerate() {
+        let img = folder::decode(f, &folder_opts).map_err(|e| context(i, e))?;
         if grayscale && img.color().has_color() && !is_grey(&img) {
-            return Err(mismatch(
-                f,
-                "a colour image",
-                expected,
-                "convert it to greyscale",
+            return Err(context(
+                i,
+                mismatch(f, "a colour image", expected, "convert it to greyscale"),
             ));
         }
-        folder::push_values(img, (width as u32, height as u32), grayscale, &mut x);
+        // Each image at its own depth: 16-bit values keep their precision as f32.
+        let deep =
+            u16::from(img.color().bytes_per_pixel()) > u16::from(img.color().channel_count());
+        let mut px = Pixels::with_capacity(deep, expected.len());
+        folder::push_values(img, (width as u32, height as u32), grayscale, &mut px);
+        x.extend(px.into_values().into_f32());
     }
+    Ok(x)
+}
+
+/// A manifest's images for a model that expects `expected`: ids its image cells, labels when
+/// it has the label column.
+fn manifest_inputs(
+    path: &Path,
+    image_column: &str,
+    expected: SampleKind,
+    opts: &InputOptions,
+) -> Result<Inputs, DataError> {
+    let headers = table::csv_header(path)?;
+    let label = match opts.label_column.as_deref() {
+        Some(l) if headers.iter().any(|h| h == l) => Some(l),
+        None if headers.iter().any(|h| h == "label") => Some("label"),
+        _ => None,
+    };
+    let spec = ManifestSpec {
+        image_column,
+        label: label.map(Some),
+        group_column: None,
+        image_root: opts.image_root.as_deref(),
+        image_suffix: opts.image_suffix.as_deref(),
+    };
+    let m = manifest::read(path, &spec)?;
+    let files: Vec<PathBuf> = m.rows.iter().map(|r| r.image.clone()).collect();
+    let x = image_values(path, &files, expected, opts, &|i, e| {
+        m.image_error(path, i, e)
+    })?;
+    let labels = m.label_column.as_ref().map(|_| {
+        let text: Vec<String> = m
+            .rows
+            .iter()
+            .map(|r| r.label.clone().unwrap_or_default())
+            .collect();
+        let (class_names, y) = table::classes_of(&text);
+        InputLabels { y, class_names }
+    });
     Ok(Inputs {
-        ids: files.iter().map(|f| f.display().to_string()).collect(),
-        x: x.into_iter().map(crate::dataset::pixel).collect(),
+        ids: m.rows.iter().map(|r| r.id.clone()).collect(),
+        x,
         kind: expected,
-        labels: None,
+        labels,
     })
 }

@@ -2,7 +2,10 @@
 //! stratified splits, samplers and resamplers, augmentation and a Burn batcher.
 //!
 //! Every loader produces one in-memory [`Dataset`]: labels `0..n_classes` indexing
-//! `class_names`, samples flat in `x` (images channel-first, values in `[0, 1]`).
+//! `class_names`, samples flat in `x` (images channel-first, values in `[0, 1]`, kept as bytes
+//! or as 16-bit values). Sources: IDX, NPZ, class folders of PNG/JPEG/BMP/TIFF/DICOM, CSV
+//! feature rows, and manifests (a CSV of image paths, labels and often patients, split by
+//! group so that no patient is in two splits).
 //!
 //! ```no_run
 //! use focal_data::{bundled, task::{build_task, TaskSpec, ClassSelector}};
@@ -16,11 +19,13 @@
 mod budget;
 mod bundled;
 mod dataset;
+mod dicom;
 mod error;
 mod folder;
 mod idx;
 mod inputs;
 mod load;
+mod manifest;
 mod npz;
 mod resize;
 pub mod setting;
@@ -38,12 +43,13 @@ pub mod task;
 
 pub use bundled::{BUNDLED_DESCRIPTION, bundled};
 pub use dataset::{
-    DataFormat, Dataset, SampleKind, Splits, Values, class_counts, grey_to_rgb, imbalance_ratio,
-    pixel,
+    DataFormat, Dataset, SampleKind, SplitGroups, Splits, Values, class_counts, grey_to_rgb,
+    imbalance_ratio, pixel, pixel16,
 };
+pub use dicom::{DicomImage, DicomInfo, DicomWindow, dicom_info, first_dicom, read_dicom};
 pub use error::DataError;
 pub use idx::FASHION_MNIST_CLASSES;
 pub use inputs::{InputLabels, InputOptions, Inputs, load_inputs};
-pub use load::{LoadOptions, Probe, load, load_bundled, probe};
+pub use load::{LoadOptions, Probe, load, load_bundled, probe, probe_with};
 pub use setting::{DataSetting, Message, Part};
-pub use split::SplitFractions;
+pub use split::{SplitFractions, group_ids, stratified_group_split};

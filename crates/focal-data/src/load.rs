@@ -2,20 +2,47 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::dataset::{DataFormat, Dataset, SampleKind};
+use crate::dicom::{DicomOptions, DicomWindow};
 use crate::error::DataError;
 use crate::folder::FolderOptions;
-use crate::setting::DataSetting;
-use crate::{folder, idx, npz, resize, table};
+use crate::manifest::ManifestSpec;
+use crate::msg;
+use crate::setting::{DataSetting, Message};
+use crate::{folder, idx, manifest, npz, resize, table};
 
 /// Options for [`load`]; every field is optional and `Default` picks the documented default.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadOptions {
-    /// CSV only: the label column. Default: the column named `label` when there is one, else
-    /// the last column.
+    /// CSV only (feature rows and manifests): the label column. Default: the column named
+    /// `label` when there is one, else the last column (of a manifest: the last that is neither
+    /// the image nor the group column).
     pub label_column: Option<String>,
+    /// CSV only: the column of image paths. Set, the CSV is a manifest (one image per row,
+    /// [`DataFormat::Manifest`]); unset, a CSV holds feature rows.
+    pub image_column: Option<String>,
+    /// Manifests only: the folder the image paths are relative to. Default: the manifest's
+    /// folder. Absolute paths stay as they are.
+    pub image_root: Option<PathBuf>,
+    /// Manifests only: what to append to an image name that is not found as written, e.g.
+    /// `.jpg` for ISIC's `ISIC_2637011`. Default: each extension focal reads is tried (png,
+    /// jpg, jpeg, bmp, tif, tiff, dcm, then the same in upper case).
+    pub image_suffix: Option<String>,
+    /// Manifests only: the column of each image's group (a patient id); the data set's splits
+    /// then keep each group within one split ([`Dataset::groups`]).
+    pub group_column: Option<String>,
+    /// Image folders only: a CSV with the columns `path` (relative to the folder, e.g.
+    /// `yes/img_001.png`) and `group`, giving each image's group as `group_column` does for
+    /// manifests.
+    pub groups_file: Option<PathBuf>,
+    /// DICOM files: the window that maps values to grey levels. Default: the file's own
+    /// window, else min-max.
+    pub dicom_window: DicomWindow,
+    /// DICOM files: the frame (0-based) read from multi-frame files. Default: multi-frame files
+    /// are refused, naming their frame count.
+    pub dicom_frame: Option<u32>,
     /// Resize every image to `(width, height)`: image folders while decoding, IDX and NPZ
     /// images after (bilinear in both). Default: see `default_image_size`; IDX and NPZ keep
     /// their size.
@@ -43,7 +70,81 @@ impl LoadOptions {
             default_image_size: self.default_image_size,
             grayscale: self.grayscale,
             memory_budget: self.memory_budget,
+            dicom: DicomOptions {
+                window: self.dicom_window,
+                frame: self.dicom_frame,
+            },
         }
+    }
+
+    /// The manifest this CSV is read as, when the options name an image column.
+    fn manifest_spec(&self, labels: bool) -> Option<ManifestSpec<'_>> {
+        Some(ManifestSpec {
+            image_column: self.image_column.as_deref()?,
+            label: labels.then_some(self.label_column.as_deref()),
+            group_column: self.group_column.as_deref(),
+            image_root: self.image_root.as_deref(),
+            image_suffix: self.image_suffix.as_deref(),
+        })
+    }
+
+    /// Refuses the options that `stored` has no use for (a group column on an image folder,
+    /// an image column on IDX files, ...), naming the setting and what takes it.
+    fn check_applies(&self, path: &Path, stored: &Stored) -> Result<(), DataError> {
+        let manifest = matches!(stored, Stored::Csv) && self.image_column.is_some();
+        let refuse = |setting: DataSetting, value: String, takes: Message| {
+            let mut reason = msg![format!("{} is {}; ", path.display(), stored.describe())];
+            reason.0.extend(takes.0);
+            Err(DataError::arg(setting, value, reason))
+        };
+        if !matches!(stored, Stored::Csv)
+            && let Some(c) = &self.image_column
+        {
+            return refuse(
+                DataSetting::ImageColumn,
+                c.clone(),
+                msg!["only a CSV manifest has an image column"],
+            );
+        }
+        if !manifest {
+            for (setting, v) in [
+                (
+                    DataSetting::ImageRoot,
+                    self.image_root.as_ref().map(|p| p.display().to_string()),
+                ),
+                (DataSetting::ImageSuffix, self.image_suffix.clone()),
+                (DataSetting::GroupColumn, self.group_column.clone()),
+            ] {
+                if let Some(v) = v {
+                    return refuse(
+                        setting,
+                        v,
+                        msg![
+                            "it applies to a CSV manifest only (a CSV with an image column, ",
+                            DataSetting::ImageColumn,
+                            ")"
+                        ],
+                    );
+                }
+            }
+        }
+        if let Some(g) = &self.groups_file
+            && !matches!(stored, Stored::ImageFolder)
+        {
+            return refuse(
+                DataSetting::Groups,
+                g.display().to_string(),
+                if manifest {
+                    msg![
+                        "a manifest names its groups in a column: name it with ",
+                        DataSetting::GroupColumn
+                    ]
+                } else {
+                    msg!["a groups file (path,group) applies to image folders only"]
+                },
+            );
+        }
+        Ok(())
     }
 }
 
@@ -55,14 +156,22 @@ impl LoadOptions {
 ///   format [`DataFormat::Idx`], no splits;
 /// - a `.npz` file (MedMNIST layout `train_images`, `train_labels`, `val_*`, `test_*`, or one
 ///   `images`/`labels` pair): format [`DataFormat::Npz`], the predefined splits kept;
-/// - a folder of class folders `root/<class>/*.{png,jpg,jpeg,bmp}`: format
-///   [`DataFormat::ImageFolder`];
-/// - a `.csv` file with a header: format [`DataFormat::Csv`].
+/// - a folder of class folders `root/<class>/*.{png,jpg,jpeg,bmp,tif,tiff,dcm}` (and DICOM
+///   files known by their contents): format [`DataFormat::ImageFolder`];
+/// - a `.csv` file with a header and `opts.image_column` set: a manifest, one image path per
+///   row, format [`DataFormat::Manifest`] (images decoded as image folders decode them; each
+///   sample's [`id`](Dataset::ids) its path as written);
+/// - any other `.csv` file with a header: format [`DataFormat::Csv`].
+///
+/// Images of more than 8 bits (16-bit PNG and TIFF, DICOM) are kept at 16 bits
+/// ([`Values::Pixels16`](crate::Values::Pixels16)); DICOM files go through their modality
+/// rescale and VOI window ([`DicomWindow`]). Groups (`opts.group_column` for manifests,
+/// `opts.groups_file` for image folders) make every split of the data set a split by group.
 ///
 /// Class names: IDX folders read `classes.txt` (one name per line) when present, else use the
 /// Fashion-MNIST names when the folder's path contains "fashion", else the label indices; NPZ
 /// files use MedMNIST's names for `pneumoniamnist` and `breastmnist`, else the label indices;
-/// image folders use the folder names; CSV files the label values.
+/// image folders use the folder names; CSV files and manifests the label values.
 ///
 /// Files whose extension says nothing are recognised by their first bytes (zip, IDX magic).
 /// Images are stored channel-first with values scaled to `[0, 1]`.
@@ -71,6 +180,7 @@ impl LoadOptions {
 /// [`DataFormat::Npz`]: crate::DataFormat::Npz
 /// [`DataFormat::ImageFolder`]: crate::DataFormat::ImageFolder
 /// [`DataFormat::Csv`]: crate::DataFormat::Csv
+/// [`DataFormat::Manifest`]: crate::DataFormat::Manifest
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
     let ds = load_as_stored(path, opts)?;
     sized(path, ds, opts)
@@ -87,7 +197,7 @@ pub fn load_bundled(opts: &LoadOptions) -> Result<Dataset, DataError> {
 fn sized(path: &Path, ds: Dataset, opts: &LoadOptions) -> Result<Dataset, DataError> {
     match (opts.image_size, ds.kind) {
         (Some(size), SampleKind::Image { channels, .. })
-            if ds.format != DataFormat::ImageFolder =>
+            if ds.format != DataFormat::ImageFolder && ds.format != DataFormat::Manifest =>
         {
             folder::check_budget(
                 path,
@@ -131,12 +241,42 @@ pub enum Probe {
 /// [`load`] recognises them (one detection serves both); only headers are checked, so a file
 /// the probe accepts may still be refused by [`load`].
 pub fn probe(path: &Path) -> Result<Probe, DataError> {
+    probe_with(path, &LoadOptions::default())
+}
+
+/// [`probe`] with the options [`load`] would be given: a CSV with `opts.image_column` is a
+/// manifest, probed as images (the largest of the first image of each class, reading headers
+/// only; every image path resolved); DICOM headers are read with `opts`' frame choice.
+pub fn probe_with(path: &Path, opts: &LoadOptions) -> Result<Probe, DataError> {
     let images = |(width, height): (u32, u32)| Probe::Images { width, height };
     let unknown = |reason: &str| DataError::UnknownFormat {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    match detect(path)? {
+    let folder_opts = opts.folder_options();
+    let stored = detect(path)?;
+    opts.check_applies(path, &stored)?;
+    match stored {
+        Stored::Csv if opts.image_column.is_some() => {
+            let spec = opts
+                .manifest_spec(true)
+                .ok_or_else(|| unknown("no image column"))?;
+            let m = manifest::read(path, &spec)?;
+            let mut first_of_class: Vec<(String, usize)> = Vec::new();
+            for (i, r) in m.rows.iter().enumerate() {
+                let label = r.label.clone().unwrap_or_default();
+                if !first_of_class.iter().any(|(l, _)| *l == label) {
+                    first_of_class.push((label, i));
+                }
+            }
+            let mut largest = (0, 0);
+            for (_, i) in first_of_class {
+                let h = folder::probe(&m.rows[i].image, &folder_opts)
+                    .map_err(|e| m.image_error(path, i, e))?;
+                largest = (largest.0.max(h.width), largest.1.max(h.height));
+            }
+            Ok(images(largest))
+        }
         Stored::IdxDir => match idx::images_file(path) {
             Some(f) => idx::image_size(&f).map(images),
             None => Err(unknown(
@@ -147,13 +287,16 @@ pub fn probe(path: &Path) -> Result<Probe, DataError> {
             let mut largest: Option<(u32, u32)> = None;
             for class in folder::class_dirs(path)? {
                 if let Some(first) = folder::image_files(&class)?.first() {
-                    let (w, h, _) = folder::probe(first, None)?;
+                    let h = folder::probe(first, &folder_opts)?;
                     let (lw, lh) = largest.unwrap_or((0, 0));
-                    largest = Some((lw.max(w), lh.max(h)));
+                    largest = Some((lw.max(h.width), lh.max(h.height)));
                 }
             }
             largest.map(images).ok_or_else(|| {
-                unknown("a folder with no image (.png, .jpg, .jpeg, .bmp) in any class folder")
+                unknown(
+                    "a folder with no image (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .dcm) in any \
+                     class folder",
+                )
             })
         }
         Stored::Npz => npz::image_size(path).map(|size| size.map_or(Probe::Table, images)),
@@ -185,6 +328,19 @@ enum Stored {
     Csv,
     /// A single IDX images file.
     IdxFile,
+}
+
+impl Stored {
+    /// What the path holds, for messages.
+    fn describe(&self) -> &'static str {
+        match self {
+            Stored::IdxDir => "a folder of IDX files",
+            Stored::ImageFolder => "an image folder",
+            Stored::Npz => "an .npz archive",
+            Stored::Csv => "a CSV file",
+            Stored::IdxFile => "an IDX file",
+        }
+    }
 }
 
 /// Recognises the format of `path`: by kind (folder), by extension, else by the first bytes.
@@ -226,9 +382,16 @@ fn detect(path: &Path) -> Result<Stored, DataError> {
 }
 
 fn load_as_stored(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataError> {
-    match detect(path)? {
+    let stored = detect(path)?;
+    opts.check_applies(path, &stored)?;
+    if let (Stored::Csv, Some(spec)) = (&stored, opts.manifest_spec(true)) {
+        return manifest::load(path, &spec, &opts.folder_options());
+    }
+    match stored {
         Stored::IdxDir => idx::load_dir(path, opts.memory_budget),
-        Stored::ImageFolder => folder::load_folder(path, &opts.folder_options()),
+        Stored::ImageFolder => {
+            folder::load_folder(path, &opts.folder_options(), opts.groups_file.as_deref())
+        }
         Stored::Npz => npz::load_npz(path, opts.memory_budget),
         Stored::Csv => table::load_csv(path, opts.label_column.as_deref(), opts.memory_budget),
         Stored::IdxFile => idx::load_single(path, opts.memory_budget),

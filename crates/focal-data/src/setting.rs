@@ -24,6 +24,20 @@ pub enum DataSetting {
     AllowMajorityPositive,
     /// The label column of a CSV file or manifest.
     LabelColumn,
+    /// The image column of a manifest.
+    ImageColumn,
+    /// The folder a manifest's image paths are relative to.
+    ImageRoot,
+    /// The extension added to a manifest's image names.
+    ImageSuffix,
+    /// The group (patient) column of a manifest.
+    GroupColumn,
+    /// A `path,group` file naming the group of each image of a folder.
+    Groups,
+    /// The VOI window of DICOM images.
+    DicomWindow,
+    /// The frame read from multi-frame DICOM files.
+    DicomFrame,
     /// The size images are loaded at.
     ImageSize,
     /// The most memory the loaded data may take.
@@ -46,6 +60,13 @@ impl DataSetting {
             DataSetting::LongTail => "long_tail",
             DataSetting::AllowMajorityPositive => "allow_majority_positive",
             DataSetting::LabelColumn => "label_column",
+            DataSetting::ImageColumn => "image_column",
+            DataSetting::ImageRoot => "image_root",
+            DataSetting::ImageSuffix => "image_suffix",
+            DataSetting::GroupColumn => "group_column",
+            DataSetting::Groups => "groups",
+            DataSetting::DicomWindow => "dicom_window",
+            DataSetting::DicomFrame => "dicom_frame",
             DataSetting::ImageSize => "image_size",
             DataSetting::MaxMemory => "max_memory",
             DataSetting::Seed => "seed",

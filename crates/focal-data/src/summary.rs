@@ -48,6 +48,10 @@ fn summary_json(ds: &Dataset) -> serde_json::Value {
         // JSON has no infinity: a class without samples gives null.
         "imbalance_ratio": ratio.is_finite().then_some(ratio),
         "fingerprint": ds.fingerprint(),
+        "bit_depth": ds.bit_depth(),
+        "groups": ds.groups.as_ref().map(|g| {
+            g.iter().collect::<std::collections::BTreeSet<_>>().len()
+        }),
     })
 }
 
@@ -83,6 +87,13 @@ fn summary_text(ds: &Dataset) -> String {
         "imbalance:   {:.2} (largest class {max} / smallest {min})",
         ds.imbalance_ratio()
     );
+    if let Some(b) = ds.bit_depth() {
+        let _ = writeln!(out, "bit depth:   {b}");
+    }
+    if let Some(g) = &ds.groups {
+        let n = g.iter().collect::<std::collections::BTreeSet<_>>().len();
+        let _ = writeln!(out, "groups:      {n} (splits keep each group whole)");
+    }
     let _ = writeln!(out, "fingerprint: {}", ds.fingerprint());
     let splits = split_counts(ds);
     let name_w = ds

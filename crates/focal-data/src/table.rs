@@ -44,7 +44,7 @@ pub(crate) fn load_csv_features(path: &Path, budget: Option<u64>) -> Result<Data
 }
 
 /// Column names for a message: all of them when few, else the first ones and the count.
-fn column_list(headers: &[String]) -> String {
+pub(crate) fn column_list(headers: &[String]) -> String {
     const SHOWN: usize = 20;
     if headers.len() <= SHOWN {
         headers.join(", ")
@@ -144,7 +144,22 @@ fn read_csv(
             reason: "no data rows after the header".into(),
         });
     }
-    let mut classes: Vec<String> = labels_text.clone();
+    let (classes, y) = classes_of(&labels_text);
+    Dataset::new(
+        DataFormat::Csv,
+        Some(path.to_path_buf()),
+        SampleKind::Tabular { n_features },
+        x,
+        y,
+        classes,
+        None,
+    )
+}
+
+/// The classes of text labels and each label's index: the distinct labels, sorted numerically
+/// when every label is a number (`2 < 10`), else as text.
+pub(crate) fn classes_of(labels: &[String]) -> (Vec<String>, Vec<usize>) {
+    let mut classes: Vec<String> = labels.to_vec();
     classes.sort();
     classes.dedup();
     let numeric: Option<Vec<f64>> = classes.iter().map(|c| c.parse::<f64>().ok()).collect();
@@ -158,22 +173,14 @@ fn read_csv(
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
-    let y = labels_text
+    let y = labels
         .iter()
         .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
         .collect();
-    Dataset::new(
-        DataFormat::Csv,
-        Some(path.to_path_buf()),
-        SampleKind::Tabular { n_features },
-        x,
-        y,
-        classes,
-        None,
-    )
+    (classes, y)
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> DataError {
+pub(crate) fn csv_error(path: &Path, e: csv::Error) -> DataError {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
         csv::ErrorKind::Io(io) => DataError::io(path, io),

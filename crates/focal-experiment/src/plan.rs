@@ -290,7 +290,7 @@ pub fn create(
         }
         return Ok(old);
     }
-    write_json(&dir.join("split.json"), &data.splits)?;
+    focal_train::run::write_split(dir, data)?;
     plan.write(dir)?;
     Ok(plan.clone())
 }

@@ -248,14 +248,58 @@ pub struct TaskRecord {
     /// was recorded standardised with the training split.
     #[serde(default)]
     pub input_normalization: InputNormalization,
+    /// How a manifest, DICOM files or a groups file were read (absent for other sources, and
+    /// in runs written before they could be read).
+    #[serde(default, flatten)]
+    pub reading: Reading,
+    /// The bit depth the images were decoded at (8 or 16); absent for feature rows and in runs
+    /// written before 16-bit images were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bit_depth: Option<u8>,
+}
+
+/// How a source that needs more than its path was read: a manifest's columns and image
+/// folder, DICOM's window and frame, a folder's groups file. Every field is left out of
+/// `config.json` when unset.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reading {
+    /// The manifest's image column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_column: Option<String>,
+    /// The folder the manifest's image paths are relative to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_root: Option<PathBuf>,
+    /// The suffix appended to image names without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_suffix: Option<String>,
+    /// The manifest's group (patient) column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_column: Option<String>,
+    /// The `path,group` file of an image folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<PathBuf>,
+    /// The DICOM window (`None`: the file's own, else min-max).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dicom_window: Option<focal_data::DicomWindow>,
+    /// The frame read from multi-frame DICOM files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dicom_frame: Option<u32>,
 }
 
 impl TaskRecord {
     /// The load options that read the task's source as the run read it.
     pub fn load_options(&self) -> focal_data::LoadOptions {
+        let r = &self.reading;
         focal_data::LoadOptions {
             label_column: self.label_column.clone(),
             image_size: self.image_size,
+            image_column: r.image_column.clone(),
+            image_root: r.image_root.clone(),
+            image_suffix: r.image_suffix.clone(),
+            group_column: r.group_column.clone(),
+            groups_file: r.groups.clone(),
+            dicom_window: r.dicom_window.unwrap_or_default(),
+            dicom_frame: r.dicom_frame,
             ..focal_data::LoadOptions::default()
         }
     }
@@ -330,6 +374,7 @@ impl PreparedData {
         };
         let origin = DataSource::of(&source);
         let image_size = image_size_of(&source);
+        let bit_depth = source.bit_depth();
         let (dataset, source_rows) =
             if spec.positive.is_some() || spec.ratio.is_some() || spec.long_tail.is_some() {
                 match source {
@@ -354,6 +399,8 @@ impl PreparedData {
             label_column: None,
             long_tail: spec.long_tail,
             input_normalization: InputNormalization::TrainingSplit,
+            reading: Reading::default(),
+            bit_depth,
         };
         Ok(Self::from_parts(dataset, splits, task)?.with_source_rows(source_rows))
     }
@@ -448,6 +495,8 @@ impl PreparedData {
             label_column: None,
             long_tail: None,
             input_normalization: InputNormalization::TrainingSplit,
+            reading: Reading::default(),
+            bit_depth: source.bit_depth(),
         };
         Self::from_parts(dataset, Splits { train, val, test }, task)
     }
@@ -559,6 +608,13 @@ impl PreparedData {
         self
     }
 
+    /// Records how the source was read beyond its path (a manifest, DICOM, a groups file), for
+    /// `resume`, `eval --run` and `predict` to read it again the same way.
+    pub fn with_reading(mut self, reading: Reading) -> Self {
+        self.task.reading = reading;
+        self
+    }
+
     /// The minority class of the task ([`TaskKind::minority`]).
     pub fn minority(&self) -> usize {
         self.kind.minority()
@@ -601,6 +657,7 @@ impl PreparedData {
         }?;
         rebuilt
             .with_label_column(task.label_column.clone())
+            .with_reading(task.reading.clone())
             .with_input_normalization(task.input_normalization)
     }
 

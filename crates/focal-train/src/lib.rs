@@ -56,8 +56,8 @@ pub use config::{
     TrainConfig, TrainSpec,
 };
 pub use data::{
-    DataSource, DeviceSet, HostBatch, HostSet, InputNormalization, PreparedData, Statistics,
-    TaskKind, TaskRecord, default_image_size, minority_class,
+    DataSource, DeviceSet, HostBatch, HostSet, InputNormalization, PreparedData, Reading,
+    Statistics, TaskKind, TaskRecord, default_image_size, minority_class,
 };
 pub use device::DeviceChoice;
 pub use error::{SplitName, TrainError};

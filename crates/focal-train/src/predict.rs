@@ -8,7 +8,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use focal_data::{InputLabels, InputOptions, Inputs};
 
 use crate::data::DeviceSet;
-use crate::data::TaskKind;
+use crate::data::{Reading, TaskKind};
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
 use crate::evaluate::{DecisionRule, Predictions};
@@ -108,10 +108,42 @@ impl Predictor {
 
     /// Reads the samples at `path` (see [`focal_data::load_inputs`]) at the run's sample
     /// shape; a CSV's label column defaults to the one the run was trained with.
-    pub fn read(&self, path: &Path, label_column: Option<String>) -> Result<Inputs, TrainError> {
+    pub fn read(
+        &self,
+        path: &Path,
+        label_column: Option<String>,
+        reading: &Reading,
+    ) -> Result<Inputs, TrainError> {
+        // What is not given is read as the run read its own data (a CSV is a manifest with the
+        // run's image column only when it has that column: new data may come as a folder).
+        let run = &self.config.task.reading;
+        let is_manifest_with_runs_column = || {
+            run.image_column.as_ref().is_some_and(|c| {
+                csv::Reader::from_path(path)
+                    .ok()
+                    .and_then(|mut r| r.headers().ok().map(|h| h.iter().any(|x| x == c)))
+                    .unwrap_or(false)
+            })
+        };
+        let image_column = reading.image_column.clone().or_else(|| {
+            is_manifest_with_runs_column()
+                .then(|| run.image_column.clone())
+                .flatten()
+        });
         let opts = InputOptions {
             label_column: label_column.or_else(|| self.config.task.label_column.clone()),
             memory_budget: None,
+            image_root: reading.image_root.clone(),
+            image_suffix: reading
+                .image_suffix
+                .clone()
+                .or_else(|| run.image_suffix.clone()),
+            dicom_window: reading
+                .dicom_window
+                .or(run.dicom_window)
+                .unwrap_or_default(),
+            dicom_frame: reading.dicom_frame.or(run.dicom_frame),
+            image_column,
         };
         Ok(focal_data::load_inputs(
             path,

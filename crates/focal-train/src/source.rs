@@ -8,7 +8,7 @@ use focal_data::split::SplitFractions;
 use focal_data::task::{ClassSelector, TaskSpec};
 use focal_data::{DataSetting as D, Dataset, LoadOptions, msg};
 
-use crate::data::{InputNormalization, PreparedData, default_image_size};
+use crate::data::{InputNormalization, PreparedData, Reading, default_image_size};
 use crate::error::TrainError;
 use crate::model::ModelKind;
 use crate::setting::{Message, Setting};
@@ -49,8 +49,11 @@ pub struct DataSpec {
     /// The most memory the loaded data may take (default: a quarter of physical memory).
     pub max_memory: Option<u64>,
     /// Pool every sample and draw splits of exactly these train/validation/test sizes at the
-    /// ratio (needs a positive class and a ratio); `None`: stratified fractions.
+    /// ratio (needs a positive class and a ratio; not with groups); `None`: stratified
+    /// fractions (by group when the data have groups).
     pub split_sizes: Option<[usize; 3]>,
+    /// How a manifest, DICOM files or a groups file are read.
+    pub reading: Reading,
     /// The seed of task building and splitting.
     pub seed: u64,
 }
@@ -84,6 +87,15 @@ impl DataSpec {
             seed: self.seed,
         };
         spec.check()?;
+        if self.split_sizes.is_some()
+            && (self.reading.group_column.is_some() || self.reading.groups.is_some())
+        {
+            return Err(TrainError::invalid(msg![
+                Setting::Data(D::SplitSizes),
+                " draws samples one by one; with groups the splits keep each group whole: \
+                 leave one of them out"
+            ]));
+        }
         if self.split_sizes.is_some() && (spec.positive.is_none() || spec.ratio.is_none()) {
             return Err(TrainError::invalid(msg![
                 Setting::Data(D::SplitSizes),
@@ -112,36 +124,29 @@ impl DataSpec {
                 why: ModelWhy::Bundled,
             });
         };
-        Ok(match focal_data::probe(path)? {
-            focal_data::Probe::Table => ModelChoice {
-                model: ModelKind::Mlp,
-                why: ModelWhy::FeatureRows,
-            },
-            focal_data::Probe::Images { width, height } => ModelChoice {
-                model: if width.max(height) <= CNN_MAX_SIDE {
-                    ModelKind::Cnn
-                } else {
-                    ModelKind::Resnet18
+        Ok(
+            match focal_data::probe_with(path, &self.load_options(ModelKind::Cnn, false))? {
+                focal_data::Probe::Table => ModelChoice {
+                    model: ModelKind::Mlp,
+                    why: ModelWhy::FeatureRows,
                 },
-                why: ModelWhy::Images { width, height },
+                focal_data::Probe::Images { width, height } => ModelChoice {
+                    model: if width.max(height) <= CNN_MAX_SIDE {
+                        ModelKind::Cnn
+                    } else {
+                        ModelKind::Resnet18
+                    },
+                    why: ModelWhy::Images { width, height },
+                },
             },
-        })
+        )
     }
 
     /// Loads the data as `model` reads images by default, or the bundled data set. With
     /// `pretrained` weights every image is resized to the image size, by default the model's
     /// (224x224 for the ResNets, torchvision's).
     pub fn load(&self, model: ModelKind, pretrained: bool) -> Result<Dataset, TrainError> {
-        let image_size = self
-            .image_size
-            .or(pretrained.then(|| default_image_size(model)));
-        let opts = LoadOptions {
-            label_column: self.label_column.clone(),
-            image_size,
-            default_image_size: Some(default_image_size(model)),
-            memory_budget: self.max_memory,
-            ..LoadOptions::default()
-        };
+        let opts = self.load_options(model, pretrained);
         match &self.data {
             Some(p) => Ok(focal_data::load(p, &opts)?),
             None => {
@@ -168,6 +173,27 @@ impl DataSpec {
         }
     }
 
+    /// The options that load the data as `model` reads images by default.
+    fn load_options(&self, model: ModelKind, pretrained: bool) -> LoadOptions {
+        let r = &self.reading;
+        LoadOptions {
+            label_column: self.label_column.clone(),
+            image_size: self
+                .image_size
+                .or(pretrained.then(|| default_image_size(model))),
+            default_image_size: Some(default_image_size(model)),
+            memory_budget: self.max_memory,
+            image_column: r.image_column.clone(),
+            image_root: r.image_root.clone(),
+            image_suffix: r.image_suffix.clone(),
+            group_column: r.group_column.clone(),
+            groups_file: r.groups.clone(),
+            dicom_window: r.dicom_window.unwrap_or_default(),
+            dicom_frame: r.dicom_frame,
+            ..LoadOptions::default()
+        }
+    }
+
     /// Loads the data and builds the task and split every run of it shares: `model` decides
     /// the image size (see [`load`](Self::load)), `pretrained` weights ImageNet's
     /// normalisation.
@@ -182,7 +208,8 @@ impl DataSpec {
         };
         Ok(data
             .with_input_normalization(InputNormalization::for_pretrained(pretrained))?
-            .with_label_column(self.label_column.clone()))
+            .with_label_column(self.label_column.clone())
+            .with_reading(self.reading.clone()))
     }
 
     /// The data set as `data inspect` describes it: loaded at the image size `model` reads
@@ -224,6 +251,15 @@ impl DataSpec {
         }
     }
 
+    /// The header of the data's first DICOM file, when it holds DICOM images (what `data
+    /// inspect` shows of them: modality, bits, window).
+    pub fn dicom_info(&self, ds: &Dataset) -> Option<focal_data::DicomInfo> {
+        let path = self.data.as_ref()?;
+        let first =
+            focal_data::first_dicom(path, ds.ids.as_deref(), self.reading.image_root.as_deref())?;
+        focal_data::dicom_info(&first).ok()
+    }
+
     fn positive_why(&self) -> PositiveWhy {
         if self.positive.is_some() {
             PositiveWhy::Asked
@@ -254,6 +290,15 @@ impl DataSpec {
             val.iter().sum::<usize>(),
             test.iter().sum::<usize>()
         );
+        let groups = data
+            .dataset
+            .split_groups(&data.splits)
+            .map(|g| {
+                let [t, v, s] = g.counts();
+                format!("; groups: train {t}, validation {v}, test {s} (no group in two splits)")
+            })
+            .unwrap_or_default();
+        let counts = format!("{counts}{groups}");
         match data.positive() {
             Some(_) => {
                 let why = match self.positive_why() {

@@ -216,7 +216,23 @@ impl std::fmt::Display for StopReason {
 
 /// Writes `split.json`.
 pub fn write_split(dir: &Path, data: &PreparedData) -> Result<(), TrainError> {
-    write_json(&dir.join("split.json"), &data.splits)
+    write_json(
+        &dir.join("split.json"),
+        &SplitRecord {
+            splits: data.splits.clone(),
+            groups: data.dataset.split_groups(&data.splits),
+        },
+    )
+}
+
+/// `split.json`: the sample indices of each split and, when the data have groups (patients),
+/// the groups each split holds (no group is in two).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SplitRecord {
+    #[serde(flatten)]
+    splits: focal_data::Splits,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    groups: Option<focal_data::SplitGroups>,
 }
 
 /// Reads a run's `config.json` (the minority class filled in for runs written before it was
@@ -236,7 +252,8 @@ pub fn write_config(run_dir: &Path, config: &RunConfig) -> Result<(), TrainError
 
 /// Reads a run's `split.json`.
 pub fn read_split(run_dir: &Path) -> Result<focal_data::Splits, TrainError> {
-    read_json(&run_dir.join("split.json"))
+    let record: SplitRecord = read_json(&run_dir.join("split.json"))?;
+    Ok(record.splits)
 }
 
 /// Reads a run's `metrics.json`.
