@@ -5,12 +5,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use image::DynamicImage;
-use image::imageops::FilterType;
 
 use crate::dataset::{DataFormat, Dataset, SampleKind, Values};
 use crate::dicom::{self, DicomOptions};
 use crate::error::DataError;
 use crate::memory;
+use crate::pixels::{Pixels, push_values};
 use crate::setting::DataSetting;
 
 /// What the folder loader reads from the caller's options (`load` builds it from
@@ -75,6 +75,31 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(PathBuf, fs::Metadata)>, DataError>
     Ok(v)
 }
 
+/// The first DICOM file of an image folder (class folders, files by name) or of a manifest's
+/// images (`ids`, as a manifest names them, relative to `base`), for describing a data set.
+pub fn first_dicom(path: &Path, ids: Option<&[String]>, base: Option<&Path>) -> Option<PathBuf> {
+    let is_dicom = |p: &Path| {
+        p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm")) || dicom::has_dicm_magic(p)
+    };
+    if path.is_dir() {
+        for class in class_dirs(path).ok()? {
+            if let Some(f) = image_files(&class).ok()?.into_iter().find(|f| is_dicom(f)) {
+                return Some(f);
+            }
+        }
+        return None;
+    }
+    let base = base
+        .map(Path::to_path_buf)
+        .or_else(|| path.parent().map(Path::to_path_buf))?;
+    ids?.iter().find_map(|id| {
+        [id.clone(), format!("{id}.dcm")]
+            .into_iter()
+            .map(|c| base.join(c))
+            .find(|p| p.is_file() && is_dicom(p))
+    })
+}
+
 /// The class folders of `root` (visible sub-folders, sorted by name).
 pub(crate) fn class_dirs(root: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(sorted_entries(root)?
@@ -117,12 +142,7 @@ pub(crate) fn is_image_file(path: &Path) -> bool {
     is_image(path) || (path.is_file() && dicom::has_dicm_magic(path))
 }
 
-/// The most a decoder may allocate for one image: the `image` crate's default (512 MiB), or
-/// the memory budget when that is smaller.
-pub(crate) fn max_alloc(budget: Option<u64>) -> u64 {
-    const IMAGE_DEFAULT: u64 = 512 << 20;
-    memory::resolve(budget).map_or(IMAGE_DEFAULT, |b| b.min(IMAGE_DEFAULT))
-}
+pub(crate) use crate::pixels::max_alloc;
 
 fn reader(
     path: &Path,
@@ -255,60 +275,6 @@ pub(crate) fn check_budget(
     }
 }
 
-/// Decoded pixels of a set, flat, kept at the set's depth.
-#[derive(Debug)]
-pub(crate) enum Pixels {
-    /// 8-bit samples (`b / 255`).
-    U8(Vec<u8>),
-    /// 16-bit samples (`v / 65535`).
-    U16(Vec<u16>),
-}
-
-impl Pixels {
-    /// Room for `n` samples, at 16 bits when `deep`.
-    pub(crate) fn with_capacity(deep: bool, n: usize) -> Self {
-        if deep {
-            Pixels::U16(Vec::with_capacity(n))
-        } else {
-            Pixels::U8(Vec::with_capacity(n))
-        }
-    }
-
-    /// The samples as a data set's values.
-    pub(crate) fn into_values(self) -> Values {
-        match self {
-            Pixels::U8(b) => Values::Pixels(b),
-            Pixels::U16(w) => Values::Pixels16(w),
-        }
-    }
-}
-
-/// Appends `img`, resized (bilinear, the `image` crate's `Triangle` filter) to `size` when it
-/// has another size, as channel-first samples at `out`'s depth: one luma plane, or three RGB
-/// planes. An 8-bit image in a 16-bit set is promoted after resizing, `b` becoming `b * 257`
-/// (the same value); a 16-bit image is only ever pushed into a 16-bit set (the set's depth is
-/// that of its deepest image).
-pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut Pixels) {
-    fn planes<T: Copy>(raw: &[T], plane: usize, x: &mut Vec<T>) {
-        for c in 0..3 {
-            x.extend((0..plane).map(|p| raw[p * 3 + c]));
-        }
-    }
-    let (width, height) = size;
-    let img = if img.width() != width || img.height() != height {
-        img.resize_exact(width, height, FilterType::Triangle)
-    } else {
-        img
-    };
-    let plane = width as usize * height as usize;
-    match (out, grayscale) {
-        (Pixels::U8(x), true) => x.extend_from_slice(img.to_luma8().as_raw()),
-        (Pixels::U8(x), false) => planes(img.to_rgb8().as_raw(), plane, x),
-        (Pixels::U16(x), true) => x.extend_from_slice(img.to_luma16().as_raw()),
-        (Pixels::U16(x), false) => planes(img.to_rgb16().as_raw(), plane, x),
-    }
-}
-
 /// Decodes `files` into one set's values, as image folders and manifests load them: every
 /// header read first (sizes, colour, bit depth; see [`resolve_size`]), the memory the decoded
 /// set will take checked against the budget (an error naming `source`, before any decoding),
@@ -362,7 +328,7 @@ pub(crate) fn decode_set(
 /// bits. No predefined splits.
 ///
 /// With `groups_file`, each image's group is read from it (see
-/// [`folder_groups`](crate::manifest::folder_groups)) before any image is decoded.
+/// [`folder_groups`](crate::groups::folder_groups)) before any image is decoded.
 pub(crate) fn load_folder(
     root: &Path,
     opts: &FolderOptions,
@@ -371,7 +337,7 @@ pub(crate) fn load_folder(
     let (files, class_names) = folder_files(root)?;
     let paths: Vec<PathBuf> = files.iter().map(|(f, _)| f.clone()).collect();
     let groups = groups_file
-        .map(|g| crate::manifest::folder_groups(g, root, &paths))
+        .map(|g| crate::groups::folder_groups(g, root, &paths))
         .transpose()?;
     let (kind, x) = decode_set(root, &paths, opts, &|_, e| e)?;
     let y = files.iter().map(|(_, label)| *label).collect();

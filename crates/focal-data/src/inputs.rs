@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::dataset::{Dataset, SampleKind};
 use crate::dicom::{DicomOptions, DicomWindow};
 use crate::error::DataError;
-use crate::folder::{FolderOptions, Pixels};
+use crate::folder::FolderOptions;
 use crate::load::{LoadOptions, load};
 use crate::manifest::{self, ManifestSpec};
+use crate::pixels::Pixels;
 use crate::{folder, idx, table};
 
 /// Options of [`load_inputs`].
@@ -318,7 +319,7 @@ fn image_values(
         let deep =
             u16::from(img.color().bytes_per_pixel()) > u16::from(img.color().channel_count());
         let mut px = Pixels::with_capacity(deep, expected.len());
-        folder::push_values(img, (width as u32, height as u32), grayscale, &mut px);
+        crate::pixels::push_values(img, (width as u32, height as u32), grayscale, &mut px);
         x.extend(px.into_values().into_f32());
     }
     Ok(x)

@@ -22,11 +22,13 @@ mod dataset;
 mod dicom;
 mod error;
 mod folder;
+mod groups;
 mod idx;
 mod inputs;
 mod load;
 mod manifest;
 mod npz;
+mod pixels;
 mod resize;
 pub mod setting;
 mod summary;
@@ -46,8 +48,9 @@ pub use dataset::{
     DataFormat, Dataset, SampleKind, SplitGroups, Splits, Values, class_counts, grey_to_rgb,
     imbalance_ratio, pixel, pixel16,
 };
-pub use dicom::{DicomImage, DicomInfo, DicomWindow, dicom_info, first_dicom, read_dicom};
+pub use dicom::{DicomImage, DicomInfo, DicomWindow, dicom_info, read_dicom};
 pub use error::DataError;
+pub use folder::first_dicom;
 pub use idx::FASHION_MNIST_CLASSES;
 pub use inputs::{InputLabels, InputOptions, Inputs, load_inputs};
 pub use load::{LoadOptions, Probe, load, load_bundled, probe, probe_with};

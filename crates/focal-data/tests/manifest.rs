@@ -159,7 +159,7 @@ fn names_without_an_extension_are_found_and_paths_are_relative_to_the_root() {
         e.contains("line 2") && e.contains("no image `ISIC_0`") && e.contains("ISIC_0.jpg"),
         "{e}"
     );
-    assert!(e.contains("image root"), "the fix is named: {e}");
+    assert!(e.contains("image_root"), "the fix is named: {e}");
 }
 
 #[test]
@@ -175,7 +175,10 @@ fn bad_cells_name_the_file_line_and_column() {
         (
             "path,y\nbenign/img_0.png,a\n",
             "image",
-            &["no image column `image`", "the columns are: path, y"],
+            &[
+                "no column `image` for the image_column",
+                "the columns are: path, y",
+            ],
         ),
         (
             "image,y\nbenign/img_0.png,a\n,b\n",
@@ -228,7 +231,7 @@ fn bad_cells_name_the_file_line_and_column() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("no label column `label`") && e.contains("image, y"),
+        e.contains("no column `label` for the label_column") && e.contains("image, y"),
         "{e}"
     );
     let e = load(
@@ -240,7 +243,10 @@ fn bad_cells_name_the_file_line_and_column() {
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("no group column `patient`"), "{e}");
+    assert!(
+        e.contains("no column `patient` for the group_column"),
+        "{e}"
+    );
     fs::write(&csv, "image,y,patient\nbenign/img_0.png,a,\n").unwrap();
     let e = load(
         &csv,
@@ -268,7 +274,7 @@ fn settings_that_do_not_apply_are_refused() {
     .unwrap_err()
     .to_string();
     assert!(
-        e.contains("group column") && e.contains("image folder"),
+        e.contains("group_column") && e.contains("image folder"),
         "{e}"
     );
     let e = load(
@@ -281,7 +287,7 @@ fn settings_that_do_not_apply_are_refused() {
     .unwrap_err()
     .to_string();
     assert!(
-        e.contains("image column") && e.contains("CSV manifest"),
+        e.contains("image_column") && e.contains("CSV manifest"),
         "{e}"
     );
     let csv = d.path().join("m.csv");
@@ -295,7 +301,7 @@ fn settings_that_do_not_apply_are_refused() {
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("name it as the group column"), "{e}");
+    assert!(e.contains("name it with group_column"), "{e}");
 }
 
 #[test]

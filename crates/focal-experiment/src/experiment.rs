@@ -11,7 +11,6 @@
 //! estimate, so no win is called; the best value is only marked.
 
 use crate::ExperimentError;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -19,11 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use focal_train::PreparedData;
 use focal_train::Progress;
-use focal_train::Setting;
 use focal_train::run::files::{read_json, write_atomic, write_json};
 use focal_train::run::record::{EpochRecord, FinalMetrics};
 use focal_train::train::RunSummary;
-use focal_train::{Alpha, Gamma, RemedyKind, RemedyParams};
+
 use focal_train::{DecisionRule, RuleMetrics};
 use focal_train::{OptimizerKind, TrainConfig};
 
@@ -34,160 +32,6 @@ pub type TrainFn =
 
 /// Continues an interrupted run in its folder: [`focal_train::train::resume`], or a caller's wrapper.
 pub type ResumeFn = fn(&Path, &PreparedData, &dyn Progress) -> Result<RunSummary, ExperimentError>;
-
-/// One entry of an experiment: a label and the training configuration (its seed is replaced
-/// by each of the experiment's seeds).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    /// Name of the entry in tables and folder names (e.g. `focal` or `gamma=2`).
-    pub label: String,
-    /// The configuration.
-    pub config: TrainConfig,
-}
-
-/// Test metrics of one run at one decision rule, for the minority (positive) class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleSummary {
-    /// Decision threshold on P(positive), when not argmax.
-    pub threshold: Option<f64>,
-    /// Accuracy.
-    pub accuracy: f64,
-    /// Recall of the minority class.
-    pub minority_recall: f64,
-    /// Precision of the minority class.
-    pub minority_precision: f64,
-    /// F1 of the minority class.
-    pub minority_f1: f64,
-    /// Balanced accuracy.
-    pub balanced_accuracy: f64,
-    /// Matthews correlation coefficient.
-    pub mcc: f64,
-    /// Bootstrap 95% interval `[low, high]` of the minority class's F1 on the test split
-    /// (binary runs; absent in runs written before intervals were computed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minority_f1_interval: Option<[f64; 2]>,
-}
-
-/// The numbers of one run (one entry, one seed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeedResult {
-    /// The training seed.
-    pub seed: u64,
-    /// The run folder, relative to the experiment folder.
-    pub run_dir: String,
-    /// Mean wall seconds per training epoch (validation included).
-    pub time_per_epoch_s: f64,
-    /// Test average precision of the minority class (macro one-vs-rest for multi-class).
-    pub pr_auc: Option<f64>,
-    /// Test ROC AUC.
-    pub roc_auc: Option<f64>,
-    /// Validation PR-AUC of the evaluated epoch (what a sweep chooses by).
-    pub val_pr_auc: Option<f64>,
-    /// Validation F1 of the minority class at the evaluated epoch.
-    pub val_minority_f1: Option<f64>,
-    /// Test metrics per decision rule.
-    pub rules: BTreeMap<DecisionRule, RuleSummary>,
-    /// Bootstrap 95% interval `[low, high]` of the test PR-AUC (binary runs; absent in runs
-    /// written before intervals were computed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pr_auc_interval: Option<[f64; 2]>,
-}
-
-/// One entry of an experiment with its runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    /// Label (remedy name, or sweep setting).
-    pub label: String,
-    /// The remedy with its resolved parameters.
-    pub remedy: String,
-    /// One result per seed (per group of K seeds for an ensemble; its `run_dir` then joins
-    /// the group's run folders with `+`).
-    pub seeds: Vec<SeedResult>,
-    /// For an ensemble row (`focal compare --ensemble K`): K, the models averaged per result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ensemble_of: Option<usize>,
-}
-
-/// One stage of a sweep: the chosen metric over one parameter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepStage {
-    /// `gamma`, `alpha` or `gamma x alpha`.
-    pub parameter: String,
-    /// Labels of the settings tried, in order.
-    pub settings: Vec<String>,
-    /// `(x, mean validation metric)`; x is the parameter value when numeric, else its position.
-    pub points: Vec<(f64, f64)>,
-    /// The setting chosen (best mean validation metric).
-    pub chosen: String,
-}
-
-/// What a sweep tried and chose.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepInfo {
-    /// The validation metric that chooses (`val_pr_auc` or `val_minority_f1`).
-    pub metric: SweepMetric,
-    /// The stages, in order (gamma, then alpha; or one grid stage).
-    pub stages: Vec<SweepStage>,
-}
-
-/// The task an experiment ran on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskSummary {
-    /// Where the data came from.
-    pub source: String,
-    /// Class names of the task.
-    pub class_names: Vec<String>,
-    /// The minority (positive) class.
-    pub minority: usize,
-    /// Class counts of the train, validation and test splits.
-    pub counts: [Vec<usize>; 3],
-    /// Model, epochs, batch size, learning rate, optimizer.
-    pub budget: String,
-}
-
-/// `comparison.json`: everything behind the tables.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
-    /// Title of the report.
-    pub title: String,
-    /// The task and budget.
-    pub task: TaskSummary,
-    /// The training seeds.
-    pub seeds: Vec<u64>,
-    /// The entries, in the order they were asked for.
-    pub entries: Vec<Entry>,
-    /// Sweep stages, for a sweep.
-    pub sweep: Option<SweepInfo>,
-}
-
-/// Mean and sample standard deviation (n - 1 in the denominator) of some values.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stat {
-    /// Arithmetic mean.
-    pub mean: f64,
-    /// Sample standard deviation; 0 for a single value.
-    pub std: f64,
-    /// Number of values.
-    pub n: usize,
-}
-
-impl Stat {
-    /// Mean and spread of `values`; `None` when empty or when a value is undefined.
-    pub fn of(values: &[Option<f64>]) -> Option<Stat> {
-        let values: Vec<f64> = values.iter().copied().collect::<Option<Vec<f64>>>()?;
-        if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
-            return None;
-        }
-        let n = values.len();
-        let mean = values.iter().sum::<f64>() / n as f64;
-        let std = if n > 1 {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        Some(Stat { mean, std, n })
-    }
-}
 
 /// Whether larger or smaller values are better in a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -770,200 +614,21 @@ pub fn task_summary(data: &PreparedData, config: &TrainConfig) -> TaskSummary {
     }
 }
 
-/// The validation metric a sweep chooses by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SweepMetric {
-    /// Validation average precision of the minority class.
-    ValPrAuc,
-    /// Validation F1 of the minority class (argmax).
-    ValMinorityF1,
-}
-
-impl SweepMetric {
-    /// The name used in tables and `comparison.json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SweepMetric::ValPrAuc => "val_pr_auc",
-            SweepMetric::ValMinorityF1 => "val_minority_f1",
-        }
-    }
-
-    /// The metric of `s`.
-    fn of(self, s: &SeedResult) -> Option<f64> {
-        match self {
-            SweepMetric::ValPrAuc => s.val_pr_auc,
-            SweepMetric::ValMinorityF1 => s.val_minority_f1,
-        }
-    }
-}
-
-impl std::fmt::Display for SweepMetric {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// What to sweep (recorded in `plan.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepSpec {
-    /// The gammas to try.
-    pub gammas: Vec<Gamma>,
-    /// The alphas to try (at the best gamma, or crossed with every gamma for a grid). Empty: alpha
-    /// stays `base_alpha`.
-    pub alphas: Vec<Alpha>,
-    /// The alpha used while sweeping gamma (`None`: no class weights).
-    pub base_alpha: Option<Alpha>,
-    /// A full grid instead of gamma first, then alpha.
-    pub grid: bool,
-    /// The validation metric that chooses.
-    pub metric: SweepMetric,
-}
-
-impl SweepSpec {
-    /// Whether the sweep has a second stage (alpha at the best gamma), which can only be
-    /// planned once the first stage's runs are finished.
-    pub fn two_stage(&self) -> bool {
-        !self.grid && !self.alphas.is_empty()
-    }
-
-    /// The entries of the first stage: every gamma at `base_alpha`, or the whole grid. Every
-    /// gamma is checked (by the remedy's own rule) before the first run starts.
-    pub fn first_stage(&self, base: &TrainConfig) -> Result<Vec<Plan>, ExperimentError> {
-        if self.gammas.is_empty() {
-            return Err(ExperimentError::NothingToSweep {
-                setting: Setting::Gamma,
-            });
-        }
-        let plans = self
-            .gammas
-            .iter()
-            .map(|&g| focal_plan(base, g, self.base_alpha.clone()))
-            .collect::<Result<Vec<_>, _>>()?;
-        if !self.grid {
-            return Ok(plans);
-        }
-        let alphas: Vec<Option<Alpha>> = if self.alphas.is_empty() {
-            vec![self.base_alpha.clone()]
-        } else {
-            self.alphas.iter().cloned().map(Some).collect()
-        };
-        let mut grid = Vec::new();
-        for &g in &self.gammas {
-            for a in &alphas {
-                grid.push(focal_plan(base, g, a.clone())?);
-            }
-        }
-        Ok(grid)
-    }
-
-    /// The entries of the second stage: every alpha at gamma number `best_gamma`.
-    pub fn second_stage(
-        &self,
-        base: &TrainConfig,
-        best_gamma: usize,
-    ) -> Result<Vec<Plan>, ExperimentError> {
-        let gamma = self.gammas[best_gamma];
-        self.alphas
-            .iter()
-            .map(|a| focal_plan(base, gamma, Some(a.clone())))
-            .collect()
-    }
-
-    /// The first stage judged on its entries: the stage's table line and the chosen entry.
-    pub fn judge_first(&self, entries: &[Entry]) -> Result<(SweepStage, usize), ExperimentError> {
-        if self.grid {
-            let xs = (0..entries.len()).map(|i| i as f64).collect();
-            stage("gamma x alpha", entries, xs, self.metric)
-        } else {
-            let xs = self.gammas.iter().map(|&g| f64::from(g.get())).collect();
-            stage("gamma", entries, xs, self.metric)
-        }
-    }
-
-    /// The second stage judged on its entries.
-    pub fn judge_second(&self, entries: &[Entry]) -> Result<SweepStage, ExperimentError> {
-        Ok(stage("alpha", entries, alpha_xs(&self.alphas), self.metric)?.0)
-    }
-}
-
-fn focal_plan(
-    base: &TrainConfig,
-    gamma: Gamma,
-    alpha: Option<Alpha>,
-) -> Result<Plan, ExperimentError> {
-    let label = match &alpha {
-        Some(a) => format!("gamma={gamma} alpha={a}"),
-        None => format!("gamma={gamma}"),
-    };
-    let remedy = RemedyParams {
-        gamma: Some(gamma),
-        alpha,
-        ..RemedyParams::default()
-    }
-    .check(RemedyKind::Focal)?;
-    let config = base.with_remedy(remedy)?;
-    Ok(Plan { label, config })
-}
-
-fn stage(
-    parameter: &str,
-    entries: &[Entry],
-    xs: Vec<f64>,
-    metric: SweepMetric,
-) -> Result<(SweepStage, usize), ExperimentError> {
-    let means: Vec<Option<f64>> = entries
-        .iter()
-        .map(|e| {
-            Stat::of(&e.seeds.iter().map(|s| metric.of(s)).collect::<Vec<_>>()).map(|s| s.mean)
-        })
-        .collect();
-    let best = means
-        .iter()
-        .enumerate()
-        .filter_map(|(i, m)| m.map(|m| (i, m)))
-        // On a tie the first setting (the smaller gamma, as listed) is kept.
-        .fold(None, |best: Option<(usize, f64)>, (i, m)| match best {
-            Some((_, b)) if b >= m => best,
-            _ => Some((i, m)),
-        })
-        .map(|(i, _)| i)
-        .ok_or_else(|| ExperimentError::SweepUndefined {
-            parameter: parameter.to_string(),
-            metric: metric.name(),
-        })?;
-    Ok((
-        SweepStage {
-            parameter: parameter.to_string(),
-            settings: entries.iter().map(|e| e.label.clone()).collect(),
-            points: xs
-                .into_iter()
-                .zip(&means)
-                .filter_map(|(x, m)| m.map(|m| (x, m)))
-                .collect(),
-            chosen: entries[best].label.clone(),
-        },
-        best,
-    ))
-}
-
-fn alpha_xs(alphas: &[Alpha]) -> Vec<f64> {
-    let numeric: Option<Vec<f64>> = alphas
-        .iter()
-        .map(|a| match a {
-            Alpha::Scalar(v) => Some(f64::from(v.get())),
-            _ => None,
-        })
-        .collect();
-    numeric.unwrap_or_else(|| (0..alphas.len()).map(|i| i as f64).collect())
-}
-
 /// Reads `comparison.json` from an experiment folder.
 pub fn read_comparison(dir: &Path) -> Result<Comparison, ExperimentError> {
     Ok(read_json(
         &dir.join(focal_train::run::folder::COMPARISON_FILE),
     )?)
 }
+
+mod records;
+mod sweep;
+
+pub use records::{
+    Comparison, Entry, Plan, RuleSummary, SeedResult, Stat, SweepInfo, SweepMetric, SweepStage,
+    TaskSummary,
+};
+pub use sweep::SweepSpec;
 
 #[cfg(test)]
 mod tests {
