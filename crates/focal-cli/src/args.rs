@@ -159,13 +159,24 @@ impl ReadingArgs {
     }
 }
 
-/// The data and the task built from it.
+/// Where the data are and how they are read.
 #[derive(Debug, Args)]
-pub struct DataArgs {
-    /// Data set: a folder of IDX files, a .npz, a CSV, or a folder of class folders of images.
-    /// Default: the bundled Fashion-MNIST test split as a binary task, Shirt vs the rest at 98:2.
-    #[arg(long, value_name = "PATH")]
-    pub data: Option<PathBuf>,
+pub struct SourceArgs {
+    /// CSV only: the label column (default: `label` if present, else the last column).
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    #[arg(long, value_name = "WxH", value_parser = parse_size, help = IMAGE_SIZE_HELP)]
+    pub image_size: Option<(u32, u32)>,
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory, help = MAX_MEMORY_HELP)]
+    pub max_memory: Option<u64>,
+    /// How a manifest, DICOM files or a groups file are read.
+    #[command(flatten)]
+    pub reading: ReadingArgs,
+}
+
+/// The task built from the data.
+#[derive(Debug, Args)]
+pub struct TaskArgs {
     /// The rare (positive) class, by name or index: the task becomes binary, label 1 = this
     /// class. Default: Shirt with the bundled data; for two-class data, the class with the
     /// fewest training samples (whatever its label in the file); none (a multi-class task)
@@ -185,13 +196,11 @@ pub struct DataArgs {
     /// kept (instead of --positive and --ratio).
     #[arg(long, value_name = "IF", conflicts_with_all = ["positive", "ratio"])]
     pub long_tail: Option<f64>,
-    /// CSV only: the label column (default: `label` if present, else the last column).
-    #[arg(long, value_name = "NAME")]
-    pub label_column: Option<String>,
-    #[arg(long, value_name = "WxH", value_parser = parse_size, help = IMAGE_SIZE_HELP)]
-    pub image_size: Option<(u32, u32)>,
-    #[arg(long, value_name = "SIZE", value_parser = parse_memory, help = MAX_MEMORY_HELP)]
-    pub max_memory: Option<u64>,
+}
+
+/// Splits of exact sizes instead of stratified fractions.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
     /// Pool every sample of the data (its own splits ignored) and draw a training split of
     /// exactly this many samples at --ratio (with --val-size and --test-size; needs --positive
     /// and --ratio). The tutorial's protocol: 19600 / 10000 / 10000 at 98:2.
@@ -203,17 +212,40 @@ pub struct DataArgs {
     /// Test samples, with --train-size.
     #[arg(long, value_name = "N", requires = "train_size")]
     pub test_size: Option<usize>,
-    /// How a manifest, DICOM files or a groups file are read.
-    #[command(flatten)]
-    pub reading: ReadingArgs,
 }
 
 /// The flags of `train`, `compare` and `sweep`.
 #[derive(Debug, Args)]
 pub struct TrainingArgs {
-    /// The data and the task.
+    /// Data set: a folder of IDX files, a .npz, a CSV, or a folder of class folders of images.
+    /// Default: the bundled Fashion-MNIST test split as a binary task, Shirt vs the rest at 98:2.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// Where the data are and how they are read.
     #[command(flatten)]
-    pub data: DataArgs,
+    pub source: SourceArgs,
+    /// The task.
+    #[command(flatten)]
+    pub task: TaskArgs,
+    /// Splits of exact sizes.
+    #[command(flatten)]
+    pub sizes: SplitArgs,
+    /// Everything a run's configuration records.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Worker threads of the CPU backend (default: one per core).
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub threads: Option<usize>,
+    /// No progress on stderr (train: and no report on the terminal; compare and sweep still
+    /// print the table). The run folders are written as always.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The settings of a run (its `config.json`): model, remedy parameters, budget, optimizer,
+/// schedule, augmentation, device, seed.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
     /// The model. Default: chosen from the data (said on the first line of output): mlp for
     /// feature rows (CSV), cnn for images up to 64x64 (the bundled set, MNIST, MedMNIST at 28 or
     /// 64), resnet18 for larger images.
@@ -330,9 +362,6 @@ pub struct TrainingArgs {
     /// in: build with `--features vulkan`).
     #[arg(long, default_value_t = TrainSpec::default().device, value_parser = named::<DeviceChoice>())]
     pub device: DeviceChoice,
-    /// Worker threads of the CPU backend (default: one per core).
-    #[arg(long, value_name = "N", value_parser = parse_count)]
-    pub threads: Option<usize>,
     /// Where the training samples stay while the model trains: `off` keeps them on the device;
     /// `on` streams them from the host, a thread of their own building the next batches while
     /// the current one trains (for data sets larger than the device's memory); `auto` streams
@@ -355,38 +384,34 @@ pub struct TrainingArgs {
     /// every entry and seed share.
     #[arg(long, default_value_t = TrainSpec::default().seed)]
     pub seed: u64,
-    /// No progress on stderr (train: and no report on the terminal; compare and sweep still
-    /// print the table). The run folders are written as always.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 impl TrainingArgs {
     /// The data and task.
     pub fn data_spec(&self) -> DataSpec {
-        let d = &self.data;
+        let (t, d, z) = (&self.task, &self.source, &self.sizes);
         DataSpec {
-            data: d.data.clone(),
-            positive: d.positive.clone(),
-            ratio: d.ratio,
-            long_tail: d.long_tail,
-            allow_majority_positive: d.allow_majority_positive,
+            data: self.data.clone(),
+            positive: t.positive.clone(),
+            ratio: t.ratio,
+            long_tail: t.long_tail,
+            allow_majority_positive: t.allow_majority_positive,
             label_column: d.label_column.clone(),
             image_size: d.image_size,
             max_memory: d.max_memory,
-            split_sizes: match (d.train_size, d.val_size, d.test_size) {
+            split_sizes: match (z.train_size, z.val_size, z.test_size) {
                 (Some(t), Some(v), Some(s)) => Some([t, v, s]),
                 _ => None,
             },
             reading: d.reading.reading(),
-            seed: self.seed,
+            seed: self.settings.seed,
         }
     }
 
     /// The remedy parameters given; `one_gamma`: `--gamma` is one number (train, compare), not
     /// the sweep's list.
     pub fn remedy_params(&self, one_gamma: bool) -> anyhow::Result<RemedyParams> {
-        let gamma = match (&self.gamma, one_gamma) {
+        let gamma = match (&self.settings.gamma, one_gamma) {
             (Some(g), true) => Some(Gamma::new(g.trim().parse::<f32>().map_err(|_| {
                 anyhow::anyhow!(
                     "--gamma {g}: give one number (a list of gammas is for `focal sweep`)"
@@ -396,10 +421,15 @@ impl TrainingArgs {
         };
         Ok(RemedyParams {
             gamma,
-            alpha: self.alpha.as_deref().map(str::parse::<Alpha>).transpose()?,
-            beta: self.beta.map(Beta::new).transpose()?,
-            tau: self.tau.map(Tau::new).transpose()?,
-            epsilon: self.epsilon.map(PolyEpsilon::new).transpose()?,
+            alpha: self
+                .settings
+                .alpha
+                .as_deref()
+                .map(str::parse::<Alpha>)
+                .transpose()?,
+            beta: self.settings.beta.map(Beta::new).transpose()?,
+            tau: self.settings.tau.map(Tau::new).transpose()?,
+            epsilon: self.settings.epsilon.map(PolyEpsilon::new).transpose()?,
         })
     }
 
@@ -409,34 +439,34 @@ impl TrainingArgs {
         TrainSpec {
             model,
             remedy,
-            epochs: self.epochs.unwrap_or(default_epochs),
-            batch_size: self.batch_size,
-            lr: self.lr,
-            optimizer: self.optimizer,
-            weight_decay: self.weight_decay,
-            schedule: self.schedule,
-            warmup_epochs: self.warmup_epochs,
-            clip_grad: self.clip_grad,
-            early_stop: self.early_stop,
-            target_recall: self.target_recall,
-            prior_bias: self.prior_bias,
-            pretrained: self.pretrained.clone(),
-            device: self.device,
-            stream: self.stream,
-            checkpoint_every: self.checkpoint_every,
-            seed: self.seed,
-            calibrate: self.calibrate,
+            epochs: self.settings.epochs.unwrap_or(default_epochs),
+            batch_size: self.settings.batch_size,
+            lr: self.settings.lr,
+            optimizer: self.settings.optimizer,
+            weight_decay: self.settings.weight_decay,
+            schedule: self.settings.schedule,
+            warmup_epochs: self.settings.warmup_epochs,
+            clip_grad: self.settings.clip_grad,
+            early_stop: self.settings.early_stop,
+            target_recall: self.settings.target_recall,
+            prior_bias: self.settings.prior_bias,
+            pretrained: self.settings.pretrained.clone(),
+            device: self.settings.device,
+            stream: self.settings.stream,
+            checkpoint_every: self.settings.checkpoint_every,
+            seed: self.settings.seed,
+            calibrate: self.settings.calibrate,
             augment: AugmentSpec {
-                scope: self.augment.map(|a| match a {
+                scope: self.settings.augment.map(|a| match a {
                     AugmentArg::None => AugmentChoice::Off,
                     AugmentArg::Minority => AugmentChoice::On(AugmentScope::Minority),
                     AugmentArg::All => AugmentChoice::On(AugmentScope::All),
                 }),
-                flip: self.augment_flip,
-                shift: self.augment_shift,
-                rotate: self.augment_rotate,
+                flip: self.settings.augment_flip,
+                shift: self.settings.augment_shift,
+                rotate: self.settings.augment_rotate,
             },
-            log_dir: self.log_dir.clone(),
+            log_dir: self.settings.log_dir.clone(),
         }
     }
 }

@@ -121,7 +121,7 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 fn data_and_model(t: &TrainingArgs) -> anyhow::Result<(DataSpec, anyhow::Result<ModelChoice>)> {
     let spec = t.data_spec();
     spec.task()?;
-    let model = spec.model(t.model).map_err(anyhow::Error::from);
+    let model = spec.model(t.settings.model).map_err(anyhow::Error::from);
     Ok((spec, model))
 }
 
@@ -134,7 +134,7 @@ fn prepare(
 ) -> anyhow::Result<PreparedData> {
     let t = &c.training;
     // The loader names a broken file more precisely than the header probe did.
-    let prepared = spec.prepare(config_model, t.pretrained.is_some());
+    let prepared = spec.prepare(config_model, t.settings.pretrained.is_some());
     let model = model?;
     let data = prepared.context("building the task")?;
     if !t.quiet {
@@ -156,7 +156,7 @@ fn execute(c: &ExperimentArgs, dir: &Path, plan: &ExperimentPlan) -> anyhow::Res
     let (quiet, threads, data) = (
         c.training.quiet,
         c.training.threads,
-        c.training.data.data.as_deref(),
+        c.training.data.as_deref(),
     );
     let more = |then: &str| {
         if plan.next_stage_unplanned() {
@@ -234,7 +234,7 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     let c = &args.common;
     let t = &c.training;
     set_threads(t.threads)?;
-    let gammas = split_list(t.gamma.as_deref().unwrap_or(""))
+    let gammas = split_list(t.settings.gamma.as_deref().unwrap_or(""))
         .map(|g| {
             let v = g
                 .parse::<f32>()
@@ -271,9 +271,6 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     execute(c, &dir, &plan)
 }
 
-/// Exit code of `focal report` when it planned a sweep's second stage (runs to train next).
-pub const EXIT_NEXT_STAGE: u8 = 3;
-
 /// Runs `focal report`: rebuilds a run's or an experiment's report; a planned experiment is
 /// gathered from its run folders, and fails listing the runs still missing.
 pub fn run_report(args: ReportArgs) -> anyhow::Result<()> {
@@ -288,11 +285,11 @@ pub fn run_report(args: ReportArgs) -> anyhow::Result<()> {
                 planned.start,
                 planned.end - 1
             );
-            print!("{}", plan::missing_lines(&missing));
-            if plan::retarget_slurm(dir, &planned)? {
+            print!("{}", focal_experiment::plan::missing_lines(&missing));
+            if focal_experiment::slurm::retarget(dir, &planned)? {
                 println!(
                     "submit.sbatch now covers them: {}",
-                    plan::sbatch_command(dir)
+                    focal_experiment::slurm::sbatch_command(dir)
                 );
             } else {
                 println!(
@@ -300,13 +297,13 @@ pub fn run_report(args: ReportArgs) -> anyhow::Result<()> {
                 );
             }
             return Err(crate::Exit {
-                code: EXIT_NEXT_STAGE,
+                code: plan::EXIT_NEXT_STAGE,
                 message: format!("{shown}: the sweep's second stage is planned, not trained yet"),
             }
             .into());
         }
         Rebuilt::Incomplete { missing, .. } => {
-            eprint!("{}", plan::missing_lines(&missing));
+            eprint!("{}", focal_experiment::plan::missing_lines(&missing));
             bail!(
                 "{}: {} runs are not complete (listed above); nothing written",
                 dir.display(),

@@ -116,36 +116,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn library_errors_name_the_flag() {
-        let e = anyhow::Error::from(TrainError::out_of_range(Setting::Lr, -1, "must be > 0"))
-            .context("checking the flags");
-        assert_eq!(render(&e), "checking the flags: --lr -1: must be > 0");
-        let e = anyhow::Error::from(TrainError::NotApplicable {
+    fn library_errors_name_the_flag_where_the_library_names_the_key() {
+        let e = TrainError::NotApplicable {
             setting: Setting::Gamma,
             remedy: "weighted-ce",
             reads: &[Setting::Alpha],
-        });
+        };
+        assert_eq!(
+            e.to_string(),
+            "gamma does not apply to remedy weighted-ce; it reads: alpha"
+        );
+        let e = anyhow::Error::from(e).context("checking the flags");
         assert_eq!(
             render(&e),
-            "--gamma does not apply to remedy weighted-ce; it reads: --alpha"
-        );
-        let e = anyhow::Error::from(TrainError::AlphaLength {
-            given: 3,
-            n_classes: 2,
-        });
-        assert!(
-            render(&e).starts_with("--alpha: 3 weights"),
-            "{}",
-            render(&e)
-        );
-        // The library's own words name the keys.
-        assert!(
-            TrainError::AlphaLength {
-                given: 3,
-                n_classes: 2
-            }
-            .to_string()
-            .starts_with("alpha: 3 weights")
+            "checking the flags: --gamma does not apply to remedy weighted-ce; it reads: --alpha"
         );
     }
 }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod allocator;
 mod args;
 mod compare;
 mod data;
@@ -81,7 +80,8 @@ impl std::fmt::Display for Exit {
 impl std::error::Error for Exit {}
 
 fn main() -> ExitCode {
-    allocator::keep_step_buffers();
+    // glibc: keep a training step's buffers instead of returning them every step.
+    focal_kernels::allocator::keep_step_buffers();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(cmd) => data::run(cmd),

@@ -74,25 +74,6 @@ impl CliProgress {
     }
 }
 
-/// The line printed after each epoch: losses, validation PR-AUC, and the precision, recall and
-/// F1 (at argmax) of the positive class (`minority`: the positive class of a binary task, the
-/// rarest class otherwise), named.
-fn epoch_line(r: &EpochRecord, epochs: usize, minority: usize, name: &str) -> String {
-    let prf = r.val_per_class.get(minority).map_or_else(
-        || "n/a".to_string(),
-        |[p, rc, f1]| format!("P {p:.3} R {rc:.3} F1 {f1:.3}"),
-    );
-    format!(
-        "epoch {}/{}  train loss {:.4}  val loss {:.4}  val PR-AUC {}  val {name}: {prf}  {:.1}s",
-        r.epoch,
-        epochs,
-        r.train_loss,
-        r.val_loss,
-        r.val_pr_auc.map_or("n/a".into(), |v| format!("{v:.4}")),
-        r.time_s
-    )
-}
-
 impl Progress for CliProgress {
     fn epoch_start(&self, epoch: usize, _epochs: usize, steps: usize) {
         if let Mode::Bars {
@@ -116,13 +97,10 @@ impl Progress for CliProgress {
     fn epoch_end(&self, record: &EpochRecord, n: usize) {
         match &self.mode {
             Mode::Quiet => {}
-            Mode::Lines => eprintln!(
-                "{}",
-                epoch_line(record, n, self.minority, &self.minority_name)
-            ),
+            Mode::Lines => eprintln!("{}", record.line(n, self.minority, &self.minority_name)),
             Mode::Bars { epochs, .. } => {
                 epochs.set_position(record.epoch as u64);
-                epochs.println(epoch_line(record, n, self.minority, &self.minority_name));
+                epochs.println(record.line(n, self.minority, &self.minority_name));
             }
         }
     }

@@ -33,53 +33,15 @@ pub struct TrainArgs {
     pub resume: Option<PathBuf>,
 }
 
-/// The flags `--resume` refuses: the run's config.json sets what they would.
-const RESUME_CONFLICTS: [&str; 48] = [
-    "positive",
-    "ratio",
-    "long_tail",
-    "allow_majority_positive",
-    "label_column",
-    "image_size",
-    "max_memory",
-    "train_size",
-    "val_size",
-    "test_size",
-    "image_column",
-    "image_root",
-    "image_suffix",
-    "group_column",
-    "groups",
-    "dicom_window",
-    "dicom_frame",
-    "model",
-    "gamma",
-    "alpha",
-    "beta",
-    "tau",
-    "epsilon",
-    "pretrained",
-    "prior_bias",
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "weight_decay",
-    "schedule",
-    "warmup_epochs",
-    "clip_grad",
-    "early_stop",
-    "target_recall",
-    "device",
-    "stream",
-    "checkpoint_every",
-    "seed",
-    "calibrate",
-    "augment",
-    "augment_flip",
-    "augment_shift",
-    "augment_rotate",
-    "log_dir",
+/// The flags `--resume` refuses: the run's config.json sets what they would (every flag of
+/// these groups, and these flags).
+const RESUME_CONFLICTS: [&str; 8] = [
+    // Each a flag group: every flag of the struct of that name.
+    "SourceArgs",
+    "ReadingArgs",
+    "TaskArgs",
+    "SplitArgs",
+    "SettingsArgs",
     "remedy",
     "out",
     "name",
@@ -105,7 +67,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     set_threads(t.threads)?;
     let summary = if let Some(dir) = &args.resume {
         focal_train::run::check_run(dir, Setting::Resume)?;
-        let data = focal_train::run::run_data(dir, t.data.data.as_deref())
+        let data = focal_train::run::run_data(dir, t.data.as_deref())
             .with_context(|| format!("rebuilding the task of {}", dir.display()))?;
         let rc = focal_train::read_config(dir)?;
         let progress = CliProgress::new(t.quiet, rc.train.epochs(), &data);
@@ -118,7 +80,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let data_spec = t.data_spec();
         data_spec.task()?;
         let remedy = t.remedy_params(true)?.check(args.remedy)?;
-        let model = data_spec.model(t.model);
+        let model = data_spec.model(t.settings.model);
         let spec = t.train_spec(
             model
                 .as_ref()
@@ -130,7 +92,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         // The loader names a broken file more precisely than the header probe did.
         let prepared = data_spec.prepare(config.model(), config.pretrained().is_some());
         let model = model?;
-        let data = prepared.with_context(|| match &t.data.data {
+        let data = prepared.with_context(|| match &t.data {
             Some(p) => format!("building the task from --data {}", p.display()),
             None => "building the task".to_string(),
         })?;
@@ -144,12 +106,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 config.seed()
             )
         });
-        if args.out.exists() && !args.out.is_dir() {
-            anyhow::bail!(
-                "--out {}: a file is there; give a folder (run folders are made inside it)",
-                args.out.display()
-            );
-        }
         let out_existed = args.out.exists();
         let dir = focal_train::run::fresh_run_dir(&args.out, &name)?;
         // --log-dir DIR: this run logs to DIR/<its folder's name>.

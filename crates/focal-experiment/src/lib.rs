@@ -22,6 +22,7 @@ pub mod experiment;
 pub mod pipeline;
 pub mod plan;
 pub mod report;
+pub mod slurm;
 pub mod spec;
 pub mod workers;
 

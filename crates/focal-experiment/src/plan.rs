@@ -323,6 +323,14 @@ impl std::fmt::Display for RunState {
     }
 }
 
+/// The runs left, one line each: `  run 3 (focal-seed0): interrupted after epoch 2`.
+pub fn missing_lines(missing: &[(PlannedRun, RunState)]) -> String {
+    missing
+        .iter()
+        .map(|(r, st)| format!("  run {} ({}): {st}\n", r.index, r.run_dir))
+        .collect()
+}
+
 /// Takes the run's lock (see [`focal_train::run::lock`]); `None` when another process holds it.
 fn try_lock(run_dir: &Path) -> Result<Option<RunLock>, ExperimentError> {
     Ok(match lock::try_acquire(run_dir)? {

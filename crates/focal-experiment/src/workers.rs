@@ -1,7 +1,10 @@
 //! How many worker processes train a planned experiment on one machine, and how its cores are
 //! shared among them: the policy of `--jobs`, whatever starts the processes.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::process::Child;
+use std::time::Duration;
 
 use focal_data::msg;
 use focal_train::{ModelKind, Setting, TrainError};
@@ -76,6 +79,90 @@ pub fn share(free: usize, costs: &[f64]) -> usize {
         free / costs.len()
     };
     t.clamp(1, room)
+}
+
+/// Trains every run left of the plan in `dir` with `jobs` worker processes, started by
+/// `spawn(run, threads)` (each trains that run with that many threads and exits), the longest
+/// runs first, the cores shared among the workers by the size of their runs unless `threads`
+/// fixes them; then gathers (a sweep's second stage, planned by gathering, is trained the same
+/// way). A worker that fails or is killed leaves its run as it is (resumable); the others go
+/// on, and the gathered result lists it as missing. `say` tells what happens.
+pub fn run_pool(
+    dir: &Path,
+    jobs: Jobs,
+    threads: Option<usize>,
+    spawn: &mut dyn FnMut(&crate::plan::PlannedRun, usize) -> std::io::Result<Child>,
+    say: &dyn Fn(&str),
+) -> Result<crate::plan::Gathered, ExperimentError> {
+    let cores = cores();
+    loop {
+        let plan = ExperimentPlan::read(dir)?;
+        let n = workers(jobs, threads, &plan, cores);
+        let mut queue: VecDeque<(usize, f64)> = queue(dir, &plan)?.into();
+        if !queue.is_empty() {
+            let how = match threads {
+                Some(t) => format!("{t} thread{} each", if t == 1 { "" } else { "s" }),
+                None => format!("sharing {cores} cores by the size of their runs"),
+            };
+            say(&format!(
+                "{} runs to train in {}: {n} worker processes, {how}, the longest runs first; \
+                 Ctrl-C stops them all, and the same command run again continues where they \
+                 stopped",
+                queue.len(),
+                dir.display()
+            ));
+        }
+        // (run index, its threads, the process) per busy worker.
+        let mut slots: Vec<Option<(usize, usize, Child)>> = (0..n).map(|_| None).collect();
+        loop {
+            for slot in &mut slots {
+                if let Some((index, _, child)) = slot
+                    && let Some(status) = child.try_wait().map_err(|e| TrainError::io(dir, e))?
+                {
+                    if !status.success() {
+                        say(&format!(
+                            "run {index} ({}) did not finish: its worker exited with {status}",
+                            plan.runs[*index].run_dir
+                        ));
+                    }
+                    *slot = None;
+                }
+            }
+            let busy: usize = slots.iter().flatten().map(|w| w.1).sum();
+            let mut free = cores.saturating_sub(busy);
+            let mut open = slots.iter().filter(|s| s.is_none()).count();
+            for slot in slots.iter_mut().filter(|s| s.is_none()) {
+                let Some((index, cost)) = queue.pop_front() else {
+                    break;
+                };
+                let t = threads.unwrap_or_else(|| {
+                    let starting = open.min(queue.len() + 1);
+                    let costs: Vec<f64> = std::iter::once(cost)
+                        .chain(queue.iter().take(starting - 1).map(|r| r.1))
+                        .collect();
+                    share(free, &costs)
+                });
+                free = free.saturating_sub(t);
+                open -= 1;
+                let child = spawn(&plan.runs[index], t).map_err(|e| TrainError::io(dir, e))?;
+                *slot = Some((index, t, child));
+            }
+            if queue.is_empty() && slots.iter().all(Option::is_none) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        match crate::pipeline::gather(dir)? {
+            crate::plan::Gathered::Incomplete { planned, .. } if !planned.is_empty() => {
+                say(&format!(
+                    "first stage complete: planned the sweep's second stage, runs {}-{}",
+                    planned.start,
+                    planned.end - 1
+                ));
+            }
+            gathered => return Ok(gathered),
+        }
+    }
 }
 
 /// The runs of the plan in `dir` not complete yet, the longest first (by cost; plan order

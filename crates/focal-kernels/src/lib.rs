@@ -27,6 +27,7 @@
 //! assert_eq!(w.grad(&grads).unwrap().dims(), [4, 3, 3, 3]);
 //! ```
 
+pub mod allocator;
 mod api;
 mod autodiff;
 mod conv;

@@ -59,6 +59,15 @@ pub(crate) fn csv_bytes(
 
 /// A fresh run folder under `out` named `name`, or `<name>-2`, `<name>-3`... when taken.
 pub fn fresh_run_dir(out: &Path, name: &str) -> Result<PathBuf, TrainError> {
+    if out.exists() && !out.is_dir() {
+        return Err(TrainError::invalid(focal_data::msg![
+            crate::setting::Setting::Out,
+            format!(
+                " {}: a file is there; give a folder (run folders are made inside it)",
+                out.display()
+            )
+        ]));
+    }
     fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
     for i in 1.. {
         let dir = if i == 1 {

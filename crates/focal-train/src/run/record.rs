@@ -132,6 +132,27 @@ pub struct EpochRecord {
     pub peak_memory_mb: Option<f64>,
 }
 
+impl EpochRecord {
+    /// The line a progress display prints after the epoch (of `epochs`): losses, validation
+    /// PR-AUC, and the precision, recall and F1 (at argmax) of class `class` (the positive class
+    /// of a binary task, the rarest otherwise), named `name`.
+    pub fn line(&self, epochs: usize, class: usize, name: &str) -> String {
+        let prf = self.val_per_class.get(class).map_or_else(
+            || "n/a".to_string(),
+            |[p, rc, f1]| format!("P {p:.3} R {rc:.3} F1 {f1:.3}"),
+        );
+        format!(
+            "epoch {}/{}  train loss {:.4}  val loss {:.4}  val PR-AUC {}  val {name}: {prf}  {:.1}s",
+            self.epoch,
+            epochs,
+            self.train_loss,
+            self.val_loss,
+            self.val_pr_auc.map_or("n/a".into(), |v| format!("{v:.4}")),
+            self.time_s
+        )
+    }
+}
+
 /// `metrics.json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FinalMetrics {
