@@ -24,7 +24,14 @@ fn cases() -> Vec<Value> {
     );
     let text = std::fs::read_to_string(path).expect("reading cli_cases.json");
     let v: Value = serde_json::from_str(&text).expect("parsing cli_cases.json");
-    v["cases"].as_array().expect("cases").clone()
+    let cases = v["cases"].as_array().expect("cases").clone();
+    // A loop over an empty or truncated fixture would pass without testing anything.
+    assert!(
+        cases.len() >= 4,
+        "cli_cases.json holds {} cases",
+        cases.len()
+    );
+    cases
 }
 
 fn write_csv(dir: &tempfile::TempDir, name: &str, content: &str) -> PathBuf {

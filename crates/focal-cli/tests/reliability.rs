@@ -160,6 +160,16 @@ fn kill_trials(points: usize) -> Vec<String> {
         assert!(!run.join(".lock").exists());
         fs::remove_dir_all(&run).unwrap();
     }
+    // A trial whose run finished before its kill tested nothing: most must land mid-run.
+    let killed = stages
+        .iter()
+        .filter(|s| *s != "finished before the kill")
+        .count();
+    assert!(
+        killed >= points.div_ceil(2),
+        "only {killed} of {points} kills landed mid-run: {}",
+        summary(&stages)
+    );
     stages
 }
 

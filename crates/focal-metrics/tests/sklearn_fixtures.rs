@@ -17,6 +17,17 @@ use serde_json::Value;
 
 const TOL: f64 = 1e-12;
 
+/// `cases`, after checking that the fixture holds at least `min` of them (a loop over an
+/// empty or truncated fixture would pass without testing anything).
+fn at_least<T>(min: usize, cases: &[T]) -> &[T] {
+    assert!(
+        cases.len() >= min,
+        "the fixture holds {} cases, expected at least {min}",
+        cases.len()
+    );
+    cases
+}
+
 fn fixture(name: &str) -> Vec<Value> {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
@@ -271,7 +282,7 @@ fn ranking_matches_sklearn() {
             &format!("{name}: AUC"),
         );
     }
-    for case in all[0]["multiclass"].as_array().unwrap() {
+    for case in at_least(2, all[0]["multiclass"].as_array().unwrap()) {
         let name = case["name"].as_str().unwrap();
         let (y, p) = (usizes(&case["y_true"]), nums(&case["probs"]));
         let c = case["n_classes"].as_u64().unwrap() as usize;
@@ -316,7 +327,7 @@ fn check_calibration(case: &Value, outcomes: &[bool], probs: &[f64]) {
 #[test]
 fn calibration_matches_sklearn() {
     let all = fixture("calibration_cases.json");
-    for case in all[0]["binary"].as_array().unwrap() {
+    for case in at_least(3, all[0]["binary"].as_array().unwrap()) {
         check_calibration(case, &bools(&case["outcomes"]), &nums(&case["probs"]));
     }
     let top = &all[0]["top_label"];
@@ -331,7 +342,7 @@ fn calibration_matches_sklearn() {
 
 #[test]
 fn threshold_tuning_matches_brute_force() {
-    for case in fixture("threshold_cases.json") {
+    for case in at_least(6, &fixture("threshold_cases.json")) {
         let (y, s) = (bools(&case["y_true"]), nums(&case["scores"]));
         let param = case["param"].as_f64();
         let objective = match (case["objective"].as_str().unwrap(), param) {
@@ -350,7 +361,7 @@ fn threshold_tuning_matches_brute_force() {
 #[test]
 fn fitted_temperature_matches_pytorch() {
     use focal_metrics::calibration::{fit_temperature, nll_at_temperature};
-    for case in fixture("temperature.json") {
+    for case in at_least(4, &fixture("temperature.json")) {
         let name = case["name"].as_str().unwrap();
         let (y, logits) = (usizes(&case["y"]), nums(&case["logits"]));
         let c = case["n_classes"].as_u64().unwrap() as usize;

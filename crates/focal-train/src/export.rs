@@ -161,50 +161,52 @@ fn torchvision_name(name: &str) -> String {
         .replace(".downsample.bn.", ".downsample.1.")
 }
 
-fn dtype_name(dtype: DType) -> Result<&'static str, TrainError> {
+fn dtype_of(dtype: DType) -> Result<safetensors::Dtype, TrainError> {
     match dtype {
-        DType::F32 => Ok("F32"),
-        DType::I64 => Ok("I64"),
+        DType::F32 => Ok(safetensors::Dtype::F32),
+        DType::I64 => Ok(safetensors::Dtype::I64),
         other => Err(TrainError::device(format!(
             "cannot export a tensor of dtype {other:?}"
         ))),
     }
 }
 
-/// The safetensors encoding of `tensors` (little-endian, the header's keys sorted) with
-/// `metadata`: an 8-byte header length, the JSON header padded to 8 bytes, the data.
+/// The dtype's name in the sidecar, as safetensors names it.
+fn dtype_name(dtype: DType) -> Result<&'static str, TrainError> {
+    Ok(match dtype_of(dtype)? {
+        safetensors::Dtype::I64 => "I64",
+        _ => "F32",
+    })
+}
+
+/// The safetensors encoding of `tensors` with `metadata`, by the `safetensors` crate (the
+/// format's reference implementation: its header, offsets and alignment).
 pub fn safetensors_bytes(
     tensors: &[(String, TensorData)],
     metadata: &BTreeMap<String, String>,
 ) -> Result<Vec<u8>, TrainError> {
-    let mut header = serde_json::Map::new();
-    if !metadata.is_empty() {
-        header.insert("__metadata__".into(), serde_json::json!(metadata));
-    }
-    let mut data = Vec::new();
-    for (name, t) in tensors {
-        let bytes = t.as_bytes();
-        let begin = data.len();
-        data.extend_from_slice(bytes);
-        header.insert(
-            name.clone(),
-            serde_json::json!({
-                "dtype": dtype_name(t.dtype())?,
-                "shape": t.shape().to_vec(),
-                "data_offsets": [begin, data.len()],
-            }),
-        );
-    }
-    let mut head = serde_json::to_vec(&header)
-        .map_err(|e| TrainError::device(format!("encoding the safetensors header: {e}")))?;
-    while !head.len().is_multiple_of(8) {
-        head.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + head.len() + data.len());
-    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
-    out.extend_from_slice(&head);
-    out.extend_from_slice(&data);
-    Ok(out)
+    let encode = |e: safetensors::SafeTensorError| {
+        TrainError::device(format!("encoding the safetensors file: {e}"))
+    };
+    let views = tensors
+        .iter()
+        .map(|(name, t)| {
+            let view = safetensors::tensor::TensorView::new(
+                dtype_of(t.dtype())?,
+                t.shape().to_vec(),
+                t.as_bytes(),
+            )
+            .map_err(encode)?;
+            Ok((name.as_str(), view))
+        })
+        .collect::<Result<Vec<_>, TrainError>>()?;
+    let metadata = (!metadata.is_empty()).then(|| {
+        metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    });
+    safetensors::serialize(views, metadata).map_err(encode)
 }
 
 /// The Burn record (burnpack) of `model`.
