@@ -10,6 +10,7 @@ use burn::backend::{
 use burn::tensor::TensorData;
 
 use crate::conv::{self, Conv2dSpec};
+use crate::norm::{self, Dims};
 use crate::pool::{self, Pool2dSpec};
 
 /// The operations, as a Burn backend extension: implemented for flex and for autodiff over
@@ -21,6 +22,47 @@ pub trait FocalKernels: Backend {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         spec: Conv2dSpec,
+    ) -> FloatTensor<Self>;
+
+    /// Batch normalisation with the batch's own statistics, `relu?(bn(x) + residual?)`:
+    /// `x [n, c, ...]`, `gamma` and `beta` `[c]`, `residual` of `x`'s shape. Returns the output,
+    /// the batch mean and the biased batch variance (`[c]` each, outside the graph).
+    fn focal_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        spec: BatchNormSpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+
+    /// [`Self::focal_batch_norm_train`] with a residual of `x`'s shape added before the ReLU.
+    /// (The extension macro takes no optional tensors: two ops.)
+    fn focal_batch_norm_add_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+        spec: BatchNormSpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+
+    /// Batch normalisation with given statistics (inference), `relu?(bn(x))`.
+    fn focal_batch_norm_eval(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        var: FloatTensor<Self>,
+        spec: BatchNormSpec,
+    ) -> FloatTensor<Self>;
+
+    /// [`Self::focal_batch_norm_eval`] with a residual added before the ReLU.
+    fn focal_batch_norm_add_eval(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        var: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+        spec: BatchNormSpec,
     ) -> FloatTensor<Self>;
 
     /// A 2-D max pooling, dilation 1, floor mode: `x [n, c, h, w]`.
@@ -41,6 +83,16 @@ pub trait FocalKernels: Backend {
     /// The elements of an `i32` or `i64` tensor, as [`Self::focal_host_values`]; see
     /// [`crate::host_ints`].
     fn focal_host_ints(x: IntTensor<Self>) -> HostInts;
+}
+
+/// The settings of a batch normalisation: epsilon, and whether ReLU follows (after the residual,
+/// when one is added).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormSpec {
+    /// Added to the variance before its square root.
+    pub epsilon: f64,
+    /// Whether the output is `relu(bn(x) [+ residual])`.
+    pub relu: bool,
 }
 
 /// The elements of a tensor in row-major order, readable on the host: on flex a shared
@@ -176,7 +228,118 @@ pub(crate) fn pool_forward(x: &FlexTensor, spec: &Pool2dSpec) -> (FlexTensor, Ve
     (tensor(y, [n, c, ho, wo]), idx)
 }
 
+/// A flex tensor of `values` in `shape`.
+pub(crate) fn tensor_of(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape.to_vec()))
+}
+
+/// The training forward pass on contiguous tensors: the output, and the mean, variance and
+/// inverse standard deviation per channel.
+pub(crate) fn bn_train_forward(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    residual: Option<&FlexTensor>,
+    spec: BatchNormSpec,
+) -> (FlexTensor, norm::Stats) {
+    let shape = x.layout().shape().clone();
+    let d = Dims::of(&shape);
+    let (y, stats) = norm::forward_train(
+        values(x),
+        residual.map(values),
+        d,
+        values(gamma),
+        values(beta),
+        spec.epsilon,
+        spec.relu,
+    );
+    (tensor_of(y, &shape), stats)
+}
+
+pub(crate) fn bn_eval_forward(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    mean: &FlexTensor,
+    var: &FlexTensor,
+    residual: Option<&FlexTensor>,
+    spec: BatchNormSpec,
+) -> FlexTensor {
+    let (x, gamma, beta, mean, var) = (host(x), host(gamma), host(beta), host(mean), host(var));
+    let residual = residual.map(host);
+    let shape = x.layout().shape().clone();
+    let invstd = norm::inv_std(values(&var), spec.epsilon);
+    let y = norm::normalize(
+        values(&x),
+        residual.as_ref().map(values),
+        Dims::of(&shape),
+        values(&gamma),
+        values(&beta),
+        values(&mean),
+        &invstd,
+        spec.relu,
+    );
+    tensor_of(y, &shape)
+}
+
+/// The training forward pass on flex without autodiff: output, mean, variance.
+fn flex_bn_train(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    residual: Option<&FlexTensor>,
+    spec: BatchNormSpec,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let (x, gamma, beta) = (host(x), host(gamma), host(beta));
+    let residual = residual.map(host);
+    let (y, t) = bn_train_forward(&x, &gamma, &beta, residual.as_ref(), spec);
+    let c = t.mean.len();
+    (y, tensor_of(t.mean, &[c]), tensor_of(t.var, &[c]))
+}
+
 impl FocalKernels for Flex {
+    fn focal_batch_norm_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        spec: BatchNormSpec,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        flex_bn_train(&x, &gamma, &beta, None, spec)
+    }
+
+    fn focal_batch_norm_add_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        residual: FlexTensor,
+        spec: BatchNormSpec,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        flex_bn_train(&x, &gamma, &beta, Some(&residual), spec)
+    }
+
+    fn focal_batch_norm_eval(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        mean: FlexTensor,
+        var: FlexTensor,
+        spec: BatchNormSpec,
+    ) -> FlexTensor {
+        bn_eval_forward(&x, &gamma, &beta, &mean, &var, None, spec)
+    }
+
+    fn focal_batch_norm_add_eval(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        mean: FlexTensor,
+        var: FlexTensor,
+        residual: FlexTensor,
+        spec: BatchNormSpec,
+    ) -> FlexTensor {
+        bn_eval_forward(&x, &gamma, &beta, &mean, &var, Some(&residual), spec)
+    }
+
     fn focal_conv2d(x: FlexTensor, weight: FlexTensor, spec: Conv2dSpec) -> FlexTensor {
         conv_forward(&x, &weight, spec)
     }

@@ -9,7 +9,10 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::tensor::{Device, Tensor};
-use focal_kernels::{conv2d_layer, max_pool2d_layer};
+use focal_kernels::{
+    batch_norm_add_relu_layer, batch_norm_layer, batch_norm_relu_layer, conv2d_layer,
+    max_pool2d_layer,
+};
 
 /// Which residual block a ResNet is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +112,27 @@ impl Block {
         }
     }
 
+    /// `relu(bn(conv(...)) + identity)`: each batch norm with the ReLU after it, and the last
+    /// with the residual add too, is one op of focal-kernels (see `batch_norm_relu_layer`).
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let identity = match &self.downsample {
+            Some(d) => batch_norm_layer(&d.bn, conv2d_layer(&d.conv, x.clone())),
+            None => x.clone(),
+        };
+        let y = batch_norm_relu_layer(&self.bn1, conv2d_layer(&self.conv1, x));
+        match (&self.conv3, &self.bn3) {
+            (Some(c3), Some(b3)) => {
+                let y = batch_norm_relu_layer(&self.bn2, conv2d_layer(&self.conv2, y));
+                batch_norm_add_relu_layer(b3, conv2d_layer(c3, y), identity)
+            }
+            _ => batch_norm_add_relu_layer(&self.bn2, conv2d_layer(&self.conv2, y), identity),
+        }
+    }
+
+    /// The block with burn-nn's layers and ops (no fusion): what `forward` was before the fused
+    /// batch norms, kept to test against.
+    #[cfg(test)]
+    fn forward_reference(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
             Some(d) => d.bn.forward(conv2d_layer(&d.conv, x.clone())),
             None => x.clone(),
@@ -236,20 +259,100 @@ impl ResNet {
 
     /// Logits for a batch of images.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let stem = self
-            .relu
-            .forward(self.bn1.forward(conv2d_layer(&self.conv1, x)));
+        let stem = batch_norm_relu_layer(&self.bn1, conv2d_layer(&self.conv1, x));
         let mut x = max_pool2d_layer(&self.maxpool, stem);
-        for block in self
-            .layer1
-            .iter()
-            .chain(&self.layer2)
-            .chain(&self.layer3)
-            .chain(&self.layer4)
-        {
+        for block in self.blocks() {
             x = block.forward(x);
         }
         let x: Tensor<2> = self.avgpool.forward(x).flatten(1, 3);
         self.fc.forward(x)
+    }
+
+    fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.layer1
+            .iter()
+            .chain(&self.layer2)
+            .chain(&self.layer3)
+            .chain(&self.layer4)
+    }
+
+    /// [`ResNet::forward`] with burn-nn's layers and ops throughout (no fused batch norm).
+    #[cfg(test)]
+    fn forward_reference(&self, x: Tensor<4>) -> Tensor<2> {
+        let stem = self
+            .relu
+            .forward(self.bn1.forward(conv2d_layer(&self.conv1, x)));
+        let mut x = max_pool2d_layer(&self.maxpool, stem);
+        for block in self.blocks() {
+            x = block.forward_reference(x);
+        }
+        let x: Tensor<2> = self.avgpool.forward(x).flatten(1, 3);
+        self.fc.forward(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, TensorData, Tolerance};
+
+    /// Logits within 1e-4 of the largest one (a logit that is a near-cancelling sum of 8 * width
+    /// features holds a larger relative error of its own), and the same predicted class.
+    fn close(a: Tensor<2>, b: Tensor<2>) {
+        let [n, c] = b.dims();
+        let (a, b) = (
+            a.into_data().try_into_vec_as::<f32>().unwrap(),
+            b.into_data().try_into_vec_as::<f32>().unwrap(),
+        );
+        let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (x, y) in a.iter().zip(&b) {
+            assert!(
+                (x - y).abs() <= 1e-4 * scale,
+                "{x} vs {y} (largest {scale})"
+            );
+        }
+        let argmax = |v: &[f32]| -> Vec<usize> {
+            v.chunks(c)
+                .map(|r| (0..c).fold(0, |best, j| if r[j] > r[best] { j } else { best }))
+                .collect()
+        };
+        assert_eq!(argmax(&a).len(), n);
+        assert_eq!(argmax(&a), argmax(&b), "predicted classes");
+    }
+
+    /// The fused batch norms give the logits (and, through them, the predictions) of burn-nn's
+    /// layers: in training (batch statistics, on the autodiff device, for batches of 1 and 33
+    /// and an odd image size), with the same running statistics after it, and in evaluation.
+    #[test]
+    fn fused_forward_matches_burn_nn_layers() {
+        let device = Device::flex().autodiff();
+        for (kind, layers, width, size) in [
+            (BlockKind::Basic, [2, 2, 2, 2], 8, 33),
+            (BlockKind::Bottleneck, [3, 4, 6, 3], 4, 29),
+        ] {
+            device.seed(3);
+            let net = ResNet::with_width(kind, layers, 3, 5, width, &device);
+            let twin = net.clone();
+            for n in [1, 33] {
+                let x = Tensor::<4>::random([n, 3, size, size], Distribution::Default, &device);
+                close(net.forward(x.clone()), twin.forward_reference(x));
+            }
+            let running_var = |m: &ResNet| -> Vec<f32> {
+                m.layer4[0]
+                    .bn2
+                    .running_var
+                    .value()
+                    .into_data()
+                    .try_into_vec_as::<f32>()
+                    .unwrap()
+            };
+            TensorData::new(running_var(&net), [running_var(&net).len()]).assert_approx_eq::<f32>(
+                &TensorData::new(running_var(&twin), [running_var(&twin).len()]),
+                Tolerance::rel_abs(1e-4, 1e-6),
+            );
+            let (a, b) = (net.valid(), twin.valid());
+            let x = Tensor::<4>::random([7, 3, size, size], Distribution::Default, &Device::flex());
+            close(a.forward(x.clone()), b.forward_reference(x));
+        }
     }
 }
