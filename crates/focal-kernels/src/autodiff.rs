@@ -22,6 +22,7 @@ use crate::extension::{
     pool_forward, tensor, tensor_of, values,
 };
 use crate::norm::{self, Dims};
+use crate::optim::{AdamStep, SgdStep};
 use crate::pool::{self, Pool2dSpec};
 
 #[derive(Debug)]
@@ -220,6 +221,80 @@ fn bn_eval<C: CheckpointStrategy>(
 }
 
 impl<C: CheckpointStrategy> FocalKernels for Autodiff<Flex, C> {
+    // The optimizer steps work on the parameters' values, outside the graph (ModuleOptimizer
+    // hands them the inner tensors): here they run on the inner tensors and come back as
+    // leaves.
+    fn focal_adam_step(
+        param: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        moment_1: FloatTensor<Self>,
+        moment_2: FloatTensor<Self>,
+        step: AdamStep,
+    ) -> Normalised<C> {
+        let (p, m1, m2) = crate::extension::adam_step(
+            param.into_primitive(),
+            grad.primitive(),
+            Some((moment_1.into_primitive(), moment_2.into_primitive())),
+            step,
+        );
+        (
+            Self::from_inner(p),
+            Self::from_inner(m1),
+            Self::from_inner(m2),
+        )
+    }
+
+    fn focal_adam_first_step(
+        param: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        step: AdamStep,
+    ) -> Normalised<C> {
+        let (p, m1, m2) =
+            crate::extension::adam_step(param.into_primitive(), grad.primitive(), None, step);
+        (
+            Self::from_inner(p),
+            Self::from_inner(m1),
+            Self::from_inner(m2),
+        )
+    }
+
+    fn focal_sgd_plain_step(
+        param: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        step: SgdStep,
+    ) -> FloatTensor<Self> {
+        Self::from_inner(Flex::focal_sgd_plain_step(
+            param.into_primitive(),
+            grad.into_primitive(),
+            step,
+        ))
+    }
+
+    fn focal_sgd_first_step(
+        param: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        step: SgdStep,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (p, v) =
+            Flex::focal_sgd_first_step(param.into_primitive(), grad.into_primitive(), step);
+        (Self::from_inner(p), Self::from_inner(v))
+    }
+
+    fn focal_sgd_step(
+        param: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        velocity: FloatTensor<Self>,
+        step: SgdStep,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (p, v) = Flex::focal_sgd_step(
+            param.into_primitive(),
+            grad.into_primitive(),
+            velocity.into_primitive(),
+            step,
+        );
+        (Self::from_inner(p), Self::from_inner(v))
+    }
+
     fn focal_batch_norm_train(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,

@@ -35,6 +35,8 @@ mod extension;
 mod gradient;
 mod layers;
 mod norm;
+mod optim;
+mod optimizer;
 mod pool;
 
 pub use api::{
@@ -47,4 +49,6 @@ pub use layers::{
     batch_norm_add_relu_layer, batch_norm_layer, batch_norm_relu_layer, conv2d_layer,
     dropout_layer, max_pool2d_layer,
 };
+pub use optim::{AdamStep, SgdStep};
+pub use optimizer::{FusedAdam, FusedAdamConfig, FusedSgd, FusedSgdConfig, SgdState};
 pub use pool::Pool2dSpec;
