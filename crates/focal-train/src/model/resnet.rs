@@ -1,5 +1,10 @@
 //! ResNet-18 and ResNet-50 with torchvision's architecture and parameter names.
 //!
+//! Initialised as torchvision initialises them: every convolution
+//! `kaiming_normal_(mode="fan_out", nonlinearity="relu")` (normal, std `sqrt(2 / fan_out)`,
+//! `fan_out = out_channels * kh * kw`), batch norm weight 1 and bias 0, and the head as PyTorch's
+//! `Linear` default (uniform on `+-1/sqrt(fan_in)` for weight and bias, which is Burn's default).
+//!
 //! Field names follow torchvision's state-dict keys (`conv1`, `bn1`, `layer1.0.conv2`, `fc`, ...)
 //! so that its weights load with two remappings only: `downsample.0` -> `downsample.conv` and
 //! `downsample.1` -> `downsample.bn` (see `pretrained.rs`).
@@ -7,7 +12,9 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d, Relu,
+};
 use burn::tensor::{Device, Tensor};
 use focal_kernels::{
     batch_norm_add_relu_layer, batch_norm_layer, batch_norm_relu_layer, conv2d_layer,
@@ -62,12 +69,19 @@ pub struct Block {
     pub relu: Relu,
 }
 
+/// A bias-free convolution initialised as torchvision's ResNet initialises its convolutions:
+/// `kaiming_normal_(mode="fan_out", nonlinearity="relu")`, gain `sqrt(2)` over `sqrt(fan_out)`
+/// (Burn's default, PyTorch's `Conv2d` default, is uniform on `+-1/sqrt(fan_in)`).
 fn conv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
     let p = k / 2;
     Conv2dConfig::new([cin, cout], [k, k])
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
         .with_bias(false)
+        .with_initializer(Initializer::KaimingNormal {
+            gain: std::f64::consts::SQRT_2,
+            fan_out_only: true,
+        })
         .init(device)
 }
 
@@ -318,6 +332,65 @@ mod tests {
         };
         assert_eq!(argmax(&a).len(), n);
         assert_eq!(argmax(&a), argmax(&b), "predicted classes");
+    }
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec_as::<f32>().unwrap()
+    }
+
+    fn mean_std(v: &[f32]) -> (f64, f64) {
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let var = v
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        (mean, var.sqrt())
+    }
+
+    /// torchvision's initialisation: each convolution normal with std `sqrt(2 / fan_out)`
+    /// (within 5%: the smallest has 8,192 weights), batch norm weight 1 and bias 0, the head
+    /// uniform on `+-1/sqrt(fan_in)`. (The draws come from the device's seeded generator, as
+    /// every layer's: `focal train` seeds it before building the model.)
+    #[test]
+    fn initialisation_is_torchvisions() {
+        let device = Device::flex();
+        for (net, fc_in) in [
+            (ResNet::resnet18(3, 2, &device), 512),
+            (ResNet::resnet50(3, 2, &device), 2048),
+        ] {
+            let mut convs = vec![&net.conv1];
+            let mut bns = vec![&net.bn1];
+            for b in net.blocks() {
+                convs.extend([&b.conv1, &b.conv2].into_iter().chain(&b.conv3));
+                bns.extend([&b.bn1, &b.bn2].into_iter().chain(&b.bn3));
+                if let Some(d) = &b.downsample {
+                    convs.push(&d.conv);
+                    bns.push(&d.bn);
+                }
+            }
+            for c in convs {
+                let [o, _, kh, kw] = c.weight.val().dims();
+                let (mean, std) = mean_std(&values(c.weight.val()));
+                let want = (2.0 / (o * kh * kw) as f64).sqrt();
+                assert!((std - want).abs() < 0.05 * want, "std {std}, want {want}");
+                assert!(mean.abs() < 0.05 * want, "mean {mean}");
+                assert!(c.bias.is_none());
+            }
+            for b in bns {
+                assert!(values(b.gamma.val()).iter().all(|&v| v == 1.0));
+                assert!(values(b.beta.val()).iter().all(|&v| v == 0.0));
+            }
+            let bound = 1.0 / (fc_in as f32).sqrt();
+            let w = values(net.fc.weight.val());
+            assert!(w.iter().all(|v| v.abs() <= bound));
+            let (_, std) = mean_std(&w);
+            let want = f64::from(bound) / 3f64.sqrt();
+            assert!((std - want).abs() < 0.1 * want, "fc std {std}");
+            let b = values(net.fc.bias.as_ref().unwrap().val());
+            assert!(b.iter().all(|v| v.abs() <= bound));
+        }
     }
 
     /// The fused batch norms give the logits (and, through them, the predictions) of burn-nn's
