@@ -6,7 +6,10 @@ model, op, shape, variant, focal ms, PyTorch ms, PyTorch/focal (above 1: focal i
     python scripts/bench_ops.py /tmp/ops.json [--device cpu|cuda] [--out table.md]
 
 Each PyTorch timing is the median of the same number of runs after one warm-up, as focal's;
-on CUDA each run ends with torch.cuda.synchronize(), and cudnn.benchmark is on. Convolutions:
+on CUDA each run ends with torch.cuda.synchronize(), and cudnn.benchmark is on. The optimizer
+rows are torch.optim.Adam (eps 1e-8), AdamW (eps 1e-8, weight decay 1e-2) and SGD (momentum 0.9)
+with their default (for-loop, on the CPU) implementation; "bn_add_relu" is relu(bn(x) + r),
+three ops here and one fused op on focal's side. Convolutions:
 forward under no_grad; forward + backward of y.sum() with only the input, or only the weight,
 requiring grad (the rows focal calls "fwd+grad input" / "fwd+grad weight"). A "step" is a whole
 training step: forward, focal loss (gamma 2), backward, Adam, on the same network
@@ -74,6 +77,30 @@ def time_row(row, device, reps):
         track_x = variant == "fwd+grad input"
         xs, ws = x.clone().requires_grad_(track_x), w.clone().requires_grad_(not track_x)
         return run(lambda: conv(xs, ws).sum().backward())
+    if op in ("bn_add_relu", "add"):
+        x, r = rnd(p["n"], p["c"], p["h"], p["h"]), rnd(p["n"], p["c"], p["h"], p["h"])
+        if op == "add":
+            f = lambda x, r: x + r
+        else:
+            m = nn.BatchNorm2d(p["c"]).to(device).train()
+            f = lambda x, r: F.relu(m(x) + r)
+        if variant == "fwd":
+            def g():
+                with torch.no_grad():
+                    f(x, r)
+            return run(g)
+        xs, rs = x.clone().requires_grad_(True), r.clone().requires_grad_(True)
+        return run(lambda: f(xs, rs).sum().backward())
+    if op == "avg_pool":
+        x = rnd(p["n"], p["c"], p["h"], p["h"])
+        f = lambda x: F.adaptive_avg_pool2d(x, (1, 1))
+        if variant == "fwd":
+            def g():
+                with torch.no_grad():
+                    f(x)
+            return run(g)
+        xs = x.clone().requires_grad_(True)
+        return run(lambda: f(xs).sum().backward())
     if op in ("batch_norm", "relu", "max_pool2d"):
         x = rnd(p["n"], p["c"], p["h"], p["h"])
         if op == "batch_norm":
@@ -105,9 +132,14 @@ def time_row(row, device, reps):
         t = torch.tensor([(i * 7) % p["c"] for i in range(p["n"])], device=device)
         loss = focal_loss if op == "focal_loss" else F.cross_entropy
         return run(lambda: loss(z, t).backward())
-    if op == "adam":
+    if op in ("adam", "adamw", "sgd"):
         m = model_for(p["model"]).to(device)
-        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        if op == "adam":
+            opt = torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-8)
+        elif op == "adamw":
+            opt = torch.optim.AdamW(m.parameters(), lr=1e-3, eps=1e-8, weight_decay=1e-2)
+        else:
+            opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9)
         shape = (8, 1, 28, 28) if p["model"] == "cnn" else (8, 3, 64, 64)
         m(rnd(*shape)).sum().backward()
         return run(opt.step)
@@ -142,7 +174,7 @@ def main():
         torch.backends.cudnn.benchmark = True
     lines = [
         f"focal: {doc['device']}, {doc['threads']} threads, batch {doc['batch']}, "
-        f"ResNet images {doc['image_size']}; PyTorch {torch.__version__} on {args.device}"
+        f"ResNet images {doc['image_size']} (or the model's @size); PyTorch {torch.__version__} on {args.device}"
         f" ({torch.get_num_threads()} threads; {platform.processor() or platform.machine()})",
         "",
         "| model | op | shape | variant | focal ms | PyTorch ms | PyTorch/focal |",

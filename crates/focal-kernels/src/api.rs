@@ -5,7 +5,7 @@ use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{DType, Device, Distribution, Int, Tensor, TensorData};
 
 use crate::conv::Conv2dSpec;
-use crate::extension::{FocalKernels, Host, HostInts, HostValues};
+use crate::extension::{BatchNormSpec, FocalKernels, Host, HostInts, HostValues};
 use crate::pool::Pool2dSpec;
 
 /// Whether the kernels here compute an op on `x`: an `f32` tensor on a flex device.
@@ -39,6 +39,127 @@ pub fn conv2d(
         }
         None => y,
     }
+}
+
+/// Whether the kernels here compute a batch norm of `x` with parameters `params`: all `f32`
+/// on a flex device, `x` of rank 2 or more.
+fn norm_applies<const D: usize>(x: &Tensor<D>, params: &[&Tensor<1>]) -> bool {
+    D >= 2
+        && x.dtype() == DType::F32
+        && x.device().without_autodiff() == Device::flex()
+        && params.iter().all(|p| p.dtype() == DType::F32)
+}
+
+/// `relu?(y + residual?)`, with Burn's ops: the fallback's fused tail.
+fn add_relu<const D: usize>(y: Tensor<D>, residual: Option<Tensor<D>>, relu: bool) -> Tensor<D> {
+    let y = match residual {
+        Some(r) => y + r,
+        None => y,
+    };
+    if relu {
+        burn::tensor::activation::relu(y)
+    } else {
+        y
+    }
+}
+
+/// Batch normalisation with the batch's own statistics, as
+/// `burn::tensor::module::batch_norm_train`, optionally followed by adding `residual` and by
+/// ReLU (`spec.relu`): `relu(bn(x) + residual)` is one op, a ResNet block's end. `x` is
+/// `[n, c, ...]`, `gamma` and `beta` are `[c]`.
+///
+/// Returns the output and the batch mean and biased variance (`[c]`, detached), which a layer
+/// folds into its running statistics (see [`crate::batch_norm_layer`]). On flex, for `f32`, it
+/// is the kernel of `norm.rs` (statistics in one read of `x`, one pass to write the output; the
+/// backward pass one read for the per-channel sums and one pass for the input's gradient);
+/// elsewhere Burn's `batch_norm_train`, add and `relu`.
+pub fn batch_norm_train<const D: usize>(
+    x: Tensor<D>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    residual: Option<Tensor<D>>,
+    spec: BatchNormSpec,
+) -> BatchNormOutput<D> {
+    let fits = residual
+        .as_ref()
+        .is_none_or(|r| r.dtype() == DType::F32 && r.dims() == x.dims());
+    if !fits || !norm_applies(&x, &[&gamma, &beta]) {
+        let out = burn::tensor::module::batch_norm_train(x, gamma, beta, spec.epsilon);
+        return BatchNormOutput {
+            output: add_relu(out.output, residual, spec.relu),
+            mean: out.mean,
+            variance: out.variance,
+        };
+    }
+    let (x, gamma, beta) = (
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+    );
+    let (y, mean, var) = match residual {
+        Some(r) => <Dispatch as FocalKernels>::focal_batch_norm_add_train(
+            x,
+            gamma,
+            beta,
+            r.into_dispatch(),
+            spec,
+        ),
+        None => <Dispatch as FocalKernels>::focal_batch_norm_train(x, gamma, beta, spec),
+    };
+    BatchNormOutput {
+        output: Tensor::from_dispatch(y),
+        mean: Tensor::from_dispatch(mean),
+        variance: Tensor::from_dispatch(var),
+    }
+}
+
+/// What [`batch_norm_train`] returns.
+#[derive(Debug)]
+pub struct BatchNormOutput<const D: usize> {
+    /// `relu?(bn(x) + residual?)`, of `x`'s shape.
+    pub output: Tensor<D>,
+    /// The batch mean per channel, `[c]`, outside the graph.
+    pub mean: Tensor<1>,
+    /// The biased batch variance per channel, `[c]`, outside the graph.
+    pub variance: Tensor<1>,
+}
+
+/// Batch normalisation with given statistics (inference), as `burn::tensor::module::batch_norm`,
+/// optionally followed by adding `residual` and ReLU, in one pass on flex without autodiff;
+/// Burn's ops elsewhere (and on the autodiff device, where an input may be tracked).
+pub fn batch_norm_eval<const D: usize>(
+    x: Tensor<D>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    (mean, variance): (Tensor<1>, Tensor<1>),
+    residual: Option<Tensor<D>>,
+    spec: BatchNormSpec,
+) -> Tensor<D> {
+    let fits = residual
+        .as_ref()
+        .is_none_or(|r| r.dtype() == DType::F32 && r.dims() == x.dims());
+    if !fits || x.device().is_autodiff() || !norm_applies(&x, &[&gamma, &beta, &mean, &variance]) {
+        let y = burn::tensor::module::batch_norm(x, gamma, beta, mean, variance, spec.epsilon);
+        return add_relu(y, residual, spec.relu);
+    }
+    let (x, gamma, beta) = (
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+    );
+    let (mean, var) = (mean.into_dispatch(), variance.into_dispatch());
+    Tensor::from_dispatch(match residual {
+        Some(r) => <Dispatch as FocalKernels>::focal_batch_norm_add_eval(
+            x,
+            gamma,
+            beta,
+            mean,
+            var,
+            r.into_dispatch(),
+            spec,
+        ),
+        None => <Dispatch as FocalKernels>::focal_batch_norm_eval(x, gamma, beta, mean, var, spec),
+    })
 }
 
 /// A tensor equal to `value` whose gradient with respect to `x` (`[n, c]`) is `grad` (row-major

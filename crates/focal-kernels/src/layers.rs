@@ -2,11 +2,14 @@
 //! parameters, the same padding rule, the same result, so a model keeps Burn's layers (and their
 //! records and initialisers) and only its `forward` calls change.
 
+use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::nn::{Dropout, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+
+use crate::extension::BatchNormSpec;
 
 /// `Same` padding as burn-nn computes it: the total padding that keeps `ceil(len / stride)`
 /// outputs, the odd one at the end.
@@ -46,6 +49,67 @@ pub fn conv2d_layer(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         layer.bias.as_ref().map(|b| b.val()),
         options,
     )
+}
+
+/// `layer.forward(x)`, through [`crate::batch_norm_train`] / [`crate::batch_norm_eval`]: batch
+/// statistics, with the running statistics updated as burn-nn's `BatchNorm` updates them
+/// (`running * (1 - momentum) + batch * momentum`, the biased batch variance), when the layer is
+/// training on an autodiff device; the running statistics otherwise.
+pub fn batch_norm_layer<const D: usize>(layer: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    batch_norm_fused(layer, x, None, false)
+}
+
+/// `relu(layer.forward(x))` as one op (see [`batch_norm_layer`]).
+pub fn batch_norm_relu_layer<const D: usize>(layer: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    batch_norm_fused(layer, x, None, true)
+}
+
+/// `relu(layer.forward(x) + residual)` as one op, a ResNet block's end (see
+/// [`batch_norm_layer`]).
+pub fn batch_norm_add_relu_layer<const D: usize>(
+    layer: &BatchNorm,
+    x: Tensor<D>,
+    residual: Tensor<D>,
+) -> Tensor<D> {
+    batch_norm_fused(layer, x, Some(residual), true)
+}
+
+fn batch_norm_fused<const D: usize>(
+    layer: &BatchNorm,
+    x: Tensor<D>,
+    residual: Option<Tensor<D>>,
+    relu: bool,
+) -> Tensor<D> {
+    let spec = BatchNormSpec {
+        epsilon: layer.epsilon,
+        relu,
+    };
+    let device = x.device();
+    if !(device.is_autodiff() && layer.training.is_enabled()) {
+        let mean = layer.running_mean.value().to_device(&device);
+        let var = layer.running_var.value().to_device(&device);
+        return crate::api::batch_norm_eval(
+            x,
+            layer.gamma.val(),
+            layer.beta.val(),
+            (mean, var),
+            residual,
+            spec,
+        );
+    }
+    let out = crate::api::batch_norm_train(x, layer.gamma.val(), layer.beta.val(), residual, spec);
+    // As burn-nn's `BatchNorm::forward_train`, op for op.
+    let running_mean = layer.running_mean.value_sync().to_device(&device);
+    let running_var = layer.running_var.value_sync().to_device(&device);
+    let running_mean = running_mean
+        .mul_scalar(1.0 - layer.momentum)
+        .add(out.mean.detach().mul_scalar(layer.momentum));
+    let running_var = running_var
+        .mul_scalar(1.0 - layer.momentum)
+        .add(out.variance.detach().mul_scalar(layer.momentum));
+    layer.running_mean.update(running_mean.detach());
+    layer.running_var.update(running_var.detach());
+    out.output
 }
 
 /// `layer.forward(x)`, through [`crate::dropout`]: the identity unless the layer is training

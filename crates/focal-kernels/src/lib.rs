@@ -35,10 +35,21 @@ mod dropout;
 mod extension;
 mod gradient;
 mod layers;
+mod norm;
+mod optim;
+mod optimizer;
 mod pool;
 
-pub use api::{attach_gradient, conv2d, dropout, host_ints, host_values, max_pool2d};
+pub use api::{
+    BatchNormOutput, attach_gradient, batch_norm_eval, batch_norm_train, conv2d, dropout,
+    host_ints, host_values, max_pool2d,
+};
 pub use conv::Conv2dSpec;
-pub use extension::{FocalKernels, Host, HostElement, HostInts, HostValues};
-pub use layers::{conv2d_layer, dropout_layer, max_pool2d_layer};
+pub use extension::{BatchNormSpec, FocalKernels, Host, HostElement, HostInts, HostValues};
+pub use layers::{
+    batch_norm_add_relu_layer, batch_norm_layer, batch_norm_relu_layer, conv2d_layer,
+    dropout_layer, max_pool2d_layer,
+};
+pub use optim::{AdamStep, SgdStep};
+pub use optimizer::{FusedAdam, FusedAdamConfig, FusedSgd, FusedSgdConfig, SgdState};
 pub use pool::Pool2dSpec;

@@ -197,3 +197,190 @@ fn an_attached_gradient_is_the_gradient_and_scales_with_the_incoming_one() {
         .into_data()
         .assert_approx_eq::<f32>(&want.into_data(), Tolerance::absolute(1e-6));
 }
+
+/// `a` and `b` within 1e-4 relative, with an absolute floor of 1e-5 for values near 0 (a
+/// gradient that is 0 in exact arithmetic, as the input's gradient of a batch norm over two
+/// values per channel, is rounding noise on both sides).
+fn near<const D: usize>(a: Tensor<D>, b: Tensor<D>, what: &str) {
+    near_floor(a, b, what, 1e-5);
+}
+
+fn near_floor<const D: usize>(a: Tensor<D>, b: Tensor<D>, what: &str, floor: f32) {
+    let (a, b) = (
+        a.into_data().convert::<f32>().try_to_vec::<f32>().unwrap(),
+        b.into_data().convert::<f32>().try_to_vec::<f32>().unwrap(),
+    );
+    assert_eq!(a.len(), b.len(), "{what}: sizes");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-4 * y.abs() + floor,
+            "{what}[{i}]: {x} vs {y}"
+        );
+    }
+}
+
+fn ramp<const D: usize>(shape: [usize; D], dev: &Device) -> Tensor<D> {
+    let len: usize = shape.iter().product();
+    Tensor::<D>::from_data(
+        TensorData::new(
+            (0..len)
+                .map(|i| ((i * 37 % 101) as f32) / 50.0 - 1.0)
+                .collect::<Vec<_>>(),
+            shape,
+        ),
+        dev,
+    )
+}
+
+/// focal's batch norm (optionally + residual, ReLU) against Burn's `batch_norm_train` followed
+/// by Burn's add and ReLU: output, batch statistics, and the gradients of x, gamma, beta and
+/// the residual.
+fn bn_case<const D: usize>(shape: [usize; D], residual: bool, relu: bool, offset: f32) {
+    let dev = device();
+    let c = shape[1];
+    let xs = Tensor::<D>::random(shape, Distribution::Normal(offset as f64, 2.0), &dev);
+    let rs = Tensor::<D>::random(shape, Distribution::Normal(0.0, 1.0), &dev);
+    let gs = Tensor::<1>::random([c], Distribution::Normal(1.0, 0.5), &dev);
+    let bs = Tensor::<1>::random([c], Distribution::Normal(0.0, 0.5), &dev);
+    let spec = focal_kernels::BatchNormSpec {
+        epsilon: 1e-5,
+        relu,
+    };
+    let run = |ours: bool| {
+        let x = xs.clone().detach().require_grad();
+        let g = gs.clone().detach().require_grad();
+        let b = bs.clone().detach().require_grad();
+        let r = residual.then(|| rs.clone().detach().require_grad());
+        let (y, mean, var) = if ours {
+            let o =
+                focal_kernels::batch_norm_train(x.clone(), g.clone(), b.clone(), r.clone(), spec);
+            (o.output, o.mean, o.variance)
+        } else {
+            let o = burn::tensor::module::batch_norm_train(x.clone(), g.clone(), b.clone(), 1e-5);
+            let mut y = o.output;
+            if let Some(r) = &r {
+                y = y + r.clone();
+            }
+            if relu {
+                y = burn::tensor::activation::relu(y);
+            }
+            (y, o.mean, o.variance)
+        };
+        (y, mean, var, x, g, b, r)
+    };
+    let (y1, m1, v1, x1, g1, b1, r1) = run(true);
+    let (y2, m2, v2, x2, g2, b2, r2) = run(false);
+    let what = format!("{shape:?} residual {residual} relu {relu}");
+    // Inputs far from 0 hold fewer bits of their deviation from the mean: at an offset of 300
+    // both sides' outputs differ by up to one f32 spacing of the input (3e-5), whichever is
+    // nearer the exact value.
+    let floor = 1e-5f32.max(offset.abs() * 2f32.powi(-24) * 2.0);
+    near_floor(y1.clone(), y2.clone(), &format!("{what}: output"), floor);
+    near(m1, m2, &format!("{what}: mean"));
+    near(v1, v2, &format!("{what}: variance"));
+    let w = ramp(shape, &dev);
+    let grads1 = (y1 * w.clone()).sum().backward();
+    let grads2 = (y2 * w).sum().backward();
+    near(
+        x1.grad(&grads1).unwrap(),
+        x2.grad(&grads2).unwrap(),
+        &format!("{what}: dx"),
+    );
+    near(
+        g1.grad(&grads1).unwrap(),
+        g2.grad(&grads2).unwrap(),
+        &format!("{what}: dgamma"),
+    );
+    near(
+        b1.grad(&grads1).unwrap(),
+        b2.grad(&grads2).unwrap(),
+        &format!("{what}: dbeta"),
+    );
+    if let (Some(r1), Some(r2)) = (r1, r2) {
+        near(
+            r1.grad(&grads1).unwrap(),
+            r2.grad(&grads2).unwrap(),
+            &format!("{what}: dresidual"),
+        );
+    }
+}
+
+#[test]
+fn batch_norm_matches_burn_in_value_statistics_and_gradients() {
+    for (residual, relu) in [(false, false), (false, true), (true, true), (true, false)] {
+        bn_case([4, 6, 9, 9], residual, relu, 0.0);
+        bn_case([1, 3, 5, 7], residual, relu, 0.5);
+        bn_case([33, 4, 3, 3], residual, relu, -1.0);
+        bn_case([2, 5, 1, 1], residual, relu, 0.0);
+    }
+    // A ResNet stem's size, rank 2 and 3, and a channel whose mean is large against its spread.
+    bn_case([2, 64, 56, 56], false, true, 0.0);
+    bn_case([33, 7], false, false, 0.0);
+    bn_case([3, 5, 17], true, true, 0.0);
+    bn_case([4, 3, 6, 6], false, false, 300.0);
+}
+
+/// burn-nn's `BatchNorm` layer through focal's kernels: the same outputs and the same running
+/// statistics after training steps (equal up to the batch statistics' last bits), then the same
+/// outputs in evaluation (running statistics, on the inner device and on the autodiff device
+/// with the layer switched to evaluation).
+#[test]
+fn batch_norm_layers_match_burn_in_training_and_evaluation() {
+    use burn::module::Module;
+    use burn::nn::BatchNormConfig;
+    let dev = device();
+    for shape in [[4, 6, 5, 5], [1, 3, 4, 4], [33, 2, 3, 3]] {
+        let ours = BatchNormConfig::new(shape[1]).init(&dev);
+        let burns = ours.clone();
+        for step in 0..3 {
+            let x = Tensor::<4>::random(shape, Distribution::Normal(step as f64, 1.5), &dev);
+            near(
+                focal_kernels::batch_norm_layer(&ours, x.clone()),
+                burns.forward(x.clone()),
+                "layer output",
+            );
+            let r = Tensor::<4>::random(shape, Distribution::Default, &dev);
+            let want = burn::tensor::activation::relu(burns.forward(x.clone()) + r.clone());
+            near(
+                focal_kernels::batch_norm_add_relu_layer(&ours, x.clone(), r),
+                want,
+                "layer + residual + relu",
+            );
+            near(
+                focal_kernels::batch_norm_relu_layer(&ours, x.clone()),
+                burn::tensor::activation::relu(burns.forward(x)),
+                "layer + relu",
+            );
+        }
+        near(
+            ours.running_mean.value(),
+            burns.running_mean.value(),
+            "running mean",
+        );
+        near(
+            ours.running_var.value(),
+            burns.running_var.value(),
+            "running var",
+        );
+        let x = Tensor::<4>::random(shape, Distribution::Normal(1.0, 1.5), &dev);
+        let (vo, vb) = (ours.valid(), burns.valid());
+        let xi = x.clone().inner();
+        near(
+            focal_kernels::batch_norm_layer(&vo, xi.clone()),
+            vb.forward(xi.clone()),
+            "evaluation",
+        );
+        let r = Tensor::<4>::random(shape, Distribution::Default, &xi.device());
+        near(
+            focal_kernels::batch_norm_add_relu_layer(&vo, xi.clone(), r.clone()),
+            burn::tensor::activation::relu(vb.forward(xi) + r),
+            "evaluation + residual + relu",
+        );
+        let (eo, eb) = (ours.clone().freeze(), burns.clone().freeze());
+        near(
+            focal_kernels::batch_norm_layer(&eo, x.clone()),
+            eb.forward(x),
+            "evaluation mode on the autodiff device",
+        );
+    }
+}

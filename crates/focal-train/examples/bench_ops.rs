@@ -3,12 +3,21 @@
 //!
 //! ```text
 //! cargo run --release -p focal-train --example bench_ops -- [--device cpu|gpu] [--threads N]
-//!     [--batch 32] [--image-size 64] [--models cnn,resnet18,resnet50,losses] [--reps 5]
+//!     [--batch 32] [--image-size 64] [--models cnn,resnet18,resnet50@224,losses] [--reps 5]
 //!     [--json FILE] [--ops conv2d,focal_loss,...] [--burn-kernels]
 //! ```
 //!
-//! Convolution and max pooling go through focal-kernels, as in focal's models;
-//! `--burn-kernels` times Burn's own instead.
+//! `model@size` times a ResNet at its own image size (`--models resnet18@224,resnet18@64,
+//! resnet50@64,resnet50@224`: the four of issue 28 in one command). The ResNet rows are every
+//! distinct convolution (stem, 3x3, 1x1, strided, downsample), batch norm in training mode
+//! (batch statistics and the running statistics' update), ReLU, the residual add, the block's
+//! end `relu(bn(x) + residual)`, max pooling, adaptive average pooling, the linear head, the
+//! losses, and one step of Adam (epsilon 1e-8), AdamW (decay 1e-2) and SGD (momentum 0.9) over
+//! all the parameters.
+//!
+//! Convolution, max pooling, batch norm (and the fused block end) and the optimizers go through
+//! focal-kernels, as in focal's models and training loop; `--burn-kernels` times Burn's own
+//! instead (burn-nn's `BatchNorm`, burn-optim's `Adam`, `AdamW`, `Sgd`).
 //!
 //! Each row is the median wall time of `--reps` runs after one warm-up; a GPU timing ends with a
 //! device sync. Convolutions are timed three ways: forward alone (no autodiff), forward and
@@ -22,10 +31,13 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::nn::BatchNormConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use focal_data::SampleKind;
+use focal_kernels::{FusedAdamConfig, FusedSgdConfig};
 use focal_loss::FocalLossConfig;
 use focal_train::{DeviceChoice, Model, ModelKind};
 use serde_json::json;
@@ -43,8 +55,14 @@ enum Op {
         stride: usize,
         pad: usize,
     },
-    /// Batch normalisation in training mode.
+    /// Batch normalisation in training mode (batch statistics, running statistics updated).
     BatchNorm { n: usize, c: usize, h: usize },
+    /// A block's end: `relu(batch_norm(x) + residual)` (one fused op on focal's side).
+    BnAddRelu { n: usize, c: usize, h: usize },
+    /// The residual add alone.
+    Add { n: usize, c: usize, h: usize },
+    /// Adaptive average pooling to 1x1.
+    AvgPool { n: usize, c: usize, h: usize },
     /// ReLU.
     Relu { n: usize, c: usize, h: usize },
     /// Max pooling.
@@ -60,8 +78,13 @@ enum Op {
     Linear { n: usize, fin: usize, fout: usize },
     /// Softmax cross-entropy, or focal loss with gamma 2.
     Loss { n: usize, c: usize, focal: bool },
-    /// One Adam step over a model's parameters (gradients given).
-    Adam { model: &'static str, params: usize },
+    /// One optimizer step over a model's parameters (gradients given): `adam` (epsilon 1e-8, as
+    /// focal trains), `adamw` (weight decay 1e-2) or `sgd` (momentum 0.9).
+    Optim {
+        kind: &'static str,
+        model: &'static str,
+        params: usize,
+    },
     /// A whole training step: forward, focal loss, backward, Adam.
     Step {
         model: &'static str,
@@ -76,12 +99,15 @@ impl Op {
         match self {
             Op::Conv { .. } => "conv2d",
             Op::BatchNorm { .. } => "batch_norm",
+            Op::BnAddRelu { .. } => "bn_add_relu",
+            Op::Add { .. } => "add",
+            Op::AvgPool { .. } => "avg_pool",
             Op::Relu { .. } => "relu",
             Op::MaxPool { .. } => "max_pool2d",
             Op::Linear { .. } => "linear",
             Op::Loss { focal: false, .. } => "cross_entropy",
             Op::Loss { focal: true, .. } => "focal_loss",
-            Op::Adam { .. } => "adam",
+            Op::Optim { kind, .. } => kind,
             Op::Step { .. } => "step",
         }
     }
@@ -97,7 +123,11 @@ impl Op {
                 stride,
                 pad,
             } => format!("{n}x{cin}x{h}x{h} -> {cout}, {k}x{k} s{stride} p{pad}"),
-            Op::BatchNorm { n, c, h } | Op::Relu { n, c, h } => format!("{n}x{c}x{h}x{h}"),
+            Op::BatchNorm { n, c, h }
+            | Op::Relu { n, c, h }
+            | Op::BnAddRelu { n, c, h }
+            | Op::Add { n, c, h }
+            | Op::AvgPool { n, c, h } => format!("{n}x{c}x{h}x{h}"),
             Op::MaxPool {
                 n,
                 c,
@@ -108,7 +138,7 @@ impl Op {
             } => format!("{n}x{c}x{h}x{h}, {k}x{k} s{stride} p{pad}"),
             Op::Linear { n, fin, fout } => format!("{n}x{fin} -> {fout}"),
             Op::Loss { n, c, .. } => format!("{n}x{c}"),
-            Op::Adam { model, params } => format!("{model}, {params} parameters"),
+            Op::Optim { model, params, .. } => format!("{model}, {params} parameters"),
             Op::Step { model, n, c, h } => format!("{model}, batch {n}x{c}x{h}x{h}"),
         }
     }
@@ -126,7 +156,11 @@ impl Op {
             } => {
                 json!({"n": n, "cin": cin, "h": h, "cout": cout, "k": k, "stride": stride, "pad": pad})
             }
-            Op::BatchNorm { n, c, h } | Op::Relu { n, c, h } => json!({"n": n, "c": c, "h": h}),
+            Op::BatchNorm { n, c, h }
+            | Op::Relu { n, c, h }
+            | Op::BnAddRelu { n, c, h }
+            | Op::Add { n, c, h }
+            | Op::AvgPool { n, c, h } => json!({"n": n, "c": c, "h": h}),
             Op::MaxPool {
                 n,
                 c,
@@ -137,7 +171,11 @@ impl Op {
             } => json!({"n": n, "c": c, "h": h, "k": k, "stride": stride, "pad": pad}),
             Op::Linear { n, fin, fout } => json!({"n": n, "fin": fin, "fout": fout}),
             Op::Loss { n, c, focal } => json!({"n": n, "c": c, "focal": focal}),
-            Op::Adam { model, params } => json!({"model": model, "params": params}),
+            Op::Optim {
+                kind,
+                model,
+                params,
+            } => json!({"kind": kind, "model": model, "params": params}),
             Op::Step { model, n, c, h } => json!({"model": model, "n": n, "c": c, "h": h}),
         }
     }
@@ -262,7 +300,9 @@ fn resnet_ops(bottleneck: bool, n: usize, s: usize) -> Vec<Op> {
                 );
                 push(conv(planes, ho, width, 1, 1), &mut ops);
                 push(Op::BatchNorm { n, c: width, h: ho }, &mut ops);
+                push(Op::Add { n, c: width, h: ho }, &mut ops);
                 push(Op::Relu { n, c: width, h: ho }, &mut ops);
+                push(Op::BnAddRelu { n, c: width, h: ho }, &mut ops);
             } else {
                 push(conv(inplanes, h, planes, 3, stride), &mut ops);
                 push(
@@ -282,11 +322,14 @@ fn resnet_ops(bottleneck: bool, n: usize, s: usize) -> Vec<Op> {
                     &mut ops,
                 );
                 push(conv(planes, ho, planes, 3, 1), &mut ops);
+                push(Op::Add { n, c: width, h: ho }, &mut ops);
+                push(Op::BnAddRelu { n, c: width, h: ho }, &mut ops);
             }
             inplanes = width;
             h = ho;
         }
     }
+    push(Op::AvgPool { n, c: inplanes, h }, &mut ops);
     push(
         Op::Linear {
             n,
@@ -379,6 +422,22 @@ fn conv2d(x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>, o: ConvOptions<2>) -
     }
 }
 
+fn batch_norm(bn: &burn::nn::BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    if BURN_KERNELS.load(std::sync::atomic::Ordering::Relaxed) {
+        bn.forward(x)
+    } else {
+        focal_kernels::batch_norm_layer(bn, x)
+    }
+}
+
+fn bn_add_relu(bn: &burn::nn::BatchNorm, x: Tensor<4>, r: Tensor<4>) -> Tensor<4> {
+    if BURN_KERNELS.load(std::sync::atomic::Ordering::Relaxed) {
+        burn::tensor::activation::relu(bn.forward(x) + r)
+    } else {
+        focal_kernels::batch_norm_add_relu_layer(bn, x, r)
+    }
+}
+
 fn max_pool2d(x: Tensor<4>, o: MaxPoolOptions<2>) -> Tensor<4> {
     if BURN_KERNELS.load(std::sync::atomic::Ordering::Relaxed) {
         burn::tensor::module::max_pool2d(x, o)
@@ -425,10 +484,48 @@ fn time_op(op: &Op, device: &Device, reps: usize) -> Vec<(&'static str, f64)> {
             let bn = BatchNormConfig::new(c).init(&ad);
             let x = random([n, c, h, h], &ad);
             let fwd = time_ms(device, reps, || {
-                let _ = bn.forward(x.clone());
+                let _ = batch_norm(&bn, x.clone());
             });
             let both = time_ms(device, reps, || {
-                backward(bn.forward(x.clone().require_grad()))
+                backward(batch_norm(&bn, x.clone().require_grad()))
+            });
+            vec![("fwd", fwd), ("fwd+bwd", both)]
+        }
+        Op::BnAddRelu { n, c, h } => {
+            let bn = BatchNormConfig::new(c).init(&ad);
+            let x = random([n, c, h, h], &ad);
+            let r = random([n, c, h, h], &ad);
+            let fwd = time_ms(device, reps, || {
+                let _ = bn_add_relu(&bn, x.clone(), r.clone());
+            });
+            let both = time_ms(device, reps, || {
+                backward(bn_add_relu(
+                    &bn,
+                    x.clone().require_grad(),
+                    r.clone().require_grad(),
+                ))
+            });
+            vec![("fwd", fwd), ("fwd+bwd", both)]
+        }
+        Op::Add { n, c, h } => {
+            let x = random([n, c, h, h], &ad);
+            let r = random([n, c, h, h], &ad);
+            let fwd = time_ms(device, reps, || {
+                let _ = x.clone() + r.clone();
+            });
+            let both = time_ms(device, reps, || {
+                backward(x.clone().require_grad() + r.clone().require_grad())
+            });
+            vec![("fwd", fwd), ("fwd+bwd", both)]
+        }
+        Op::AvgPool { n, c, h } => {
+            let pool = burn::nn::pool::AdaptiveAvgPool2dConfig::new([1, 1]).init();
+            let x = random([n, c, h, h], &ad);
+            let fwd = time_ms(device, reps, || {
+                let _ = pool.forward(x.clone());
+            });
+            let both = time_ms(device, reps, || {
+                backward(pool.forward(x.clone().require_grad()))
             });
             vec![("fwd", fwd), ("fwd+bwd", both)]
         }
@@ -493,9 +590,13 @@ fn time_op(op: &Op, device: &Device, reps: usize) -> Vec<(&'static str, f64)> {
             });
             vec![("fwd+bwd", both)]
         }
-        Op::Adam { model, .. } => {
+        Op::Optim {
+            kind: optimizer,
+            model,
+            ..
+        } => {
             let (m, kind) = model_for(model, &ad);
-            let mut optim = AdamConfig::new().init();
+            let mut optim = optimizer_for(optimizer);
             let x = random(input_shape(kind, 8, 64), &ad);
             let mut m = Some(m);
             // Gradients are made anew (untimed) before each timed step: they are consumed.
@@ -517,7 +618,7 @@ fn time_op(op: &Op, device: &Device, reps: usize) -> Vec<(&'static str, f64)> {
         }
         Op::Step { model, n, c, h } => {
             let (m, _) = model_for(model, &ad);
-            let mut optim = AdamConfig::new().init();
+            let mut optim = optimizer_for("adam");
             let x = random([n, c, h, h], &ad);
             let t: Vec<i64> = (0..n).map(|i| i64::from(i % 8 == 0)).collect();
             let y = Tensor::<1, Int>::from_data(TensorData::new(t, [n]), &ad);
@@ -540,6 +641,27 @@ fn time_op(op: &Op, device: &Device, reps: usize) -> Vec<(&'static str, f64)> {
             });
             vec![("fwd+bwd+adam", ms), ("fwd+bwd+adam, ce", ms_ce)]
         }
+    }
+}
+
+/// The optimizer of an `Op::Optim` row: focal's fused steps (as `focal train` builds them), or
+/// burn-optim's with `--burn-kernels`.
+fn optimizer_for(kind: &str) -> ModuleOptimizer {
+    let burn = BURN_KERNELS.load(std::sync::atomic::Ordering::Relaxed);
+    let momentum = Some(MomentumConfig::new().with_momentum(0.9));
+    match (kind, burn) {
+        ("adamw", false) => FusedAdamConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(Some(WeightDecayConfig::new(1e-2)))
+            .init_adamw(),
+        ("adamw", true) => AdamWConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(1e-2)
+            .init(),
+        ("sgd", false) => FusedSgdConfig::new().with_momentum(momentum).init(),
+        ("sgd", true) => SgdConfig::new().with_momentum(momentum).init(),
+        (_, false) => FusedAdamConfig::new().with_epsilon(1e-8).init(),
+        (_, true) => AdamConfig::new().with_epsilon(1e-8).init(),
     }
 }
 
@@ -595,9 +717,23 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let (n, s) = (args.batch, args.image_size);
+    let n = args.batch;
     let mut ops: Vec<(String, Op)> = Vec::new();
-    for m in &args.models {
+    // The optimizer rows depend on the model, not on the image size: once per model.
+    let mut optimized = BTreeSet::new();
+    for entry in &args.models {
+        // `resnet18@224`: a model at its own image size; plain `resnet18` at --image-size.
+        let (m, s) = match entry.split_once('@') {
+            Some((m, size)) => match size.parse::<usize>() {
+                Ok(size) => (m.to_string(), size),
+                Err(e) => {
+                    eprintln!("error: --models {entry}: {e}");
+                    std::process::exit(2);
+                }
+            },
+            None => (entry.clone(), args.image_size),
+        };
+        let m = &m;
         if m == "losses" {
             // The loss alone at the issue's shapes: [65536, 2], [4096, 1000], [256, 10].
             for (rows, classes) in [(65536, 2), (4096, 1000), (256, 10)] {
@@ -649,9 +785,10 @@ fn main() {
                 std::process::exit(2);
             }
         };
-        ops.extend(list.into_iter().map(|o| (m.clone(), o)));
+        let label = entry.clone();
+        ops.extend(list.into_iter().map(|o| (label.clone(), o)));
         ops.push((
-            m.clone(),
+            label.clone(),
             Op::Loss {
                 n,
                 c: 2,
@@ -659,7 +796,7 @@ fn main() {
             },
         ));
         ops.push((
-            m.clone(),
+            label.clone(),
             Op::Loss {
                 n,
                 c: 2,
@@ -667,26 +804,39 @@ fn main() {
             },
         ));
         let (model, _) = model_for(m, &device.clone().autodiff());
-        ops.push((
-            m.clone(),
-            Op::Adam {
-                model: match m.as_str() {
-                    "resnet18" => "resnet18",
-                    "resnet50" => "resnet50",
-                    _ => "cnn",
+        for kind in ["adam", "adamw", "sgd"] {
+            if !optimized.insert((m.clone(), kind)) {
+                continue;
+            }
+            ops.push((
+                label.clone(),
+                Op::Optim {
+                    kind,
+                    model: match m.as_str() {
+                        "resnet18" => "resnet18",
+                        "resnet50" => "resnet50",
+                        _ => "cnn",
+                    },
+                    params: model.num_params(),
                 },
-                params: model.num_params(),
-            },
-        ));
-        ops.push((m.clone(), step));
+            ));
+        }
+        ops.push((label, step));
     }
     if !args.ops.is_empty() {
         ops.retain(|(_, op)| args.ops.iter().any(|name| name == op.name()));
     }
     let threads = rayon::current_num_threads();
     println!(
-        "focal op benchmark: device {:?}, {threads} rayon threads, batch {n}, ResNet images {s}x{s}, median of {} runs",
-        args.device, args.reps
+        "focal op benchmark: device {:?}, {threads} rayon threads, batch {n}, ResNet images {}px unless the model says (model@size), median of {} runs{}",
+        args.device,
+        args.image_size,
+        args.reps,
+        if BURN_KERNELS.load(std::sync::atomic::Ordering::Relaxed) {
+            "; Burn's own kernels and optimizers"
+        } else {
+            ""
+        }
     );
     println!("| model | op | shape | variant | focal ms |");
     println!("|---|---|---|---|---:|");
@@ -705,7 +855,7 @@ fn main() {
         }
         // Written after every op, so that a run stopped by a time limit (a GPU's autotune can
         // take minutes) still leaves the rows it timed.
-        write_json(&args, threads, n, s, &rows);
+        write_json(&args, threads, n, args.image_size, &rows);
     }
 }
 

@@ -1,5 +1,10 @@
 //! ResNet-18 and ResNet-50 with torchvision's architecture and parameter names.
 //!
+//! Initialised as torchvision initialises them: every convolution
+//! `kaiming_normal_(mode="fan_out", nonlinearity="relu")` (normal, std `sqrt(2 / fan_out)`,
+//! `fan_out = out_channels * kh * kw`), batch norm weight 1 and bias 0, and the head as PyTorch's
+//! `Linear` default (uniform on `+-1/sqrt(fan_in)` for weight and bias, which is Burn's default).
+//!
 //! Field names follow torchvision's state-dict keys (`conv1`, `bn1`, `layer1.0.conv2`, `fc`, ...)
 //! so that its weights load with two remappings only: `downsample.0` -> `downsample.conv` and
 //! `downsample.1` -> `downsample.bn` (see `pretrained.rs`).
@@ -7,9 +12,14 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d, Relu,
+};
 use burn::tensor::{Device, Tensor};
-use focal_kernels::{conv2d_layer, max_pool2d_layer};
+use focal_kernels::{
+    batch_norm_add_relu_layer, batch_norm_layer, batch_norm_relu_layer, conv2d_layer,
+    max_pool2d_layer,
+};
 
 /// Which residual block a ResNet is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,12 +69,19 @@ pub struct Block {
     pub relu: Relu,
 }
 
+/// A bias-free convolution initialised as torchvision's ResNet initialises its convolutions:
+/// `kaiming_normal_(mode="fan_out", nonlinearity="relu")`, gain `sqrt(2)` over `sqrt(fan_out)`
+/// (Burn's default, PyTorch's `Conv2d` default, is uniform on `+-1/sqrt(fan_in)`).
 fn conv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
     let p = k / 2;
     Conv2dConfig::new([cin, cout], [k, k])
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
         .with_bias(false)
+        .with_initializer(Initializer::KaimingNormal {
+            gain: std::f64::consts::SQRT_2,
+            fan_out_only: true,
+        })
         .init(device)
 }
 
@@ -109,7 +126,27 @@ impl Block {
         }
     }
 
+    /// `relu(bn(conv(...)) + identity)`: each batch norm with the ReLU after it, and the last
+    /// with the residual add too, is one op of focal-kernels (see `batch_norm_relu_layer`).
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let identity = match &self.downsample {
+            Some(d) => batch_norm_layer(&d.bn, conv2d_layer(&d.conv, x.clone())),
+            None => x.clone(),
+        };
+        let y = batch_norm_relu_layer(&self.bn1, conv2d_layer(&self.conv1, x));
+        match (&self.conv3, &self.bn3) {
+            (Some(c3), Some(b3)) => {
+                let y = batch_norm_relu_layer(&self.bn2, conv2d_layer(&self.conv2, y));
+                batch_norm_add_relu_layer(b3, conv2d_layer(c3, y), identity)
+            }
+            _ => batch_norm_add_relu_layer(&self.bn2, conv2d_layer(&self.conv2, y), identity),
+        }
+    }
+
+    /// The block with burn-nn's layers and ops (no fusion): what `forward` was before the fused
+    /// batch norms, kept to test against.
+    #[cfg(test)]
+    fn forward_reference(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
             Some(d) => d.bn.forward(conv2d_layer(&d.conv, x.clone())),
             None => x.clone(),
@@ -236,20 +273,159 @@ impl ResNet {
 
     /// Logits for a batch of images.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let stem = self
-            .relu
-            .forward(self.bn1.forward(conv2d_layer(&self.conv1, x)));
+        let stem = batch_norm_relu_layer(&self.bn1, conv2d_layer(&self.conv1, x));
         let mut x = max_pool2d_layer(&self.maxpool, stem);
-        for block in self
-            .layer1
-            .iter()
-            .chain(&self.layer2)
-            .chain(&self.layer3)
-            .chain(&self.layer4)
-        {
+        for block in self.blocks() {
             x = block.forward(x);
         }
         let x: Tensor<2> = self.avgpool.forward(x).flatten(1, 3);
         self.fc.forward(x)
+    }
+
+    fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.layer1
+            .iter()
+            .chain(&self.layer2)
+            .chain(&self.layer3)
+            .chain(&self.layer4)
+    }
+
+    /// [`ResNet::forward`] with burn-nn's layers and ops throughout (no fused batch norm).
+    #[cfg(test)]
+    fn forward_reference(&self, x: Tensor<4>) -> Tensor<2> {
+        let stem = self
+            .relu
+            .forward(self.bn1.forward(conv2d_layer(&self.conv1, x)));
+        let mut x = max_pool2d_layer(&self.maxpool, stem);
+        for block in self.blocks() {
+            x = block.forward_reference(x);
+        }
+        let x: Tensor<2> = self.avgpool.forward(x).flatten(1, 3);
+        self.fc.forward(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, TensorData, Tolerance};
+
+    /// Logits within 1e-4 of the largest one (a logit that is a near-cancelling sum of 8 * width
+    /// features holds a larger relative error of its own), and the same predicted class.
+    fn close(a: Tensor<2>, b: Tensor<2>) {
+        let [n, c] = b.dims();
+        let (a, b) = (
+            a.into_data().try_into_vec_as::<f32>().unwrap(),
+            b.into_data().try_into_vec_as::<f32>().unwrap(),
+        );
+        let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (x, y) in a.iter().zip(&b) {
+            assert!(
+                (x - y).abs() <= 1e-4 * scale,
+                "{x} vs {y} (largest {scale})"
+            );
+        }
+        let argmax = |v: &[f32]| -> Vec<usize> {
+            v.chunks(c)
+                .map(|r| (0..c).fold(0, |best, j| if r[j] > r[best] { j } else { best }))
+                .collect()
+        };
+        assert_eq!(argmax(&a).len(), n);
+        assert_eq!(argmax(&a), argmax(&b), "predicted classes");
+    }
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec_as::<f32>().unwrap()
+    }
+
+    fn mean_std(v: &[f32]) -> (f64, f64) {
+        let n = v.len() as f64;
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let var = v
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        (mean, var.sqrt())
+    }
+
+    /// torchvision's initialisation: each convolution normal with std `sqrt(2 / fan_out)`
+    /// (within 5%: the smallest has 8,192 weights), batch norm weight 1 and bias 0, the head
+    /// uniform on `+-1/sqrt(fan_in)`. (The draws come from the device's seeded generator, as
+    /// every layer's: `focal train` seeds it before building the model.)
+    #[test]
+    fn initialisation_is_torchvisions() {
+        let device = Device::flex();
+        for (net, fc_in) in [
+            (ResNet::resnet18(3, 2, &device), 512),
+            (ResNet::resnet50(3, 2, &device), 2048),
+        ] {
+            let mut convs = vec![&net.conv1];
+            let mut bns = vec![&net.bn1];
+            for b in net.blocks() {
+                convs.extend([&b.conv1, &b.conv2].into_iter().chain(&b.conv3));
+                bns.extend([&b.bn1, &b.bn2].into_iter().chain(&b.bn3));
+                if let Some(d) = &b.downsample {
+                    convs.push(&d.conv);
+                    bns.push(&d.bn);
+                }
+            }
+            for c in convs {
+                let [o, _, kh, kw] = c.weight.val().dims();
+                let (mean, std) = mean_std(&values(c.weight.val()));
+                let want = (2.0 / (o * kh * kw) as f64).sqrt();
+                assert!((std - want).abs() < 0.05 * want, "std {std}, want {want}");
+                assert!(mean.abs() < 0.05 * want, "mean {mean}");
+                assert!(c.bias.is_none());
+            }
+            for b in bns {
+                assert!(values(b.gamma.val()).iter().all(|&v| v == 1.0));
+                assert!(values(b.beta.val()).iter().all(|&v| v == 0.0));
+            }
+            let bound = 1.0 / (fc_in as f32).sqrt();
+            let w = values(net.fc.weight.val());
+            assert!(w.iter().all(|v| v.abs() <= bound));
+            let (_, std) = mean_std(&w);
+            let want = f64::from(bound) / 3f64.sqrt();
+            assert!((std - want).abs() < 0.1 * want, "fc std {std}");
+            let b = values(net.fc.bias.as_ref().unwrap().val());
+            assert!(b.iter().all(|v| v.abs() <= bound));
+        }
+    }
+
+    /// The fused batch norms give the logits (and, through them, the predictions) of burn-nn's
+    /// layers: in training (batch statistics, on the autodiff device, for batches of 1 and 33
+    /// and an odd image size), with the same running statistics after it, and in evaluation.
+    #[test]
+    fn fused_forward_matches_burn_nn_layers() {
+        let device = Device::flex().autodiff();
+        for (kind, layers, width, size) in [
+            (BlockKind::Basic, [2, 2, 2, 2], 8, 33),
+            (BlockKind::Bottleneck, [3, 4, 6, 3], 4, 29),
+        ] {
+            device.seed(3);
+            let net = ResNet::with_width(kind, layers, 3, 5, width, &device);
+            let twin = net.clone();
+            for n in [1, 33] {
+                let x = Tensor::<4>::random([n, 3, size, size], Distribution::Default, &device);
+                close(net.forward(x.clone()), twin.forward_reference(x));
+            }
+            let running_var = |m: &ResNet| -> Vec<f32> {
+                m.layer4[0]
+                    .bn2
+                    .running_var
+                    .value()
+                    .into_data()
+                    .try_into_vec_as::<f32>()
+                    .unwrap()
+            };
+            TensorData::new(running_var(&net), [running_var(&net).len()]).assert_approx_eq::<f32>(
+                &TensorData::new(running_var(&twin), [running_var(&twin).len()]),
+                Tolerance::rel_abs(1e-4, 1e-6),
+            );
+            let (a, b) = (net.valid(), twin.valid());
+            let x = Tensor::<4>::random([7, 3, size, size], Distribution::Default, &Device::flex());
+            close(a.forward(x.clone()), b.forward_reference(x));
+        }
     }
 }
