@@ -9,6 +9,7 @@ use clap::Args;
 use clap::builder::{BoolishValueParser, PossibleValuesParser, TypedValueParser};
 use focal_data::DicomWindow;
 use focal_data::task::{ClassSelector, parse_ratio};
+use focal_train::finetune::{FeatureCache, Finetune, HeadKind};
 use focal_train::{
     Alpha, AugmentChoice, AugmentScope, AugmentSpec, Beta, Calibration, DEFAULT_AUGMENT_FLIP,
     DEFAULT_AUGMENT_ROTATE, DEFAULT_AUGMENT_SHIFT, DataSpec, DeviceChoice, Gamma,
@@ -278,6 +279,23 @@ pub struct SettingsArgs {
     /// (grey repeated), normalised with ImageNet's mean and standard deviation.
     #[arg(long, value_name = "FILE")]
     pub pretrained: Option<PathBuf>,
+    /// What trains of the --pretrained network: all (every layer, as torchvision's fine-tuning
+    /// tutorial; the default, the recipe ported from PyTorch), head (the backbone frozen: its
+    /// features computed once per data set and weights, cached, shared by every run, remedy and
+    /// seed, so each run trains only the head in seconds; resampling then acts on feature rows,
+    /// SMOTE in feature space; with --augment the backbone runs every step), or last:N (the last
+    /// N of the four residual stages, layer4 first, and the head). Frozen layers keep their
+    /// batch-norm statistics.
+    #[arg(long, value_name = "WHAT", default_value_t = Finetune::All)]
+    pub finetune: Finetune,
+    /// The head of a ResNet: linear (torchvision's fc) or mlp:HIDDEN (Linear, ReLU, Linear;
+    /// exported as fc.0 and fc.2 of an nn.Sequential).
+    #[arg(long, value_name = "HEAD", default_value_t = HeadKind::Linear)]
+    pub head: HeadKind,
+    /// Where --finetune head keeps the backbone's features: auto (features/ in the experiment
+    /// folder, or in the run folder), off (computed in every step), or a folder to share.
+    #[arg(long, value_name = "WHERE", default_value_t = FeatureCache::Auto)]
+    pub feature_cache: FeatureCache,
     /// RetinaNet prior-probability initialisation: the head's bias gives the positive class
     /// probability PI at the start (the paper uses 0.01).
     #[arg(long, value_name = "PI")]
@@ -467,8 +485,27 @@ impl TrainingArgs {
                 rotate: self.settings.augment_rotate,
             },
             log_dir: self.settings.log_dir.clone(),
+            finetune: self.settings.finetune,
+            head: self.settings.head,
+            feature_cache: self.settings.feature_cache.clone(),
         }
     }
+}
+
+/// The first lines of output of a run or experiment on `data`: the task, the model (and why),
+/// and the warnings of a test split with few positives.
+pub fn first_lines(
+    spec: &DataSpec,
+    data: &focal_train::PreparedData,
+    model: &focal_train::ModelChoice,
+) -> impl Iterator<Item = String> {
+    let names = |s| crate::flags::flag(s).to_string();
+    [
+        spec.task_line(data).render(&names),
+        model.line().render(&names),
+    ]
+    .into_iter()
+    .chain(focal_train::few_positives_warnings(data))
 }
 
 /// Sets `--threads` (before any tensor work).

@@ -14,10 +14,9 @@ use focal_experiment::spec::{
     CompareSpec, DEFAULT_REMEDIES, EXPERIMENT_EPOCHS, SweepRequest, experiment_dir,
 };
 use focal_experiment::workers::Jobs;
-use focal_train::{Alpha, DataSpec, Gamma, ModelChoice, ModelKind, PreparedData, RemedyKind};
+use focal_train::{DataSpec, ModelChoice, ModelKind, PreparedData, RemedyKind};
 
 use crate::args::{TrainingArgs, set_threads};
-use crate::flags::flag;
 use crate::plan;
 
 /// What `compare` and `sweep` share: the training flags and the experiment's own.
@@ -112,10 +111,6 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
-fn split_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split([',', '/']).map(str::trim).filter(|s| !s.is_empty())
-}
-
 /// The data, task and model of an experiment (the model is probed before the data are read,
 /// so that every flag is checked first).
 fn data_and_model(t: &TrainingArgs) -> anyhow::Result<(DataSpec, anyhow::Result<ModelChoice>)> {
@@ -138,12 +133,7 @@ fn prepare(
     let model = model?;
     let data = prepared.context("building the task")?;
     if !t.quiet {
-        let names = |s| flag(s).to_string();
-        eprintln!("{}", spec.task_line(&data).render(&names));
-        eprintln!("{}", model.line().render(&names));
-        for w in focal_train::few_positives_warnings(&data) {
-            eprintln!("{w}");
-        }
+        crate::args::first_lines(spec, &data, &model).for_each(|l| eprintln!("{l}"));
     }
     Ok(data)
 }
@@ -209,9 +199,7 @@ pub fn run_compare(args: CompareArgs) -> anyhow::Result<()> {
     let c = &args.common;
     let t = &c.training;
     set_threads(t.threads)?;
-    let remedies = split_list(&args.remedies)
-        .map(|name| RemedyKind::parse(name).context("--remedies"))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let remedies = focal_experiment::spec::remedy_list(&args.remedies)?;
     let (data_spec, model) = data_and_model(t)?;
     let model_kind = model.as_ref().map_or(ModelKind::Cnn, |m| m.model);
     let compare = CompareSpec {
@@ -234,22 +222,8 @@ pub fn run_sweep(args: SweepArgs) -> anyhow::Result<()> {
     let c = &args.common;
     let t = &c.training;
     set_threads(t.threads)?;
-    let gammas = split_list(t.settings.gamma.as_deref().unwrap_or(""))
-        .map(|g| {
-            let v = g
-                .parse::<f32>()
-                .ok()
-                .with_context(|| format!("--gamma: {g:?} is not a number"))?;
-            Ok(Gamma::new(v)?)
-        })
-        .collect::<anyhow::Result<Vec<Gamma>>>()?;
-    // `cb:0.999` holds no comma, so both separators are safe; a list alpha is not sweepable.
-    let alphas = split_list(args.then_alpha.as_deref().unwrap_or(""))
-        .map(|a| {
-            a.parse::<Alpha>()
-                .with_context(|| format!("--then-alpha {a}"))
-        })
-        .collect::<anyhow::Result<Vec<Alpha>>>()?;
+    let gammas = focal_experiment::spec::gamma_list(t.settings.gamma.as_deref().unwrap_or(""))?;
+    let alphas = focal_experiment::spec::alpha_list(args.then_alpha.as_deref().unwrap_or(""))?;
     let (data_spec, model) = data_and_model(t)?;
     let model_kind = model.as_ref().map_or(ModelKind::Cnn, |m| m.model);
     let sweep = SweepRequest {

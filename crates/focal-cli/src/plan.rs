@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use focal_experiment::pipeline;
-use focal_experiment::plan::{self, Gathered, Outcome, PlannedRun};
+use focal_experiment::plan::{self, Gathered, PlannedRun};
 use focal_experiment::slurm;
 use focal_experiment::workers::{self, Jobs};
 
@@ -90,17 +90,8 @@ pub fn run(args: RunPlanArgs) -> anyhow::Result<()> {
     let outcome = pipeline::run_planned(dir, &plan, index, &data, &progress);
     progress.finish();
     let outcome = outcome.with_context(|| format!("run {index} ({})", run.run_dir))?;
-    let what = match outcome {
-        Outcome::Trained(_) => "trained",
-        Outcome::Resumed(_) => "resumed and finished",
-        Outcome::Skipped => "complete already; skipped",
-        Outcome::Busy => "being trained by another process; left alone",
-    };
-    println!(
-        "run {index} ({}): {what} in {:.0} s",
-        run.run_dir,
-        started.elapsed().as_secs_f64()
-    );
+    let (what, secs) = (outcome.describe(), started.elapsed().as_secs_f64());
+    println!("run {index} ({}): {what} in {secs:.0} s", run.run_dir);
     Ok(())
 }
 
@@ -163,12 +154,8 @@ fn spawn(
         cmd.arg("--quiet").stderr(Stdio::null());
     } else {
         cmd.stderr(Stdio::piped());
-        eprintln!(
-            "[{}] started (run {}, {threads} thread{})",
-            run.run_dir,
-            run.index,
-            if threads == 1 { "" } else { "s" }
-        );
+        let (name, i, s) = (&run.run_dir, run.index, if threads == 1 { "" } else { "s" });
+        eprintln!("[{name}] started (run {i}, {threads} thread{s})");
     }
     let mut child = cmd.spawn()?;
     if let Some(err) = child.stderr.take() {

@@ -49,7 +49,7 @@ impl CliProgress {
                 "epoch {prefix}/{len} [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
             ));
             let s = multi.add(ProgressBar::new(0));
-            s.set_style(style("  step {pos}/{len} [{bar:30}] ETA {eta} loss {msg}"));
+            s.set_style(style("  step {pos}/{len} [{bar:30}] ETA {eta} {msg}"));
             e.enable_steady_tick(Duration::from_millis(500));
             Mode::Bars {
                 _multi: multi,
@@ -91,7 +91,14 @@ impl Progress for CliProgress {
     fn step(&self, step: usize, running_loss: f32) {
         if let Mode::Bars { steps, .. } = &self.mode {
             steps.set_position(step as u64);
-            steps.set_message(format!("{running_loss:.4} (epoch mean so far)"));
+            steps.set_message(format!("loss {running_loss:.4} (epoch mean so far)"));
+        }
+    }
+    fn work(&self, what: &str, done: usize, total: usize) {
+        if let Mode::Bars { steps, .. } = &self.mode {
+            steps.set_length(total as u64);
+            steps.set_position(done as u64);
+            steps.set_message(what.to_string());
         }
     }
     fn epoch_end(&self, record: &EpochRecord, n: usize) {

@@ -8,7 +8,6 @@ use focal_train::run::render_report;
 use focal_train::{Progress, RemedyKind, Setting, TrainConfig};
 
 use crate::args::{TrainingArgs, named, set_threads};
-use crate::flags::flag;
 use crate::progress::CliProgress;
 
 /// Arguments of `focal train`.
@@ -116,20 +115,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
         let progress = CliProgress::new(t.quiet, config.epochs(), &data);
         if !t.quiet {
-            let names = |s| flag(s).to_string();
-            progress.message(&data_spec.task_line(&data).render(&names));
-            progress.message(&model.line().render(&names));
-            for w in focal_train::few_positives_warnings(&data) {
-                progress.message(&w);
-            }
-            let c = |s: &[usize]| data.dataset.class_counts_of(s);
+            crate::args::first_lines(&data_spec, &data, &model).for_each(|l| progress.message(&l));
             progress.message(&format!(
-                "task: {} classes {:?}; train {:?}, val {:?}, test {:?}; remedy {}; run folder {}",
-                data.n_classes(),
-                data.dataset.class_names,
-                c(&data.splits.train),
-                c(&data.splits.val),
-                c(&data.splits.test),
+                "{}; remedy {}; run folder {}",
+                data.split_line(),
                 config.remedy_label(),
                 dir.display()
             ));

@@ -23,6 +23,12 @@ fn bad_flag_values_fail_naming_the_flag_before_reading_data() {
             &["--model", "resnet18", "--pretrained", "/nonexistent/w.pth"],
             "--pretrained",
         ),
+        (&["--finetune", "head"], "--pretrained"),
+        (&["--finetune", "last:5"], "--finetune"),
+        (&["--finetune", "some"], "--finetune"),
+        (&["--head", "mlp:0"], "--head"),
+        (&["--model", "cnn", "--head", "mlp:64"], "--head"),
+        (&["--feature-cache", ""], "--feature-cache"),
         (&["--optimizer", "adamw"], "adamw"),
         (&["--device", "tpu"], "tpu"),
     ];

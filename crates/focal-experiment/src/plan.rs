@@ -379,6 +379,18 @@ pub enum Outcome {
     Busy,
 }
 
+impl Outcome {
+    /// What happened, in words (`trained`, `complete already; skipped`).
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Outcome::Trained(_) => "trained",
+            Outcome::Resumed(_) => "resumed and finished",
+            Outcome::Skipped => "complete already; skipped",
+            Outcome::Busy => "being trained by another process; left alone",
+        }
+    }
+}
+
 /// Trains run `index` of the plan in `dir` on `data` (the plan's task, see
 /// [`check_data`]): skipped when complete, resumed when interrupted, trained otherwise.
 /// `train`/`resume` are the training functions (the pipeline's, which draw the run's report).
@@ -558,9 +570,16 @@ pub fn gather(dir: &Path) -> Result<Gathered, ExperimentError> {
             stages,
         });
     }
+    // What the runs froze and the feature file they shared, as the first run recorded it.
+    let mut task = plan.summary.clone();
+    if let Some(run) = plan.runs.first()
+        && let Some(t) = read_config(&dir.join(&run.run_dir))?.transfer
+    {
+        task.budget.push_str(&format!("; {}", t.summary()));
+    }
     Ok(Gathered::Complete(Box::new(Comparison {
         title: plan.title.clone(),
-        task: plan.summary.clone(),
+        task,
         seeds: plan.seeds.clone(),
         entries: cmp_entries,
         sweep: sweep_info,

@@ -29,6 +29,48 @@ pub const DEFAULT_SWEEP_GAMMAS: [f32; 6] = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0];
 /// comparison on the bundled data under 5 minutes on two CPU cores.
 pub const EXPERIMENT_EPOCHS: usize = 4;
 
+/// The items of a list flag: separated by `,` or `/` (`cb:0.999` holds neither), trimmed,
+/// empty ones dropped.
+fn items(text: &str) -> impl Iterator<Item = &str> {
+    text.split([',', '/'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The remedies of a comparison from their names (`ce,focal`).
+pub fn remedy_list(text: &str) -> Result<Vec<RemedyKind>, ExperimentError> {
+    items(text)
+        .map(|name| {
+            RemedyKind::parse(name)
+                .map_err(|e| TrainError::invalid(msg![Setting::Remedies, format!(": {e}")]).into())
+        })
+        .collect()
+}
+
+/// The gammas of a sweep (`0,0.5,1`); none given: the sweep's default ones.
+pub fn gamma_list(text: &str) -> Result<Vec<Gamma>, ExperimentError> {
+    items(text)
+        .map(|g| {
+            let v = g.parse::<f32>().map_err(|_| {
+                TrainError::invalid(msg![Setting::Gamma, format!(": {g:?} is not a number")])
+            })?;
+            Ok(Gamma::new(v)?)
+        })
+        .collect()
+}
+
+/// The alphas a sweep tries at the best gamma (`auto,0.25` or `cb:0.999/auto`); a per-class
+/// list cannot be one of them (its commas separate the alphas).
+pub fn alpha_list(text: &str) -> Result<Vec<Alpha>, ExperimentError> {
+    items(text)
+        .map(|a| {
+            a.parse::<Alpha>().map_err(|e| {
+                TrainError::invalid(msg![Setting::ThenAlpha, format!(" {a}: {e}")]).into()
+            })
+        })
+        .collect()
+}
+
 /// The seeds `first, first + 1, ...`: `n` of them, at least one.
 pub fn seeds(first: u64, n: usize) -> Result<Vec<u64>, ExperimentError> {
     if n == 0 {

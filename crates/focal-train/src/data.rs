@@ -374,6 +374,20 @@ impl PreparedData {
         })
     }
 
+    /// The task in one line: `task: 2 classes ["no", "yes"]; train [..], val [..], test [..]`
+    /// (class counts per split).
+    pub fn split_line(&self) -> String {
+        let c = |s: &[usize]| self.dataset.class_counts_of(s);
+        format!(
+            "task: {} classes {:?}; train {:?}, val {:?}, test {:?}",
+            self.n_classes(),
+            self.dataset.class_names,
+            c(&self.splits.train),
+            c(&self.splits.val),
+            c(&self.splits.test)
+        )
+    }
+
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
         self.dataset.n_classes()

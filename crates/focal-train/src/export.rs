@@ -22,6 +22,7 @@ use burn::tensor::{DType, TensorData};
 use crate::data::InputNormalization;
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
+use crate::finetune::HeadKind;
 use crate::model::{Model, ModelKind};
 use crate::predict::Predictor;
 use crate::run::files::{write_atomic, write_json};
@@ -138,8 +139,9 @@ linear [out, in]).";
 /// by name, with `num_batches_tracked = steps` for every batch norm.
 pub fn state_dict(model: &Model, steps: i64) -> Result<Vec<(String, TensorData)>, TrainError> {
     let mut out = BTreeMap::new();
+    let mlp_head = matches!(model, Model::ResNet(n) if n.hidden.is_some());
     for t in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), true) {
-        let name = torchvision_name(&t.name);
+        let name = torchvision_name(&t.name, mlp_head);
         let data = burn::store::bridge::into_data(t)
             .map_err(|e| TrainError::device(format!("reading {name} for export: {e}")))?;
         let data = data.convert::<f32>();
@@ -155,10 +157,21 @@ pub fn state_dict(model: &Model, steps: i64) -> Result<Vec<(String, TensorData)>
 }
 
 /// A ResNet key in torchvision's spelling: the shortcut's `downsample.conv`/`downsample.bn`
-/// are `downsample.0`/`downsample.1` there (the inverse of the import's remapping).
-fn torchvision_name(name: &str) -> String {
-    name.replace(".downsample.conv.", ".downsample.0.")
-        .replace(".downsample.bn.", ".downsample.1.")
+/// are `downsample.0`/`downsample.1` there (the inverse of the import's remapping); an MLP
+/// head's `hidden` and `fc` are `fc.0` and `fc.2` of `nn.Sequential(Linear, ReLU, Linear)`.
+fn torchvision_name(name: &str, mlp_head: bool) -> String {
+    let name = name
+        .replace(".downsample.conv.", ".downsample.0.")
+        .replace(".downsample.bn.", ".downsample.1.");
+    match (
+        mlp_head,
+        name.strip_prefix("fc."),
+        name.strip_prefix("hidden."),
+    ) {
+        (true, Some(rest), _) => format!("fc.2.{rest}"),
+        (true, _, Some(rest)) => format!("fc.0.{rest}"),
+        _ => name,
+    }
 }
 
 fn dtype_of(dtype: DType) -> Result<safetensors::Dtype, TrainError> {
@@ -286,14 +299,32 @@ pub fn export_run(
     };
     let kind = config.train.model();
     let (torchvision, layout) = match kind {
-        ModelKind::Resnet18 | ModelKind::Resnet50 => (
-            Some(format!(
-                "torchvision.models.{}(num_classes={})",
-                kind.name(),
-                config.n_classes
-            )),
-            None,
-        ),
+        ModelKind::Resnet18 | ModelKind::Resnet50 => match config.train.head() {
+            HeadKind::Linear => (
+                Some(format!(
+                    "torchvision.models.{}(num_classes={})",
+                    kind.name(),
+                    config.n_classes
+                )),
+                None,
+            ),
+            HeadKind::Mlp { hidden } => {
+                let width = match model {
+                    Model::ResNet(n) => n.feature_width(),
+                    _ => 0,
+                };
+                (
+                    Some(format!(
+                        "m = torchvision.models.{}(); m.fc = torch.nn.Sequential(\
+                         torch.nn.Linear({width}, {hidden}), torch.nn.ReLU(), \
+                         torch.nn.Linear({hidden}, {}))",
+                        kind.name(),
+                        config.n_classes
+                    )),
+                    None,
+                )
+            }
+        },
         ModelKind::Mlp => (None, Some(MLP_LAYOUT.to_string())),
         ModelKind::Cnn => (None, Some(CNN_LAYOUT.to_string())),
     };

@@ -429,11 +429,15 @@ fn from_run(
         .temperature()
         .map(|t| format!(", probabilities at temperature {t:.4}"))
         .unwrap_or_default();
+    let transfer = crate::run::read_config(run_dir)?
+        .transfer
+        .map(|t| format!("\n{}", t.summary()))
+        .unwrap_or_default();
     let judgement = Judgement {
         source: "run",
         path: run_dir.to_path_buf(),
         origin: format!(
-            "source: run {}, the model of epoch {} re-evaluated on its test split ({} samples{temperature})",
+            "source: run {}, the model of epoch {} re-evaluated on its test split ({} samples{temperature}){transfer}",
             run_dir.display(),
             metrics.evaluated_epoch,
             test.y_true.len()

@@ -35,6 +35,7 @@ pub mod device;
 mod error;
 mod evaluate;
 pub mod export;
+pub mod finetune;
 pub mod judge;
 pub mod model;
 mod named;
@@ -45,6 +46,7 @@ pub mod run;
 mod setting;
 mod source;
 pub mod train;
+pub mod transfer;
 mod value;
 
 pub use augmentation::{

@@ -69,13 +69,8 @@ impl Predictor {
         let last = checkpoint::read_state(run_dir, Which::Last)?;
         let (which, epoch) = evaluated_checkpoint(&config.train, &last);
         let device = device.resolve()?;
-        let model = Model::new(
-            config.train.model(),
-            &preprocessing.sample,
-            config.n_classes,
-            &device,
-        )?;
-        let model = checkpoint::load_model(model, run_dir, which)?;
+        let model =
+            crate::transfer::run_model(&config, &preprocessing.sample, run_dir, which, &device)?;
         Ok(Predictor {
             run_dir: run_dir.to_path_buf(),
             temperature: metrics.temperature(),

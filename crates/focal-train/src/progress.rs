@@ -12,6 +12,9 @@ pub trait Progress {
     fn step(&self, _step: usize, _running_loss: f32) {}
     /// An epoch finished (validation included).
     fn epoch_end(&self, _record: &EpochRecord, _epochs: usize) {}
+    /// Work other than an epoch (`what`: the frozen backbone's `features`) reached step
+    /// `done` of `total`.
+    fn work(&self, _what: &str, _done: usize, _total: usize) {}
     /// A free-form note (early stopping, resume, pretrained weights).
     fn message(&self, _text: &str) {}
 }

@@ -43,6 +43,12 @@ pub enum Setting {
     PriorBias,
     /// Pretrained weights.
     Pretrained,
+    /// Which pretrained layers train.
+    Finetune,
+    /// The head of a ResNet.
+    Head,
+    /// Where a frozen backbone's features are cached.
+    FeatureCache,
     /// Focusing parameter of the focal losses.
     Gamma,
     /// Class weights.
@@ -123,6 +129,9 @@ impl Setting {
             Setting::TargetRecall => "target_recall",
             Setting::PriorBias => "prior_bias",
             Setting::Pretrained => "pretrained",
+            Setting::Finetune => "finetune",
+            Setting::Head => "head",
+            Setting::FeatureCache => "feature_cache",
             Setting::Gamma => "gamma",
             Setting::Alpha => "alpha",
             Setting::ThenAlpha => "then_alpha",

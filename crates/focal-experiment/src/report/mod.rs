@@ -16,7 +16,6 @@ use std::path::Path;
 
 use crate::experiment::{Comparison, Entry, Mark, Table};
 use focal_train::DecisionRule;
-use focal_train::TrainConfig;
 use focal_train::TrainError;
 use focal_train::run::checkpoint;
 use focal_train::run::files::{read_json, write_atomic};
@@ -123,48 +122,15 @@ fn summary_line(rc: &RunConfig) -> String {
         }
         None => format!("{} classes", rc.n_classes),
     };
+    let transfer = (rc.transfer.as_ref()).map_or(String::new(), |t| {
+        format!(" Transfer learning: {}.", t.summary())
+    });
     format!(
-        "Data: {}. Task: {task}. Remedy: {}. Model: {}.",
+        "Data: {}. Task: {task}. Remedy: {}. Model: {}.{transfer}",
         rc.task.source,
         rc.train.remedy().label(),
         rc.train.model()
     )
-}
-
-/// The rows of a run report's configuration table, from `config.json`'s training settings.
-fn configuration_rows(c: &TrainConfig) -> Vec<(String, String)> {
-    let mut rows = vec![
-        ("model".to_string(), c.model().to_string()),
-        ("remedy".to_string(), c.remedy().label()),
-        (
-            "augmentation (training images)".to_string(),
-            c.augment()
-                .map_or_else(|| "none".to_string(), |a| a.to_string()),
-        ),
-        ("epochs".to_string(), c.epochs().to_string()),
-        ("batch size".to_string(), c.batch_size().to_string()),
-        (
-            "optimizer".to_string(),
-            format!(
-                "{}, lr {}, {} schedule",
-                c.optimizer(),
-                c.lr(),
-                c.schedule()
-            ),
-        ),
-        ("seed".to_string(), c.seed().to_string()),
-        ("calibration".to_string(), c.calibrate().to_string()),
-    ];
-    if c.weight_decay() > 0.0 {
-        rows.push(("weight decay".to_string(), c.weight_decay().to_string()));
-    }
-    if let Some(n) = c.clip_grad() {
-        rows.push(("gradient clipping (norm)".to_string(), n.to_string()));
-    }
-    if let Some(p) = c.early_stop() {
-        rows.push(("early stopping (patience)".to_string(), p.to_string()));
-    }
-    rows
 }
 
 impl RunFiles {
@@ -191,7 +157,7 @@ impl RunFiles {
             reliability_uncalibrated: read_reliability(
                 &curves.join("calibration_uncalibrated.csv"),
             )?,
-            configuration: configuration_rows(&config.train),
+            configuration: config.train.rows(),
             task: task_rows(&config),
             summary: summary_line(&config),
         })

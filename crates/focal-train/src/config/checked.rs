@@ -10,8 +10,10 @@ use super::kinds::{Calibration, OptimizerKind, ScheduleKind, Streaming};
 use crate::augmentation::Augmentation;
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
+use crate::finetune::{FeatureCache, Finetune, HeadKind};
 use crate::model::ModelKind;
 use crate::remedy::Remedy;
+use crate::setting::Setting;
 use crate::value::{ClipNorm, LearningRate, Prior, TargetRecall, WeightDecay};
 
 /// The settings of one training run, checked (not the data: see [`crate::PreparedData`]): a
@@ -44,6 +46,12 @@ pub struct TrainConfig {
     augment: Option<Augmentation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Finetune::is_all")]
+    finetune: Finetune,
+    #[serde(skip_serializing_if = "HeadKind::is_linear")]
+    head: HeadKind,
+    #[serde(skip_serializing_if = "FeatureCache::is_auto")]
+    feature_cache: FeatureCache,
 }
 
 /// `config.json`'s `train` as written, before it is checked; the fields added since the first
@@ -76,6 +84,12 @@ struct ConfigRecord {
     augment: Option<Augmentation>,
     #[serde(default)]
     log_dir: Option<PathBuf>,
+    #[serde(default)]
+    finetune: Finetune,
+    #[serde(default)]
+    head: HeadKind,
+    #[serde(default)]
+    feature_cache: FeatureCache,
 }
 
 fn one() -> usize {
@@ -110,6 +124,9 @@ impl TryFrom<ConfigRecord> for TrainConfig {
                 calibrate: r.calibrate,
                 augment: r.augment,
                 log_dir: r.log_dir,
+                finetune: r.finetune,
+                head: r.head,
+                feature_cache: r.feature_cache,
             },
         )
     }
@@ -140,6 +157,9 @@ pub(crate) struct Choices {
     pub(crate) calibrate: Calibration,
     pub(crate) augment: Option<Augmentation>,
     pub(crate) log_dir: Option<PathBuf>,
+    pub(crate) finetune: Finetune,
+    pub(crate) head: HeadKind,
+    pub(crate) feature_cache: FeatureCache,
 }
 
 impl TrainConfig {
@@ -156,7 +176,6 @@ impl TrainConfig {
         n: Numbers,
         c: Choices,
     ) -> Result<Self, TrainError> {
-        use crate::setting::Setting;
         let bad = |setting, value: &dyn fmt::Display, allowed| {
             Err(TrainError::out_of_range(setting, value, allowed))
         };
@@ -191,10 +210,32 @@ impl TrainConfig {
             }
             None => {}
         }
-        if c.pretrained.is_some() && !matches!(model, ModelKind::Resnet18 | ModelKind::Resnet50) {
+        let resnet = matches!(model, ModelKind::Resnet18 | ModelKind::Resnet50);
+        if c.pretrained.is_some() && !resnet {
             return Err(TrainError::PretrainedNeedsResnet {
                 model: model.name(),
             });
+        }
+        if !c.finetune.is_all() && c.pretrained.is_none() {
+            return Err(TrainError::invalid(focal_data::msg![
+                Setting::Finetune,
+                format!(
+                    " {}: freezes pretrained layers, and there are none without ",
+                    c.finetune
+                ),
+                Setting::Pretrained,
+                " FILE (torchvision weights); give the weights, or train every layer with ",
+                Setting::Finetune,
+                " all"
+            ]));
+        }
+        if !c.head.is_linear() && !resnet {
+            return Err(TrainError::invalid(focal_data::msg![
+                Setting::Head,
+                format!(" {}: a head of the ResNets; got ", c.head),
+                Setting::Model,
+                format!(" {}, whose head is its own", model.name())
+            ]));
         }
         Ok(TrainConfig {
             model,
@@ -218,6 +259,9 @@ impl TrainConfig {
             calibrate: c.calibrate,
             augment: c.augment,
             log_dir: c.log_dir,
+            finetune: c.finetune,
+            head: c.head,
+            feature_cache: c.feature_cache,
         })
     }
 
@@ -310,6 +354,79 @@ impl TrainConfig {
     /// `None`: no log. Not a setting of the model: it changes no result.
     pub fn log_dir(&self) -> Option<&Path> {
         self.log_dir.as_deref()
+    }
+
+    /// Which layers of the pretrained network train ([`Finetune::All`] without pretrained
+    /// weights).
+    pub fn finetune(&self) -> Finetune {
+        self.finetune
+    }
+    /// The head of a ResNet.
+    pub fn head(&self) -> HeadKind {
+        self.head
+    }
+    /// Where a frozen backbone's features are cached. Not a setting of the model: the cached
+    /// features are those the backbone computes in each step.
+    pub fn feature_cache(&self) -> &FeatureCache {
+        &self.feature_cache
+    }
+
+    /// The settings as a report's table shows them, `(setting, value)`: every one that shapes
+    /// the model, the optional ones when set.
+    pub fn rows(&self) -> Vec<(String, String)> {
+        let mut rows = vec![
+            ("model".to_string(), self.model.to_string()),
+            ("remedy".to_string(), self.remedy.label()),
+            (
+                "augmentation (training images)".to_string(),
+                (self.augment.as_ref()).map_or_else(|| "none".to_string(), |a| a.to_string()),
+            ),
+            ("epochs".to_string(), self.epochs.to_string()),
+            ("batch size".to_string(), self.batch_size.to_string()),
+            (
+                "optimizer".to_string(),
+                format!(
+                    "{}, lr {}, {} schedule",
+                    self.optimizer,
+                    self.lr(),
+                    self.schedule
+                ),
+            ),
+            ("seed".to_string(), self.seed.to_string()),
+            ("calibration".to_string(), self.calibrate.to_string()),
+        ];
+        let optional = [
+            (
+                "weight decay",
+                (self.weight_decay() > 0.0).then(|| self.weight_decay().to_string()),
+            ),
+            (
+                "gradient clipping (norm)",
+                self.clip_grad().map(|n| n.to_string()),
+            ),
+            (
+                "early stopping (patience)",
+                self.early_stop.map(|p| p.to_string()),
+            ),
+            (
+                "pretrained weights",
+                self.pretrained.as_ref().map(|p| p.display().to_string()),
+            ),
+            (
+                "trained layers",
+                (!self.finetune.is_all()).then(|| self.finetune.to_string()),
+            ),
+            (
+                "head",
+                (!self.head.is_linear()).then(|| self.head.to_string()),
+            ),
+        ];
+        rows.extend(
+            optional
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k.to_string(), v))),
+        );
+        rows
     }
 
     /// The same configuration with another remedy (a sweep's entries), checked again.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::augmentation::{AugmentScope, Augmentation};
 use crate::device::DeviceChoice;
 use crate::error::TrainError;
+use crate::finetune::{FeatureCache, Finetune, HeadKind};
 use crate::model::ModelKind;
 use crate::remedy::{Remedy, RemedyKind};
 use crate::setting::Setting;
@@ -149,6 +150,12 @@ pub struct TrainSpec {
     pub augment: AugmentSpec,
     /// Where to log for experiment trackers (made absolute).
     pub log_dir: Option<PathBuf>,
+    /// Which layers of the pretrained network train.
+    pub finetune: Finetune,
+    /// The head of a ResNet.
+    pub head: HeadKind,
+    /// Where a frozen backbone's features are cached (a folder made absolute).
+    pub feature_cache: FeatureCache,
 }
 
 impl Default for TrainSpec {
@@ -175,6 +182,9 @@ impl Default for TrainSpec {
             calibrate: Calibration::Auto,
             augment: AugmentSpec::default(),
             log_dir: None,
+            finetune: Finetune::All,
+            head: HeadKind::Linear,
+            feature_cache: FeatureCache::Auto,
         }
     }
 }
@@ -203,6 +213,12 @@ impl TrainSpec {
             Some(d) => Some(std::path::absolute(d).map_err(|e| TrainError::io(d, e))?),
             None => None,
         };
+        let feature_cache = match &self.feature_cache {
+            FeatureCache::Dir(d) => {
+                FeatureCache::Dir(std::path::absolute(d).map_err(|e| TrainError::io(d, e))?)
+            }
+            other => other.clone(),
+        };
         let config = TrainConfig::checked(
             self.model,
             self.remedy.clone(),
@@ -228,6 +244,9 @@ impl TrainSpec {
                 calibrate: self.calibrate,
                 augment,
                 log_dir,
+                finetune: self.finetune,
+                head: self.head,
+                feature_cache,
             },
         )?;
         if let Some(p) = &self.pretrained

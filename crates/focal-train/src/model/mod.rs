@@ -1,6 +1,7 @@
 //! The models `focal train --model` offers, behind one [`Model`] enum.
 
 mod cnn;
+mod head;
 mod mlp;
 pub mod pretrained;
 mod resnet;
@@ -11,6 +12,7 @@ use burn::tensor::{Device, Tensor};
 use focal_data::SampleKind;
 
 pub use cnn::Cnn;
+pub use head::Head;
 pub use mlp::Mlp;
 pub use resnet::{Block, BlockKind, Downsample, ResNet};
 
@@ -52,6 +54,10 @@ pub enum Model {
     Cnn(Cnn),
     /// See [`ResNet`].
     ResNet(ResNet),
+    /// A ResNet's head alone, on the pooled features of its frozen backbone (`[N, F]` rows):
+    /// what a run that trains only the head trains, its features computed once (see
+    /// [`crate::transfer`]).
+    Head(Head),
 }
 
 /// The shape the model reshapes its flat input to: `[C, H, W]`, or `[F]` for rows.
@@ -101,6 +107,26 @@ impl Model {
         }
     }
 
+    /// [`Model::new`] with the head `head` (a ResNet's; the other models have their own and
+    /// refuse an MLP head, as the configuration does). The MLP head is drawn after the rest, so
+    /// the linear head's runs draw what they drew before heads were a choice.
+    pub fn with_head_kind(
+        kind: ModelKind,
+        head: crate::finetune::HeadKind,
+        sample: &SampleKind,
+        n_classes: usize,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let model = Self::new(kind, sample, n_classes, device)?;
+        Ok(match (model, head) {
+            (Model::ResNet(net), crate::finetune::HeadKind::Mlp { .. }) => {
+                let width = net.feature_width();
+                Model::ResNet(net.with_head(Head::new(head, width, n_classes, device)))
+            }
+            (model, _) => model,
+        })
+    }
+
     /// Logits `[N, n_classes]` for input shaped `[N, C, H, W]` (image models) or `[N, F]` (MLP,
     /// images flattened).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
@@ -108,6 +134,7 @@ impl Model {
             Model::Mlp(m) => m.forward(x.flatten(1, 3)),
             Model::Cnn(m) => m.forward(x),
             Model::ResNet(m) => m.forward(x),
+            Model::Head(m) => m.forward(x.flatten(1, 3)),
         }
     }
 
@@ -117,6 +144,7 @@ impl Model {
             Model::Mlp(m) => &m.head,
             Model::Cnn(m) => &m.head,
             Model::ResNet(m) => &m.fc,
+            Model::Head(m) => &m.fc,
         }
     }
 
@@ -125,6 +153,7 @@ impl Model {
             Model::Mlp(m) => &mut m.head,
             Model::Cnn(m) => &mut m.head,
             Model::ResNet(m) => &mut m.fc,
+            Model::Head(m) => &mut m.fc,
         }
     }
 

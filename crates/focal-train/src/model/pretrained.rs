@@ -21,6 +21,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::ResNet;
 use crate::error::TrainError;
+use crate::setting::Setting;
 
 /// What loading a pretrained file did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -31,6 +32,28 @@ pub struct PretrainedReport {
     pub head_reinitialised: bool,
     /// Whether the first convolution was summed over colour channels (greyscale input).
     pub first_conv_summed: bool,
+}
+
+impl PretrainedReport {
+    /// What loading `path` did, for the run's log: "loaded 100 tensors from r18.pth; head
+    /// re-initialised".
+    pub fn describe(&self, path: &std::path::Path) -> String {
+        format!(
+            "loaded {} tensors from {}{}{}",
+            self.loaded,
+            path.display(),
+            if self.head_reinitialised {
+                "; head re-initialised"
+            } else {
+                ""
+            },
+            if self.first_conv_summed {
+                "; first convolution summed over colour channels"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 fn not_fc(path: &str, _container: &str) -> bool {
@@ -112,6 +135,29 @@ where
     };
     let conv1 = shape_of(&mut store, "conv1.weight")?
         .ok_or_else(|| err("no conv1.weight: not a torchvision ResNet state dict".into()))?;
+    // ResNet-50's blocks have a third convolution; ResNet-18's do not.
+    let file_bottleneck = shape_of(&mut store, "layer1.0.conv3.weight")?.is_some();
+    let model_bottleneck = model.layer1[0].conv3.is_some();
+    if file_bottleneck != model_bottleneck {
+        let name = |b: bool| if b { "resnet50" } else { "resnet18" };
+        return Err(TrainError::invalid(focal_data::msg![
+            Setting::Pretrained,
+            format!(
+                " {}: holds a {} (its blocks {} a third convolution), and ",
+                path.display(),
+                name(file_bottleneck),
+                if file_bottleneck { "have" } else { "have no" }
+            ),
+            Setting::Model,
+            format!(" is {}; use ", name(model_bottleneck)),
+            Setting::Model,
+            format!(
+                " {}, or weights of a {}",
+                name(file_bottleneck),
+                name(model_bottleneck)
+            )
+        ]));
+    }
     let fc = shape_of(&mut store, "fc.weight")?;
 
     let want_conv1 = model.conv1.weight.val().dims();
@@ -164,7 +210,7 @@ where
         .iter()
         .map(|(p, _)| p.as_str())
         .filter(|p| {
-            !((head_reinitialised && p.starts_with("fc."))
+            !((head_reinitialised && (p.starts_with("fc.") || p.starts_with("hidden.")))
                 || (first_conv_summed && *p == "conv1.weight"))
         })
         .collect();

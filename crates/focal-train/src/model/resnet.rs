@@ -16,6 +16,8 @@ use burn::nn::{
     BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d, Relu,
 };
 use burn::tensor::{Device, Tensor};
+
+use super::head::Head;
 use focal_kernels::{
     batch_norm_add_relu_layer, batch_norm_layer, batch_norm_relu_layer, conv2d_layer,
     max_pool2d_layer,
@@ -189,7 +191,9 @@ pub struct ResNet {
     pub layer4: Vec<Block>,
     /// Global average pooling.
     pub avgpool: AdaptiveAvgPool2d,
-    /// The classifier head.
+    /// The hidden layer of an MLP head ([`Head`]; `None`: torchvision's linear head).
+    pub hidden: Option<Linear>,
+    /// The classifier head (after `hidden` when there is one).
     pub fc: Linear,
     /// Activation.
     pub relu: Relu,
@@ -266,6 +270,7 @@ impl ResNet {
             layer3,
             layer4,
             avgpool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+            hidden: None,
             fc: LinearConfig::new(8 * width * kind.expansion(), n_classes).init(device),
             relu: Relu::new(),
         }
@@ -273,15 +278,97 @@ impl ResNet {
 
     /// Logits for a batch of images.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let stem = batch_norm_relu_layer(&self.bn1, conv2d_layer(&self.conv1, x));
-        let mut x = max_pool2d_layer(&self.maxpool, stem);
-        for block in self.blocks() {
-            x = block.forward(x);
+        let x = self.features(x);
+        match &self.hidden {
+            Some(h) => self.fc.forward(self.relu.forward(h.forward(x))),
+            None => self.fc.forward(x),
         }
-        let x: Tensor<2> = self.avgpool.forward(x).flatten(1, 3);
-        self.fc.forward(x)
     }
 
+    /// The pooled penultimate features `[N, F]` of a batch of images: what the head sees
+    /// (`F` = 512 for ResNet-18, 2048 for ResNet-50).
+    ///
+    /// On the autodiff device, the leading layers that are frozen (the stem and the first
+    /// stages, see [`crate::transfer::freeze`]) run without autodiff, as they run in
+    /// evaluation: no graph is built through them, and a frozen backbone gives to the bit the
+    /// features that [`crate::transfer`] caches.
+    pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
+        let stages = self.stages();
+        let (mut x, start) = match self.frozen_prefix().filter(|_| x.device().is_autodiff()) {
+            Some(k) => {
+                let mut y = self.stem_valid(x.inner());
+                for stage in &stages[..k] {
+                    for block in stage.iter() {
+                        y = block.valid().forward(y);
+                    }
+                }
+                (Tensor::from_inner(y), k)
+            }
+            None => (self.stem(x), 0),
+        };
+        for stage in &stages[start..] {
+            for block in stage.iter() {
+                x = block.forward(x);
+            }
+        }
+        self.avgpool.forward(x).flatten(1, 3)
+    }
+
+    fn stem(&self, x: Tensor<4>) -> Tensor<4> {
+        let stem = batch_norm_relu_layer(&self.bn1, conv2d_layer(&self.conv1, x));
+        max_pool2d_layer(&self.maxpool, stem)
+    }
+
+    fn stem_valid(&self, x: Tensor<4>) -> Tensor<4> {
+        let (conv1, bn1) = (self.conv1.valid(), self.bn1.valid());
+        let stem = batch_norm_relu_layer(&bn1, conv2d_layer(&conv1, x));
+        max_pool2d_layer(&self.maxpool, stem)
+    }
+
+    /// How many residual stages after a frozen stem are frozen too (`None`: the stem trains).
+    /// A layer is frozen when its batch norm is out of training and its convolution takes no
+    /// gradient (what `Module::freeze` makes of it).
+    fn frozen_prefix(&self) -> Option<usize> {
+        let frozen = |conv: &Conv2d, bn: &BatchNorm| {
+            !bn.training.is_enabled() && !conv.weight.val().is_require_grad()
+        };
+        if !frozen(&self.conv1, &self.bn1) {
+            return None;
+        }
+        let stages = self.stages();
+        let all_frozen = |s: &Vec<Block>| s.iter().all(|b| frozen(&b.conv1, &b.bn1));
+        Some(stages.iter().take_while(|s| all_frozen(s)).count())
+    }
+
+    /// The width of [`features`](Self::features).
+    pub fn feature_width(&self) -> usize {
+        self.head().in_features()
+    }
+
+    /// A copy of the head (`hidden` and `fc`).
+    pub fn head(&self) -> Head {
+        Head {
+            hidden: self.hidden.clone(),
+            fc: self.fc.clone(),
+            relu: Relu::new(),
+        }
+    }
+
+    /// The network with `head` in place of its own.
+    pub fn with_head(self, head: Head) -> Self {
+        ResNet {
+            hidden: head.hidden,
+            fc: head.fc,
+            ..self
+        }
+    }
+
+    /// The four residual stages, `layer1` first.
+    pub fn stages(&self) -> [&Vec<Block>; 4] {
+        [&self.layer1, &self.layer2, &self.layer3, &self.layer4]
+    }
+
+    #[cfg(test)]
     fn blocks(&self) -> impl Iterator<Item = &Block> {
         self.layer1
             .iter()

@@ -85,15 +85,31 @@ pub fn read_state(run_dir: &Path, which: Which) -> Result<TrainState, TrainError
     read_json(&dir(run_dir, which).join("state.json"))
 }
 
-/// `model` with the weights of checkpoint `which`.
-pub fn load_model(model: Model, run_dir: &Path, which: Which) -> Result<Model, TrainError> {
-    let path = dir(run_dir, which).join("model.bpk");
-    let error = |e: &dyn std::fmt::Display| TrainError::Checkpoint {
-        path: path.clone(),
+/// The model file of checkpoint `which`.
+pub fn model_path(run_dir: &Path, which: Which) -> PathBuf {
+    dir(run_dir, which).join("model.bpk")
+}
+
+/// The record in the model file `path` of a checkpoint: every parameter of the model, or, for
+/// a run that froze part of a pretrained network, those it trained (see
+/// [`crate::transfer`]).
+pub fn read_record(path: &Path) -> Result<ModuleRecord, TrainError> {
+    ModuleRecord::load(path).map_err(|e| TrainError::Checkpoint {
+        path: path.to_path_buf(),
         message: e.to_string(),
-    };
-    let record = ModuleRecord::load(&path).map_err(|e| error(&e))?;
-    model.try_load_record(record).map_err(|e| error(&e))
+    })
+}
+
+/// `model` with the weights of checkpoint `which` (a run that trained every layer).
+pub fn load_model(model: Model, run_dir: &Path, which: Which) -> Result<Model, TrainError> {
+    let path = model_path(run_dir, which);
+    let record = read_record(&path)?;
+    model
+        .try_load_record(record)
+        .map_err(|e| TrainError::Checkpoint {
+            path: path.clone(),
+            message: e.to_string(),
+        })
 }
 
 /// `optim` with the state of the last checkpoint.
@@ -108,14 +124,14 @@ pub fn load_optimizer(
     })
 }
 
-/// Writes checkpoint `which` as a whole: into `<which>.tmp`, then renamed over the old one.
+/// Writes checkpoint `which` (`model`: the record of its model) as a whole: into `<which>.tmp`, then renamed over the old one.
 ///
 /// A write that fails (a full disk) removes the partial `<which>.tmp` and leaves the previous
 /// checkpoint as it was: [`TrainError::CheckpointWrite`] names the epoch kept.
 pub fn save(
     run_dir: &Path,
     which: Which,
-    model: &Model,
+    model: ModuleRecord,
     optim: Option<&ModuleOptimizer>,
     state: &TrainState,
 ) -> Result<(), TrainError> {
@@ -148,20 +164,16 @@ pub fn save(
 /// The files of a checkpoint, written into the folder `tmp`.
 fn write_folder(
     tmp: &Path,
-    model: &Model,
+    model: ModuleRecord,
     optim: Option<&ModuleOptimizer>,
     state: &TrainState,
 ) -> Result<(), TrainError> {
     fs::create_dir_all(tmp).map_err(|e| TrainError::io(tmp, e))?;
     let mp = tmp.join("model.bpk");
-    model
-        .clone()
-        .into_record()
-        .save(&mp)
-        .map_err(|e| TrainError::Checkpoint {
-            path: mp.clone(),
-            message: e.to_string(),
-        })?;
+    model.save(&mp).map_err(|e| TrainError::Checkpoint {
+        path: mp.clone(),
+        message: e.to_string(),
+    })?;
     if let Some(o) = optim {
         let op = tmp.join("optim.bpk");
         o.save(&op).map_err(|e| TrainError::Checkpoint {

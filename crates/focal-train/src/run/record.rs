@@ -33,6 +33,9 @@ pub struct RunConfig {
     pub train_counts_after_remedy: Vec<usize>,
     /// What loading pretrained weights did.
     pub pretrained: Option<PretrainedReport>,
+    /// What a run that froze part of its pretrained weights froze, trained and cached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<crate::finetune::TransferRecord>,
     /// How a sample enters the model; absent in runs written before it was recorded (then
     /// rebuilt from the run's data).
     #[serde(default)]

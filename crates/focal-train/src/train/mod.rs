@@ -14,11 +14,11 @@ use std::path::Path;
 use crate::config::TrainConfig;
 use crate::data::{InputNormalization, PreparedData};
 use crate::error::TrainError;
-use crate::model::Model;
-use crate::progress::Progress;
+use crate::progress::{NoProgress, Progress};
 use crate::run::checkpoint::{self, TrainState, Which};
 use crate::run::lock;
 use crate::run::record::{FinalMetrics, RunConfig, read_config};
+use crate::transfer;
 
 pub use evaluation::{Evaluated, evaluate_model, final_metrics, logits_set, predict, predict_set};
 #[doc(hidden)]
@@ -100,9 +100,12 @@ pub fn resume(
         ));
         return train(&config, data, run_dir, progress);
     }
+    if let Some(record) = &rc.transfer {
+        crate::transfer::check_weights(record)?;
+    }
     let session = Session::open(&config, data, run_dir, progress)?;
     let state = checkpoint::read_state(run_dir, Which::Last)?;
-    let model = checkpoint::load_model(session.empty_model()?, run_dir, Which::Last)?;
+    let model = session.load_checkpoint(Which::Last)?;
     let optim = checkpoint::load_optimizer(session.new_optimizer(), run_dir)?;
     progress.message(&format!(
         "resuming {} after epoch {}",
@@ -138,17 +141,12 @@ pub fn evaluate_run_predictions(
 ) -> Result<(FinalMetrics, crate::evaluate::Predictions), TrainError> {
     let rc = read_config(run_dir)?;
     check_same_data(&rc, data, run_dir)?;
-    let config = rc.train;
+    let config = rc.train.clone();
     let device = config.device().resolve()?;
     let last = checkpoint::read_state(run_dir, Which::Last)?;
     let (which, evaluated) = evaluated_checkpoint(&config, &last);
-    let model = Model::new(
-        config.model(),
-        &data.dataset.kind,
-        data.n_classes(),
-        &device,
-    )?;
-    let model = checkpoint::load_model(model, run_dir, which)?;
-    let done = evaluate_model(&config, data, &model, &device, None, &last, evaluated)?;
+    let model = transfer::run_model(&rc, &data.dataset.kind, run_dir, which, &device)?;
+    let (model, data) = transfer::evaluation_inputs(&rc, model, data, run_dir, &NoProgress)?;
+    let done = evaluate_model(&config, &data, &model, &device, None, &last, evaluated)?;
     Ok((done.metrics, done.test))
 }

@@ -1,15 +1,18 @@
 //! One training run as named steps: set-up (shared by a fresh start and a resume), a training
 //! epoch, validation, the best/early-stop decision, checkpoints, and the final evaluation.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor};
 use focal_data::sampling::WeightedRandomSampler;
 use focal_kernels::{FusedAdamConfig, FusedSgdConfig};
@@ -40,6 +43,7 @@ use crate::run::text_report::write_report;
 use crate::run::tracking::Tracker;
 use crate::setting::Setting;
 use crate::train::evaluation::{evaluate_model, predict_set};
+use crate::transfer::Transfer;
 
 /// Training steps between two reads of the loss back to the host (for the progress display and
 /// the NaN guard). Each read waits for the device, so reading every step would idle a GPU; the
@@ -171,7 +175,13 @@ pub(crate) fn decide(
 /// resumed one.
 pub(crate) struct Session<'a> {
     config: &'a TrainConfig,
-    data: &'a PreparedData,
+    /// The task: as given, or with the frozen backbone's features in place of its images when
+    /// the head trains on them.
+    data: Cow<'a, PreparedData>,
+    /// The task as given (what `config.json` records a sample as).
+    source: &'a PreparedData,
+    /// The pretrained network of a run that freezes part of it.
+    transfer: Option<Transfer>,
     dir: &'a Path,
     progress: &'a dyn Progress,
     /// The autodiff device.
@@ -208,6 +218,13 @@ impl<'a> Session<'a> {
         }
         let turn = run_lock();
         let device = config.device().resolve()?.autodiff();
+        let (transfer, train_data) = match open_transfer(config, data, dir, &device, progress)? {
+            Some((t, Some(features))) => (Some(t), Cow::Owned(features)),
+            Some((t, None)) => (Some(t), Cow::Borrowed(data)),
+            None => (None, Cow::Borrowed(data)),
+        };
+        let source = data;
+        let data = &*train_data;
         // Without resampling or augmentation, the training split is taken from the data set
         // straight into the form it trains in (bytes for pixels), with no f32 copy on the way.
         let side = config.remedy().data_side();
@@ -257,7 +274,9 @@ impl<'a> Session<'a> {
         let val_set = data.device_set_of(&data.splits.val, &device.clone().without_autodiff());
         Ok(Session {
             config,
-            data,
+            data: train_data,
+            source,
+            transfer,
             dir,
             progress,
             device,
@@ -274,26 +293,15 @@ impl<'a> Session<'a> {
     /// A new model, seeded: initialised, with pretrained weights and the prior bias if asked.
     pub fn new_model(&self) -> Result<(Model, Option<PretrainedReport>), TrainError> {
         let config = self.config;
+        if let Some(t) = &self.transfer {
+            return Ok((t.initial_model(), Some(t.report.clone())));
+        }
         self.device.seed(config.seed());
         let mut model = self.empty_model()?;
         let mut pretrained = None;
         if let (Some(path), Model::ResNet(net)) = (&config.pretrained(), &model) {
             let (net, report) = crate::model::pretrained::load_resnet(net.clone(), path)?;
-            self.progress.message(&format!(
-                "loaded {} tensors from {}{}{}",
-                report.loaded,
-                path.display(),
-                if report.head_reinitialised {
-                    "; head re-initialised"
-                } else {
-                    ""
-                },
-                if report.first_conv_summed {
-                    "; first convolution summed over colour channels"
-                } else {
-                    ""
-                }
-            ));
+            self.progress.message(&report.describe(path));
             model = Model::ResNet(net);
             pretrained = Some(report);
         }
@@ -304,13 +312,39 @@ impl<'a> Session<'a> {
     }
 
     /// The architecture of this run, freshly initialised (weights to be loaded into).
-    pub fn empty_model(&self) -> Result<Model, TrainError> {
-        Model::new(
+    fn empty_model(&self) -> Result<Model, TrainError> {
+        Model::with_head_kind(
             self.config.model(),
+            self.config.head(),
             &self.data.dataset.kind,
             self.data.n_classes(),
             &self.device,
         )
+    }
+
+    /// The model of checkpoint `which`: its whole record, or, for a run that freezes part of
+    /// its weights, the pretrained network with the trained parameters it holds.
+    pub fn load_checkpoint(&self, which: Which) -> Result<Model, TrainError> {
+        match &self.transfer {
+            Some(t) => {
+                let path = checkpoint::model_path(self.dir, which);
+                t.load(checkpoint::read_record(&path)?, &path)
+            }
+            None => checkpoint::load_model(self.empty_model()?, self.dir, which),
+        }
+    }
+
+    /// What a checkpoint keeps of `model`: every parameter, or those the run trains.
+    fn record_of(&self, model: &Model) -> ModuleRecord {
+        match &self.transfer {
+            Some(t) => t.record_of(model),
+            None => model.clone().into_record(),
+        }
+    }
+
+    /// What `config.json` records of the frozen layers and the features.
+    pub fn transfer_record(&self) -> Option<&crate::finetune::TransferRecord> {
+        self.transfer.as_ref().map(|t| &t.record)
     }
 
     /// The optimizer of the configuration, without state: Adam with PyTorch's defaults
@@ -338,7 +372,7 @@ impl<'a> Session<'a> {
 
     /// Writes `config.json` and `split.json` of a fresh run.
     pub fn write_run_files(&self, pretrained: Option<PretrainedReport>) -> Result<(), TrainError> {
-        let data = self.data;
+        let data = &*self.data;
         let run_config = RunConfig {
             focal_version: env!("CARGO_PKG_VERSION").to_string(),
             train: self.config.clone(),
@@ -354,10 +388,11 @@ impl<'a> Session<'a> {
             },
             train_counts_after_remedy: self.counts.clone(),
             pretrained,
+            transfer: self.transfer_record().cloned(),
             preprocessing: Some(Preprocessing {
-                sample: data.dataset.kind,
-                normalization: data.normalization.clone(),
-                input_normalization: data.task.input_normalization,
+                sample: self.source.dataset.kind,
+                normalization: self.source.normalization.clone(),
+                input_normalization: self.source.task.input_normalization,
             }),
         };
         // split.json first: config.json marks a run as started (resumable), and a resume reads
@@ -383,11 +418,7 @@ impl<'a> Session<'a> {
             *self.tracker.borrow_mut() = Some(tracker);
         }
         let mut best_model = if state.best_epoch > 0 {
-            Some(checkpoint::load_model(
-                learner.model.clone(),
-                self.dir,
-                Which::Best,
-            )?)
+            Some(self.load_checkpoint(Which::Best)?)
         } else {
             None
         };
@@ -551,7 +582,7 @@ impl<'a> Session<'a> {
         stats: &EpochStats,
         started: Instant,
     ) -> Result<(EpochRecord, Predictions), TrainError> {
-        let data = self.data;
+        let data = &*self.data;
         let val = self.predict_val(model)?;
         let scores = epoch_scores(&val.y_true, &val.argmax(), data.n_classes())?;
         let record = EpochRecord {
@@ -572,7 +603,7 @@ impl<'a> Session<'a> {
 
     /// Probabilities of `model` on the validation split.
     fn predict_val(&self, model: &Model) -> Result<Predictions, TrainError> {
-        let data = self.data;
+        let data = &*self.data;
         let y = data.splits.val.iter().map(|&i| data.dataset.y[i]).collect();
         predict_set(model, &self.val_set, y, data.n_classes(), None)
     }
@@ -602,7 +633,8 @@ impl<'a> Session<'a> {
             Decision::Improved => {
                 state.best_score = Some(score);
                 state.best_epoch = epoch;
-                checkpoint::save(self.dir, Which::Best, &learner.model, None, state)?;
+                let record = self.record_of(&learner.model);
+                checkpoint::save(self.dir, Which::Best, record, None, state)?;
                 *best_model = Some(learner.model.clone());
             }
             Decision::Stop => {
@@ -619,13 +651,8 @@ impl<'a> Session<'a> {
         let last_epoch = epoch == config.epochs() || state.stopped_early;
         let save = epoch.is_multiple_of(config.checkpoint_every().max(1)) || last_epoch;
         if save {
-            checkpoint::save(
-                self.dir,
-                Which::Last,
-                &learner.model,
-                Some(&learner.optim),
-                state,
-            )?;
+            let record = self.record_of(&learner.model);
+            checkpoint::save(self.dir, Which::Last, record, Some(&learner.optim), state)?;
         }
         write_history(self.dir, &self.data.dataset.class_names, &state.history)?;
         self.progress.epoch_end(&record, config.epochs());
@@ -644,7 +671,7 @@ impl<'a> Session<'a> {
         state: &TrainState,
         evaluated_epoch: usize,
     ) -> Result<FinalMetrics, TrainError> {
-        let data = self.data;
+        let data = &*self.data;
         self.progress.message(&format!(
             "evaluating epoch {evaluated_epoch}'s model on test ({} samples){}",
             data.splits.test.len(),
@@ -737,6 +764,33 @@ impl LossTotal {
         } else {
             0.0
         }
+    }
+}
+
+/// The transfer set-up of a run that freezes part of its pretrained weights (see
+/// [`Transfer::open`]): its network initialised from the run's seed, as a fresh run's model.
+fn open_transfer(
+    config: &TrainConfig,
+    data: &PreparedData,
+    dir: &Path,
+    device: &Device,
+    progress: &dyn Progress,
+) -> Result<Option<(Transfer, Option<PreparedData>)>, TrainError> {
+    if config.finetune().is_all() || config.pretrained().is_none() {
+        return Ok(None);
+    }
+    device.seed(config.seed());
+    let kind = &data.dataset.kind;
+    let model = Model::with_head_kind(
+        config.model(),
+        config.head(),
+        kind,
+        data.n_classes(),
+        device,
+    )?;
+    match model {
+        Model::ResNet(net) => Transfer::open(config, data, dir, net, progress),
+        _ => Ok(None),
     }
 }
 
