@@ -6,6 +6,7 @@
 
 mod evaluation;
 mod faults;
+mod loss_total;
 mod session;
 
 use std::fs;

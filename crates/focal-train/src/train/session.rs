@@ -13,7 +13,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use focal_data::sampling::WeightedRandomSampler;
 use focal_kernels::{FusedAdamConfig, FusedSgdConfig};
 use rand::SeedableRng;
@@ -21,6 +21,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::faults;
+use super::loss_total::LossTotal;
 use crate::augmentation::Augmentation;
 use crate::config::{ADAM_EPSILON, OptimizerKind, TrainConfig};
 use crate::data::{DeviceSet, HostSet, PreparedData};
@@ -705,65 +706,6 @@ impl<'a> Session<'a> {
             t.finish(&metrics, &test, data.positive())?;
         }
         Ok(metrics)
-    }
-}
-
-/// The running total of an epoch's training loss, read from the device every few steps.
-struct LossTotal {
-    epoch: usize,
-    last_good_epoch: usize,
-    inject_nan_at: Option<(usize, usize)>,
-    /// Sum of loss x batch size over the steps read so far.
-    sum: f64,
-    /// Samples of the steps read so far.
-    n: usize,
-    /// Steps not read yet: (step, batch size, loss on the device).
-    pending: Vec<(usize, usize, Tensor<1>)>,
-}
-
-impl LossTotal {
-    /// Reads the pending steps' losses in one transfer; the first NaN or infinite one stops the
-    /// run, naming its step.
-    fn read(&mut self) -> Result<(), TrainError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let values = Tensor::cat(self.pending.iter().map(|p| p.2.clone()).collect(), 0)
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .map_err(|e| {
-                TrainError::device(format!(
-                    "reading the training loss back from the device: {e:?}"
-                ))
-            })?;
-        for (&(step, len, _), &v) in self.pending.iter().zip(&values) {
-            let value = if self.inject_nan_at == Some((self.epoch, step)) {
-                f32::NAN
-            } else {
-                v
-            };
-            if !value.is_finite() {
-                return Err(TrainError::NonFinite {
-                    epoch: self.epoch,
-                    step,
-                    value,
-                    last_good_epoch: self.last_good_epoch,
-                });
-            }
-            self.sum += value as f64 * len as f64;
-            self.n += len;
-        }
-        self.pending.clear();
-        Ok(())
-    }
-
-    /// Mean loss per sample over the steps read so far.
-    fn mean(&self) -> f64 {
-        if self.n > 0 {
-            self.sum / self.n as f64
-        } else {
-            0.0
-        }
     }
 }
 

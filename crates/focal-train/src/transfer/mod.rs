@@ -24,7 +24,7 @@ use crate::data::PreparedData;
 use crate::error::TrainError;
 use crate::finetune::{FeatureCache, FeatureUse, Finetune, HeadKind, TransferRecord};
 use crate::model::pretrained::{PretrainedReport, load_resnet};
-use crate::model::{Model, ResNet};
+use crate::model::{Block, Model, ResNet};
 use crate::progress::Progress;
 use crate::run::checkpoint::{self, Which};
 use crate::run::record::RunConfig;
@@ -69,30 +69,21 @@ pub fn freeze(net: ResNet, finetune: Finetune) -> ResNet {
         return net;
     }
     let stages = finetune.trained_stages();
-    let frozen = |i: usize| i <= 4 - stages;
+    // Stage `i` (1-based) is frozen unless it is one of the last `stages`.
+    let stage = |i: usize, layer: Vec<Block>| {
+        if i <= 4 - stages {
+            layer.freeze()
+        } else {
+            layer
+        }
+    };
     ResNet {
         conv1: net.conv1.freeze(),
         bn1: net.bn1.freeze(),
-        layer1: if frozen(1) {
-            net.layer1.freeze()
-        } else {
-            net.layer1
-        },
-        layer2: if frozen(2) {
-            net.layer2.freeze()
-        } else {
-            net.layer2
-        },
-        layer3: if frozen(3) {
-            net.layer3.freeze()
-        } else {
-            net.layer3
-        },
-        layer4: if frozen(4) {
-            net.layer4.freeze()
-        } else {
-            net.layer4
-        },
+        layer1: stage(1, net.layer1),
+        layer2: stage(2, net.layer2),
+        layer3: stage(3, net.layer3),
+        layer4: stage(4, net.layer4),
         ..net
     }
 }
