@@ -10,8 +10,9 @@ use crate::dataset::{DataFormat, Dataset, SampleKind, Values};
 use crate::dicom::{self, DicomOptions};
 use crate::error::DataError;
 use crate::memory;
-use crate::pixels::{Pixels, push_values};
+use crate::pixels::decode_all;
 use crate::setting::DataSetting;
+use rayon::prelude::*;
 
 /// What the folder loader reads from the caller's options (`load` builds it from
 /// [`LoadOptions`](crate::LoadOptions)); its own type so that this module does not depend on
@@ -278,20 +279,27 @@ pub(crate) fn check_budget(
 /// Decodes `files` into one set's values, as image folders and manifests load them: every
 /// header read first (sizes, colour, bit depth; see [`resolve_size`]), the memory the decoded
 /// set will take checked against the budget (an error naming `source`, before any decoding),
-/// then each image decoded and resized as needed. Greyscale when every image is (unless
+/// then the images decoded and resized as needed, in parallel. Greyscale when every image is (unless
 /// `opts.grayscale` says otherwise), 16-bit when any image is. `context` turns an error about
 /// file `i` into the caller's (a manifest names its line).
 pub(crate) fn decode_set(
     source: &Path,
     files: &[PathBuf],
     opts: &FolderOptions,
-    context: &dyn Fn(usize, DataError) -> DataError,
+    context: &(dyn Fn(usize, DataError) -> DataError + Sync),
 ) -> Result<(SampleKind, Values), DataError> {
+    // Headers and images are read on rayon's pool (the threads `--threads` sets); the first
+    // failing file in order is the one reported, as a sequential read would.
+    let headers: Vec<Result<Header, DataError>> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| probe(f, opts).map_err(|e| context(i, e)))
+        .collect();
     let mut sizes = Vec::with_capacity(files.len());
     let mut any_color = false;
     let mut deep = false;
-    for (i, f) in files.iter().enumerate() {
-        let h = probe(f, opts).map_err(|e| context(i, e))?;
+    for h in headers {
+        let h = h?;
         sizes.push((h.width, h.height));
         any_color |= h.color;
         deep |= h.deep;
@@ -301,11 +309,9 @@ pub(crate) fn decode_set(
     let channels = if grayscale { 1 } else { 3 };
     let shape = [channels, height as usize, width as usize];
     check_budget(source, files.len(), shape, opts.memory_budget)?;
-    let mut x = Pixels::with_capacity(deep, files.len() * shape.iter().product::<usize>());
-    for (i, f) in files.iter().enumerate() {
-        let img = decode(f, opts).map_err(|e| context(i, e))?;
-        push_values(img, (width, height), grayscale, &mut x);
-    }
+    let x = decode_all(files.len(), (width, height), grayscale, deep, &|i| {
+        decode(&files[i], opts).map_err(|e| context(i, e))
+    })?;
     let kind = SampleKind::Image {
         channels,
         height: height as usize,
@@ -321,7 +327,7 @@ pub(crate) fn decode_set(
 /// class folder without any image is an error. The images are decoded by [`decode_set`]: the
 /// size (see [`resolve_size`]), colour and bit depth decided from the files' headers first;
 /// the memory the decoded set will take checked against the budget (an error naming both,
-/// before any decoding); then the images decoded one at a time and resized (bilinear) as
+/// before any decoding); then the images decoded (in parallel) and resized (bilinear) as
 /// needed. With `opts.grayscale` unset, the set is greyscale when every image is (colour type
 /// L or LA, DICOM MONOCHROME), else RGB; `Some(true)` converts to greyscale (luma),
 /// `Some(false)` to RGB. Kept as bytes, or as 16-bit values when any image has more than 8

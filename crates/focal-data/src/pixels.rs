@@ -3,6 +3,7 @@
 
 use image::DynamicImage;
 use image::imageops::FilterType;
+use rayon::prelude::*;
 
 use crate::dataset::Values;
 use crate::memory;
@@ -35,29 +36,106 @@ impl Pixels {
     }
 }
 
+/// `img` resized (bilinear, the `image` crate's `Triangle` filter) to `size` when it has
+/// another size.
+fn resized(img: DynamicImage, (width, height): (u32, u32)) -> DynamicImage {
+    if img.width() != width || img.height() != height {
+        img.resize_exact(width, height, FilterType::Triangle)
+    } else {
+        img
+    }
+}
+
+/// Interleaved RGB samples `raw` as three planes of `plane` samples each, into `out`.
+fn write_planes<T: Copy>(raw: &[T], plane: usize, out: &mut [T]) {
+    for (c, dst) in out.chunks_exact_mut(plane).take(3).enumerate() {
+        for (p, d) in dst.iter_mut().enumerate() {
+            *d = raw[p * 3 + c];
+        }
+    }
+}
+
+/// Writes `img`, resized to `size`, as 8-bit channel-first samples into `out` (one luma plane,
+/// or three RGB planes; `out` holds exactly that many).
+fn write_u8(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut [u8]) {
+    let img = resized(img, size);
+    if grayscale {
+        out.copy_from_slice(img.to_luma8().as_raw());
+    } else {
+        write_planes(img.to_rgb8().as_raw(), out.len() / 3, out);
+    }
+}
+
+/// [`write_u8`] at 16 bits: an 8-bit image is promoted after resizing, `b` becoming `b * 257`
+/// (the same value).
+fn write_u16(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut [u16]) {
+    let img = resized(img, size);
+    if grayscale {
+        out.copy_from_slice(img.to_luma16().as_raw());
+    } else {
+        write_planes(img.to_rgb16().as_raw(), out.len() / 3, out);
+    }
+}
+
 /// Appends `img`, resized (bilinear, the `image` crate's `Triangle` filter) to `size` when it
 /// has another size, as channel-first samples at `out`'s depth: one luma plane, or three RGB
 /// planes. An 8-bit image in a 16-bit set is promoted after resizing, `b` becoming `b * 257`
 /// (the same value); a 16-bit image is only ever pushed into a 16-bit set (the set's depth is
 /// that of its deepest image).
 pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut Pixels) {
-    fn planes<T: Copy>(raw: &[T], plane: usize, x: &mut Vec<T>) {
-        for c in 0..3 {
-            x.extend((0..plane).map(|p| raw[p * 3 + c]));
+    let n = size.0 as usize * size.1 as usize * if grayscale { 1 } else { 3 };
+    match out {
+        Pixels::U8(x) => {
+            let start = x.len();
+            x.resize(start + n, 0);
+            write_u8(img, size, grayscale, &mut x[start..]);
+        }
+        Pixels::U16(x) => {
+            let start = x.len();
+            x.resize(start + n, 0);
+            write_u16(img, size, grayscale, &mut x[start..]);
         }
     }
-    let (width, height) = size;
-    let img = if img.width() != width || img.height() != height {
-        img.resize_exact(width, height, FilterType::Triangle)
+}
+
+/// Decodes `n` images, image `i` by `image(i)`, on rayon's pool, into one set of `size` at 16
+/// bits when `deep`: the values [`push_values`] gives pushing them one after another, in order.
+/// Each image is written into its own part of the set as it is decoded (no second copy of the
+/// set); the error of the first failing image in order is returned.
+pub(crate) fn decode_all<E: Send>(
+    n: usize,
+    size: (u32, u32),
+    grayscale: bool,
+    deep: bool,
+    image: &(dyn Fn(usize) -> Result<DynamicImage, E> + Sync),
+) -> Result<Pixels, E> {
+    fn fill<T: Copy + Default + Send, E: Send>(
+        n: usize,
+        per: usize,
+        one: &(dyn Fn(usize, &mut [T]) -> Result<(), E> + Sync),
+    ) -> Result<Vec<T>, E> {
+        let mut x = vec![T::default(); n * per];
+        let done: Vec<Result<(), E>> = x
+            .par_chunks_mut(per.max(1))
+            .enumerate()
+            .map(|(i, out)| one(i, out))
+            .collect();
+        done.into_iter().collect::<Result<(), E>>()?;
+        Ok(x)
+    }
+    let per = size.0 as usize * size.1 as usize * if grayscale { 1 } else { 3 };
+    if deep {
+        fill(n, per, &|i, out: &mut [u16]| {
+            write_u16(image(i)?, size, grayscale, out);
+            Ok(())
+        })
+        .map(Pixels::U16)
     } else {
-        img
-    };
-    let plane = width as usize * height as usize;
-    match (out, grayscale) {
-        (Pixels::U8(x), true) => x.extend_from_slice(img.to_luma8().as_raw()),
-        (Pixels::U8(x), false) => planes(img.to_rgb8().as_raw(), plane, x),
-        (Pixels::U16(x), true) => x.extend_from_slice(img.to_luma16().as_raw()),
-        (Pixels::U16(x), false) => planes(img.to_rgb16().as_raw(), plane, x),
+        fill(n, per, &|i, out: &mut [u8]| {
+            write_u8(image(i)?, size, grayscale, out);
+            Ok(())
+        })
+        .map(Pixels::U8)
     }
 }
 
@@ -66,4 +144,63 @@ pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, 
 pub(crate) fn max_alloc(budget: Option<u64>) -> u64 {
     const IMAGE_DEFAULT: u64 = 512 << 20;
     memory::resolve(budget).map_or(IMAGE_DEFAULT, |b| b.min(IMAGE_DEFAULT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Luma, Rgb};
+
+    /// Test images of several sizes and depths, each distinct.
+    fn images() -> Vec<DynamicImage> {
+        (0..13u32)
+            .map(|i| {
+                let (w, h) = (5 + i % 4, 3 + i % 3);
+                match i % 3 {
+                    0 => DynamicImage::ImageRgb8(ImageBuffer::from_fn(w, h, |x, y| {
+                        Rgb([(x * 40 + i) as u8, (y * 50) as u8, (i * 19) as u8])
+                    })),
+                    1 => DynamicImage::ImageLuma8(ImageBuffer::from_fn(w, h, |x, y| {
+                        Luma([(x * 30 + y * 7 + i) as u8])
+                    })),
+                    _ => DynamicImage::ImageLuma16(ImageBuffer::from_fn(w, h, |x, y| {
+                        Luma([(x * 3000 + y * 700 + i * 11) as u16])
+                    })),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parallel_decoding_gives_the_values_of_pushing_in_order() {
+        let imgs = images();
+        for (grayscale, deep) in [(true, false), (false, false), (true, true), (false, true)] {
+            let mut expected = Pixels::with_capacity(deep, 0);
+            for img in &imgs {
+                push_values(img.clone(), (4, 6), grayscale, &mut expected);
+            }
+            let got = decode_all(imgs.len(), (4, 6), grayscale, deep, &|i| {
+                Ok::<_, ()>(imgs[i].clone())
+            })
+            .unwrap();
+            let (expected, got) = (expected.into_values(), got.into_values());
+            assert!(expected.len() == 13 * 4 * 6 * if grayscale { 1 } else { 3 });
+            assert_eq!(format!("{got:?}"), format!("{expected:?}"));
+        }
+    }
+
+    #[test]
+    fn the_first_failing_image_in_order_is_reported() {
+        let imgs = images();
+        for _ in 0..20 {
+            let r = decode_all(imgs.len(), (4, 4), true, false, &|i| {
+                if i == 4 || i == 11 {
+                    Err(i)
+                } else {
+                    Ok(imgs[i].clone())
+                }
+            });
+            assert_eq!(r.err(), Some(4));
+        }
+    }
 }
