@@ -358,10 +358,15 @@ impl PreparedData {
                 name: dataset.class_names[class].clone(),
             });
         }
-        let normalization = Normalization::fit(&dataset, &splits.train)?;
+        // Two passes over every value, each sequential (the hash and the sums keep their order,
+        // so fingerprints and statistics stay those recorded): run side by side.
+        let (normalization, fingerprint) = rayon::join(
+            || Normalization::fit(&dataset, &splits.train),
+            || dataset.fingerprint(),
+        );
+        let normalization = normalization?;
         let kind = TaskKind::new((dataset.n_classes() == 2).then_some(1), &counts);
         task.minority = Some(kind.minority());
-        let fingerprint = dataset.fingerprint();
         let source_rows = (0..samples).collect();
         Ok(PreparedData {
             source_rows,
@@ -406,6 +411,10 @@ impl PreparedData {
         }
         let mut task = self.task;
         task.input_normalization = norm;
+        // Only greyscale images made RGB change the values (and so the fingerprint); hashing
+        // a large set again costs seconds.
+        let values_change = norm == InputNormalization::Imagenet
+            && !matches!(self.dataset.kind, SampleKind::Image { channels: 3, .. });
         let (dataset, normalization) = match norm {
             InputNormalization::Imagenet => {
                 if !matches!(self.dataset.kind, SampleKind::Image { .. }) {
@@ -420,8 +429,13 @@ impl PreparedData {
                 (self.dataset, n)
             }
         };
+        let fingerprint = if values_change {
+            dataset.fingerprint()
+        } else {
+            self.fingerprint
+        };
         Ok(PreparedData {
-            fingerprint: dataset.fingerprint(),
+            fingerprint,
             dataset,
             normalization,
             task,
