@@ -166,3 +166,87 @@ fn tiny_run_end_to_end_then_resume_and_info() {
         "{text}"
     );
 }
+
+/// Writes `n` RGB images of `w`x`h` into `root/<class>/`, the first `rare` of them in class
+/// `b` (a brighter square), the others in `a`.
+fn write_image_folder(root: &std::path::Path, n: usize, rare: usize, (w, h): (u32, u32)) {
+    for i in 0..n {
+        let class = if i < rare { "b" } else { "a" };
+        let dir = root.join(class);
+        std::fs::create_dir_all(&dir).unwrap();
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            let base = ((x * 7 + y * 3 + i as u32 * 11) % 90) as u8;
+            let spot = i < rare && (w / 3..w / 2).contains(&x) && (h / 3..h / 2).contains(&y);
+            image::Rgb([base + if spot { 150 } else { 40 }, base, base / 2])
+        });
+        img.save(dir.join(format!("{i:02}.png"))).unwrap();
+    }
+}
+
+#[test]
+fn large_images_train_resnet18_from_scratch_at_the_measured_size_and_say_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("scans");
+    write_image_folder(&data, 40, 12, (96, 80));
+    let out = tmp.path().join("runs");
+    let run = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--out",
+            out.to_str().unwrap(),
+            "--name",
+            name,
+        ];
+        args.extend_from_slice(extra);
+        let o = focal(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let config: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(name).join("config.json")).unwrap(),
+        )
+        .unwrap();
+        (stderr(&o), config["task"]["image_size"].clone())
+    };
+    // From scratch: ResNet-18 (the images are larger than 64x64) at 64x64, the line says why.
+    let (err, size) = run("scratch", &[]);
+    assert!(err.contains("model: resnet18 (the default"), "{err}");
+    assert!(
+        err.contains("images: read at 64x64 (the default for resnet18 trained from scratch")
+            && err.contains("EXPERIMENTS.md")
+            && err.contains("--image-size to change"),
+        "{err}"
+    );
+    assert_eq!(size, serde_json::json!([64, 64]));
+    // A size asked for is neither replaced nor explained.
+    let (err, size) = run("asked", &["--image-size", "48x40"]);
+    assert!(!err.contains("images: read at"), "{err}");
+    assert_eq!(size, serde_json::json!([48, 40]));
+    // The CNN keeps images that share one size no larger than its own.
+    let small = tmp.path().join("small");
+    write_image_folder(&small, 40, 12, (20, 24));
+    let o = focal(&[
+        "train",
+        "--data",
+        small.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+        "--name",
+        "small",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("model: cnn (the default")
+            && err.contains("images: read at their own 20x24 (no larger than cnn's 64x64"),
+        "{err}"
+    );
+}

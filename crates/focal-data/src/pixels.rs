@@ -109,11 +109,12 @@ pub(crate) fn decode_all<E: Send>(
     deep: bool,
     image: &(dyn Fn(usize) -> Result<DynamicImage, E> + Sync),
 ) -> Result<Pixels, E> {
-    fn fill<T: Copy + Default + Send, E: Send>(
-        n: usize,
-        per: usize,
-        one: &(dyn Fn(usize, &mut [T]) -> Result<(), E> + Sync),
-    ) -> Result<Vec<T>, E> {
+    fn fill<T, E, F>(n: usize, per: usize, one: F) -> Result<Vec<T>, E>
+    where
+        T: Copy + Default + Send,
+        E: Send,
+        F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
+    {
         let mut x = vec![T::default(); n * per];
         let done: Vec<Result<(), E>> = x
             .par_chunks_mut(per.max(1))
@@ -125,13 +126,13 @@ pub(crate) fn decode_all<E: Send>(
     }
     let per = size.0 as usize * size.1 as usize * if grayscale { 1 } else { 3 };
     if deep {
-        fill(n, per, &|i, out: &mut [u16]| {
+        fill(n, per, |i, out: &mut [u16]| {
             write_u16(image(i)?, size, grayscale, out);
             Ok(())
         })
         .map(Pixels::U16)
     } else {
-        fill(n, per, &|i, out: &mut [u8]| {
+        fill(n, per, |i, out: &mut [u8]| {
             write_u8(image(i)?, size, grayscale, out);
             Ok(())
         })

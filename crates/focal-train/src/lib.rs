@@ -58,8 +58,9 @@ pub use config::{
     TrainConfig, TrainSpec,
 };
 pub use data::{
-    DataSource, DeviceSet, HostBatch, HostSet, InputNormalization, PreparedData, Reading,
-    Statistics, TaskKind, TaskRecord, default_image_size, minority_class,
+    DataSource, DeviceSet, HostBatch, HostSet, InputNormalization, PRETRAINED_SIZE, PreparedData,
+    Reading, SCRATCH_RESNET_SIZE, Statistics, TaskKind, TaskRecord, default_image_size,
+    minority_class,
 };
 pub use device::DeviceChoice;
 pub use error::{SplitName, TrainError};

@@ -143,8 +143,8 @@ impl DataSpec {
     }
 
     /// Loads the data as `model` reads images by default, or the bundled data set. With
-    /// `pretrained` weights every image is resized to the image size, by default the model's
-    /// (224x224 for the ResNets, torchvision's).
+    /// `pretrained` weights every image is resized to the image size, by default 224x224
+    /// (torchvision's); see [`default_image_size`].
     pub fn load(&self, model: ModelKind, pretrained: bool) -> Result<Dataset, TrainError> {
         let opts = self.load_options(model, pretrained);
         match &self.data {
@@ -180,8 +180,8 @@ impl DataSpec {
             label_column: self.label_column.clone(),
             image_size: self
                 .image_size
-                .or(pretrained.then(|| default_image_size(model))),
-            default_image_size: Some(default_image_size(model)),
+                .or(pretrained.then(|| default_image_size(model, true))),
+            default_image_size: Some(default_image_size(model, pretrained)),
             memory_budget: self.max_memory,
             image_column: r.image_column.clone(),
             image_root: r.image_root.clone(),
@@ -268,6 +268,48 @@ impl DataSpec {
         } else {
             PositiveWhy::Rarer
         }
+    }
+
+    /// The line that says at which size the images of an image folder or manifest were read
+    /// when no size was asked for, and why (`None` for other data, or a size asked for).
+    pub fn image_size_line(&self, data: &PreparedData, model: ModelKind) -> Option<Message> {
+        use focal_data::{DataFormat, SampleKind};
+        let SampleKind::Image { width, height, .. } = data.dataset.kind else {
+            return None;
+        };
+        let folder = matches!(
+            data.dataset.format,
+            DataFormat::ImageFolder | DataFormat::Manifest
+        );
+        if self.image_size.is_some() || !folder {
+            return None;
+        }
+        let pretrained = data.task.input_normalization == InputNormalization::Imagenet;
+        let size = default_image_size(model, pretrained);
+        let name = model.name();
+        let why = if pretrained {
+            "the size the pretrained weights were trained at".to_string()
+        } else if matches!(model, ModelKind::Resnet18 | ModelKind::Resnet50) {
+            format!(
+                "the default for {name} trained from scratch, measured on real MRI and X-ray \
+                 sets: as good as 128x128 and better than 224x224 in a fraction of the time, \
+                 steadier over seeds than 32x32 (EXPERIMENTS.md)"
+            )
+        } else {
+            format!("the default for {name}")
+        };
+        let (w, h) = size;
+        let read = if pretrained {
+            format!("images: every one resized to {w}x{h} ({why}; ")
+        } else if (width as u32, height as u32) == size {
+            format!("images: read at {w}x{h} ({why}; larger or mixed sizes are resized to it; ")
+        } else {
+            format!(
+                "images: read at their own {width}x{height} (no larger than {name}'s {w}x{h}, \
+                 {why}; "
+            )
+        };
+        Some(msg![read, Setting::Data(D::ImageSize), " to change)"])
     }
 
     /// The first line of output of a run or experiment on `data`: which class is the positive
