@@ -151,7 +151,16 @@ def main():
     if args.device == "cuda":
         extra += ["--device", "gpu"]
     if args.data:
-        extra += ["--data", args.data, "--positive", "1", "--checkpoint-every", str(args.epochs)]
+        # Both sides at the folder's own size (the PyTorch side reads images as they are; focal's
+        # default would resize a folder of large images for a ResNet from scratch to 64x64).
+        from PIL import Image
+
+        first_class = sorted(d for d in os.listdir(args.data)
+                             if os.path.isdir(os.path.join(args.data, d)))[0]
+        first = sorted(os.listdir(os.path.join(args.data, first_class)))[0]
+        w, h = Image.open(os.path.join(args.data, first_class, first)).size
+        extra += ["--data", args.data, "--positive", "1", "--checkpoint-every", str(args.epochs),
+                  "--image-size", f"{w}x{h}"]
     f = focal_epochs(args.focal, args.epochs, extra) if args.side != "pytorch" else None
     t, peak = (
         torch_epochs(args.epochs, args.model, args.data, args.batch_size, args.device)

@@ -24,7 +24,7 @@ echo "base_mib $base" >> $OUT/log.txt
 # 1. ResNet-50, focal, 3 epochs (first: autotune, balanced, cold cache)
 log "r50 focal"; p=$(smi $W/r50.smi)
 timeout 220 $F train --remedy focal --epochs 3 --quiet --out $W/r50 --name r50 --model resnet50 \
-  --batch-size 32 --device gpu --data $W/images --positive 1 --checkpoint-every 3 > $W/r50.out 2>&1; echo "rc $?" >> $W/r50.out
+  --batch-size 32 --device gpu --data $W/images --positive 1 --checkpoint-every 3 --image-size 224x224 > $W/r50.out 2>&1; echo "rc $?" >> $W/r50.out
 kill $p; echo "peak_mib $(sort -n $W/r50.smi | tail -1)" >> $W/r50.out
 cp $W/r50/r50/history.csv $OUT/r50_history.csv 2>/dev/null; tail -25 $W/r50.out | tee -a $OUT/log.txt
 # 2. ResNet-50, PyTorch CUDA, 3 epochs
