@@ -55,26 +55,53 @@ fn write_planes<T: Copy>(raw: &[T], plane: usize, out: &mut [T]) {
     }
 }
 
-/// Writes `img`, resized to `size`, as 8-bit channel-first samples into `out` (one luma plane,
-/// or three RGB planes; `out` holds exactly that many).
-fn write_u8(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut [u8]) {
+/// Samples of one image of `size`: one luma plane, or three RGB planes.
+fn samples((width, height): (u32, u32), grayscale: bool) -> usize {
+    width as usize * height as usize * if grayscale { 1 } else { 3 }
+}
+
+/// Writes `img`, resized to `size`, as channel-first samples into `out` (one luma plane, or
+/// three RGB planes; `out` holds exactly that many), through `luma` or `rgb`, which give the
+/// image's interleaved samples at `out`'s depth.
+fn write<T: Copy>(
+    img: DynamicImage,
+    size: (u32, u32),
+    grayscale: bool,
+    out: &mut [T],
+    luma: fn(&DynamicImage) -> Vec<T>,
+    rgb: fn(&DynamicImage) -> Vec<T>,
+) {
     let img = resized(img, size);
     if grayscale {
-        out.copy_from_slice(img.to_luma8().as_raw());
+        out.copy_from_slice(&luma(&img));
     } else {
-        write_planes(img.to_rgb8().as_raw(), out.len() / 3, out);
+        write_planes(&rgb(&img), out.len() / 3, out);
     }
 }
 
-/// [`write_u8`] at 16 bits: an 8-bit image is promoted after resizing, `b` becoming `b * 257`
+/// [`write`] at 8 bits.
+fn write_u8(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut [u8]) {
+    write(
+        img,
+        size,
+        grayscale,
+        out,
+        |i| i.to_luma8().into_raw(),
+        |i| i.to_rgb8().into_raw(),
+    );
+}
+
+/// [`write`] at 16 bits: an 8-bit image is promoted after resizing, `b` becoming `b * 257`
 /// (the same value).
 fn write_u16(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut [u16]) {
-    let img = resized(img, size);
-    if grayscale {
-        out.copy_from_slice(img.to_luma16().as_raw());
-    } else {
-        write_planes(img.to_rgb16().as_raw(), out.len() / 3, out);
-    }
+    write(
+        img,
+        size,
+        grayscale,
+        out,
+        |i| i.to_luma16().into_raw(),
+        |i| i.to_rgb16().into_raw(),
+    );
 }
 
 /// Appends `img`, resized (bilinear, the `image` crate's `Triangle` filter) to `size` when it
@@ -83,7 +110,7 @@ fn write_u16(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut [u1
 /// (the same value); a 16-bit image is only ever pushed into a 16-bit set (the set's depth is
 /// that of its deepest image).
 pub(crate) fn push_values(img: DynamicImage, size: (u32, u32), grayscale: bool, out: &mut Pixels) {
-    let n = size.0 as usize * size.1 as usize * if grayscale { 1 } else { 3 };
+    let n = samples(size, grayscale);
     match out {
         Pixels::U8(x) => {
             let start = x.len();
@@ -124,7 +151,7 @@ pub(crate) fn decode_all<E: Send>(
         done.into_iter().collect::<Result<(), E>>()?;
         Ok(x)
     }
-    let per = size.0 as usize * size.1 as usize * if grayscale { 1 } else { 3 };
+    let per = samples(size, grayscale);
     if deep {
         fill(n, per, |i, out: &mut [u16]| {
             write_u16(image(i)?, size, grayscale, out);
