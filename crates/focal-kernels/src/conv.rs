@@ -15,6 +15,8 @@
 
 use rayon::prelude::*;
 
+mod rows;
+
 /// Stride, padding (`(begin, end)` per spatial dimension) and dilation of a 2-D convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Conv2dSpec {
@@ -112,6 +114,19 @@ impl Geometry {
     fn group(&self) -> usize {
         256usize.div_ceil(self.p().max(1)).clamp(1, self.n.max(1))
     }
+
+    /// Image groups of the batch.
+    fn tasks(&self) -> usize {
+        self.n.div_ceil(self.group())
+    }
+
+    /// Whether the image groups are too few to keep the threads busy (a small batch, or small
+    /// planes: ResNet's last stages, where one group holds the whole batch): then each group's
+    /// product runs on the whole pool (see the `rows` module). By the shapes alone, as
+    /// `group`.
+    fn by_rows(&self) -> bool {
+        self.tasks() < rows::MIN_TASKS
+    }
 }
 
 /// `dst [m, n] (+)= lhs [m, k] . rhs [k, n]`, each matrix a slice with its (row stride, column
@@ -128,9 +143,52 @@ fn matmul(
     dst_rs: usize,
     accumulate: bool,
     lhs: &[f32],
-    (lhs_rs, lhs_cs): (usize, usize),
+    lhs_strides: (usize, usize),
     rhs: &[f32],
-    (rhs_rs, rhs_cs): (usize, usize),
+    rhs_strides: (usize, usize),
+) {
+    matmul_with(
+        gemm::Parallelism::None,
+        (m, n, k),
+        (dst, dst_rs, accumulate),
+        (lhs, lhs_strides),
+        (rhs, rhs_strides),
+    );
+}
+
+/// [`matmul`] on rayon's pool: `gemm` shares the product's tiles out over the threads; each
+/// output element is still one sum over `k`, blocked by the shapes alone, so the bits do not
+/// depend on the number of threads (the tests check it).
+#[allow(clippy::too_many_arguments)]
+fn matmul_par(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    dst_rs: usize,
+    accumulate: bool,
+    lhs: &[f32],
+    lhs_strides: (usize, usize),
+    rhs: &[f32],
+    rhs_strides: (usize, usize),
+) {
+    matmul_with(
+        gemm::Parallelism::Rayon(0),
+        (m, n, k),
+        (dst, dst_rs, accumulate),
+        (lhs, lhs_strides),
+        (rhs, rhs_strides),
+    );
+}
+
+/// [`matmul`] with `gemm`'s parallelism given.
+#[allow(clippy::type_complexity)]
+fn matmul_with(
+    parallelism: gemm::Parallelism,
+    (m, n, k): (usize, usize, usize),
+    (dst, dst_rs, accumulate): (&mut [f32], usize, bool),
+    (lhs, (lhs_rs, lhs_cs)): (&[f32], (usize, usize)),
+    (rhs, (rhs_rs, rhs_cs)): (&[f32], (usize, usize)),
 ) {
     if m == 0 || n == 0 {
         return;
@@ -170,7 +228,7 @@ fn matmul(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
     }
 }
@@ -284,6 +342,10 @@ pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     if y.is_empty() {
         return y;
     }
+    if g.by_rows() {
+        rows::forward(g, x, w, &mut y);
+        return y;
+    }
     let group = g.group();
     y.par_chunks_mut(group * o * p)
         .enumerate()
@@ -349,6 +411,9 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     if g.n == 0 || p == 0 {
         return vec![0.0f32; o * k];
     }
+    if g.by_rows() {
+        return rows::grad_weight(g, x, dy);
+    }
     let group = g.group();
     let tasks = g.n.div_ceil(group);
     // The tasks fall into a fixed number of parts (by the shapes alone), each summed in task
@@ -404,48 +469,48 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
 /// The gradient of the loss with respect to `x [n, c, h, w]`, from `w` and `dy [n, o, ho, wo]`.
 pub(crate) fn grad_input(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
     let (k, p, o) = (g.k(), g.p(), g.o);
-    let mut dx = vec![0.0f32; g.n * g.image_len()];
-    if dx.is_empty() || p == 0 {
-        return dx;
+    if g.n * g.image_len() == 0 || p == 0 {
+        return vec![0.0f32; g.n * g.image_len()];
+    }
+    if g.by_rows() {
+        return rows::grad_input(g, w, dy);
     }
     let group = g.group();
-    dx.par_chunks_mut(group * g.image_len())
-        .enumerate()
-        .for_each(|(t, dxs)| {
-            let images = dxs.len() / g.image_len();
-            let dys = &dy[t * group * o * p..(t * group + images) * o * p];
-            if g.pointwise() {
-                for q in 0..images {
-                    matmul(
-                        k,
-                        p,
-                        o,
-                        &mut dxs[q * g.image_len()..],
-                        p,
-                        false,
-                        w,
-                        (1, k),
-                        &dys[q * o * p..],
-                        (p, 1),
-                    );
-                }
-                return;
-            }
-            let ld = images * p;
-            let block = grad_block(g, dys, images);
-            let mut dcol = vec![0.0f32; k * ld];
-            matmul(k, ld, o, &mut dcol, ld, false, w, (1, k), &block, (ld, 1));
+    // Zeroed by the tasks that add into them (col2im), not by calloc: see `buffer`.
+    crate::buffer::par_zeroed_chunks(g.n * g.image_len(), group * g.image_len(), |t, dxs| {
+        let images = dxs.len() / g.image_len();
+        let dys = &dy[t * group * o * p..(t * group + images) * o * p];
+        if g.pointwise() {
             for q in 0..images {
-                col2im(
-                    g,
-                    &dcol,
-                    ld,
-                    q * p,
-                    &mut dxs[q * g.image_len()..(q + 1) * g.image_len()],
+                matmul(
+                    k,
+                    p,
+                    o,
+                    &mut dxs[q * g.image_len()..],
+                    p,
+                    false,
+                    w,
+                    (1, k),
+                    &dys[q * o * p..],
+                    (p, 1),
                 );
             }
-        });
-    dx
+            return;
+        }
+        let ld = images * p;
+        let block = grad_block(g, dys, images);
+        let mut dcol = vec![0.0f32; k * ld];
+        matmul(k, ld, o, &mut dcol, ld, false, w, (1, k), &block, (ld, 1));
+        for q in 0..images {
+            col2im(
+                g,
+                &dcol,
+                ld,
+                q * p,
+                &mut dxs[q * g.image_len()..(q + 1) * g.image_len()],
+            );
+        }
+    })
 }
 
 #[cfg(test)]
@@ -540,11 +605,22 @@ mod tests {
             padding: [(1, 1), (1, 1)],
             dilation: [1, 1],
         };
-        let (x, w) = ([32, 8, 14, 14], [16, 8, 3, 3]);
-        let g = Geometry::new(x, w, spec);
-        let xs = data(x.iter().product(), 1);
-        let ws = data(w.iter().product(), 2);
-        let dy = data(32 * 16 * 14 * 14, 3);
+        // Groups over the threads, and (2x2 and 4x4 planes: one or two groups) products that
+        // gemm shares over the threads, large enough that it does share them.
+        for (x, w) in [
+            ([32, 8, 14, 14], [16, 8, 3, 3]),
+            ([33, 24, 2, 2], [40, 24, 3, 3]),
+            ([32, 256, 2, 2], [256, 256, 3, 3]),
+            ([32, 128, 4, 4], [512, 128, 1, 1]),
+        ] {
+            same_bits_on_any_threads(Geometry::new(x, w, spec));
+        }
+    }
+
+    fn same_bits_on_any_threads(g: Geometry) {
+        let xs = data(g.n * g.image_len(), 1);
+        let ws = data(g.o * g.k(), 2);
+        let dy = data(g.n * g.o * g.p(), 3);
         let all = || {
             (
                 forward(&g, &xs, &ws),
@@ -588,5 +664,25 @@ mod tests {
             dilation: [1, 1],
         };
         check([2, 3, 7, 8], [2, 3, 2, 3], asymmetric);
+    }
+
+    /// ResNet's last stages at 64x64 (2x2 and 4x4 planes: one or two image groups), pointwise
+    /// and strided, batch 1, 32 and 33.
+    #[test]
+    fn small_planes_with_few_groups() {
+        let s = |stride, pad: usize| Conv2dSpec {
+            stride: [stride; 2],
+            padding: [(pad, pad); 2],
+            dilation: [1, 1],
+        };
+        for n in [1, 32, 33] {
+            check([n, 64, 2, 2], [72, 64, 1, 1], s(1, 0));
+            check([n, 40, 2, 2], [24, 40, 3, 3], s(1, 1));
+            check([n, 24, 4, 4], [48, 24, 1, 1], s(2, 0));
+            check([n, 16, 4, 4], [20, 16, 3, 3], s(2, 1));
+        }
+        let g = Geometry::new([32, 64, 2, 2], [72, 64, 1, 1], s(1, 0));
+        assert!(g.by_rows() && g.tasks() == 1);
+        assert!(!Geometry::new([32, 8, 14, 14], [16, 8, 3, 3], s(1, 1)).by_rows());
     }
 }

@@ -30,6 +30,7 @@
 pub mod allocator;
 mod api;
 mod autodiff;
+mod buffer;
 mod conv;
 mod dropout;
 mod extension;

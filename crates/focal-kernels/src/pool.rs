@@ -128,23 +128,19 @@ fn pool_2x2(plane: &[f32], w: usize, [ho, wo]: [usize; 2], yp: &mut [f32], ip: &
 /// indices of the forward pass.
 pub(crate) fn backward(dy: &[f32], idx: &[u32], planes: usize, [h, w]: [usize; 2]) -> Vec<f32> {
     let plane_in = h * w;
-    let mut dx = vec![0.0f32; planes * plane_in];
-    if dx.is_empty() || planes == 0 {
-        return dx;
+    if planes == 0 || plane_in == 0 {
+        return Vec::new();
     }
     let plane_out = dy.len() / planes;
     let per = planes_per_task(plane_in);
-    dx.par_chunks_mut(per * plane_in)
-        .enumerate()
-        .for_each(|(t, dxs)| {
-            for (q, dp) in dxs.chunks_mut(plane_in).enumerate() {
-                let at = (t * per + q) * plane_out;
-                for (&g, &i) in dy[at..at + plane_out].iter().zip(&idx[at..at + plane_out]) {
-                    dp[i as usize] += g;
-                }
+    crate::buffer::par_zeroed_chunks(planes * plane_in, per * plane_in, |t, dxs| {
+        for (q, dp) in dxs.chunks_mut(plane_in).enumerate() {
+            let at = (t * per + q) * plane_out;
+            for (&g, &i) in dy[at..at + plane_out].iter().zip(&idx[at..at + plane_out]) {
+                dp[i as usize] += g;
             }
-        });
-    dx
+        }
+    })
 }
 
 #[cfg(test)]
