@@ -425,7 +425,12 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let partial: Vec<Vec<f32>> = (0..parts)
         .into_par_iter()
         .map(|part| {
+            // The part's first product writes `acc` instead of adding into it: adding into a
+            // fresh calloc'd buffer reads each page before writing it, a copy-on-write fault
+            // with a TLB shootdown per page (see `buffer`); 0 + x is x, so the sums are the same.
             let mut acc = vec![0.0f32; o * k];
+            let mut written = false;
+            let mut add = || std::mem::replace(&mut written, true);
             for t in part * per_part..((part + 1) * per_part).min(tasks) {
                 let first = t * group;
                 let images = group.min(g.n - first);
@@ -439,7 +444,7 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
                             p,
                             &mut acc,
                             k,
-                            true,
+                            add(),
                             &dys[q * o * p..],
                             (p, 1),
                             &xs[q * g.image_len()..],
@@ -451,7 +456,7 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
                 let ld = images * p;
                 let col = columns(g, xs, images);
                 let block = grad_block(g, dys, images);
-                matmul(o, k, ld, &mut acc, k, true, &block, (ld, 1), &col, (1, ld));
+                matmul(o, k, ld, &mut acc, k, add(), &block, (ld, 1), &col, (1, ld));
             }
             acc
         })

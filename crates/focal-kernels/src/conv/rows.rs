@@ -139,7 +139,8 @@ pub(super) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let mut acc = vec![0.0f32; o * k];
     for (t, (col, block)) in cols.iter().zip(&blocks).enumerate() {
         let ld = span(g, t).1 * p;
-        matmul_par(o, k, ld, &mut acc, k, true, block, (ld, 1), col, (1, ld));
+        // The first product writes `acc` (see `super::grad_weight`).
+        matmul_par(o, k, ld, &mut acc, k, t > 0, block, (ld, 1), col, (1, ld));
     }
     acc
 }
