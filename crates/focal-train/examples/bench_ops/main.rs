@@ -400,6 +400,8 @@ fn input_shape(kind: ModelKind, n: usize, s: usize) -> [usize; 4] {
 }
 
 fn main() {
+    // The allocator settings of the `focal` binary, so that each op is timed as focal runs it.
+    focal_kernels::allocator::keep_step_buffers();
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
