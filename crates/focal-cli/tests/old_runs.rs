@@ -130,6 +130,39 @@ fn an_old_run_exports_the_tensors_its_version_exported() {
     assert_eq!(sidecar, want);
 }
 
+/// Two floats equal within 1e-5, relative to the larger (absolute below 1).
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The same JSON, numbers within [`close`], everything else equal.
+fn assert_close(got: &serde_json::Value, want: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (got, want) {
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!(close(a, b), "{at}: {a} against {b}");
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{at}: lengths");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_close(x, y, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            assert_eq!(
+                a.keys().collect::<Vec<_>>(),
+                b.keys().collect::<Vec<_>>(),
+                "{at}: keys"
+            );
+            for (k, x) in a {
+                assert_close(x, &b[k], &format!("{at}.{k}"));
+            }
+        }
+        _ => assert_eq!(got, want, "{at}"),
+    }
+}
+
 #[test]
 fn an_old_interrupted_run_resumes_to_the_finished_runs_results() {
     let (_tmp, run) = run_copy("interrupted");
@@ -145,13 +178,27 @@ fn an_old_interrupted_run_resumes_to_the_finished_runs_results() {
         m.as_object_mut().unwrap().remove("time_per_epoch_s");
         m
     };
-    assert_eq!(metrics(&run), metrics(&complete));
+    // Within float rounding, not to the bit: the convolutions' sums have been reordered since
+    // the fixture's version (issue 28's kernels), and four epochs of training carry that.
+    assert_close(&metrics(&run), &metrics(&complete), "metrics.json");
     for file in ["predictions.csv", "val_predictions.csv"] {
-        assert_eq!(
-            fs::read_to_string(run.join(file)).unwrap(),
-            fs::read_to_string(complete.join(file)).unwrap(),
-            "{file}"
-        );
+        let cells = |dir: &Path| -> Vec<Vec<String>> {
+            fs::read_to_string(dir.join(file))
+                .unwrap()
+                .lines()
+                .map(|l| l.split(',').map(str::to_string).collect())
+                .collect()
+        };
+        let (got, want) = (cells(&run), cells(&complete));
+        assert_eq!(got.len(), want.len(), "{file}: rows");
+        for (g, w) in got.iter().zip(&want) {
+            for (a, b) in g.iter().zip(w) {
+                match (a.parse::<f64>(), b.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => assert!(close(x, y), "{file}: {a} against {b}"),
+                    _ => assert_eq!(a, b, "{file}"),
+                }
+            }
+        }
     }
     // report.txt shows the confusion matrices in the one layout `focal eval` prints.
     let report = fs::read_to_string(run.join("report.txt")).unwrap();
