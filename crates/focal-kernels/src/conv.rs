@@ -156,32 +156,9 @@ fn matmul(
     );
 }
 
-/// [`matmul`] on rayon's pool: `gemm` shares the product's tiles out over the threads; each
-/// output element is still one sum over `k`, blocked by the shapes alone, so the bits do not
-/// depend on the number of threads (the tests check it).
-#[allow(clippy::too_many_arguments)]
-fn matmul_par(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    dst_rs: usize,
-    accumulate: bool,
-    lhs: &[f32],
-    lhs_strides: (usize, usize),
-    rhs: &[f32],
-    rhs_strides: (usize, usize),
-) {
-    matmul_with(
-        gemm::Parallelism::Rayon(0),
-        (m, n, k),
-        (dst, dst_rs, accumulate),
-        (lhs, lhs_strides),
-        (rhs, rhs_strides),
-    );
-}
-
-/// [`matmul`] with `gemm`'s parallelism given.
+/// [`matmul`] with `gemm`'s parallelism given: `gemm::Parallelism::Rayon(0)` shares the
+/// product's tiles out over rayon's pool; each output element is still one sum over `k`, blocked
+/// by the shapes alone, so the bits do not depend on the number of threads (the tests check it).
 #[allow(clippy::type_complexity)]
 fn matmul_with(
     parallelism: gemm::Parallelism,
@@ -249,19 +226,44 @@ fn valid_range(out: usize, len: usize, stride: usize, offset: isize) -> (usize, 
     (lo.min(hi), hi)
 }
 
+/// Where kernel position `(i, j)` reads inside the plane: the output rows `oh` and columns `ow`
+/// (`[lo, hi)`) whose input lies in it, and the input row `oh * stride + off_h` and column
+/// `ow * stride + off_w` they read.
+pub(crate) struct KernelRows {
+    pub oh: (usize, usize),
+    pub ow: (usize, usize),
+    pub off_h: isize,
+    pub off_w: isize,
+}
+
+/// [`KernelRows`] of kernel position `(i, j)`.
+pub(crate) fn kernel_rows(g: &Geometry, i: usize, j: usize) -> KernelRows {
+    let [sh, sw] = g.spec.stride;
+    let [dh, dw] = g.spec.dilation;
+    let off_h = (i * dh) as isize - g.spec.padding[0].0 as isize;
+    let off_w = (j * dw) as isize - g.spec.padding[1].0 as isize;
+    KernelRows {
+        oh: valid_range(g.ho, g.h, sh, off_h),
+        ow: valid_range(g.wo, g.w, sw, off_w),
+        off_h,
+        off_w,
+    }
+}
+
 /// Appends row `(i, j)` of one input plane's column matrix (`ho * wo` values: the plane's pixels
 /// under kernel position `(i, j)` for every output position, 0 where that falls in the padding)
 /// to `col`.
 fn im2col_row(g: &Geometry, plane: &[f32], i: usize, j: usize, col: &mut Vec<f32>) {
     let [sh, sw] = g.spec.stride;
-    let [dh, dw] = g.spec.dilation;
-    let (pt, pl) = (g.spec.padding[0].0 as isize, g.spec.padding[1].0 as isize);
-    let (oh_lo, oh_hi) = valid_range(g.ho, g.h, sh, (i * dh) as isize - pt);
-    let off_w = (j * dw) as isize - pl;
-    let (ow_lo, ow_hi) = valid_range(g.wo, g.w, sw, off_w);
+    let KernelRows {
+        oh: (oh_lo, oh_hi),
+        ow: (ow_lo, ow_hi),
+        off_h,
+        off_w,
+    } = kernel_rows(g, i, j);
     col.resize(col.len() + oh_lo * g.wo, 0.0);
     for oh in oh_lo..oh_hi {
-        let ih = (oh * sh + i * dh) as isize - pt;
+        let ih = (oh * sh) as isize + off_h;
         let src = &plane[ih as usize * g.w..(ih as usize + 1) * g.w];
         col.resize(col.len() + ow_lo, 0.0);
         if ow_lo < ow_hi {

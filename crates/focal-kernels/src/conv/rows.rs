@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{Geometry, col2im, grad_block, matmul_par, valid_range};
+use super::{Geometry, KernelRows, col2im, grad_block, kernel_rows, matmul_with};
 
 /// Fewer image groups than this and each group's products run on the whole pool.
 pub(super) const MIN_TASKS: usize = 8;
@@ -28,17 +28,18 @@ fn span(g: &Geometry, t: usize) -> (usize, usize) {
 /// plane's pixels under kernel position `(i, j)` for every output position, 0 in the padding).
 fn im2col_row_into(g: &Geometry, plane: &[f32], i: usize, j: usize, dst: &mut [f32]) {
     let [sh, sw] = g.spec.stride;
-    let [dh, dw] = g.spec.dilation;
-    let (pt, pl) = (g.spec.padding[0].0 as isize, g.spec.padding[1].0 as isize);
-    let (oh_lo, oh_hi) = valid_range(g.ho, g.h, sh, (i * dh) as isize - pt);
-    let off_w = (j * dw) as isize - pl;
-    let (ow_lo, ow_hi) = valid_range(g.wo, g.w, sw, off_w);
+    let KernelRows {
+        oh: (oh_lo, oh_hi),
+        ow: (ow_lo, ow_hi),
+        off_h,
+        off_w,
+    } = kernel_rows(g, i, j);
     for (oh, row) in dst.chunks_exact_mut(g.wo).enumerate() {
         if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
             row.fill(0.0);
             continue;
         }
-        let ih = ((oh * sh + i * dh) as isize - pt) as usize;
+        let ih = ((oh * sh) as isize + off_h) as usize;
         let src = &plane[ih * g.w..(ih + 1) * g.w];
         row[..ow_lo].fill(0.0);
         row[ow_hi..].fill(0.0);
@@ -76,28 +77,42 @@ fn group_columns<'a>(g: &Geometry, xs: &'a [f32], images: usize) -> Cow<'a, [f32
     Cow::Owned(col)
 }
 
-/// The column matrix of every group of the batch `x`.
-fn all_columns<'a>(g: &Geometry, x: &'a [f32]) -> Vec<Cow<'a, [f32]>> {
-    let il = g.image_len();
+/// `f(group's slice, images)` for every image group of `v` (`per_image` values an image), on the
+/// pool.
+fn per_group<'a, F>(g: &Geometry, v: &'a [f32], per_image: usize, f: F) -> Vec<Cow<'a, [f32]>>
+where
+    F: Fn(&'a [f32], usize) -> Cow<'a, [f32]> + Sync + Send,
+{
     (0..g.tasks())
         .into_par_iter()
         .map(|t| {
             let (first, images) = span(g, t);
-            group_columns(g, &x[first * il..(first + images) * il], images)
+            f(&v[first * per_image..(first + images) * per_image], images)
         })
         .collect()
 }
 
+/// The column matrix of every group of the batch `x`.
+fn all_columns<'a>(g: &Geometry, x: &'a [f32]) -> Vec<Cow<'a, [f32]>> {
+    per_group(g, x, g.image_len(), |xs, images| {
+        group_columns(g, xs, images)
+    })
+}
+
 /// The output gradient of every group as one `[o, images * p]` matrix.
 fn all_grad_blocks<'a>(g: &Geometry, dy: &'a [f32]) -> Vec<Cow<'a, [f32]>> {
-    let op = g.o * g.p();
-    (0..g.tasks())
-        .into_par_iter()
-        .map(|t| {
-            let (first, images) = span(g, t);
-            grad_block(g, &dy[first * op..(first + images) * op], images)
-        })
-        .collect()
+    per_group(g, dy, g.o * g.p(), |dys, images| grad_block(g, dys, images))
+}
+
+/// `dst (+)= lhs . rhs` on the whole pool (see `super::matmul_with`).
+#[allow(clippy::type_complexity)]
+fn on_pool(
+    mnk: (usize, usize, usize),
+    dst: (&mut [f32], usize, bool),
+    lhs: (&[f32], (usize, usize)),
+    rhs: (&[f32], (usize, usize)),
+) {
+    matmul_with(gemm::Parallelism::Rayon(0), mnk, dst, lhs, rhs);
 }
 
 /// `super::forward`, into `y [n, o, ho, wo]`: each group's `W . col` one product on the pool.
@@ -111,7 +126,12 @@ pub(super) fn forward(g: &Geometry, x: &[f32], w: &[f32], y: &mut [f32]) {
             .enumerate()
             .for_each(|(t, prod)| {
                 let ld = prod.len() / o;
-                matmul_par(o, ld, k, prod, ld, false, w, (k, 1), &cols[t], (ld, 1));
+                on_pool(
+                    (o, ld, k),
+                    (prod, ld, false),
+                    (w, (k, 1)),
+                    (&cols[t], (ld, 1)),
+                );
             });
     };
     if group == 1 {
@@ -140,7 +160,12 @@ pub(super) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     for (t, (col, block)) in cols.iter().zip(&blocks).enumerate() {
         let ld = span(g, t).1 * p;
         // The first product writes `acc` (see `super::grad_weight`).
-        matmul_par(o, k, ld, &mut acc, k, t > 0, block, (ld, 1), col, (1, ld));
+        on_pool(
+            (o, k, ld),
+            (&mut acc, k, t > 0),
+            (block, (ld, 1)),
+            (col, (1, ld)),
+        );
     }
     acc
 }
@@ -156,7 +181,12 @@ pub(super) fn grad_input(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
         .enumerate()
         .for_each(|(t, d)| {
             let ld = d.len() / k;
-            matmul_par(k, ld, o, d, ld, false, w, (1, k), &blocks[t], (ld, 1));
+            on_pool(
+                (k, ld, o),
+                (d, ld, false),
+                (w, (1, k)),
+                (&blocks[t], (ld, 1)),
+            );
         });
     if g.pointwise() && group == 1 {
         // [c, p] per image: the input gradient itself.
