@@ -226,28 +226,24 @@ fn valid_range(out: usize, len: usize, stride: usize, offset: isize) -> (usize, 
     (lo.min(hi), hi)
 }
 
-/// Where kernel position `(i, j)` reads inside the plane: the output rows `oh` and columns `ow`
-/// (`[lo, hi)`) whose input lies in it, and the input row `oh * stride + off_h` and column
-/// `ow * stride + off_w` they read.
-pub(crate) struct KernelRows {
-    pub oh: (usize, usize),
-    pub ow: (usize, usize),
-    pub off_h: isize,
-    pub off_w: isize,
-}
-
-/// [`KernelRows`] of kernel position `(i, j)`.
-pub(crate) fn kernel_rows(g: &Geometry, i: usize, j: usize) -> KernelRows {
+/// Where kernel position `(i, j)` reads inside the plane: the output rows and columns (`[lo,
+/// hi)` each) whose input lies in it, and the offsets `off_h`, `off_w` of the input row `oh *
+/// stride + off_h` and column `ow * stride + off_w` they read.
+pub(crate) fn kernel_rows(
+    g: &Geometry,
+    i: usize,
+    j: usize,
+) -> ((usize, usize), (usize, usize), isize, isize) {
     let [sh, sw] = g.spec.stride;
     let [dh, dw] = g.spec.dilation;
     let off_h = (i * dh) as isize - g.spec.padding[0].0 as isize;
     let off_w = (j * dw) as isize - g.spec.padding[1].0 as isize;
-    KernelRows {
-        oh: valid_range(g.ho, g.h, sh, off_h),
-        ow: valid_range(g.wo, g.w, sw, off_w),
+    (
+        valid_range(g.ho, g.h, sh, off_h),
+        valid_range(g.wo, g.w, sw, off_w),
         off_h,
         off_w,
-    }
+    )
 }
 
 /// Appends row `(i, j)` of one input plane's column matrix (`ho * wo` values: the plane's pixels
@@ -255,12 +251,7 @@ pub(crate) fn kernel_rows(g: &Geometry, i: usize, j: usize) -> KernelRows {
 /// to `col`.
 fn im2col_row(g: &Geometry, plane: &[f32], i: usize, j: usize, col: &mut Vec<f32>) {
     let [sh, sw] = g.spec.stride;
-    let KernelRows {
-        oh: (oh_lo, oh_hi),
-        ow: (ow_lo, ow_hi),
-        off_h,
-        off_w,
-    } = kernel_rows(g, i, j);
+    let ((oh_lo, oh_hi), (ow_lo, ow_hi), off_h, off_w) = kernel_rows(g, i, j);
     col.resize(col.len() + oh_lo * g.wo, 0.0);
     for oh in oh_lo..oh_hi {
         let ih = (oh * sh) as isize + off_h;

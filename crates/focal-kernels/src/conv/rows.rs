@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::{Geometry, KernelRows, col2im, grad_block, kernel_rows, matmul_with};
+use super::{Geometry, col2im, grad_block, kernel_rows, matmul_with};
 
 /// Fewer image groups than this and each group's products run on the whole pool.
 pub(super) const MIN_TASKS: usize = 8;
@@ -28,12 +28,7 @@ fn span(g: &Geometry, t: usize) -> (usize, usize) {
 /// plane's pixels under kernel position `(i, j)` for every output position, 0 in the padding).
 fn im2col_row_into(g: &Geometry, plane: &[f32], i: usize, j: usize, dst: &mut [f32]) {
     let [sh, sw] = g.spec.stride;
-    let KernelRows {
-        oh: (oh_lo, oh_hi),
-        ow: (ow_lo, ow_hi),
-        off_h,
-        off_w,
-    } = kernel_rows(g, i, j);
+    let ((oh_lo, oh_hi), (ow_lo, ow_hi), off_h, off_w) = kernel_rows(g, i, j);
     for (oh, row) in dst.chunks_exact_mut(g.wo).enumerate() {
         if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
             row.fill(0.0);
