@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-mod rows;
+mod few_groups;
 
 /// Stride, padding (`(begin, end)` per spatial dimension) and dilation of a 2-D convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -122,10 +122,10 @@ impl Geometry {
 
     /// Whether the image groups are too few to keep the threads busy (a small batch, or small
     /// planes: ResNet's last stages, where one group holds the whole batch): then each group's
-    /// product runs on the whole pool (see the `rows` module). By the shapes alone, as
+    /// product runs on the whole pool (see the `few_groups` module). By the shapes alone, as
     /// `group`.
-    fn by_rows(&self) -> bool {
-        self.tasks() < rows::MIN_TASKS
+    fn few_groups(&self) -> bool {
+        self.tasks() < few_groups::MIN_TASKS
     }
 }
 
@@ -335,8 +335,8 @@ pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     if y.is_empty() {
         return y;
     }
-    if g.by_rows() {
-        rows::forward(g, x, w, &mut y);
+    if g.few_groups() {
+        few_groups::forward(g, x, w, &mut y);
         return y;
     }
     let group = g.group();
@@ -404,8 +404,8 @@ pub(crate) fn grad_weight(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     if g.n == 0 || p == 0 {
         return vec![0.0f32; o * k];
     }
-    if g.by_rows() {
-        return rows::grad_weight(g, x, dy);
+    if g.few_groups() {
+        return few_groups::grad_weight(g, x, dy);
     }
     let group = g.group();
     let tasks = g.n.div_ceil(group);
@@ -524,8 +524,8 @@ pub(crate) fn grad_input(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
 /// [`grad_input`] as `W^T . dY` per image group, then col2im.
 fn grad_input_columns(g: &Geometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
     let (k, p, o) = (g.k(), g.p(), g.o);
-    if g.by_rows() {
-        return rows::grad_input(g, w, dy);
+    if g.few_groups() {
+        return few_groups::grad_input(g, w, dy);
     }
     let group = g.group();
     // Zeroed by the tasks that add into them (col2im), not by calloc: see `buffer`.
@@ -756,7 +756,7 @@ mod tests {
             check([n, 16, 4, 4], [20, 16, 3, 3], s(2, 1));
         }
         let g = Geometry::new([32, 64, 2, 2], [72, 64, 1, 1], s(1, 0));
-        assert!(g.by_rows() && g.tasks() == 1);
-        assert!(!Geometry::new([32, 8, 14, 14], [16, 8, 3, 3], s(1, 1)).by_rows());
+        assert!(g.few_groups() && g.tasks() == 1);
+        assert!(!Geometry::new([32, 8, 14, 14], [16, 8, 3, 3], s(1, 1)).few_groups());
     }
 }
